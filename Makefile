@@ -1,0 +1,57 @@
+# stsdiag — the README's first two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+
+.PHONY: install demo test lint typecheck unit lab bench fixtures snapshots docs clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## demo: the main job on bundled real inputs — the seed log, then real botocore logs.
+demo: install
+	@echo "== stsdiag parse-log fixtures/seed/seed-log.txt  (the wiki's debug line, botocore 1.18.6)"
+	-$(BIN)/stsdiag parse-log fixtures/seed/seed-log.txt
+	@echo
+	@echo "== stsdiag parse-log fixtures/logs/demo.log  (real aws --debug run, no region, global endpoint dropped)"
+	-@if [ -f fixtures/logs/demo.log ]; then $(BIN)/stsdiag parse-log fixtures/logs/demo.log; fi
+	@if [ -f tests/lab/__main__.py ] && [ "$$(id -u)" = 0 ]; then \
+	  echo; echo "== stsdiag probe inside the lab world private-vpce (EC2 in a private subnet, VPC endpoint)"; \
+	  $(PY) -m tests.lab run private-vpce -- $(BIN)/stsdiag probe || true; \
+	fi
+
+## test: lint + type check + the whole test suite (lab tests need root).
+test: lint typecheck unit
+
+lint: install
+	$(BIN)/ruff check stsdiag tests
+	$(BIN)/ruff format --check stsdiag tests
+
+typecheck: install
+	$(BIN)/mypy --strict stsdiag
+
+unit: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: install
+	$(PY) tests/bench.py
+
+## fixtures: regenerate the real debug logs (installs old botocore/awscli in throwaway venvs).
+fixtures:
+	$(PYTHON) fixtures/generate.py
+
+## snapshots: refresh fixtures/expected/*.json from the current parser (review the diff!).
+snapshots: install
+	$(PY) tests/update_snapshots.py
+
+docs: install
+	$(BIN)/stsdiag explain --format markdown > docs/findings.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

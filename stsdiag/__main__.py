@@ -1,0 +1,3 @@
+from stsdiag.cli import main
+
+main()

@@ -1,0 +1,252 @@
+"""The typer CLI: options → core → render → exit status. The one exception boundary is
+`run`; nothing else calls sys.exit. Heavy modules (boto3, dnspython) are imported inside
+commands so `stsdiag --help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from stsdiag import __version__
+from stsdiag.errors import StsdiagError, UsageError
+from stsdiag.models import ExitStatus, FailOn, OutputFormat, Report
+
+app = typer.Typer(
+    name="stsdiag",
+    help="Diagnose AWS STS endpoint, region and network problems.\n\n"
+    "Exit status: 0 nothing at or above --fail-on; 1 findings at or above it; "
+    "2 usage error or unreadable input; 3 internal error; 130 interrupted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+OutputOpt = Annotated[
+    OutputFormat, typer.Option("--output", "-o", help="Report format.", case_sensitive=False)
+]
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on", help="Exit 1 when a finding has at least this severity.", case_sensitive=False
+    ),
+]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Only these findings: code prefix (SD1, SD104) or name. Repeatable, comma-separated.",
+    ),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore", help="Drop these findings: code prefix or name. Repeatable, comma-separated."
+    ),
+]
+OutputFileOpt = Annotated[
+    Path | None,
+    typer.Option("--output-file", help="Write the report here; a one-line summary goes to stderr."),
+]
+
+
+def split_patterns(values: list[str] | None) -> tuple[str, ...]:
+    from stsdiag.rules.registry import RULES
+
+    out: list[str] = []
+    for v in values or []:
+        for p in v.split(","):
+            p = p.strip()
+            if not p:
+                continue
+            if not any(r.code.startswith(p.upper()) or r.name == p.lower() for r in RULES):
+                raise UsageError(f"--select/--ignore: {p!r} matches no finding code or name")
+            out.append(p)
+    return tuple(out)
+
+
+def render(report: Report, output: OutputFormat) -> str:
+    if output is OutputFormat.JSON:
+        from stsdiag.render import json as r_json
+
+        return r_json.render(report)
+    if output is OutputFormat.JUNIT:
+        from stsdiag.render import junit
+
+        return junit.render(report)
+    from stsdiag.render import table
+
+    return table.render(report)
+
+
+def summary_line(report: Report) -> str:
+    n = {
+        s: sum(1 for f in report.findings if f.severity.value == s)
+        for s in ("error", "warning", "info")
+    }
+    rec = report.recommendation
+    use = f"; use {rec.endpoint_url} ({rec.region})" if rec and rec.endpoint_url else ""
+    return (
+        f"stsdiag {report.command}: {n['error']} error(s), {n['warning']} warning(s), "
+        f"{n['info']} info{use}; exit {int(report.exit_status)}"
+    )
+
+
+def finish(report: Report, output: OutputFormat, output_file: Path | None = None) -> int:
+    """Render the report (stdout, or a file with a summary on stderr); return the exit status."""
+    text = render(report, output)
+    if output_file is not None:
+        try:
+            output_file.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"--output-file {output_file}: {e.strerror or e}") from None
+        typer.echo(summary_line(report), err=True)
+    else:
+        typer.echo(text, nl=False)
+    return int(report.exit_status)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stsdiag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+) -> None:
+    """Diagnose AWS STS endpoint, region and network problems."""
+
+
+@app.command("parse-log")
+def parse_log(
+    path: Annotated[
+        str, typer.Argument(help="Debug log file (`-` for stdin; .gz read transparently).")
+    ],
+    output: OutputOpt = OutputFormat.TABLE,
+    fail_on: FailOnOpt = FailOn.ERROR,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    region_hint: Annotated[
+        str | None, typer.Option("--region-hint", help="The region the caller meant to use.")
+    ] = None,
+    output_file: OutputFileOpt = None,
+) -> int:
+    """Replay a botocore / AWS CLI debug log: requests, findings with evidence, and the
+    endpoint and region to use."""
+    from stsdiag.parselog import ParseOptions, parse_path
+
+    opts = ParseOptions(
+        region_hint=region_hint,
+        select=split_patterns(select),
+        ignore=split_patterns(ignore),
+        fail_on=fail_on,
+    )
+    return finish(parse_path(path, opts), output, output_file)
+
+
+class _ListFormat(str, Enum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+
+
+@app.command("explain")
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A finding code (SD104) or name.")] = None,
+    fmt: Annotated[
+        _ListFormat, typer.Option("--format", help="Listing format without CODE.")
+    ] = _ListFormat.TABLE,
+) -> int:
+    """Print a finding's full documentation, or list every finding."""
+    from stsdiag.rules import registry
+
+    if code is None:
+        if fmt is _ListFormat.MARKDOWN:
+            typer.echo(registry.markdown_table(), nl=False)
+        else:
+            from tabulate import tabulate
+
+            rows = [
+                [r.code, r.name, r.severity.value, r.where.value, r.summary] for r in registry.RULES
+            ]
+            typer.echo(tabulate(rows, headers=["code", "name", "severity", "where", "what"]))
+        return 0
+    info = registry.lookup(code)
+    if info is None:
+        raise UsageError(f"unknown finding {code!r}; `stsdiag explain` lists them")
+    typer.echo(registry.explain(info), nl=False)
+    return 0
+
+
+def _register_optional() -> None:
+    """Commands from other modules (probe, endpoints, check) register themselves here."""
+    import importlib
+
+    for mod in ("stsdiag.cli_probe", "stsdiag.cli_check"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+            continue
+        m.register(app)
+
+
+_register_optional()
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit status: the single exception boundary."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        rv = app(args=args, prog_name="stsdiag", standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("stsdiag: interrupted", err=True)
+        return ExitStatus.INTERRUPTED
+    except click.exceptions.Abort:
+        typer.echo("stsdiag: interrupted", err=True)
+        return ExitStatus.INTERRUPTED
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.exceptions.UsageError as e:
+        msg = e.format_message().splitlines()[0] if e.format_message() else str(e)
+        typer.echo(f"stsdiag: usage error: {msg}", err=True)
+        return ExitStatus.USAGE
+    except click.exceptions.ClickException as e:
+        typer.echo(f"stsdiag: error: {e.format_message()}", err=True)
+        return ExitStatus.USAGE
+    except StsdiagError as e:
+        if debug:
+            raise
+        typer.echo(f"stsdiag: error: {e}", err=True)
+        return ExitStatus.USAGE
+    except BrokenPipeError:
+        return ExitStatus.OK
+    except Exception as e:
+        if debug:
+            raise
+        typer.echo(
+            f"stsdiag: internal error: {type(e).__name__}: {e} (re-run with --debug for the traceback)",
+            err=True,
+        )
+        return ExitStatus.INTERNAL
+    return int(rv) if isinstance(rv, int) else 0
+
+
+def main() -> None:
+    code = run()
+    sys.stdout.flush()
+    sys.exit(code)

@@ -1,0 +1,672 @@
+"""What this host and its configuration say, each value with its source.
+
+Values come from botocore's own config chain (`session_var_map` names the environment
+variable and config key behind each setting), the endpoint the SDK would use is asked from
+botocore itself (a client is built with placeholder keys and its first request is stopped in
+`before-send`), IMDSv2 is asked with a hard total budget, and credentials are resolved by
+botocore's provider chain in the background (only the provider's name and a masked key id
+are kept). This module reads the process environment and files: it is an edge.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from stsdiag.errors import UsageError
+from stsdiag.models import HostContext, Setting
+from stsdiag.redact import mask_key_id, redact
+
+IMDS_DEFAULT = "http://169.254.169.254"
+IMDS_DEFAULT_V6 = "http://[fd00:ec2::254]"
+AMAZON_RESOLVERS = ("169.254.169.253", "fd00:ec2::253")
+IMDS_BUDGET_S = 1.0
+
+
+class ImdsState(str, Enum):
+    OK = "ok"
+    DISABLED = "disabled"
+    UNREACHABLE = "unreachable"
+    # the IMDSv1 GET answers but the IMDSv2 token PUT does not: hop limit 1 in a container
+    TOKEN_FAILED = "token-failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Imds:
+    state: ImdsState
+    endpoint: str
+    ms: float | None = None
+    region: str | None = None
+    az: str | None = None
+    instance_id: str | None = None
+    vpc_id: str | None = None
+    vpc_cidrs: tuple[str, ...] = ()
+    detail: str = ""
+    endpoint_source: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class SdkEndpoint:
+    """What botocore itself would do for `sts.get_caller_identity()` right now."""
+
+    url: str | None
+    client_region: str | None = None
+    signing_region: str | None = None
+    error: str = ""
+
+
+class CredState(str, Enum):
+    FOUND = "found"
+    NONE = "none"
+    ERROR = "error"
+    PENDING = "pending"  # the provider chain did not finish in time
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialInfo:
+    state: CredState
+    method: str | None = None
+    access_key: str | None = None  # masked
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    settings: tuple[Setting, ...]
+    region: str | None
+    region_source: str
+    profile: str | None
+    sts_regional_endpoints: str
+    endpoint_override: str | None
+    endpoint_override_source: str
+    use_fips: bool
+    use_dualstack: bool
+    https_proxy: str | None
+    http_proxy: str | None
+    no_proxy: str | None
+    ca_bundle: str  # the file the SDK verifies against
+    ca_bundle_source: str
+    aws_region_env: str | None
+    aws_default_region_env: str | None
+    profile_region: str | None
+    web_identity_role_arn: str | None
+    web_identity_token_file: str | None
+    sdk: SdkEndpoint
+    imds: Imds
+    resolvers: tuple[str, ...]
+    botocore_version: str
+    looks_like_ec2: bool = False
+    notes: tuple[str, ...] = ()
+
+    def setting(self, name: str) -> Setting | None:
+        for s in self.settings:
+            if s.name == name:
+                return s
+        return None
+
+    def host_context(self, creds: CredentialInfo | None = None) -> HostContext:
+        settings = list(self.settings)
+        if creds is not None:
+            value = creds.method if creds.state is CredState.FOUND else None
+            src = f"botocore credential chain ({creds.state.value})"
+            if creds.access_key:
+                src += f", key {creds.access_key}"
+            if creds.detail:
+                src += f": {creds.detail}"
+            settings.append(Setting("credentials", value, src))
+        i = self.imds
+        imds = [Setting("imds", i.state.value, f"{i.endpoint} ({i.endpoint_source})")]
+        for name, val in (("instance_region", i.region), ("availability_zone", i.az),
+                          ("instance_id", i.instance_id), ("vpc_id", i.vpc_id)):  # fmt: skip
+            if val:
+                imds.append(Setting(name, val, "IMDSv2"))
+        if i.vpc_cidrs:
+            imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), "IMDSv2"))
+        if i.detail:
+            imds.append(Setting("imds_detail", i.detail, "stsdiag"))
+        return HostContext(
+            settings=tuple(settings),
+            botocore_version=self.botocore_version,
+            sdk_endpoint=self.sdk.url,
+            imds=tuple(imds),
+            resolvers=self.resolvers,
+            notes=self.notes,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Command-line values that take part in the config chain (like `aws --region`)."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    ca_bundle: str | None = None
+    imds_budget_s: float = IMDS_BUDGET_S
+    timeout: float = 3.0
+
+
+# --------------------------------------------------------------------------- botocore session
+
+
+def make_session(ov: Overrides) -> Any:
+    """A botocore session with the caller's profile and overrides, and bounded timeouts for
+    every client it creates (including credential providers' own STS clients)."""
+    import botocore.config
+    import botocore.session
+    from botocore.exceptions import ProfileNotFound
+
+    s = botocore.session.Session(profile=ov.profile)
+    if ov.region:
+        s.set_config_variable("region", ov.region)
+    if ov.ca_bundle:
+        s.set_config_variable("ca_bundle", ov.ca_bundle)
+    s.set_default_client_config(
+        botocore.config.Config(
+            connect_timeout=ov.timeout,
+            read_timeout=ov.timeout,
+            retries={"total_max_attempts": 1},
+        )
+    )
+    try:
+        s.get_scoped_config()
+    except ProfileNotFound as e:
+        raise UsageError(
+            f"profile {e.kwargs.get('profile')!r} is not in the AWS config files"
+        ) from None
+    return s
+
+
+def _env_source(env: Mapping[str, str], names: object) -> tuple[str, str] | None:
+    seq = (
+        [names]
+        if isinstance(names, str)
+        else list(names)
+        if isinstance(names, list | tuple)
+        else []
+    )
+    for n in seq:
+        if env.get(n):
+            return n, env[n]
+    return None
+
+
+def _setting(
+    session: Any,
+    name: str,
+    env: Mapping[str, str],
+    flag: tuple[str, str | None] | None = None,
+    label: str | None = None,
+) -> Setting:
+    """One config value with its source, walking botocore's own order: instance variable
+    (our command-line flag), environment, config file, default."""
+    label = label or name
+    if flag and flag[1] is not None:
+        return Setting(label, str(flag[1]), flag[0])
+    cfg_key, env_names, default, _conv = session.session_var_map.get(name, (None, None, None, None))
+    hit = _env_source(env, env_names)
+    if hit:
+        return Setting(label, hit[1], f"env {hit[0]}")
+    if cfg_key:
+        scoped = session.get_scoped_config()
+        if scoped.get(cfg_key) is not None:
+            return Setting(label, str(scoped[cfg_key]), f"config file {_profile_label(session)}")
+    if default is not None:
+        return Setting(label, str(default), "botocore default")
+    return Setting(label, None, "unset")
+
+
+def _profile_label(session: Any) -> str:
+    path = os.path.expanduser(str(session.get_config_variable("config_file")))
+    prof = session.profile or "default"
+    return f"{path} [{'default' if prof == 'default' else 'profile ' + prof}]"
+
+
+def _bool(v: str | None) -> bool:
+    return (v or "").strip().lower() == "true"
+
+
+def _endpoint_override(
+    session: Any, env: Mapping[str, str], flag: str | None
+) -> tuple[str | None, str, list[Setting]]:
+    """The endpoint URL override the SDK applies to STS, with every source found."""
+    found: list[Setting] = []
+    if flag:
+        found.append(Setting("endpoint_url", flag, "--endpoint-url"))
+    ignore = _bool(env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) or _bool(
+        str(session.get_scoped_config().get("ignore_configured_endpoint_urls", ""))
+    )
+    for var in ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"):
+        if env.get(var):
+            found.append(Setting("endpoint_url", env[var], f"env {var}"))
+    scoped = session.get_scoped_config()
+    svc_name = scoped.get("services")
+    if svc_name:
+        sect = session.full_config.get("services", {}).get(svc_name, {}).get("sts", {})
+        if isinstance(sect, dict) and sect.get("endpoint_url"):
+            found.append(
+                Setting(
+                    "endpoint_url",
+                    str(sect["endpoint_url"]),
+                    f"config file [services {svc_name}] sts",
+                )  # fmt: skip
+            )
+    if scoped.get("endpoint_url"):
+        found.append(
+            Setting(
+                "endpoint_url",
+                str(scoped["endpoint_url"]),
+                f"config file {_profile_label(session)}",
+            )
+        )
+    if ignore:
+        found = [s for s in found if s.source == "--endpoint-url"]
+    if not found:
+        return None, "unset", [Setting("endpoint_url", None, "unset")]
+    return found[0].value, found[0].source, found
+
+
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/")
+
+
+def sdk_endpoint(session: Any, endpoint_url: str | None) -> SdkEndpoint:
+    """Ask botocore which URL and signing region `sts.get_caller_identity()` would use now.
+
+    A client is built with placeholder keys and the request is stopped in `before-send`,
+    after endpoint resolution and signing: nothing leaves the host."""
+    import botocore.config
+
+    class _Stop(Exception):
+        pass
+
+    seen: dict[str, str] = {}
+
+    def _capture(request: Any, **_: Any) -> None:
+        seen["url"] = str(request.url)
+        auth = request.headers.get("Authorization", b"")
+        text = auth.decode("ascii", "replace") if isinstance(auth, bytes) else str(auth)
+        m = _SCOPE.search(text)
+        if m:
+            seen["signing_region"] = m.group(1)
+        raise _Stop
+
+    try:
+        client = session.create_client(
+            "sts",
+            endpoint_url=endpoint_url,
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="placeholder-not-a-secret",
+            config=botocore.config.Config(retries={"total_max_attempts": 1}),
+        )
+        client.meta.events.register("before-send.sts.GetCallerIdentity", _capture)
+        try:
+            client.get_caller_identity()
+        except _Stop:
+            pass
+        url = seen.get("url", str(client.meta.endpoint_url))
+        return SdkEndpoint(
+            url=url.rstrip("/") if url.endswith("/") and url.count("/") == 3 else url,
+            client_region=client.meta.region_name,
+            signing_region=seen.get("signing_region"),
+        )
+    except Exception as e:  # botocore refuses the configuration: that is a fact to report
+        return SdkEndpoint(url=None, error=f"{type(e).__name__}: {redact(str(e))}")
+
+
+def default_ca_bundle() -> str:
+    from botocore.httpsession import get_cert_path
+
+    return str(get_cert_path(True))
+
+
+# --------------------------------------------------------------------------- IMDS
+
+
+def imds_endpoint(session: Any, env: Mapping[str, str]) -> tuple[str, str]:
+    s = _setting(session, "ec2_metadata_service_endpoint", env)
+    if s.value:
+        return s.value.rstrip("/"), s.source
+    mode = _setting(session, "ec2_metadata_service_endpoint_mode", env)
+    if (mode.value or "").lower() == "ipv6":
+        return IMDS_DEFAULT_V6, mode.source
+    return IMDS_DEFAULT, "default"
+
+
+def fetch_imds(
+    endpoint: str,
+    *,
+    budget_s: float = IMDS_BUDGET_S,
+    endpoint_source: str = "default",
+    session_factory: Callable[[], Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Imds:
+    """IMDSv2 facts, all within `budget_s` seconds in total (off EC2 it gives up in time).
+
+    The token PUT and an IMDSv1 GET go out together: when only the GET answers, the PUT's
+    response was dropped on the way back (a hop limit of 1 seen from a container)."""
+    import requests
+
+    start = clock()
+    deadline = start + budget_s
+
+    def left() -> float:
+        return max(0.01, deadline - clock())
+
+    def new_session() -> Any:
+        if session_factory is not None:
+            return session_factory()
+        s = requests.Session()
+        s.trust_env = False  # IMDS is never reached through a proxy
+        return s
+
+    outcome: dict[str, object] = {}
+
+    def put() -> None:
+        try:
+            r = new_session().put(
+                endpoint + "/latest/api/token",
+                headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+                timeout=(budget_s, budget_s),
+            )
+            outcome["put"] = r
+        except Exception as e:
+            outcome["put_error"] = e
+
+    def get() -> None:
+        try:
+            outcome["get"] = new_session().get(
+                endpoint + "/latest/meta-data/", timeout=(budget_s, budget_s)
+            )
+        except Exception as e:
+            outcome["get_error"] = e
+
+    threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
+    for t in threads:
+        t.start()
+    threads[0].join(left())
+    put_resp = outcome.get("put")
+    if put_resp is None or getattr(put_resp, "status_code", 0) != 200:
+        threads[1].join(left())
+        ms = (clock() - start) * 1000
+        got = outcome.get("get")
+        why = _imds_error_text(outcome.get("put_error"), put_resp)
+        if got is not None and put_resp is None:
+            return Imds(ImdsState.TOKEN_FAILED, endpoint, ms,
+                        detail=f"token PUT: {why}; GET answered HTTP {getattr(got, 'status_code', '?')}",
+                        endpoint_source=endpoint_source)  # fmt: skip
+        return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
+                    endpoint_source=endpoint_source)  # fmt: skip
+    token = str(put_resp.text).strip()
+    sess = new_session()
+
+    def md(path: str) -> str | None:
+        if deadline - clock() <= 0:
+            return None
+        try:
+            r = sess.get(
+                endpoint + "/latest/meta-data/" + path,
+                headers={"X-aws-ec2-metadata-token": token},
+                timeout=(left(), left()),
+            )
+        except Exception:
+            return None
+        return str(r.text).strip() if r.status_code == 200 and r.text else None
+
+    region = md("placement/region")
+    az = md("placement/availability-zone")
+    if region is None and az and az[-1:].isalpha():
+        region = az[:-1]
+    instance_id = md("instance-id")
+    mac = md("mac")
+    vpc_id = md(f"network/interfaces/macs/{mac}/vpc-id") if mac else None
+    cidrs_txt = md(f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-blocks") if mac else None
+    if cidrs_txt is None and mac:
+        cidrs_txt = md(f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-block")
+    cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
+    ms = (clock() - start) * 1000
+    partial = "" if region and instance_id else "some metadata did not answer within the budget"
+    return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, partial,
+                endpoint_source)  # fmt: skip
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _imds_error_text(err: object, resp: object) -> str:
+    if resp is not None:
+        return f"HTTP {getattr(resp, 'status_code', '?')}"
+    if err is None:
+        return f"no answer within {IMDS_BUDGET_S:g} s"
+    name = type(err).__name__
+    if "Timeout" in name:
+        return f"timed out ({name})"
+    return f"{name}"
+
+
+def looks_like_ec2(root: Path = Path("/sys")) -> bool:
+    """Local hints only (no network): the DMI vendor or the Xen hypervisor uuid."""
+    try:
+        vendor = (root / "class/dmi/id/sys_vendor").read_text(errors="replace").strip()
+        if vendor == "Amazon EC2":
+            return True
+    except OSError:
+        pass
+    try:
+        return (
+            (root / "hypervisor/uuid").read_text(errors="replace").strip().lower().startswith("ec2")
+        )
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- resolvers
+
+
+def system_resolvers() -> tuple[str, ...]:
+    import dns.resolver
+
+    try:
+        r = dns.resolver.Resolver(configure=True)
+    except Exception:
+        return ()
+    return tuple(str(ns) for ns in r.nameservers)
+
+
+def is_amazon_resolver(address: str, vpc_cidrs: tuple[str, ...]) -> bool:
+    if address in AMAZON_RESOLVERS:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for c in vpc_cidrs:
+        net = ipaddress.ip_network(c, strict=False)
+        if net.version == ip.version and ip == net.network_address + 2:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+class PendingCredentials:
+    """botocore's credential chain resolved in the background (it may call IMDS or STS).
+
+    `wait` never returns secrets: only the provider's name and a masked key id. The
+    botocore credentials object is available to the STS probe through `credentials()`."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._done = threading.Event()
+        self._creds: Any = None
+        self._error: str = ""
+        self._thread = threading.Thread(target=self._resolve, daemon=True, name="stsdiag-creds")
+        self._thread.start()
+
+    def _resolve(self) -> None:
+        try:
+            creds = self._session.get_credentials()
+            if creds is not None:
+                # deferred providers (assume-role, web identity, SSO) fetch on first use
+                creds.get_frozen_credentials()
+            self._creds = creds
+        except Exception as e:
+            self._error = f"{type(e).__name__}: {redact(str(e))}"
+        finally:
+            self._done.set()
+
+    def credentials(self, timeout: float) -> Any:
+        self._done.wait(max(0.0, timeout))
+        return self._creds if self._done.is_set() else None
+
+    def wait(self, timeout: float) -> CredentialInfo:
+        if not self._done.wait(max(0.0, timeout)):
+            return CredentialInfo(
+                CredState.PENDING, detail="the credential chain did not finish in time"
+            )
+        if self._error:
+            return CredentialInfo(CredState.ERROR, detail=self._error)
+        if self._creds is None:
+            return CredentialInfo(
+                CredState.NONE, detail="no provider in the chain supplied credentials"
+            )
+        key = getattr(self._creds, "access_key", None)
+        return CredentialInfo(
+            CredState.FOUND,
+            method=str(getattr(self._creds, "method", None) or "unknown"),
+            access_key=mask_key_id(str(key)) if key else None,
+        )
+
+
+# --------------------------------------------------------------------------- gather
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    context: Context
+    session: Any = field(repr=False)
+    credentials: PendingCredentials = field(repr=False)
+
+
+def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
+    """Read the configuration, ask botocore for its endpoint, start credential resolution and
+    ask IMDS (bounded by `ov.imds_budget_s`), concurrently."""
+    import botocore
+
+    env = os.environ if env is None else env
+    session = make_session(ov)
+    creds = PendingCredentials(session)
+
+    disabled = _bool(env.get("AWS_EC2_METADATA_DISABLED"))
+    imds_url, imds_src = imds_endpoint(session, env)
+    imds_box: dict[str, Imds] = {}
+    imds_thread: threading.Thread | None = None
+    if disabled:
+        imds_box["v"] = Imds(ImdsState.DISABLED, imds_url, detail="AWS_EC2_METADATA_DISABLED=true",
+                             endpoint_source=imds_src)  # fmt: skip
+    else:
+
+        def _imds() -> None:
+            imds_box["v"] = fetch_imds(
+                imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src
+            )
+
+        imds_thread = threading.Thread(target=_imds, daemon=True, name="stsdiag-imds")
+        imds_thread.start()
+
+    settings: list[Setting] = []
+    profile = _setting(session, "profile", env, ("--profile", ov.profile))
+    if profile.value is None:
+        profile = Setting("profile", "default", "botocore default")
+    region = _setting(session, "region", env, ("--region", ov.region))
+    regional = _setting(session, "sts_regional_endpoints", env)
+    fips = _setting(session, "use_fips_endpoint", env)
+    dual = _setting(session, "use_dualstack_endpoint", env)
+    ca = _setting(session, "ca_bundle", env, ("--ca-bundle", ov.ca_bundle))
+    ca_path = ca.value or default_ca_bundle()
+    if ca.value is None:
+        ca = Setting("ca_bundle", ca_path, "botocore default")
+    override, override_src, override_settings = _endpoint_override(session, env, ov.endpoint_url)
+    settings += [profile, region]
+    aws_region = env.get("AWS_REGION") or None
+    if aws_region:
+        settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
+    settings += [regional, *override_settings, fips, dual]
+    https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or None
+    http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or None
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or None
+    for name, val in (
+        ("HTTPS_PROXY", https_proxy),
+        ("HTTP_PROXY", http_proxy),
+        ("NO_PROXY", no_proxy),
+    ):
+        settings.append(
+            Setting(name, redact(val) if val else None, f"env {name}" if val else "unset")
+        )
+    settings.append(ca)
+    scoped = session.get_scoped_config()
+    wi_arn = env.get("AWS_ROLE_ARN") or (
+        scoped.get("role_arn") if scoped.get("web_identity_token_file") else None
+    )
+    wi_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or scoped.get("web_identity_token_file")
+    if wi_arn or wi_file:
+        src = (
+            "env"
+            if env.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+            else f"config file {_profile_label(session)}"
+        )
+        settings.append(Setting("web_identity_role_arn", wi_arn, src))
+        settings.append(Setting("web_identity_token_file", wi_file, src))
+    sdk = sdk_endpoint(session, ov.endpoint_url)
+    settings.append(Setting("sdk_endpoint", sdk.url, f"botocore {botocore.__version__}" +
+                            (f" ({sdk.error})" if sdk.error else "")))  # fmt: skip
+    resolvers = system_resolvers()
+
+    if imds_thread is not None:
+        imds_thread.join(ov.imds_budget_s + 0.2)
+    imds = imds_box.get("v") or Imds(ImdsState.UNREACHABLE, imds_url, detail="no answer in time",
+                                      endpoint_source=imds_src)  # fmt: skip
+    notes: list[str] = []
+    if ca.value and not os.path.isfile(ca_path):
+        notes.append(f"CA bundle {ca_path} ({ca.source}) is not a readable file")
+    ctx = Context(
+        settings=tuple(settings),
+        region=region.value,
+        region_source=region.source,
+        profile=profile.value,
+        sts_regional_endpoints=(regional.value or "regional").lower(),
+        endpoint_override=override,
+        endpoint_override_source=override_src,
+        use_fips=_bool(fips.value),
+        use_dualstack=_bool(dual.value),
+        https_proxy=https_proxy,
+        http_proxy=http_proxy,
+        no_proxy=no_proxy,
+        ca_bundle=ca_path,
+        ca_bundle_source=ca.source,
+        aws_region_env=aws_region,
+        aws_default_region_env=env.get("AWS_DEFAULT_REGION") or None,
+        profile_region=scoped.get("region"),
+        web_identity_role_arn=wi_arn,
+        web_identity_token_file=wi_file,
+        sdk=sdk,
+        imds=imds,
+        resolvers=resolvers,
+        botocore_version=str(botocore.__version__),
+        looks_like_ec2=looks_like_ec2(),
+        notes=tuple(notes),
+    )
+    return Gathered(ctx, session, creds)

@@ -1,0 +1,257 @@
+"""Bytes → log records. Streams the input (bounded memory), recognises the header formats
+botocore, boto3 and the AWS CLI write (and custom ones), joins continuation lines, strips
+CRLF and ANSI colours, and keeps only the records that carry facts.
+
+Hot path: one bytes regex match per line, no decoding of lines that are skipped."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+SDK = rb"(?:botocore|boto3|urllib3|awscli|s3transfer|aiobotocore)(?:\.[A-Za-z_][\w]*)*"
+LEVEL = rb"(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)"
+
+# Known header formats, most specific first. Each yields ts?, thread?, logger, level, msg.
+_FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
+    (
+        "awscli",  # 2021-07-29 17:29:45,221 - Thread-3 - botocore.endpoint - DEBUG - msg
+        re.compile(
+            rb"(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?) - (?P<thread>[^\n]{1,64}?) - "
+            rb"(?P<logger>[\w.]+) - (?P<level>" + LEVEL + rb") - ?"
+        ),
+    ),
+    (
+        "botocore",  # 2021-07-29 17:29:45,221 - botocore.endpoint - DEBUG - msg
+        re.compile(
+            rb"(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?) - (?P<logger>[\w.]+) - "
+            rb"(?P<level>" + LEVEL + rb") - ?"
+        ),
+    ),
+    (
+        "set_stream_logger",  # 2021-07-29 17:29:45,221 botocore.endpoint [DEBUG] msg
+        re.compile(
+            rb"(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?) (?P<logger>[\w.]+) "
+            rb"\[(?P<level>" + LEVEL + rb")\] ?"
+        ),
+    ),
+    (
+        "basicConfig",  # DEBUG:botocore.endpoint:msg
+        re.compile(rb"(?P<level>" + LEVEL + rb"):(?P<logger>[\w.]+):"),
+    ),
+)
+
+# Anything else: an SDK logger name next to a level word (either order), after an optional
+# short prefix (timestamp, thread, pod name, quote marks).
+_GENERIC = re.compile(
+    rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-\]]{1,6}(?P<logger1>" + SDK
+    + rb")|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
+)  # fmt: skip
+_TS = re.compile(
+    rb"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[,.](?P<f>\d+))?"
+)
+_THREAD = re.compile(rb"\b(MainThread|Thread-\d+(?: \([^)]*\))?|ThreadPoolExecutor-\d+_\d+)\b")
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_SDK_LOGGER = re.compile(SDK + rb"$")
+
+# Continuation lines worth keeping even when their record was dropped (CLI stderr, tracebacks).
+_CONT_FACT = re.compile(
+    rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
+    rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
+    rb"Credential=|Signature expired|arn:aws"
+)
+# Messages that carry facts, by logger family. Other records end the previous one and are dropped.
+_KEEP = re.compile(
+    rb"Making request for|Sending http request|Calling endpoint provider|Endpoint provider result|"
+    rb"Exception received|Retry needed|retry needed|Reached the maximum|Max attempts|Not retrying|"
+    rb"Retry needed, action|StringToSign|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
+    rb"Found credentials|Looking for credentials via|Retrieving credentials|credentials|"
+    rb"metadata service|IMDS|Event before-parameter-build|CLI version|Arguments entered to CLI|"
+    rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"
+    rb"Skipping environment variable credential|sts_regional_endpoints|Loading variable|"
+    rb"Unable to |Error |error|Certificate path|Switching signature version|"
+    rb"S3 client configured|Setting \w+ timeout|Resetting dropped connection|Retrying \(|"
+    rb"Proxy|proxy|Connection pool is full|Using S3|Checking for DNS|URI updated|"
+    rb"Updating URI|Redirecting|redirect"
+)
+
+MAX_LINE = 1 << 20  # a physical line longer than this is split into pieces
+MAX_RECORD_LINES = 4000
+MAX_RECORD_BYTES = 4 << 20
+
+
+@dataclass(slots=True)
+class Record:
+    """One log record: header fields plus message lines (first = message on the header line)."""
+
+    line: int
+    logger: str
+    level: str
+    thread: str | None
+    ts: float | None
+    fmt: str
+    lines: list[str] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def message(self) -> str:
+        return self.lines[0] if self.lines else ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def flat(self) -> str:
+        """Lines joined with nothing: undoes a paste that folded a long line."""
+        return "".join(self.lines)
+
+
+@dataclass(slots=True)
+class ReadStats:
+    lines: int = 0
+    records: int = 0
+    sdk_records: int = 0
+    bytes: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+    truncated_last_line: bool = False
+
+
+def parse_ts(raw: bytes | None) -> float | None:
+    if not raw:
+        return None
+    m = _TS.search(raw)
+    if not m:
+        return None
+    try:
+        base = calendar.timegm(
+            (
+                int(m["y"]),
+                int(m["mo"]),
+                int(m["d"]),
+                int(m["h"]),
+                int(m["mi"]),
+                int(m["s"]),
+                0,
+                0,
+                0,
+            )
+        )
+    except (ValueError, OverflowError):
+        return None
+    frac = m["f"]
+    return base + (int(frac) / (10 ** len(frac)) if frac else 0.0)
+
+
+def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> Iterator[bytes]:
+    """Split a byte stream into lines without trusting it to contain newlines."""
+    rest = b""
+    while True:
+        chunk = stream.read(block)
+        if not chunk:
+            break
+        stats.bytes += len(chunk)
+        data = rest + chunk if rest else chunk
+        parts = data.split(b"\n")
+        rest = parts.pop()
+        yield from parts
+        while len(rest) > MAX_LINE:
+            yield rest[:MAX_LINE]
+            rest = rest[MAX_LINE:]
+    if rest:
+        stats.truncated_last_line = True
+        yield rest
+
+
+def _decode(b: bytes) -> str:
+    if b"\x1b" in b:
+        b = _ANSI.sub(b"", b)
+    return b.decode("utf-8", "replace").rstrip("\r")
+
+
+def _header(line: bytes, hint: int) -> tuple[int, re.Match[bytes] | None, str]:
+    """Match a header: the last matching format first (logs use one format throughout)."""
+    name, rx = _FORMATS[hint]
+    m = rx.match(line)
+    if m is not None:
+        return hint, m, name
+    for i, (name, rx) in enumerate(_FORMATS):
+        if i != hint:
+            m = rx.match(line)
+            if m is not None:
+                return i, m, name
+    return hint, None, ""
+
+
+def iter_records(stream: BinaryIO, stats: ReadStats) -> Iterator[Record]:
+    return records_from_lines(physical_lines(stream, stats), stats)
+
+
+def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
+    hint = 0
+    cur: Record | None = None
+    keep_match = _KEEP.search
+    lineno = 0
+    for raw in lines:
+        lineno += 1
+        line = raw
+        if line[:1] in (b"\x1b", b"\r") or b"\x1b" in line[:64]:
+            line = _ANSI.sub(b"", line)
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        hint, m, fmt = _header(line, hint)
+        logger_b: bytes
+        if m is not None:
+            logger_b = m["logger"]
+            level_b = m["level"]
+            thread_b = m.groupdict().get("thread")
+            ts_b = m.groupdict().get("ts")
+            msg_start = m.end()
+        else:
+            g = _GENERIC.match(line) if b"DEBUG" in line or b"INFO" in line or b"ERROR" in line or b"WARN" in line or b"CRITICAL" in line else None  # fmt: skip
+            if g is None:
+                # continuation line (traceback, dump, folded paste, foreign program)
+                if cur is not None:
+                    if len(cur.lines) < MAX_RECORD_LINES and cur.size < MAX_RECORD_BYTES:
+                        s = _decode(line)
+                        cur.lines.append(s)
+                        cur.size += len(s)
+                elif _CONT_FACT.search(line):
+                    stats.records += 1
+                    cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(line)])
+                continue
+            logger_b = g["logger1"] or g["logger2"]
+            level_b = g["level1"] or g["level2"]
+            pre = g["pre"]
+            t = _THREAD.search(pre)
+            thread_b = t.group(1) if t else None
+            ts_b = pre if _TS.search(pre) else None
+            msg_start = g.end()
+            fmt = "custom"
+        stats.records += 1
+        if cur is not None:
+            yield cur
+            cur = None
+        if not _SDK_LOGGER.match(logger_b):
+            continue  # another program's record: ends the previous one, carries nothing
+        stats.sdk_records += 1
+        stats.formats[fmt] = stats.formats.get(fmt, 0) + 1
+        if not keep_match(line, msg_start, msg_start + 200):
+            continue
+        msg = _decode(line[msg_start:])
+        cur = Record(
+            line=lineno,
+            logger=logger_b.decode("ascii", "replace"),
+            level=level_b.decode("ascii", "replace"),
+            thread=thread_b.decode("utf-8", "replace").strip() if thread_b else None,
+            ts=parse_ts(ts_b),
+            fmt=fmt,
+            lines=[msg],
+            size=len(msg),
+        )
+    stats.lines = lineno
+    if cur is not None:
+        yield cur

@@ -1,0 +1,490 @@
+"""Records → reconstructed requests and log-level events.
+
+A per-thread state machine: endpoint-provider parameters and `before-parameter-build`
+events are held until `Making request for OperationModel(...)` opens a request; `Sending
+http request`, urllib3 connection lines, exceptions and retry lines add attempts; response
+headers/bodies give status, error code and message. Requests are yielded as they close, so
+memory stays bounded on huge logs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from stsdiag.logparse import pyrepr
+from stsdiag.logparse.records import Record
+from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
+from stsdiag.redact import excerpt, mask_key_id
+
+_OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
+_BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
+_CRED_SCOPE = re.compile(
+    r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
+)
+_SCOPE = re.compile(r"\b\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request\b")
+_URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
+_NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
+_STATUS = re.compile(r"(https?)://([^\s:/]+)(?::\d+)? \"(\w+) [^\"]* HTTP/[\d.]+\" (\d{3})")
+_ARN = re.compile(r"\barn:(aws[\w-]*):([\w-]+):([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12})?:")
+_CODE_XML = re.compile(r"<Code>([^<]{1,128})</Code>")
+_MSG_XML = re.compile(r"<Message>([^<]{0,2000})</Message>")
+_CODE_JSON = re.compile(r"\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,128})\"")
+_MSG_JSON = re.compile(r"\"[Mm]essage\"\s*:\s*\"([^\"]{0,2000})\"")
+_CLIENT_ERROR = re.compile(
+    r"An error occurred \(([\w.]+)\)(?: \(reached max retries: \d+\))? when calling the (\w+) operation(?:\s*\([^)]*\))?: ?(.*)"
+)
+_MAX_ATTEMPTS = re.compile(
+    r"Reached the maximum number of retry attempts: (\d+)|Max attempts of (\d+) reached|"
+    r"reached max retries: (\d+)"
+)
+_ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
+_PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
+_VERSION = re.compile(r"\b(aws-cli/[\d.]+|botocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
+_FOUND_CREDS = re.compile(r"Found credentials (?:in|from|via) ([^.:\n]+)")
+_LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+
+# exception text → kind, most specific first
+_ERRORS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
+    (re.compile(r"ProxyConnectionError|Failed to connect to proxy|ProxyError|Tunnel connection failed|Unable to connect to proxy"), ErrorKind.PROXY),
+    (re.compile(r"SSLError|SSL validation failed|CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError|certificate verify failed|hostname .* doesn't match|Could not find a suitable TLS CA certificate bundle"), ErrorKind.SSL),
+    (re.compile(r"ReadTimeout|Read timeout on endpoint URL|read timeout=|Read timed out"), ErrorKind.READ_TIMEOUT),
+    (re.compile(r"ConnectTimeout|Connect timeout on endpoint URL|connect timeout=|timed out\. \(connect"), ErrorKind.CONNECT_TIMEOUT),
+    (re.compile(r"gaierror|NameResolutionError|Name or service not known|Temporary failure in name resolution|nodename nor servname|No address associated with hostname|getaddrinfo failed|Failed to resolve"), ErrorKind.DNS),
+    (re.compile(r"Connection refused|ConnectionRefusedError|Errno 111\]|Errno 61\]|Connection reset by peer|ECONNRESET|ConnectionResetError"), ErrorKind.CONNECTION_REFUSED),
+    (re.compile(r"NoCredentialsError|Unable to locate credentials"), ErrorKind.NO_CREDENTIALS),
+    (re.compile(r"NoRegionError|You must specify a region"), ErrorKind.NO_REGION),
+    (re.compile(r"EndpointConnectionError|Could not connect to the endpoint URL|ConnectionClosedError|Connection was closed|ConnectionError|Connection aborted|RemoteDisconnected"), ErrorKind.CONNECTION_ERROR),
+)  # fmt: skip
+
+_TRANSPORT = {
+    ErrorKind.PROXY, ErrorKind.SSL, ErrorKind.READ_TIMEOUT, ErrorKind.CONNECT_TIMEOUT,
+    ErrorKind.DNS, ErrorKind.CONNECTION_REFUSED, ErrorKind.CONNECTION_ERROR,
+}  # fmt: skip
+
+
+def classify(text: str) -> ErrorKind | None:
+    for rx, kind in _ERRORS:
+        if rx.search(text):
+            return kind
+    return None
+
+
+def _last_exception_line(text: str) -> str:
+    """The most telling line of a traceback: the last `X: message` line with a known error."""
+    best = ""
+    for ln in text.splitlines():
+        s = ln.strip()
+        skip = s.startswith(("File ", "Traceback", "During handling", "The above exception"))
+        if s and not skip and (classify(s) is not None or "Error" in s or "Exception" in s):
+            best = s
+    return best
+
+
+@dataclass(slots=True)
+class _Builder:
+    index: int
+    first_line: int
+    thread: str | None
+    service: str | None = None
+    operation: str | None = None
+    client_region: str | None = None
+    param_region: str | None = None
+    use_global: bool | None = None
+    use_fips: bool | None = None
+    use_dualstack: bool | None = None
+    endpoint_override: str | None = None
+    endpoint_result: str | None = None
+    url: str | None = None
+    host: str | None = None
+    signing_region: str | None = None
+    signing_service: str | None = None
+    access_key: str | None = None
+    resource_regions: list[str] = field(default_factory=list)
+    proxy: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    http_status: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    last_line: int = 0
+    exhausted: bool = False
+    by_provider: bool = False
+    refs: list[LineRef] = field(default_factory=list)
+    opened: bool = False  # saw "Making request"
+
+    def ref(self, rec: Record, tag: str, text: str | None = None) -> None:
+        if len(self.refs) < 40:
+            self.refs.append(
+                LineRef(rec.line, tag, excerpt(text if text is not None else rec.message))
+            )
+
+    def touch(self, rec: Record) -> None:
+        self.last_line = max(self.last_line, rec.line)
+        if rec.ts is not None:
+            if self.started is None:
+                self.started = rec.ts
+            self.ended = rec.ts
+
+    def set_attempt(self, **kw: object) -> None:
+        if not self.attempts:
+            self.attempts.append(Attempt(1, self.last_line))
+        self.attempts[-1] = replace(self.attempts[-1], **kw)  # type: ignore[arg-type]
+
+    def freeze(self) -> LogRequest:
+        return LogRequest(
+            index=self.index,
+            first_line=self.first_line,
+            last_line=max(self.last_line, self.first_line),
+            thread=self.thread,
+            service=self.service,
+            operation=self.operation,
+            client_region=self.client_region,
+            param_region=self.param_region,
+            use_global_endpoint=self.use_global,
+            use_fips=self.use_fips,
+            use_dualstack=self.use_dualstack,
+            endpoint_override=self.endpoint_override,
+            endpoint_result=self.endpoint_result,
+            url=self.url,
+            host=self.host,
+            signing_region=self.signing_region,
+            signing_service=self.signing_service,
+            access_key=self.access_key,
+            resource_regions=tuple(dict.fromkeys(self.resource_regions)),
+            proxy=self.proxy,
+            attempts=tuple(self.attempts),
+            http_status=self.http_status,
+            error_code=self.error_code,
+            error_message=excerpt(self.error_message, 300) if self.error_message else None,
+            started=self.started,
+            ended=self.ended,
+            retries_exhausted=self.exhausted,
+            by_credential_provider=self.by_provider,
+            refs=tuple(self.refs),
+        )
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Facts seen before `Making request` in a thread (endpoint resolution, service)."""
+
+    service: str | None = None
+    operation: str | None = None
+    params: dict[str, object] | None = None
+    params_rec: Record | None = None
+    result: str | None = None
+    result_rec: Record | None = None
+
+
+@dataclass(slots=True)
+class LogEvents:
+    """Log-level facts collected while reading (bounded)."""
+
+    events: list[LineRef] = field(default_factory=list)
+    versions: dict[str, None] = field(default_factory=dict)
+    credential_source: str | None = None
+    credential_line: int | None = None
+    looking_for: list[str] = field(default_factory=list)
+
+    def add(self, rec: Record, tag: str, text: str | None = None) -> None:
+        if sum(1 for e in self.events if e.tag == tag) < 20:
+            self.events.append(LineRef(rec.line, tag, excerpt(text or rec.message)))
+
+
+class Reconstructor:
+    def __init__(self) -> None:
+        self.open: dict[str | None, _Builder] = {}
+        self.pending: dict[str | None, _Pending] = {}
+        self.events = LogEvents()
+        self.count = 0
+        self._provider_pending: dict[str | None, bool] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    def _new(self, rec: Record) -> _Builder:
+        self.count += 1
+        b = _Builder(self.count, rec.line, rec.thread)
+        b.touch(rec)
+        return b
+
+    def _current(self, rec: Record) -> _Builder:
+        b = self.open.get(rec.thread)
+        if b is None:
+            b = self._new(rec)
+            self.open[rec.thread] = b
+        return b
+
+    def _close(self, thread: str | None) -> LogRequest | None:
+        b = self.open.pop(thread, None)
+        return b.freeze() if b is not None else None
+
+    def finish(self) -> Iterator[LogRequest]:
+        for t in list(self.open):
+            r = self._close(t)
+            if r is not None:
+                yield r
+
+    # ------------------------------------------------------------------ dispatch
+    def feed(self, rec: Record) -> Iterator[LogRequest]:
+        msg = rec.message
+        if "Making request for" in msg:
+            yield from self._making_request(rec)
+        elif msg.startswith("Calling endpoint provider with parameters"):
+            p = self.pending.setdefault(rec.thread, _Pending())
+            p.params = pyrepr.parse_dict_after(rec.flat, "parameters:")
+            p.params_rec = rec
+        elif msg.startswith("Endpoint provider result"):
+            p = self.pending.setdefault(rec.thread, _Pending())
+            p.result = msg.split(":", 1)[1].strip() if ":" in msg else None
+            p.result_rec = rec
+        elif msg.startswith("Event before-parameter-build."):
+            m = _BPB.search(msg)
+            if m:
+                p = self.pending.setdefault(rec.thread, _Pending())
+                p.service, p.operation = m.group(1), m.group(2)
+        elif msg.startswith("Sending http request"):
+            self._sending(rec)
+        elif msg.startswith("StringToSign"):
+            b = self.open.get(rec.thread)
+            m = _SCOPE.search(rec.text)
+            if b is not None and m:
+                b.signing_region, b.signing_service = m.group(1), m.group(2)
+                b.touch(rec)
+        elif msg.startswith(("Starting new HTTP", "Resetting dropped connection")):
+            m = _NEW_CONN.search(msg)
+            b = self.open.get(rec.thread)
+            if m and b is not None:
+                b.touch(rec)
+                b.set_attempt(host=m.group(2).lower())
+        elif msg.startswith("Response headers"):
+            b = self.open.get(rec.thread)
+            if b is not None:
+                b.touch(rec)
+                self._region_hints(b, rec, rec.flat)
+        elif msg.startswith("Response body"):
+            self._body(rec)
+        elif "Exception received when sending HTTP request" in msg or msg.startswith(
+            ("retry needed, retryable exception caught", "Retry needed, retryable exception")
+        ):
+            self._exception(rec)
+        elif _MAX_ATTEMPTS.search(msg):
+            b = self.open.get(rec.thread)
+            if b is not None:
+                b.exhausted = True
+                b.touch(rec)
+                b.ref(rec, "retries-exhausted")
+            else:
+                self.events.add(rec, "retries-exhausted")
+        elif (m := _STATUS.search(msg)) is not None:
+            b = self.open.get(rec.thread)
+            if b is not None:
+                b.touch(rec)
+                b.http_status = int(m.group(4))
+                b.set_attempt(status=int(m.group(4)), host=m.group(2).lower())
+                if b.http_status >= 300:
+                    b.ref(rec, "http-status")
+        else:
+            self._other(rec)
+
+    # ------------------------------------------------------------------ handlers
+    def _making_request(self, rec: Record) -> Iterator[LogRequest]:
+        prev = self._close(rec.thread)
+        if prev is not None:
+            yield prev
+        b = self._new(rec)
+        b.opened = True
+        self.open[rec.thread] = b
+        flat = rec.flat
+        m = _OP.search(flat)
+        b.operation = m.group(1) if m else None
+        params = pyrepr.parse_dict_after(flat, "with params:")
+        b.url = pyrepr.get_str(params, "url")
+        if b.url is None:
+            mu = re.search(r"'url': u?'(https?://[^']+)'", flat)
+            b.url = mu.group(1) if mu else None
+        if b.url:
+            from urllib.parse import urlsplit
+
+            b.host = (urlsplit(b.url).hostname or "").lower() or None
+        ctx = pyrepr.get(params, "context")
+        b.client_region = pyrepr.get_str(ctx, "client_region")
+        if b.client_region is None:
+            mc = re.search(r"'client_region': u?'([\w-]+)'", flat)
+            b.client_region = mc.group(1) if mc else None
+        signing = pyrepr.get(ctx, "signing")
+        sreg = pyrepr.get_str(signing, "region")
+        if sreg:
+            b.signing_region = sreg
+        ap = pyrepr.get_str(ctx, "s3_accesspoint", "region")
+        if ap:
+            b.resource_regions.append(ap)
+        self._region_hints(b, rec, flat)
+        p = self.pending.pop(rec.thread, None)
+        if p is not None:
+            if p.operation and (b.operation is None or b.operation == p.operation):
+                b.service = p.service
+            if p.params is not None and p.params_rec is not None:
+                b.param_region = pyrepr.get_str(p.params, "Region")
+                b.use_global = pyrepr.get_bool(p.params, "UseGlobalEndpoint")
+                b.use_fips = pyrepr.get_bool(p.params, "UseFIPS")
+                b.use_dualstack = pyrepr.get_bool(p.params, "UseDualStack")
+                b.endpoint_override = pyrepr.get_str(p.params, "Endpoint")
+                b.ref(p.params_rec, "endpoint-params")
+                b.first_line = min(b.first_line, p.params_rec.line)
+            if p.result is not None and p.result_rec is not None:
+                b.endpoint_result = p.result
+                b.ref(p.result_rec, "endpoint-result")
+        if b.service is None and b.host:
+            b.service = b.host.split(".")[0].replace("-fips", "") or None
+        if self._provider_pending.pop(rec.thread, False) and b.operation in (
+            "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials",
+        ):  # fmt: skip
+            b.by_provider = True
+        b.ref(rec, "making-request")
+
+    def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
+        for m in _ARN.finditer(text):
+            if m.group(2) not in ("iam", "sts"):
+                b.resource_regions.append(m.group(3))
+                if not any(r.tag == "resource-arn" for r in b.refs):
+                    cr = re.search(r"'client_region': u?'[\w-]+'", text)
+                    arn = text[m.start() : m.start() + 120].split("'")[0].split('"')[0]
+                    focus = f"{cr.group(0)} … {arn}" if cr else arn
+                    op = _OP.search(text)
+                    b.ref(rec, "resource-arn", f"{op.group(0) + ': ' if op else ''}{focus}")
+        m2 = re.search(r"x-amz-bucket-region'?\"?:\s*b?'?\"?([a-z]{2}(?:-[a-z]+)+-\d+)", text)
+        if m2:
+            b.resource_regions.append(m2.group(1))
+            b.ref(rec, "bucket-region")
+
+    def _sending(self, rec: Record) -> None:
+        b = self._current(rec)
+        b.touch(rec)
+        flat = rec.flat
+        n = len(b.attempts) + 1
+        url = _URL.search(flat)
+        b.attempts.append(Attempt(n, rec.line, time=rec.ts))
+        if url:
+            u = url.group(1)
+            if b.url is None:
+                b.url = u
+            from urllib.parse import urlsplit
+
+            h = (urlsplit(u).hostname or "").lower()
+            if h:
+                b.host = b.host or h
+                b.set_attempt(host=h)
+        m = _CRED_SCOPE.search(flat)
+        if m:
+            if m.group(1):
+                b.access_key = mask_key_id(m.group(1))
+            b.signing_region, b.signing_service = m.group(2), m.group(3)
+            b.ref(rec, "signing-scope", m.group(0))
+        if n == 1:
+            b.ref(rec, "sending")
+
+    def _body(self, rec: Record) -> None:
+        b = self.open.get(rec.thread)
+        if b is None:
+            return
+        b.touch(rec)
+        text = rec.flat
+        code = _CODE_XML.search(text) or _CODE_JSON.search(text)
+        if code:
+            b.error_code = code.group(1).strip()
+            msg = _MSG_XML.search(text) or _MSG_JSON.search(text)
+            b.error_message = msg.group(1).strip() if msg else None
+            b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}")
+        self._region_hints(b, rec, text)
+
+    def _exception(self, rec: Record) -> None:
+        b = self._current(rec)
+        b.touch(rec)
+        text = rec.text
+        kind = classify(text)
+        line = _last_exception_line(text) or rec.message
+        m = _ENDPOINT_URL.search(text)
+        if m and b.url is None:
+            b.url = m.group(1)
+        pm = _PROXY_URL.search(text)
+        if pm:
+            b.proxy = pm.group(1)
+        if rec.message.startswith(("retry needed", "Retry needed")):
+            # the retry line repeats the attempt's exception: keep the kind, no new attempt
+            if b.attempts and b.attempts[-1].error is None and kind is not None:
+                b.set_attempt(error=kind, error_text=excerpt(line))
+            return
+        if not b.attempts:
+            b.attempts.append(Attempt(1, rec.line, time=rec.ts))
+        b.set_attempt(error=kind or ErrorKind.OTHER, error_text=excerpt(line))
+        b.ref(rec, "exception", line)
+
+    def _other(self, rec: Record) -> None:
+        msg = rec.message
+        text = rec.text
+        for v in _VERSION.findall(msg):
+            if len(self.events.versions) < 8:
+                self.events.versions[v] = None
+        if msg.startswith("Looking for credentials via"):
+            m = _LOOKING.search(msg)
+            if m and len(self.events.looking_for) < 20:
+                self.events.looking_for.append(m.group(1))
+            if m and m.group(1) in (
+                "assume-role",
+                "assume-role-with-web-identity",
+                "custom-process",
+            ):
+                self._provider_pending[rec.thread] = True
+            return
+        m = _FOUND_CREDS.search(msg)
+        if m and rec.logger.startswith("botocore"):
+            self.events.credential_source = m.group(1).strip()
+            self.events.credential_line = rec.line
+            self.events.add(rec, "credentials-found")
+            return
+        if re.search(r"Retrieving credentials via (assume role|web identity)|Assuming role", msg):
+            self._provider_pending[rec.thread] = True
+        if "metadata service" in text and re.search(
+            r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
+            r"Error response received when making metadata|timeout|Timeout",
+            text,
+        ):
+            self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
+            return
+        m2 = _CLIENT_ERROR.search(text)
+        b = self.open.get(rec.thread)
+        if m2:
+            self.events.add(rec, "client-error", m2.group(0))
+            target = b or self._latest(m2.group(2))
+            if target is not None and target.error_code is None:
+                target.error_code = m2.group(1)
+                target.error_message = m2.group(3)
+                target.ref(rec, "client-error", m2.group(0))
+            return
+        kind = classify(text)
+        if kind is ErrorKind.NO_CREDENTIALS:
+            self.events.add(rec, "no-credentials", _last_exception_line(text) or msg)
+        elif kind is ErrorKind.NO_REGION:
+            self.events.add(rec, "no-region", _last_exception_line(text) or msg)
+        elif kind is not None and (
+            "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
+        ):
+            self.events.add(rec, "final-error", _last_exception_line(text) or msg)
+            if kind in _TRANSPORT:
+                target = b or self._latest(None)
+                if target is not None and not any(a.error for a in target.attempts):
+                    if not target.attempts:
+                        target.attempts.append(Attempt(1, rec.line, time=rec.ts))
+                    target.set_attempt(
+                        error=kind, error_text=excerpt(_last_exception_line(text) or msg)
+                    )
+                    target.ref(rec, "exception", _last_exception_line(text) or msg)
+        if "sts_regional_endpoints" in msg or "AWS_STS_REGIONAL_ENDPOINTS" in msg:
+            self.events.add(rec, "sts-regional-endpoints")
+        if re.search(r"Arguments entered to CLI", msg):
+            self.events.add(rec, "cli-args")
+
+    def _latest(self, operation: str | None) -> _Builder | None:
+        cands = [b for b in self.open.values() if operation is None or b.operation == operation]
+        return max(cands, key=lambda b: b.index) if cands else None

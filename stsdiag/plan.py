@@ -1,0 +1,192 @@
+"""The probe plan: which STS endpoints to try, from what the context says.
+
+Host names and partitions come from botocore (`stsdiag.endpoints`); the proxy that applies
+to each endpoint follows the `HTTPS_PROXY`/`NO_PROXY` rules the SDK's HTTP stack uses."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from stsdiag import endpoints
+from stsdiag.context import Context
+from stsdiag.errors import UsageError
+from stsdiag.models import Target, TargetKind
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    regions: tuple[str, ...] = ()
+    vpce_names: tuple[str, ...] = ()
+    variants: bool = False
+
+
+def parse_endpoint_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an endpoint URL, or UsageError."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as e:
+        raise UsageError(f"malformed endpoint URL {url!r}: {e}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"malformed endpoint URL {url!r}: expected https://HOST[:PORT]")
+    host = parts.hostname.lower()
+    if any(c.isspace() for c in text) or not _valid_host(host):
+        raise UsageError(f"malformed endpoint URL {url!r}: bad host name {host!r}")
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return all(
+        0 < len(lb) <= 63
+        and lb[0] != "-"
+        and lb[-1] != "-"
+        and all(c.isalnum() or c == "-" for c in lb)
+        for lb in labels
+    )
+
+
+def classify(url: str, global_url: str) -> tuple[TargetKind, str | None]:
+    """Kind of an STS URL and the region it serves (None for the global endpoint)."""
+    host = endpoints.host_of(url)
+    if url.rstrip("/") == global_url.rstrip("/"):
+        return TargetKind.GLOBAL, None
+    is_sts, region = endpoints.region_of_sts_host(host)
+    if not is_sts:
+        return TargetKind.CUSTOM, endpoints.region_of_host(host)
+    if ".vpce." in host:
+        return TargetKind.VPCE, region
+    if host.startswith("sts-fips."):
+        return TargetKind.FIPS, region
+    if ".api.aws" in host or ".api.amazonwebservices" in host:
+        return TargetKind.DUALSTACK, region
+    if region is None:
+        return TargetKind.GLOBAL, None
+    return TargetKind.REGIONAL, region
+
+
+def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
+    """True when `host` is excluded from the proxy by NO_PROXY (names, .suffixes, `*`,
+    addresses and CIDR blocks, as requests/urllib3 read it)."""
+    if not no_proxy:
+        return False
+    h = host.lower().strip("[]").rstrip(".")
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(h)
+    except ValueError:
+        ip = None
+    for raw in no_proxy.replace(" ", ",").split(","):
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if ip is not None:
+            try:
+                if ip in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        entry = entry.split(":", 1)[0] if entry.count(":") == 1 else entry
+        entry = entry.lstrip("*").lstrip(".")
+        if entry and (h == entry or h.endswith("." + entry)):
+            return True
+    return False
+
+
+def proxy_for(url: str, ctx: Context) -> str | None:
+    scheme, host, _ = parse_endpoint_url(url)
+    proxy = ctx.https_proxy if scheme == "https" else ctx.http_proxy
+    if not proxy or no_proxy_matches(host, ctx.no_proxy):
+        return None
+    return proxy
+
+
+def _target(url: str, ctx: Context, *, kind: TargetKind | None = None, sdk: bool = False,
+            signing_region: str | None = None) -> Target:  # fmt: skip
+    _, host, port = parse_endpoint_url(url)
+    gkind, region = classify(url, endpoints.global_sts_url())
+    kind = kind or gkind
+    if signing_region is None:
+        if kind is TargetKind.GLOBAL:
+            signing_region = "us-east-1"
+        else:
+            signing_region = region or (
+                ctx.region if ctx.region and endpoints.is_known_region(ctx.region) else None
+            )
+    part_region = region or signing_region
+    return Target(
+        url=url.rstrip("/"),
+        host=host,
+        port=port,
+        kind=kind,
+        region=region,
+        partition=endpoints.partition_of(part_region) if part_region else None,
+        signing_region=signing_region,
+        sdk_would_use=sdk,
+        proxy=proxy_for(url, ctx),
+    )
+
+
+def caller_regions(ctx: Context, opts: PlanOptions) -> tuple[str, ...]:
+    """Known regions worth probing: configured, the instance's, and `--region`s."""
+    out: list[str] = []
+    for r in (ctx.region, ctx.imds.region, *opts.regions):
+        if r and endpoints.is_known_region(r) and r not in out:
+            out.append(r)
+    return tuple(out)
+
+
+def build(ctx: Context, opts: PlanOptions) -> tuple[Target, ...]:
+    """Every endpoint to probe, SDK's choice first, deduplicated by URL."""
+    targets: list[Target] = []
+
+    def add(t: Target) -> None:
+        for i, old in enumerate(targets):
+            if old.url == t.url:
+                targets[i] = replace(old, sdk_would_use=old.sdk_would_use or t.sdk_would_use)
+                return
+        targets.append(t)
+
+    if ctx.sdk.url:
+        try:
+            add(_target(ctx.sdk.url, ctx, sdk=True, signing_region=ctx.sdk.signing_region))
+        except UsageError:
+            if ctx.endpoint_override_source == "--endpoint-url":
+                raise
+    regions = caller_regions(ctx, opts)
+    partitions = {endpoints.partition_of(r) for r in regions}
+    if not regions or "aws" in partitions:
+        add(_target(endpoints.global_sts_url(), ctx))
+    for r in regions:
+        add(_target(endpoints.sts_url(r), ctx))
+    for name in opts.vpce_names:
+        add(_target(name if "://" in name else f"https://{name}", ctx, kind=TargetKind.VPCE))
+    if opts.variants or ctx.use_fips or ctx.use_dualstack:
+        for r in regions:
+            for fips, dual in ((True, False), (False, True)):
+                if not opts.variants and not (
+                    (fips and ctx.use_fips) or (dual and ctx.use_dualstack)
+                ):
+                    continue
+                try:
+                    add(_target(endpoints.sts_url(r, fips=fips, dualstack=dual), ctx))
+                except Exception:  # botocore: no such variant in this partition
+                    continue
+    if ctx.endpoint_override:
+        try:
+            add(_target(ctx.endpoint_override, ctx))
+        except UsageError:
+            if ctx.endpoint_override_source == "--endpoint-url":
+                raise
+            # a malformed override from the environment/config is a finding (SD107), not an abort
+    return tuple(targets)

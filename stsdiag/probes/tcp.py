@@ -1,0 +1,97 @@
+"""TCP layer: a timed connect to one address (or to the proxy the SDK would use), and the
+CONNECT tunnel helper the TLS layer uses through a proxy."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from stsdiag.models import ErrorKind, Layer, LayerResult, Status
+from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_label
+
+
+class TunnelError(OSError):
+    """The proxy refused or broke the CONNECT tunnel."""
+
+
+def open_socket(address: str, port: int, timeout: float) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def open_tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.socket:
+    """A socket through an HTTP proxy's CONNECT to host:port, ready for TLS."""
+    phost, pport = proxy_addr(proxy)
+    sock = socket.create_connection((phost, pport), timeout=timeout)
+    try:
+        sock.sendall(
+            f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode("ascii")
+        )
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise TunnelError(errno.ECONNRESET, "proxy closed the connection during CONNECT")
+            buf += chunk
+            if len(buf) > 65536:
+                raise TunnelError(errno.EPROTO, "proxy sent an oversized CONNECT answer")
+        status_line = buf.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or parts[1] != "200":
+            raise TunnelError(errno.ECONNREFUSED, f"proxy answered CONNECT with {status_line!r}")
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def error_kind(exc: BaseException) -> tuple[Status, ErrorKind, str]:
+    """Map a socket-level exception to (status, kind, text): the one place for this layer."""
+    if isinstance(exc, TunnelError):
+        return Status.FAIL, ErrorKind.PROXY, str(exc.strerror or exc)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return Status.TIMEOUT, ErrorKind.CONNECT_TIMEOUT, "connect timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return Status.FAIL, ErrorKind.CONNECTION_REFUSED, "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return Status.FAIL, ErrorKind.CONNECTION_REFUSED, "connection reset"
+    if isinstance(exc, socket.gaierror):
+        return Status.FAIL, ErrorKind.DNS, f"name resolution failed: {exc}"
+    if isinstance(exc, OSError):
+        return Status.FAIL, ErrorKind.CONNECTION_ERROR, f"{exc.strerror or exc}"
+    return Status.ERROR, ErrorKind.OTHER, f"{type(exc).__name__}: {exc}"
+
+
+def probe(address: str, port: int, *, timeout: float, proxy: str | None = None) -> LayerResult:
+    start = now()
+    if proxy:
+        phost, pport = proxy_addr(proxy)
+        data: tuple[tuple[str, str], ...] = (("via", proxy_label(proxy)),)
+        try:
+            sock = socket.create_connection((phost, pport), timeout=timeout)
+        except OSError as e:
+            status, kind, text = error_kind(e)
+            return bad(
+                Layer.TCP,
+                status,
+                ErrorKind.PROXY,
+                f"{proxy_label(proxy)}: {text}",
+                ms_since(start),
+                data,
+            )
+        sock.close()
+        return ok(Layer.TCP, ms_since(start), f"connected to {proxy_label(proxy)}", data)
+    try:
+        sock = open_socket(address, port, timeout)
+    except OSError as e:
+        status, kind, text = error_kind(e)
+        return bad(Layer.TCP, status, kind, text, ms_since(start))
+    sock.close()
+    return ok(Layer.TCP, ms_since(start), "connected")

@@ -1,0 +1,206 @@
+"""TLS layer: handshake with SNI, chain verified against the CA bundle the SDK uses, names
+checked, issuer and expiry reported, interception recognised (a leaf not issued by the CAs
+AWS uses). Standard library only: the certificate's issuer is read with a small DER walker so
+an unverifiable certificate can still be described."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import ssl
+
+from stsdiag.models import ErrorKind, Layer, LayerResult, Status
+from stsdiag.probes import bad, ms_since, now, ok, proxy_label
+from stsdiag.probes.tcp import error_kind as tcp_error_kind
+from stsdiag.probes.tcp import open_socket, open_tunnel
+
+# Organisations that issue the certificates of AWS service endpoints: Amazon Trust Services
+# today; DigiCert and Starfield (cross-signing Amazon's roots) on older or China endpoints.
+AWS_ISSUER_ORGS = frozenset({"Amazon", "DigiCert Inc", "Starfield Technologies, Inc."})
+
+_OIDS = {"2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.6": "C"}
+
+
+class DerError(ValueError):
+    pass
+
+
+def _tlv(buf: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the DER element at pos."""
+    if pos + 2 > len(buf):
+        raise DerError("truncated")
+    tag = buf[pos]
+    length = buf[pos + 1]
+    pos += 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 4 or pos + n > len(buf):
+            raise DerError("bad length")
+        length = int.from_bytes(buf[pos : pos + n], "big")
+        pos += n
+    if pos + length > len(buf):
+        raise DerError("truncated value")
+    return tag, pos, pos + length
+
+
+def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    out = []
+    pos = start
+    while pos < end and len(out) < 64:
+        tag, vs, ve = _tlv(buf, pos)
+        out.append((tag, vs, ve))
+        pos = ve
+    return out
+
+
+def _oid(raw: bytes) -> str:
+    if not raw:
+        return ""
+    parts = [raw[0] // 40, raw[0] % 40]
+    val = 0
+    for b in raw[1:]:
+        val = (val << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(val)
+            val = 0
+    return ".".join(str(p) for p in parts)
+
+
+def _string(tag: int, raw: bytes) -> str:
+    if tag == 0x1E:
+        return raw.decode("utf-16-be", "replace")
+    return raw.decode("utf-8" if tag == 0x0C else "latin-1", "replace")
+
+
+def _name(buf: bytes, start: int, end: int) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for _, rs, re_ in _children(buf, start, end):  # RDN sets
+        for _, as_, ae in _children(buf, rs, re_):  # AttributeTypeAndValue
+            kids = _children(buf, as_, ae)
+            if len(kids) == 2:
+                oid = _oid(buf[kids[0][1] : kids[0][2]])
+                if oid in _OIDS:
+                    out.append((_OIDS[oid], _string(kids[1][0], buf[kids[1][1] : kids[1][2]])))
+    return tuple(out)
+
+
+def _time(tag: int, raw: bytes) -> dt.datetime:
+    text = raw.decode("ascii").rstrip("Z")
+    fmt = "%y%m%d%H%M%S" if tag == 0x17 else "%Y%m%d%H%M%S"
+    return dt.datetime.strptime(text[: 12 if tag == 0x17 else 14], fmt).replace(tzinfo=dt.timezone.utc)
+
+
+def cert_facts(der: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], dt.datetime]:
+    """(issuer, subject, not_after) of a DER certificate."""
+    _, cs, ce = _tlv(der, 0)
+    _, ts, te = _children(der, cs, ce)[0]
+    kids = _children(der, ts, te)
+    i = 1 if kids and kids[0][0] == 0xA0 else 0
+    issuer = _name(der, kids[i + 2][1], kids[i + 2][2])
+    validity = _children(der, kids[i + 3][1], kids[i + 3][2])
+    not_after = _time(validity[1][0], der[validity[1][1] : validity[1][2]])
+    subject = _name(der, kids[i + 4][1], kids[i + 4][2])
+    return issuer, subject, not_after
+
+
+def dn(attrs: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in attrs)
+
+
+def is_aws_issuer(issuer: tuple[tuple[str, str], ...]) -> bool:
+    orgs = {v for k, v in issuer if k == "O"}
+    cns = [v for k, v in issuer if k == "CN"]
+    return bool(orgs & AWS_ISSUER_ORGS) or any(cn.startswith("Amazon") for cn in cns) and not orgs
+
+
+def _connect(address: str, port: int, host: str, timeout: float, proxy: str | None) -> socket.socket:
+    if proxy:
+        return open_tunnel(proxy, host, port, timeout)
+    return open_socket(address, port, timeout)
+
+
+def _peer_der(address: str, port: int, host: str, timeout: float, proxy: str | None) -> bytes | None:
+    """The leaf certificate without verification (to describe a certificate that failed)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with _connect(address, port, host, timeout, proxy) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+            return s.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError):
+        return None
+
+
+def probe(
+    address: str,
+    port: int,
+    host: str,
+    *,
+    timeout: float,
+    ca_bundle: str | None,
+    proxy: str | None = None,
+    now_utc: dt.datetime | None = None,
+) -> LayerResult:
+    start = now()
+    via: tuple[tuple[str, str], ...] = (("via", proxy_label(proxy)),) if proxy else ()
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} does not exist", None,
+                   (("verified", "false"), ("verify_error", "CA bundle file missing"), *via))  # fmt: skip
+    try:
+        ctx = ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as e:
+        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} unusable: {e}", None,
+                   (("verified", "false"), ("verify_error", "CA bundle unusable"), *via))  # fmt: skip
+    verify_error = ""
+    der: bytes | None = None
+    version = ""
+    try:
+        with _connect(address, port, host, timeout, proxy) as raw:
+            raw.settimeout(max(0.05, timeout - (now() - start)))
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                der = s.getpeercert(binary_form=True)
+                version = s.version() or ""
+    except ssl.SSLCertVerificationError as e:
+        verify_error = str(e.verify_message or e.reason or e)
+    except (TimeoutError, socket.timeout):
+        st, kind, text = Status.TIMEOUT, ErrorKind.READ_TIMEOUT, "TLS handshake timed out"
+        if now() - start < timeout * 0.5:  # the connect itself timed out (through a proxy)
+            kind = ErrorKind.CONNECT_TIMEOUT
+        return bad(Layer.TLS, st, kind, text, ms_since(start), via)
+    except ssl.SSLError as e:
+        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"TLS handshake failed: {e.reason or e}",
+                   ms_since(start), via)  # fmt: skip
+    except OSError as e:
+        st, kind, text = tcp_error_kind(e)
+        if proxy and kind is not ErrorKind.PROXY:
+            kind = ErrorKind.PROXY
+        return bad(Layer.TLS, st, kind, text, ms_since(start), via)
+    ms = ms_since(start)
+    if der is None:
+        der = _peer_der(address, port, host, max(0.05, timeout), proxy)
+    data: list[tuple[str, str]] = [("verified", "false" if verify_error else "true"), *via]
+    if version:
+        data.append(("tls_version", version))
+    issuer: tuple[tuple[str, str], ...] = ()
+    if der:
+        try:
+            issuer, subject, not_after = cert_facts(der)
+            when = now_utc or dt.datetime.now(dt.timezone.utc)
+            data += [
+                ("issuer", dn(issuer)),
+                ("subject", dn(subject)),
+                ("not_after", not_after.isoformat()),
+                ("days_left", str((not_after - when).days)),
+            ]
+        except (DerError, IndexError, ValueError) as e:
+            data.append(("cert_error", f"unreadable certificate: {e}"))
+    intercepted = bool(issuer) and not is_aws_issuer(issuer)
+    data.append(("intercepted", "true" if intercepted else "false"))
+    who = dn(issuer) or "unknown issuer"
+    if verify_error:
+        data.append(("verify_error", verify_error))
+        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"certificate not trusted: {verify_error} (issuer {who})",
+                   ms, tuple(data))  # fmt: skip
+    note = "; not issued by AWS's CAs" if intercepted else ""
+    return ok(Layer.TLS, ms, f"verified, issuer {who}{note}", tuple(data))

@@ -1,0 +1,102 @@
+"""Pure: turn a chosen region/endpoint into the exact settings a user pastes.
+
+`settings_for` is shared by parse-log and probe; each command decides *what* to recommend
+from its own evidence (see `recommend_from_log` here and `probe` for the probe side)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from stsdiag import endpoints
+from stsdiag.models import Finding, Recommendation, ServiceEndpoint, Severity, Via
+
+
+def settings_for(
+    region: str,
+    endpoint_url: str,
+    via: Via | None,
+    reasons: Iterable[str],
+    *,
+    profile: str | None = None,
+    other_services: Iterable[str] = (),
+    note: str = "",
+) -> Recommendation:
+    """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice."""
+    canonical = endpoints.sts_url(region) if endpoints.is_known_region(region) else None
+    custom = canonical is None or endpoint_url.rstrip("/") != canonical.rstrip("/")
+    exports = [
+        f"export AWS_DEFAULT_REGION={region}",
+        f"export AWS_REGION={region}",
+        "export AWS_STS_REGIONAL_ENDPOINTS=regional",
+    ]
+    section = f"[profile {profile}]" if profile and profile != "default" else "[default]"
+    snippet = [section, f"region = {region}", "sts_regional_endpoints = regional"]
+    if custom:
+        exports.append(f"export AWS_ENDPOINT_URL_STS={endpoint_url}")
+        snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",
+                    f"  endpoint_url = {endpoint_url}"]  # fmt: skip
+    cli = f"aws sts get-caller-identity --region {region} --endpoint-url {endpoint_url}"
+    others = tuple(
+        ServiceEndpoint(svc, region, endpoints.service_url(svc, region))
+        for svc in sorted(set(other_services) - {"sts"})
+        if endpoints.is_known_region(region)
+    )
+    return Recommendation(
+        region=region,
+        endpoint_url=endpoint_url,
+        via=via,
+        reasons=tuple(dict.fromkeys(reasons)),
+        settings=tuple(exports),
+        config_snippet="\n".join(snippet) + "\n",
+        cli=cli,
+        other_endpoints=others,
+        note=note,
+    )
+
+
+def no_recommendation(why: str) -> Recommendation:
+    return Recommendation(region=None, endpoint_url=None, via=None, reasons=(), note=why)
+
+
+def recommend_from_log(
+    findings: Iterable[Finding],
+    region_votes: Counter[str],
+    *,
+    region_hint: str | None,
+    services: Iterable[str],
+    vpce_url: str | None,
+    via_proxy: bool,
+) -> Recommendation:
+    """Choose the region from evidence: a hint wins, then resource regions, hosts and signing
+    scopes (votes weighted by the log reader), then the client region."""
+    fs = list(findings)
+    reasons = [f"{f.code} {f.name}" for f in fs if f.severity is not Severity.INFO]
+    region: str | None = None
+    why = ""
+    if region_hint:
+        region, why = region_hint, "from --region-hint"
+    elif region_votes:
+        region = region_votes.most_common(1)[0][0]
+        why = "from the evidence in the log"
+    if region is None or not endpoints.is_known_region(region):
+        return no_recommendation(
+            "The log names no region (no resource ARN, regional host or signing scope); "
+            "pass --region-hint REGION."
+            if region is None
+            else f"Region {region!r} is not known to botocore."
+        )
+    url = (
+        vpce_url
+        if vpce_url and endpoints.region_of_sts_host(endpoints.host_of(vpce_url))[1] == region
+        else None
+    )
+    via = Via.PROXY if via_proxy else (Via.VPC_ENDPOINT if url else Via.PUBLIC)
+    return settings_for(
+        region,
+        url or endpoints.sts_url(region),
+        via,
+        reasons,
+        other_services=services,
+        note=f"Region {region} {why}.",
+    )

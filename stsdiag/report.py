@@ -1,0 +1,92 @@
+"""Group rule hits into findings, apply --select/--ignore, and guard against crashing rules.
+Shared by parse-log and probe."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from stsdiag.models import Evidence, Finding, Hit
+from stsdiag.redact import excerpt, redact
+from stsdiag.rules.registry import BY_CODE, matches
+
+MAX_EVIDENCE = 5
+
+
+def crashed(rule: str, exc: BaseException) -> Hit:
+    """A crashing rule becomes an SD002 finding naming the rule, never a crash."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].name}:{tb[-1].lineno}" if tb else ""
+    return Hit(
+        "SD002",
+        f"Rule {rule} crashed{where}: {type(exc).__name__}: {excerpt(str(exc), 160)}",
+        (Evidence(excerpt=f"rule {rule}"),),
+    )
+
+
+def run_guarded(rule: str, fn: Callable[[], Iterable[Hit]]) -> list[Hit]:
+    try:
+        return list(fn())
+    except Exception as exc:  # a rule bug must not kill the run
+        return [crashed(rule, exc)]
+
+
+@dataclass(slots=True)
+class _Group:
+    hit: Hit
+    evidence: list[Evidence]
+    count: int = 1
+
+
+class Collector:
+    """Accumulates hits grouped by (code, message); evidence capped, counts kept."""
+
+    def __init__(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> None:
+        self.select = select
+        self.ignore = ignore
+        self._groups: dict[tuple[str, str], _Group] = {}
+
+    def wanted(self, code: str) -> bool:
+        info = BY_CODE.get(code)
+        if info is None:
+            return True
+        if self.select and not matches(info, self.select):
+            return False
+        return not (self.ignore and matches(info, self.ignore))
+
+    def add(self, hits: Iterable[Hit]) -> None:
+        for h in hits:
+            if not self.wanted(h.code):
+                continue
+            g = self._groups.get((h.code, h.message))
+            if g is None:
+                self._groups[(h.code, h.message)] = _Group(h, list(h.evidence[:MAX_EVIDENCE]))
+                continue
+            g.count += 1
+            for e in h.evidence:
+                if len(g.evidence) < MAX_EVIDENCE and e not in g.evidence:
+                    g.evidence.append(e)
+            sev = g.hit.severity
+            if h.severity is not None and (sev is None or h.severity.rank > sev.rank):
+                g.hit = replace(g.hit, severity=h.severity)
+
+    def findings(self) -> tuple[Finding, ...]:
+        out: list[Finding] = []
+        for (code, _), g in self._groups.items():
+            info = BY_CODE[code]
+            out.append(
+                Finding(
+                    code=code,
+                    name=info.name,
+                    severity=g.hit.severity or info.severity,
+                    message=redact(g.hit.message),
+                    fix=redact(g.hit.fix or info.fix),
+                    evidence=tuple(replace(e, excerpt=redact(e.excerpt)) for e in g.evidence),
+                    count=g.count,
+                )
+            )
+        out.sort(
+            key=lambda f: (-f.severity.rank, f.code, (f.evidence[0].line or 0) if f.evidence else 0)
+        )
+        return tuple(out)

@@ -1,0 +1,485 @@
+"""Log rules: pure functions over one reconstructed request (`RequestRule`) or over the
+whole log's summary (`LogRule`). Each returns hits; the engine groups them into findings."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from stsdiag import endpoints
+from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
+
+GLOBAL_HOSTS = frozenset({"sts.amazonaws.com"})
+STS_OPERATIONS = frozenset(
+    {
+        "GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML",
+        "GetSessionToken", "GetFederationToken", "DecodeAuthorizationMessage", "GetAccessKeyInfo",
+        "AssumeRoot", "GetWebIdentityToken", "GetDelegatedAccessToken",
+    }
+)  # fmt: skip
+_EXPIRED = re.compile(
+    r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - (\d+) min"
+)
+_LATER = re.compile(
+    r"Signature not yet current: (\d{8}T\d{6}Z) is still later than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) \+ (\d+) min"
+)
+
+
+@dataclass(slots=True)
+class Summary:
+    """Aggregates over every request (bounded: counters and small sets)."""
+
+    requests: int = 0
+    region_votes: Counter[str] = field(default_factory=Counter)
+    services: set[str] = field(default_factory=set)
+    vpce_urls: dict[str, None] = field(default_factory=dict)
+    proxy_used: bool = False
+    provider_hosts: dict[str, LineRef] = field(default_factory=dict)
+    client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
+    ok_latency: dict[str, list[float]] = field(default_factory=dict)
+    no_region_requests: int = 0
+
+
+def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
+    if ref is not None:
+        return Evidence(excerpt=ref.excerpt, line=ref.line)
+    if req is not None:
+        return Evidence(excerpt=f"request #{req.index} {req.operation or '?'}", line=req.first_line)
+    return Evidence(excerpt="")
+
+
+def is_sts(r: LogRequest) -> bool:
+    return (
+        r.service == "sts"
+        or r.signing_service == "sts"
+        or (r.operation in STS_OPERATIONS and r.service in (None, "sts"))
+        or (r.host is not None and endpoints.region_of_sts_host(r.host)[0])
+    )
+
+
+def hosts(r: LogRequest) -> list[str]:
+    hs = [a.host for a in r.attempts if a.host]
+    if r.host:
+        hs.append(r.host)
+    return list(dict.fromkeys(hs))
+
+
+def is_global(r: LogRequest) -> bool:
+    return any(h in GLOBAL_HOSTS for h in hosts(r)) or (
+        r.endpoint_result is not None and endpoints.host_of(r.endpoint_result) in GLOBAL_HOSTS
+    )
+
+
+def failed_kinds(r: LogRequest) -> list[ErrorKind]:
+    return [a.error for a in r.attempts if a.error is not None]
+
+
+def main_ref(r: LogRequest) -> LineRef | None:
+    return r.ref("making-request", "sending", "exception")
+
+
+def where_region(r: LogRequest) -> str | None:
+    """The region the client was configured for, as the log shows it."""
+    for reg in (r.client_region, r.param_region):
+        if reg and reg != "aws-global":
+            return reg
+    return None
+
+
+# ------------------------------------------------------------------ request rules
+
+
+def sd101(r: LogRequest) -> Iterable[Hit]:
+    if "aws-global" in (r.client_region, r.param_region):
+        yield Hit(
+            "SD101",
+            "No region configured: the client region is aws-global, so STS goes to the global endpoint.",
+            (ev(r.ref("endpoint-params") or main_ref(r), r),),
+        )
+
+
+def sd102(r: LogRequest) -> Iterable[Hit]:
+    if not is_sts(r) or not is_global(r):
+        return
+    failed = [k for k in failed_kinds(r) if k is not ErrorKind.OTHER]
+    sev = Severity.ERROR if failed else Severity.WARNING
+    what = f" and failed ({failed[-1].value})" if failed else ""
+    yield Hit(
+        "SD102",
+        f"{r.operation or 'STS'} went to the global endpoint sts.amazonaws.com{what}.",
+        (ev(r.ref("endpoint-result", "sending", "making-request"), r),),
+        severity=sev,
+    )
+
+
+def sd103(r: LogRequest) -> Iterable[Hit]:
+    if not is_sts(r):
+        return
+    reg = where_region(r)
+    legacy = r.use_global_endpoint is True or (
+        reg is not None and reg != "us-east-1" and is_global(r) and r.endpoint_override is None
+        and reg in _legacy_regions()
+    )  # fmt: skip
+    if legacy:
+        yield Hit(
+            "SD103",
+            f"sts_regional_endpoints=legacy is in effect: region {reg or 'aws-global'} was sent to "
+            "the global endpoint, signed for us-east-1.",
+            (ev(r.ref("endpoint-params", "making-request"), r),),
+        )
+
+
+def _legacy_regions() -> frozenset[str]:
+    try:
+        from botocore.args import LEGACY_GLOBAL_STS_REGIONS
+
+        return frozenset(LEGACY_GLOBAL_STS_REGIONS)
+    except ImportError:  # pragma: no cover - very old botocore
+        return frozenset()
+
+
+def sd104(r: LogRequest) -> Iterable[Hit]:
+    client = r.client_region or r.param_region
+    if client is None:
+        return
+    for res in r.resource_regions:
+        if res != client and endpoints.is_known_region(res):
+            yield Hit(
+                "SD104",
+                f"Client region {client} but the resource in {r.operation or 'the request'} is in {res}.",
+                (ev(r.ref("resource-arn", "bucket-region", "making-request"), r),),
+                fix=f"Pass the resource's region: `--region {res}` or `export AWS_DEFAULT_REGION={res} AWS_REGION={res}`.",
+            )
+            return
+
+
+def sd106(r: LogRequest) -> Iterable[Hit]:
+    for reg in (r.client_region, r.param_region, r.signing_region):
+        if reg and reg != "aws-global" and not endpoints.is_known_region(reg):
+            near = endpoints.closest_region(reg)
+            hint = f" Did you mean {near}?" if near else ""
+            yield Hit(
+                "SD106",
+                f"Region {reg!r} is not known to botocore.{hint}",
+                (ev(r.ref("endpoint-params", "making-request", "sending"), r),),
+                fix=f"Use `--region {near}`." if near else None,
+            )
+            return
+
+
+_AWS_DOMAIN = re.compile(r"(?:^|\.)(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
+
+
+def sd107(r: LogRequest) -> Iterable[Hit]:
+    if not is_sts(r) or not r.host:
+        return
+    if endpoints.region_of_sts_host(r.host)[0]:
+        return
+    import difflib
+
+    near = difflib.SequenceMatcher(None, r.host, "sts.amazonaws.com").ratio() >= 0.8
+    if _AWS_DOMAIN.search(r.host) or near:
+        sreg = r.signing_region or where_region(r) or "us-east-1"
+        good = (
+            endpoints.sts_url(sreg)
+            if endpoints.is_known_region(sreg)
+            else "https://sts.<region>.amazonaws.com"
+        )
+        yield Hit(
+            "SD107",
+            f"STS request sent to {r.host}, which is not an STS endpoint.",
+            (ev(r.ref("making-request", "sending"), r),),
+            fix=f"Use `--endpoint-url {good}` (or drop the override).",
+        )
+
+
+def sd108(r: LogRequest) -> Iterable[Hit]:
+    if (
+        r.error_code == "SignatureDoesNotMatch"
+        and r.error_message
+        and "scoped to a valid region" in r.error_message
+    ):
+        yield Hit(
+            "SD108",
+            f"STS rejected the signing scope region {r.signing_region or '?'}: {r.error_message}",
+            (ev(r.ref("error-body", "client-error"), r),),
+        )
+        return
+    if not is_sts(r) or not r.host or not r.signing_region:
+        return
+    ok, reg = endpoints.region_of_sts_host(r.host)
+    expected = reg or ("us-east-1" if r.host in GLOBAL_HOSTS else None)
+    if ok and expected and r.signing_region != expected:
+        yield Hit(
+            "SD108",
+            f"Request to {r.host} is signed for {r.signing_region}, not {expected}.",
+            (ev(r.ref("signing-scope", "sending"), r),),
+        )
+
+
+def sd109(r: LogRequest) -> Iterable[Hit]:
+    reg = r.signing_region or where_region(r)
+    if not reg or not r.host or not endpoints.is_known_region(reg):
+        return
+    part = endpoints.partition_of(reg)
+    cn_host = r.host.endswith(".amazonaws.com.cn")
+    aws_host = r.host.endswith(".amazonaws.com")
+    if (part == "aws-cn" and aws_host) or (part != "aws-cn" and cn_host):
+        yield Hit(
+            "SD109",
+            f"Region {reg} ({part}) used with host {r.host} of another partition.",
+            (ev(r.ref("sending", "making-request"), r),),
+        )
+
+
+_NETWORK = {
+    ErrorKind.DNS: "SD201",
+    ErrorKind.CONNECT_TIMEOUT: "SD202",
+    ErrorKind.CONNECTION_REFUSED: "SD203",
+    ErrorKind.READ_TIMEOUT: "SD204",
+    ErrorKind.CONNECTION_ERROR: "SD209",
+    ErrorKind.PROXY: "SD301",
+    ErrorKind.SSL: "SD303",
+}
+_NET_TEXT = {
+    "SD201": "could not be resolved (DNS)",
+    "SD202": "timed out connecting",
+    "SD203": "refused or reset the connection",
+    "SD204": "accepted the connection but did not answer in time",
+    "SD209": "could not be connected to",
+    "SD301": "could not be reached through the proxy",
+    "SD303": "failed TLS certificate verification",
+}
+
+
+def network(r: LogRequest) -> Iterable[Hit]:
+    seen: set[str] = set()
+    for a in r.attempts:
+        if a.error is None or a.error not in _NETWORK:
+            continue
+        code = _NETWORK[a.error]
+        if code in seen:
+            continue
+        seen.add(code)
+        host = a.host or r.host or "the endpoint"
+        n = sum(1 for x in r.attempts if x.error is a.error)
+        cause = ""
+        if code == "SD202" and host in GLOBAL_HOSTS:
+            cause = " The global endpoint is not reachable from a private subnet without NAT; use the regional endpoint (through the VPC endpoint)."
+        elif code == "SD202":
+            cause = " Check security groups / NACLs on the path (a VPC endpoint's security group must allow 443)."
+        tries = f" ({n} attempts)" if n > 1 else ""
+        yield Hit(
+            code,
+            f"{host} {_NET_TEXT[code]}{tries}.{cause}",
+            (ev(r.ref("exception") or main_ref(r), r),),
+        )
+
+
+def sd208(r: LogRequest) -> Iterable[Hit]:
+    if not r.retries_exhausted:
+        return
+    n = len(r.attempts)
+    waited = f"; the SDK waited {r.duration_s:.1f} s in total" if r.duration_s is not None else ""
+    yield Hit(
+        "SD208",
+        f"{r.operation or 'The request'} gave up after {n} attempt{'s' if n != 1 else ''}{waited}.",
+        (ev(r.ref("retries-exhausted") or main_ref(r), r),),
+    )
+
+
+def _skew(msg: str) -> str:
+    from datetime import datetime
+
+    fmt = "%Y%m%dT%H%M%SZ"
+    m = _EXPIRED.search(msg)
+    if m:
+        signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
+        return f" The local clock was {abs((server - signed).total_seconds()):.0f} s behind STS."
+    m = _LATER.search(msg)
+    if m:
+        signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
+        return f" The local clock was {abs((signed - server).total_seconds()):.0f} s ahead of STS."
+    return ""
+
+
+def sts_errors(r: LogRequest) -> Iterable[Hit]:
+    code = r.error_code
+    if not code:
+        return
+    msg = r.error_message or ""
+    e = (ev(r.ref("error-body", "client-error", "http-status"), r),)
+    op = r.operation or "the call"
+    if code in ("RequestTimeTooSkewed", "RequestExpired") or (
+        code in ("SignatureDoesNotMatch", "InvalidSignatureException")
+        and ("Signature expired" in msg or "not yet current" in msg)
+    ):
+        yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
+    elif code in ("ExpiredToken", "ExpiredTokenException"):
+        yield Hit("SD402", f"{op}: {code}: {msg}", e)
+    elif code in ("InvalidClientTokenId", "UnrecognizedClientException"):
+        reg = r.signing_region or where_region(r)
+        opt = ""
+        if reg and endpoints.is_opt_in(reg):
+            opt = (
+                f" {reg} is an opt-in region: session tokens from the global endpoint (v1) are "
+                "not valid there; get them from the regional endpoint or set the global token version to 2."
+            )
+        yield Hit("SD403", f"{op}: {code}: {msg}{opt}", e)
+    elif code in ("SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException"):
+        if "scoped to a valid region" not in msg:
+            yield Hit("SD404", f"{op}: {code}: {msg}", e)
+    elif code in ("AccessDenied", "AccessDeniedException"):
+        yield Hit("SD405", f"{op}: {code}: {msg}", e)
+    elif code == "RegionDisabledException":
+        yield Hit("SD406", f"{op}: {code}: {msg}", e)
+    elif code in ("Throttling", "ThrottlingException", "TooManyRequestsException",
+                  "RequestLimitExceeded", "SlowDown", "PriorRequestNotComplete"):  # fmt: skip
+        yield Hit("SD407", f"{op}: {code}: {msg}", e)
+    elif code in ("InvalidIdentityToken", "IDPRejectedClaim", "IDPCommunicationError"):
+        yield Hit("SD408", f"{op}: {code}: {msg}", e)
+
+
+def throttled_status(r: LogRequest) -> Iterable[Hit]:
+    if r.http_status == 429 and not r.error_code:
+        yield Hit(
+            "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
+        )
+
+
+RequestRule = Callable[[LogRequest], Iterable[Hit]]
+REQUEST_RULES: tuple[tuple[str, RequestRule], ...] = (
+    ("SD101", sd101),
+    ("SD102", sd102),
+    ("SD103", sd103),
+    ("SD104", sd104),
+    ("SD106", sd106),
+    ("SD107", sd107),
+    ("SD108", sd108),
+    ("SD109", sd109),
+    ("SD2xx/SD3xx", network),
+    ("SD208", sd208),
+    ("SD4xx", sts_errors),
+    ("SD407", throttled_status),
+)
+
+
+# ------------------------------------------------------------------ summary
+
+
+def observe(s: Summary, r: LogRequest) -> None:
+    """Fold one request into the summary (region votes, services, hosts, latency)."""
+    s.requests += 1
+    # weights: resource regions 6, regional hosts 4, client region 2 (1 when sent to the
+    # global endpoint), signing scope 2
+    for res in r.resource_regions:
+        s.region_votes[res] += 6
+    for h in hosts(r):
+        ok, sreg = endpoints.region_of_sts_host(h)
+        hreg = sreg if ok else endpoints.region_of_host(h)
+        if hreg:
+            s.region_votes[hreg] += 4
+        if ok and ".vpce." in h and sreg:
+            s.vpce_urls[f"https://{h}"] = None
+    cr = where_region(r)
+    if cr and endpoints.is_known_region(cr):
+        s.region_votes[cr] += 1 if is_global(r) else 2
+    if (
+        r.signing_region
+        and r.signing_region != "us-east-1"
+        and endpoints.is_known_region(r.signing_region)
+    ):
+        s.region_votes[r.signing_region] += 2
+    if r.service:
+        s.services.add(r.service)
+    if r.proxy or any(a.error is ErrorKind.PROXY for a in r.attempts):
+        s.proxy_used = True
+    if "aws-global" in (r.client_region, r.param_region):
+        s.no_region_requests += 1
+    if is_sts(r) and r.host:
+        ref = main_ref(r) or LineRef(r.first_line, "request", "")
+        target = s.provider_hosts if r.by_credential_provider else s.client_sts_hosts
+        if len(target) < 16:
+            target.setdefault(r.host, ref)
+    if r.duration_s is not None and not failed_kinds(r) and r.host and r.http_status == 200:
+        lat = s.ok_latency.setdefault(r.host, [])
+        if len(lat) < 1000:
+            lat.append(r.duration_s)
+
+
+# ------------------------------------------------------------------ log rules
+
+
+def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
+    by_tag: dict[str, list[LineRef]] = {}
+    for e in facts.events:
+        by_tag.setdefault(e.tag, []).append(e)
+
+    def evs(tag: str) -> tuple[Evidence, ...]:
+        return tuple(Evidence(excerpt=e.excerpt, line=e.line) for e in by_tag.get(tag, [])[:5])
+
+    if "no-credentials" in by_tag:
+        yield Hit(
+            "SD501",
+            "No credentials were found: Unable to locate credentials.",
+            evs("no-credentials"),
+        )
+    if "no-region" in by_tag:
+        yield Hit(
+            "SD101",
+            "No region configured: NoRegionError (You must specify a region).",
+            evs("no-region"),
+        )
+    if "imds-failed" in by_tag:
+        yield Hit(
+            "SD502",
+            "The instance metadata service (IMDS) did not answer. On EC2 in a container, an IMDSv2 "
+            "PUT response hop limit of 1 causes this; off EC2 it is expected.",
+            evs("imds-failed"),
+        )
+    if "retries-exhausted" in by_tag:
+        yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
+    if facts.credential_source:
+        yield Hit(
+            "SD503",
+            f"Credentials came from: {facts.credential_source}.",
+            evs("credentials-found"),
+        )
+
+
+def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
+    if not s.provider_hosts or not s.client_sts_hosts:
+        return
+    for ph, pref in s.provider_hosts.items():
+        if ph not in s.client_sts_hosts:
+            ch, cref = next(iter(s.client_sts_hosts.items()))
+            yield Hit(
+                "SD110",
+                f"The credential provider's STS call went to {ph} while the client used {ch}.",
+                (Evidence(pref.excerpt, pref.line), Evidence(cref.excerpt, cref.line)),
+            )
+            return
+
+
+def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:
+    med = {h: sorted(v)[len(v) // 2] for h, v in s.ok_latency.items() if v}
+    if len(med) < 2:
+        return
+    best_h = min(med, key=lambda h: med[h])
+    for h, m in med.items():
+        if h != best_h and m > 0.5 and m > 3 * med[best_h]:
+            yield Hit(
+                "SD601",
+                f"{h} answered in {m * 1000:.0f} ms (median) vs {best_h} in {med[best_h] * 1000:.0f} ms.",
+                (Evidence(excerpt=f"median latency of {h}"),),
+            )
+
+
+LogRule = Callable[[LogFacts, Summary], Iterable[Hit]]
+LOG_RULES: tuple[tuple[str, LogRule], ...] = (
+    ("SD5xx", log_events),
+    ("SD110", provider_bypass),
+    ("SD601", slow_endpoint),
+)
