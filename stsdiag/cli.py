@@ -7,14 +7,16 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 
 from stsdiag import __version__
 from stsdiag.errors import StsdiagError, UsageError
-from stsdiag.models import ExitStatus, FailOn, OutputFormat, Report
+from stsdiag.enums import ExitStatus, FailOn, OutputFormat
+
+if TYPE_CHECKING:
+    from stsdiag.models import Report
 
 app = typer.Typer(
     name="stsdiag",
@@ -207,6 +209,15 @@ def _register_optional() -> None:
 _register_optional()
 
 
+# typer >= 0.20 vendors click; find its exception classes through typer's own API
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit status: the single exception boundary."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -216,17 +227,18 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("stsdiag: interrupted", err=True)
         return ExitStatus.INTERRUPTED
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("stsdiag: interrupted", err=True)
         return ExitStatus.INTERRUPTED
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.exceptions.UsageError as e:
-        msg = e.format_message().splitlines()[0] if e.format_message() else str(e)
-        typer.echo(f"stsdiag: usage error: {msg}", err=True)
+    except _USAGE_ERROR as e:
+        text = getattr(e, "format_message", lambda: str(e))()
+        lines = str(text).splitlines()
+        typer.echo(f"stsdiag: usage error: {lines[0] if lines else e}", err=True)
         return ExitStatus.USAGE
-    except click.exceptions.ClickException as e:
-        typer.echo(f"stsdiag: error: {e.format_message()}", err=True)
+    except _CLICK_ERROR as e:
+        typer.echo(f"stsdiag: error: {e}", err=True)
         return ExitStatus.USAGE
     except StsdiagError as e:
         if debug:

@@ -45,7 +45,7 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
             raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
         name = path
     buf: io.BufferedReader = (
-        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type,type-var]
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
     )
     if buf.peek(2)[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buf, mode="rb"), name  # type: ignore[return-value]

@@ -70,15 +70,22 @@ def classify(text: str) -> ErrorKind | None:
     return None
 
 
-def _last_exception_line(text: str) -> str:
-    """The most telling line of a traceback: the last `X: message` line with a known error."""
+def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
+    """The most telling line of a traceback: the last line that shows the error's kind
+    (e.g. the `NameResolutionError` under an `EndpointConnectionError`), else the last
+    `X: message` line."""
     best = ""
+    best_kind = ""
     for ln in text.splitlines():
         s = ln.strip()
-        skip = s.startswith(("File ", "Traceback", "During handling", "The above exception"))
-        if s and not skip and (classify(s) is not None or "Error" in s or "Exception" in s):
+        if not s or s.startswith(("File ", "Traceback", "During handling", "The above exception")):
+            continue
+        k = classify(s)
+        if kind is not None and k is kind:
+            best_kind = s
+        elif k is not None or "Error" in s or "Exception" in s:
             best = s
-    return best
+    return best_kind or best
 
 
 @dataclass(slots=True)
@@ -133,6 +140,10 @@ class _Builder:
         self.attempts[-1] = replace(self.attempts[-1], **kw)  # type: ignore[arg-type]
 
     def freeze(self) -> LogRequest:
+        # every attempt failed and the SDK stopped: retries exhausted, even when the retry
+        # handler (legacy mode) did not log it
+        if len(self.attempts) >= 2 and all(a.error is not None for a in self.attempts):
+            self.exhausted = True
         return LogRequest(
             index=self.index,
             first_line=self.first_line,
@@ -403,7 +414,7 @@ class Reconstructor:
         b.touch(rec)
         text = rec.text
         kind = classify(text)
-        line = _last_exception_line(text) or rec.message
+        line = _last_exception_line(text, kind) or rec.message
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
             b.url = m.group(1)

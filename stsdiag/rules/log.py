@@ -286,8 +286,15 @@ def sd208(r: LogRequest) -> Iterable[Hit]:
     yield Hit(
         "SD208",
         f"{r.operation or 'The request'} gave up after {n} attempt{'s' if n != 1 else ''}{waited}.",
-        (ev(r.ref("retries-exhausted") or main_ref(r), r),),
+        (ev(r.ref("retries-exhausted"), r) if r.ref("retries-exhausted") else _last_attempt(r),),
     )
+
+
+def _last_attempt(r: LogRequest) -> Evidence:
+    a = r.attempts[-1] if r.attempts else None
+    if a is None:
+        return ev(main_ref(r), r)
+    return Evidence(excerpt=f"attempt {a.number}: {a.error_text or (a.error.value if a.error else '')}", line=a.line)
 
 
 def _skew(msg: str) -> str:

@@ -1,0 +1,260 @@
+"""Concurrency and deadlines: every endpoint (per resolver) and every resolved address is
+probed in parallel, layer after layer (DNS → TCP → TLS → HTTPS → STS); a failed layer skips
+the later ones with the reason. A total deadline stops waiting: stragglers are marked
+`timeout`. Worker threads are daemons, so Ctrl-C in the main thread stops at once."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stsdiag.models import (
+    AddressClass,
+    AddressResult,
+    EndpointResult,
+    ErrorKind,
+    Layer,
+    LayerResult,
+    Status,
+    Target,
+)
+from stsdiag.probes import bad, proxy_label, skipped
+from stsdiag.probes import dns as dns_layer
+from stsdiag.probes import https as https_layer
+from stsdiag.probes import tcp as tcp_layer
+from stsdiag.probes import tls as tls_layer
+
+ORDER = (Layer.TCP, Layer.TLS, Layer.HTTPS, Layer.STS)
+BLOCKING = (Status.FAIL, Status.TIMEOUT, Status.ERROR)
+
+# (target, address, timeout) -> the STS layer's results (GetCallerIdentity, AssumeRole, …)
+StsLayer = Callable[[Target, str, float], tuple[LayerResult, ...]]
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    timeout: float = 3.0
+    total: float = 9.0
+    nameservers: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    vpc_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """The layer functions; tests swap in fakes (a resolver, loopback servers)."""
+
+    resolve: dns_layer.Resolve = dns_layer.dnspython_resolve
+    tcp: Callable[..., LayerResult] = tcp_layer.probe
+    tls: Callable[..., LayerResult] = tls_layer.probe
+    https: Callable[..., LayerResult] = https_layer.probe
+    sts: StsLayer | None = None
+
+
+@dataclass
+class _Pipe:
+    target: Target
+    address: str
+    results: list[LayerResult] = field(default_factory=list)
+    done: bool = False
+
+
+def _skip_rest(results: list[LayerResult], why: str) -> None:
+    have = {r.layer for r in results}
+    for layer in ORDER:
+        if layer not in have:
+            results.append(skipped(layer, why))
+
+
+def _blocking(r: LayerResult) -> str | None:
+    if r.status in BLOCKING:
+        return f"{r.layer.value} {r.status.value}"
+    return None
+
+
+class _Run:
+    def __init__(self, targets: tuple[Target, ...], opts: RunOptions, layers: Layers,
+                 on_progress: Progress | None, clock: Callable[[], float]) -> None:  # fmt: skip
+        self.targets = targets
+        self.opts = opts
+        self.layers = layers
+        self.on_progress = on_progress
+        self.clock = clock
+        self.start = clock()
+        self.deadline = self.start + opts.total
+        self.lock = threading.Lock()
+        self.events: queue.Queue[tuple[str, object]] = queue.Queue()
+        self.dns: dict[tuple[int, str | None], tuple[LayerResult, dns_layer.DnsAnswer] | None] = {}
+        self.pipes: dict[tuple[str, str], _Pipe] = {}
+        self.outstanding = 0
+        self.finished = 0
+
+    # ------------------------------------------------------------------ helpers
+
+    def left(self) -> float:
+        return min(self.opts.timeout, max(0.0, self.deadline - self.clock()))
+
+    def spawn(self, name: str, fn: Callable[[], None]) -> None:
+        self.outstanding += 1
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                self.events.put(("done", name))
+
+        threading.Thread(target=run, daemon=True, name=f"stsdiag-{name}").start()
+
+    def progress(self, label: str) -> None:
+        if self.on_progress:
+            self.on_progress(self.finished, self.finished + self.outstanding, label)
+
+    # ------------------------------------------------------------------ work
+
+    def do_dns(self, ti: int, ns: str | None) -> None:
+        t = self.targets[ti]
+        try:
+            res = dns_layer.probe(t.host, timeout=max(0.05, self.left()), nameserver=ns,
+                                  resolve=self.layers.resolve)  # fmt: skip
+        except Exception as e:  # a bug in stsdiag, not a network failure
+            res = (bad(Layer.DNS, Status.ERROR, ErrorKind.OTHER, f"{type(e).__name__}: {e}"),
+                   dns_layer.DnsAnswer())  # fmt: skip
+        with self.lock:
+            self.dns[(ti, ns)] = res
+        self.events.put(("dns", (ti, ns)))
+
+    def do_pipe(self, pipe: _Pipe) -> None:
+        t = pipe.target
+        scheme = t.url.split("://", 1)[0]
+        steps: list[tuple[Layer, Callable[[float], LayerResult | tuple[LayerResult, ...]]]] = [
+            (Layer.TCP, lambda to: self.layers.tcp(pipe.address, t.port, timeout=to, proxy=t.proxy)),
+            (Layer.TLS, lambda to: (
+                skipped(Layer.TLS, "plain http endpoint") if scheme != "https" else
+                self.layers.tls(pipe.address, t.port, t.host, timeout=to,
+                                ca_bundle=self.opts.ca_bundle, proxy=t.proxy))),
+            (Layer.HTTPS, lambda to: self.layers.https(scheme, t.host, pipe.address, t.port, timeout=to,
+                                                       ca_bundle=self.opts.ca_bundle, proxy=t.proxy)),
+        ]  # fmt: skip
+        sts = self.layers.sts
+        if sts is not None:
+            steps.append((Layer.STS, lambda to: sts(t, pipe.address, to)))
+        for layer, fn in steps:
+            to = self.left()
+            if to <= 0:
+                return
+            try:
+                got = fn(max(0.05, to))
+            except Exception as e:  # a bug in stsdiag
+                got = bad(layer, Status.ERROR, ErrorKind.OTHER, f"{type(e).__name__}: {e}")
+            many = got if isinstance(got, tuple) else (got,)
+            with self.lock:
+                pipe.results.extend(many)
+            why = next((w for w in map(_blocking, many[:1]) if w), None)
+            if why:
+                with self.lock:
+                    _skip_rest(pipe.results, f"skipped: {why}")
+                    pipe.done = True
+                return
+        with self.lock:
+            if sts is None:
+                _skip_rest(pipe.results, "skipped: no signed call requested")
+            pipe.done = True
+
+    def start_pipe(self, t: Target, address: str) -> None:
+        key = (t.url, address)
+        if key in self.pipes:
+            return
+        pipe = _Pipe(t, address)
+        self.pipes[key] = pipe
+        self.spawn(f"pipe-{address}", lambda: self.do_pipe(pipe))
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> tuple[EndpointResult, ...]:
+        resolvers: tuple[str | None, ...] = (None, *self.opts.nameservers)
+        for ti, t in enumerate(self.targets):
+            for ns in resolvers if not t.proxy else (None,):
+                self.spawn(f"dns-{t.host}", lambda ti=ti, ns=ns: self.do_dns(ti, ns))  # type: ignore[misc]
+            if t.proxy:
+                self.start_pipe(t, proxy_label(t.proxy))
+        self.progress("resolving")
+        while self.outstanding > 0:
+            remaining = self.deadline - self.clock()
+            if remaining <= 0:
+                break
+            try:
+                kind, payload = self.events.get(timeout=min(remaining, 0.25))
+            except queue.Empty:
+                continue
+            if kind == "done":
+                self.outstanding -= 1
+                self.finished += 1
+                self.progress(str(payload))
+            elif kind == "dns":
+                ti, ns = payload  # type: ignore[misc]
+                t = self.targets[ti]
+                res = self.dns.get((ti, ns))
+                if res is not None and not t.proxy:
+                    for a in res[1].addresses:
+                        self.start_pipe(t, a)
+        return self.collect()
+
+    def collect(self) -> tuple[EndpointResult, ...]:
+        late = f"total deadline of {self.opts.total:g} s reached"
+        out: list[EndpointResult] = []
+        with self.lock:
+            for ti, t in enumerate(self.targets):
+                for ns in (None, *self.opts.nameservers) if not t.proxy else (None,):
+                    res = self.dns.get((ti, ns))
+                    if res is None:
+                        dres = bad(Layer.DNS, Status.TIMEOUT, ErrorKind.DNS, f"{t.host}: {late}",
+                                   data=(("resolver", ns or "system resolver"), ("dns_error", "timeout")))  # fmt: skip
+                        answer = dns_layer.DnsAnswer()
+                    else:
+                        dres, answer = res
+                    addrs: list[AddressResult] = []
+                    for a in answer.addresses:
+                        klass = dns_layer.classify(a, self.opts.vpc_cidrs)
+                        fam = 6 if ":" in a else 4
+                        if t.proxy:
+                            layers: tuple[LayerResult, ...] = (
+                                skipped(Layer.TCP, f"the SDK reaches this name through {proxy_label(t.proxy)}"),
+                            )
+                        else:
+                            layers = self._layers(self.pipes.get((t.url, a)), late)
+                        addrs.append(AddressResult(a, fam, klass, layers))
+                    if t.proxy and ns is None:
+                        label = proxy_label(t.proxy)
+                        addrs.append(AddressResult(label, 0, AddressClass.OTHER,
+                                                   self._layers(self.pipes.get((t.url, label)), late)))  # fmt: skip
+                    out.append(EndpointResult(t, dres, tuple(addrs), answer.cnames, ns or "system"))
+        return tuple(out)
+
+    @staticmethod
+    def _layers(pipe: _Pipe | None, late: str) -> tuple[LayerResult, ...]:
+        if pipe is None:
+            return tuple(skipped(layer, "not started") for layer in ORDER)
+        results = list(pipe.results)
+        if not pipe.done:
+            have = {r.layer for r in results}
+            nxt = next((layer for layer in ORDER if layer not in have), None)
+            if nxt is not None:
+                kind = ErrorKind.CONNECT_TIMEOUT if nxt in (Layer.TCP,) else ErrorKind.READ_TIMEOUT
+                results.append(bad(nxt, Status.TIMEOUT, kind, late))
+            _skip_rest(results, f"skipped: {late}")
+        return tuple(results)
+
+
+def run(
+    targets: tuple[Target, ...],
+    opts: RunOptions,
+    layers: Layers | None = None,
+    *,
+    on_progress: Progress | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[EndpointResult, ...]:
+    return _Run(targets, opts, layers or Layers(), on_progress, clock).run()

@@ -1,0 +1,41 @@
+"""Shared test helpers: fixture cases and in-process CLI runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+LOGS = FIXTURES / "logs"
+CASES = FIXTURES / "cases"
+EXPECTED = FIXTURES / "expected"
+SEED = FIXTURES / "seed" / "seed-log.txt"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    log: Path
+    meta: dict[str, Any]
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        e = self.meta.get("expect", {})
+        return e if isinstance(e, dict) else {}
+
+
+def cases() -> list[Case]:
+    out = []
+    for p in sorted(CASES.glob("*.json")):
+        meta = json.loads(p.read_text())
+        log = LOGS / f"{p.stem}.log"
+        if log.exists():
+            out.append(Case(p.stem, log, meta))
+    return out
+
+
+def awscli_logs() -> list[Path]:
+    return [c.log for c in cases() if c.meta.get("format") == "awscli-debug"]
