@@ -10,6 +10,7 @@ are kept). This module reads the process environment and files: it is an edge.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -257,7 +258,7 @@ def _endpoint_override(
                     "endpoint_url",
                     str(sect["endpoint_url"]),
                     f"config file [services {svc_name}] sts",
-                )  # fmt: skip
+                )
             )
     if scoped.get("endpoint_url"):
         found.append(
@@ -307,10 +308,8 @@ def sdk_endpoint(session: Any, endpoint_url: str | None) -> SdkEndpoint:
             config=botocore.config.Config(retries={"total_max_attempts": 1}),
         )
         client.meta.events.register("before-send.sts.GetCallerIdentity", _capture)
-        try:
+        with contextlib.suppress(_Stop):
             client.get_caller_identity()
-        except _Stop:
-            pass
         url = seen.get("url", str(client.meta.endpoint_url))
         return SdkEndpoint(
             url=url.rstrip("/") if url.endswith("/") and url.count("/") == 3 else url,
@@ -404,7 +403,7 @@ def fetch_imds(
                         endpoint_source=endpoint_source)  # fmt: skip
         return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                     endpoint_source=endpoint_source)  # fmt: skip
-    token = str(put_resp.text).strip()
+    token = str(getattr(put_resp, "text", "")).strip()
     sess = new_session()
 
     def md(path: str) -> str | None:

@@ -92,7 +92,13 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
         sdk_records=stats.sdk_records,
         formats=tuple(sorted(stats.formats, key=lambda k: -stats.formats[k])),
         versions=tuple(ev.versions),
-        credential_source=ev.credential_source,
+        credential_source=ev.credential_source
+        or (
+            f"{ev.looking_for[-1]} provider"
+            if ev.looking_for and not any(e.tag == "no-credentials" for e in ev.events)
+            and any(r.signing_region for r in kept)
+            else None
+        ),
         events=tuple(ev.events),
         truncated=stats.truncated_last_line,
         region_hint=opts.region_hint,

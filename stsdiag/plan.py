@@ -190,3 +190,40 @@ def build(ctx: Context, opts: PlanOptions) -> tuple[Target, ...]:
                 raise
             # a malformed override from the environment/config is a finding (SD107), not an abort
     return tuple(targets)
+
+
+# --------------------------------------------------------------------------- endpoint map
+
+
+@dataclass(frozen=True, slots=True)
+class MapRow:
+    partition: str
+    region: str | None  # None for the global endpoint
+    kind: TargetKind
+    url: str
+    opt_in: bool = False
+    sdk_would_use: bool = False
+
+
+def endpoint_map(
+    partition: str | None = None, region: str | None = None, sdk_url: str | None = None
+) -> tuple[MapRow, ...]:
+    """The STS endpoint map from botocore's data: global, regional (with opt-in status),
+    FIPS and dual-stack, per partition. `sdk_url` marks the SDK's current choice."""
+    sdk = (sdk_url or "").rstrip("/")
+    rows: list[MapRow] = []
+    parts = (partition,) if partition else endpoints.partitions()
+    for p in parts:
+        regs = [r for r in endpoints.regions(p) if region is None or r == region]
+        if p == "aws" and region is None:
+            g = endpoints.global_sts_url()
+            rows.append(MapRow(p, None, TargetKind.GLOBAL, g, False, g.rstrip("/") == sdk))
+        for r in regs:
+            for kind, fips, dual in ((TargetKind.REGIONAL, False, False), (TargetKind.FIPS, True, False),
+                                     (TargetKind.DUALSTACK, False, True)):  # fmt: skip
+                try:
+                    url = endpoints.sts_url(r, fips=fips, dualstack=dual)
+                except Exception:  # botocore: variant not offered in this partition
+                    continue
+                rows.append(MapRow(p, r, kind, url, endpoints.is_opt_in(r), url.rstrip("/") == sdk))
+    return tuple(rows)

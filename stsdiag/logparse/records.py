@@ -69,7 +69,7 @@ _KEEP = re.compile(
     rb"Exception received|Retry needed|retry needed|Reached the maximum|Max attempts|Not retrying|"
     rb"Retry needed, action|StringToSign|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
     rb"Found credentials|Looking for credentials via|Retrieving credentials|credentials|"
-    rb"metadata service|IMDS|Event before-parameter-build|CLI version|Arguments entered to CLI|"
+    rb"metadata|IMDS|Event before-parameter-build|Event request-created|CLI version|Arguments entered to CLI|"
     rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"
     rb"Skipping environment variable credential|sts_regional_endpoints|Loading variable|"
     rb"Unable to |Error |error|Certificate path|Switching signature version|"

@@ -198,15 +198,57 @@ class LogEvents:
     credential_source: str | None = None
     credential_line: int | None = None
     looking_for: list[str] = field(default_factory=list)
+    cli_args: dict[str, str] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None) -> None:
         if sum(1 for e in self.events if e.tag == tag) < 20:
             self.events.append(LineRef(rec.line, tag, excerpt(text or rec.message)))
 
 
+CRED_OPS = frozenset(
+    {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials"}
+)
+_CREATED = re.compile(r"Event (?:request-created|before-send|needs-retry|after-call)\.([\w-]+)\.(\w+)")
+
+
+class _Open:
+    """The open requests of every thread: a stack per thread, because a credential
+    provider's STS call (AssumeRole, AssumeRoleWithWebIdentity) runs *inside* the request
+    that needed the credentials."""
+
+    def __init__(self) -> None:
+        self.stacks: dict[str | None, list[_Builder]] = {}
+
+    def get(self, thread: str | None) -> _Builder | None:
+        st = self.stacks.get(thread)
+        return st[-1] if st else None
+
+    def push(self, thread: str | None, b: _Builder) -> None:
+        self.stacks.setdefault(thread, []).append(b)
+
+    def pop_all(self, thread: str | None) -> list[_Builder]:
+        return self.stacks.pop(thread, [])
+
+    def pop_above(self, thread: str | None, operation: str) -> list[_Builder]:
+        """Make the innermost open request for `operation` current; return those closed."""
+        st = self.stacks.get(thread) or []
+        for i in range(len(st) - 1, -1, -1):
+            if st[i].operation == operation:
+                done = st[i + 1 :]
+                del st[i + 1 :]
+                return done
+        return []
+
+    def threads(self) -> list[str | None]:
+        return list(self.stacks)
+
+    def values(self) -> list[_Builder]:
+        return [b for st in self.stacks.values() for b in st]
+
+
 class Reconstructor:
     def __init__(self) -> None:
-        self.open: dict[str | None, _Builder] = {}
+        self.open = _Open()
         self.pending: dict[str | None, _Pending] = {}
         self.events = LogEvents()
         self.count = 0
@@ -223,18 +265,13 @@ class Reconstructor:
         b = self.open.get(rec.thread)
         if b is None:
             b = self._new(rec)
-            self.open[rec.thread] = b
+            self.open.push(rec.thread, b)
         return b
 
-    def _close(self, thread: str | None) -> LogRequest | None:
-        b = self.open.pop(thread, None)
-        return b.freeze() if b is not None else None
-
     def finish(self) -> Iterator[LogRequest]:
-        for t in list(self.open):
-            r = self._close(t)
-            if r is not None:
-                yield r
+        for t in self.open.threads():
+            for b in self.open.pop_all(t):
+                yield b.freeze()
 
     # ------------------------------------------------------------------ dispatch
     def feed(self, rec: Record) -> Iterator[LogRequest]:
@@ -249,6 +286,9 @@ class Reconstructor:
             p = self.pending.setdefault(rec.thread, _Pending())
             p.result = msg.split(":", 1)[1].strip() if ":" in msg else None
             p.result_rec = rec
+        elif msg.startswith("Event ") and (mc := _CREATED.match(msg)) is not None:
+            for done in self.open.pop_above(rec.thread, mc.group(2)):
+                yield done.freeze()
         elif msg.startswith("Event before-parameter-build."):
             m = _BPB.search(msg)
             if m:
@@ -300,15 +340,19 @@ class Reconstructor:
 
     # ------------------------------------------------------------------ handlers
     def _making_request(self, rec: Record) -> Iterator[LogRequest]:
-        prev = self._close(rec.thread)
-        if prev is not None:
-            yield prev
-        b = self._new(rec)
-        b.opened = True
-        self.open[rec.thread] = b
         flat = rec.flat
         m = _OP.search(flat)
-        b.operation = m.group(1) if m else None
+        op = m.group(1) if m else None
+        outer = self.open.get(rec.thread)
+        nested = outer is not None and not outer.attempts and op in CRED_OPS and outer.opened
+        if not nested:
+            for prev in self.open.pop_all(rec.thread):
+                yield prev.freeze()
+        b = self._new(rec)
+        b.opened = True
+        b.by_provider = nested
+        self.open.push(rec.thread, b)
+        b.operation = op
         params = pyrepr.parse_dict_after(flat, "with params:")
         b.url = pyrepr.get_str(params, "url")
         if b.url is None:
@@ -346,11 +390,15 @@ class Reconstructor:
             if p.result is not None and p.result_rec is not None:
                 b.endpoint_result = p.result
                 b.ref(p.result_rec, "endpoint-result")
+        cli_url = self.events.cli_args.get("--endpoint-url")
+        if b.endpoint_override is None and cli_url and not nested:
+            from urllib.parse import urlsplit
+
+            if b.host and (urlsplit(cli_url).hostname or "").lower() == b.host:
+                b.endpoint_override = cli_url
         if b.service is None and b.host:
             b.service = b.host.split(".")[0].replace("-fips", "") or None
-        if self._provider_pending.pop(rec.thread, False) and b.operation in (
-            "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials",
-        ):  # fmt: skip
+        if b.operation in CRED_OPS and self._provider_pending.pop(rec.thread, False):
             b.by_provider = True
         b.ref(rec, "making-request")
 
@@ -456,6 +504,9 @@ class Reconstructor:
             return
         if re.search(r"Retrieving credentials via (assume role|web identity)|Assuming role", msg):
             self._provider_pending[rec.thread] = True
+        if "Access to EC2 metadata has been disabled" in msg:
+            self.events.add(rec, "imds-disabled")
+            return
         if "metadata service" in text and re.search(
             r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
             r"Error response received when making metadata|timeout|Timeout",
@@ -483,18 +534,27 @@ class Reconstructor:
         ):
             self.events.add(rec, "final-error", _last_exception_line(text) or msg)
             if kind in _TRANSPORT:
+                # the final exception belongs to the last attempt when nothing else said so
                 target = b or self._latest(None)
-                if target is not None and not any(a.error for a in target.attempts):
-                    if not target.attempts:
+                last = target.attempts[-1] if target is not None and target.attempts else None
+                if target is not None and (last is None or (last.error is None and last.status is None)):
+                    if last is None:
                         target.attempts.append(Attempt(1, rec.line, time=rec.ts))
-                    target.set_attempt(
-                        error=kind, error_text=excerpt(_last_exception_line(text) or msg)
-                    )
-                    target.ref(rec, "exception", _last_exception_line(text) or msg)
+                    line = _last_exception_line(text, kind) or msg
+                    target.set_attempt(error=kind, error_text=excerpt(line))
+                    target.touch(rec)
+                    if not any(x.tag == "exception" for x in target.refs):
+                        target.ref(rec, "exception", line)
         if "sts_regional_endpoints" in msg or "AWS_STS_REGIONAL_ENDPOINTS" in msg:
             self.events.add(rec, "sts-regional-endpoints")
-        if re.search(r"Arguments entered to CLI", msg):
+        if msg.startswith("Arguments entered to CLI"):
             self.events.add(rec, "cli-args")
+            args = pyrepr.parse(rec.flat, max(0, rec.flat.find("[")))
+            if isinstance(args, list):
+                vals = [a for a in args if isinstance(a, str)]
+                for flag, val in zip(vals, [*vals[1:], ""], strict=True):
+                    if flag in ("--endpoint-url", "--region") and val:
+                        self.events.cli_args[flag] = val
 
     def _latest(self, operation: str | None) -> _Builder | None:
         cands = [b for b in self.open.values() if operation is None or b.operation == operation]

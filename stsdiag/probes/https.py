@@ -43,7 +43,9 @@ def pinned_session(host: str, *, proxy: str | None = None) -> Any:
     return s
 
 
-def request_url(scheme: str, host: str, address: str, port: int, path: str, proxy: str | None) -> tuple[str, dict[str, str]]:
+def request_url(
+    scheme: str, host: str, address: str, port: int, path: str, proxy: str | None
+) -> tuple[str, dict[str, str]]:
     """(URL, extra headers) for a request to `host` pinned at `address`."""
     default = 443 if scheme == "https" else 80
     hostport = host if port == default else f"{host}:{port}"

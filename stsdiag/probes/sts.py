@@ -29,7 +29,11 @@ class StsError:
     operation: str
 
     def data(self) -> tuple[tuple[str, str], ...]:
-        out = [("operation", self.operation), ("error_code", self.code), ("error_message", self.message)]
+        out = [
+            ("operation", self.operation),
+            ("error_code", self.code),
+            ("error_message", self.message),
+        ]
         if self.http_status is not None:
             out.append(("http_status", str(self.http_status)))
         if self.request_id:
@@ -103,7 +107,9 @@ class _Body:
         yield self._data
 
 
-def pin(client: Any, target: Target, address: str, *, timeout: float, ca_bundle: str | None) -> None:
+def pin(
+    client: Any, target: Target, address: str, *, timeout: float, ca_bundle: str | None
+) -> None:
     """Send the client's signed requests to `address` (not through DNS), via `requests`."""
     from botocore.awsrequest import AWSResponse
     from botocore.compat import HTTPHeaders
@@ -114,7 +120,9 @@ def pin(client: Any, target: Target, address: str, *, timeout: float, ca_bundle:
         path = request.url.split(target.host, 1)[-1]
         path = path[path.index("/") :] if "/" in path else "/"
         url, extra = request_url(scheme, target.host, address, target.port, path, None)
-        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
+        }
         headers.update(extra)
         with pinned_session(target.host) as s:
             r = s.request(request.method, url, data=request.body, headers=headers,
@@ -196,7 +204,10 @@ def probe(
                         (("operation", "GetCallerIdentity"),)),)  # fmt: skip
         out.append(_call("GetCallerIdentity", c.get_caller_identity, via, _identity))
         if role and out[-1].status is Status.OK:
-            kwargs: dict[str, Any] = {"RoleArn": role.role_arn, "RoleSessionName": role.session_name}
+            kwargs: dict[str, Any] = {
+                "RoleArn": role.role_arn,
+                "RoleSessionName": role.session_name,
+            }
             if role.external_id:
                 kwargs["ExternalId"] = role.external_id
             out.append(_call("AssumeRole", lambda: c.assume_role(**kwargs), via, _assumed))

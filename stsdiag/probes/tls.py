@@ -45,7 +45,7 @@ def _tlv(buf: bytes, pos: int) -> tuple[int, int, int]:
 
 
 def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    out = []
+    out: list[tuple[int, int, int]] = []
     pos = start
     while pos < end and len(out) < 64:
         tag, vs, ve = _tlv(buf, pos)
@@ -88,10 +88,14 @@ def _name(buf: bytes, start: int, end: int) -> tuple[tuple[str, str], ...]:
 def _time(tag: int, raw: bytes) -> dt.datetime:
     text = raw.decode("ascii").rstrip("Z")
     fmt = "%y%m%d%H%M%S" if tag == 0x17 else "%Y%m%d%H%M%S"
-    return dt.datetime.strptime(text[: 12 if tag == 0x17 else 14], fmt).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text[: 12 if tag == 0x17 else 14], fmt).replace(
+        tzinfo=dt.timezone.utc
+    )
 
 
-def cert_facts(der: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], dt.datetime]:
+def cert_facts(
+    der: bytes,
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], dt.datetime]:
     """(issuer, subject, not_after) of a DER certificate."""
     _, cs, ce = _tlv(der, 0)
     _, ts, te = _children(der, cs, ce)[0]
@@ -111,22 +115,29 @@ def dn(attrs: tuple[tuple[str, str], ...]) -> str:
 def is_aws_issuer(issuer: tuple[tuple[str, str], ...]) -> bool:
     orgs = {v for k, v in issuer if k == "O"}
     cns = [v for k, v in issuer if k == "CN"]
-    return bool(orgs & AWS_ISSUER_ORGS) or any(cn.startswith("Amazon") for cn in cns) and not orgs
+    return bool(orgs & AWS_ISSUER_ORGS) or (not orgs and any(cn.startswith("Amazon") for cn in cns))
 
 
-def _connect(address: str, port: int, host: str, timeout: float, proxy: str | None) -> socket.socket:
+def _connect(
+    address: str, port: int, host: str, timeout: float, proxy: str | None
+) -> socket.socket:
     if proxy:
         return open_tunnel(proxy, host, port, timeout)
     return open_socket(address, port, timeout)
 
 
-def _peer_der(address: str, port: int, host: str, timeout: float, proxy: str | None) -> bytes | None:
+def _peer_der(
+    address: str, port: int, host: str, timeout: float, proxy: str | None
+) -> bytes | None:
     """The leaf certificate without verification (to describe a certificate that failed)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        with _connect(address, port, host, timeout, proxy) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+        with (
+            _connect(address, port, host, timeout, proxy) as raw,
+            ctx.wrap_socket(raw, server_hostname=host) as s,
+        ):
             return s.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError):
         return None
@@ -156,26 +167,27 @@ def probe(
     der: bytes | None = None
     version = ""
     try:
-        with _connect(address, port, host, timeout, proxy) as raw:
+        raw = _connect(address, port, host, timeout, proxy)
+    except OSError as e:
+        st, kind, text = tcp_error_kind(e)
+        return bad(Layer.TLS, st, ErrorKind.PROXY if proxy else kind, text, ms_since(start), via)
+    try:
+        with raw:
             raw.settimeout(max(0.05, timeout - (now() - start)))
             with ctx.wrap_socket(raw, server_hostname=host) as s:
                 der = s.getpeercert(binary_form=True)
                 version = s.version() or ""
     except ssl.SSLCertVerificationError as e:
         verify_error = str(e.verify_message or e.reason or e)
-    except (TimeoutError, socket.timeout):
-        st, kind, text = Status.TIMEOUT, ErrorKind.READ_TIMEOUT, "TLS handshake timed out"
-        if now() - start < timeout * 0.5:  # the connect itself timed out (through a proxy)
-            kind = ErrorKind.CONNECT_TIMEOUT
-        return bad(Layer.TLS, st, kind, text, ms_since(start), via)
+    except TimeoutError:
+        return bad(Layer.TLS, Status.TIMEOUT, ErrorKind.READ_TIMEOUT, "TLS handshake timed out",
+                   ms_since(start), via)  # fmt: skip
     except ssl.SSLError as e:
         return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"TLS handshake failed: {e.reason or e}",
                    ms_since(start), via)  # fmt: skip
     except OSError as e:
         st, kind, text = tcp_error_kind(e)
-        if proxy and kind is not ErrorKind.PROXY:
-            kind = ErrorKind.PROXY
-        return bad(Layer.TLS, st, kind, text, ms_since(start), via)
+        return bad(Layer.TLS, st, kind, f"during the TLS handshake: {text}", ms_since(start), via)
     ms = ms_since(start)
     if der is None:
         der = _peer_der(address, port, host, max(0.05, timeout), proxy)

@@ -118,10 +118,14 @@ def sd103(r: LogRequest) -> Iterable[Hit]:
     if not is_sts(r):
         return
     reg = where_region(r)
-    legacy = r.use_global_endpoint is True or (
-        reg is not None and reg != "us-east-1" and is_global(r) and r.endpoint_override is None
-        and reg in _legacy_regions()
-    )  # fmt: skip
+    # legacy matters only when a region is set and the request really went to the global
+    # endpoint (with no region, aws-global goes there in both modes, and SD101 says so)
+    legacy = (
+        reg is not None
+        and is_global(r)
+        and r.endpoint_override is None
+        and (r.use_global_endpoint is True or reg in _legacy_regions())
+    )
     if legacy:
         yield Hit(
             "SD103",
@@ -175,7 +179,22 @@ _AWS_DOMAIN = re.compile(r"(?:^|\.)(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
 def sd107(r: LogRequest) -> Iterable[Hit]:
     if not is_sts(r) or not r.host:
         return
-    if endpoints.region_of_sts_host(r.host)[0]:
+    ok, hreg = endpoints.region_of_sts_host(r.host)
+    if ok and r.endpoint_override and r.signing_region and hreg and hreg != r.signing_region:
+        good = (
+            endpoints.sts_url(r.signing_region)
+            if endpoints.is_known_region(r.signing_region)
+            else "https://sts.<region>.amazonaws.com"
+        )
+        yield Hit(
+            "SD107",
+            f"The endpoint override {r.endpoint_override} is STS for {hreg}, but the request "
+            f"is signed for {r.signing_region}.",
+            (ev(r.ref("endpoint-params", "signing-scope", "making-request"), r),),
+            fix=f"Use `--region {hreg}` with this endpoint, or `--endpoint-url {good}`.",
+        )
+        return
+    if ok:
         return
     import difflib
 
@@ -248,7 +267,7 @@ _NET_TEXT = {
     "SD202": "timed out connecting",
     "SD203": "refused or reset the connection",
     "SD204": "accepted the connection but did not answer in time",
-    "SD209": "could not be connected to",
+    "SD209": "could not be connected to (the log does not show why: DNS, refusal or routing)",
     "SD301": "could not be reached through the proxy",
     "SD303": "failed TLS certificate verification",
 }
@@ -439,7 +458,7 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
         )
-    if "imds-failed" in by_tag:
+    if "imds-failed" in by_tag and "imds-disabled" not in by_tag:
         yield Hit(
             "SD502",
             "The instance metadata service (IMDS) did not answer. On EC2 in a container, an IMDSv2 "

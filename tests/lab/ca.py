@@ -299,13 +299,28 @@ def ensure_ca(directory: Path | None = None) -> Path:
 
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    # Our own freshly generated keys: skip the (slow) RSA consistency checks.
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
 
 
+_LOADED: dict[Path, LabCA] = {}
+
+
 def load_ca(directory: Path | None = None) -> LabCA:
+    """The lab CA material (generated on first use, then cached on disk and in memory)."""
     directory = ensure_ca(directory)
+    with _LOCK:
+        if directory in _LOADED:
+            return _LOADED[directory]
+    lab_ca = _read_ca(directory)
+    with _LOCK:
+        _LOADED[directory] = lab_ca
+    return lab_ca
+
+
+def _read_ca(directory: Path) -> LabCA:
     inter_pem = (directory / "amazon-rsa-2048-m02.pem").read_bytes()
     return LabCA(
         directory=directory,

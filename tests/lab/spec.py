@@ -50,6 +50,7 @@ OUTCOMES = {
     "SERVFAIL",
     "timeout",
     "open",
+    "connect-failed",
 }
 
 

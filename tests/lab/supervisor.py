@@ -1,6 +1,6 @@
 """The world's supervisor: runs *inside* the new network + mount namespace.
 
-Started by :class:`tests.lab.world.World` as::
+Started by :class:`tests.lab.runtime.World` as::
 
     unshare --net --mount --propagation private -- python -m tests.lab serve --spec F --run-dir D --ca-dir C
 
@@ -231,11 +231,20 @@ class Supervisor:
         return mint
 
     def stop(self) -> None:
-        for srv in reversed(self.servers):
+        """Stop every server at once (each waits for its accept loop), bounded."""
+
+        def one(srv: Any) -> None:
             try:
                 srv.stop()
             except Exception as exc:  # keep stopping the others
                 print(f"lab: stopping {srv!r}: {exc}", file=sys.stderr)
+
+        threads = [threading.Thread(target=one, args=(srv,), daemon=True) for srv in self.servers]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 2.0
+        for t in threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
         self.servers.clear()
         self.log("supervisor", "stopped")
         self.log.close()

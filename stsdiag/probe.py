@@ -1,0 +1,306 @@
+"""`stsdiag probe`: context → plan → run → rules → recommendation → `Report`."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from stsdiag import endpoints
+from stsdiag.context import Context, CredentialInfo, CredState, Gathered, Overrides
+from stsdiag.errors import UsageError
+from stsdiag.models import (
+    AddressClass,
+    EndpointResult,
+    FailOn,
+    Finding,
+    Layer,
+    LayerResult,
+    Recommendation,
+    Report,
+    Severity,
+    Status,
+    Target,
+    TargetKind,
+    Via,
+)
+from stsdiag.plan import PlanOptions, parse_endpoint_url
+from stsdiag.probes import skipped
+from stsdiag.probes.dns import split_nameserver
+from stsdiag.recommend import no_recommendation, settings_for
+from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    regions: tuple[str, ...] = ()
+    profile: str | None = None
+    endpoint_url: str | None = None
+    vpce_names: tuple[str, ...] = ()
+    variants: bool = False
+    nameservers: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = "stsdiag"
+    timeout: float = 3.0
+    total: float | None = None  # default: 3 × timeout
+    fail_on: FailOn = FailOn.ERROR
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+def validate(opts: ProbeOptions) -> None:
+    """Bad input → UsageError (exit 2) before any probe starts."""
+    if not 0 < opts.timeout <= 120:
+        raise UsageError(f"--timeout must be between 0 and 120 seconds, not {opts.timeout:g}")
+    if opts.total is not None and not 0 < opts.total <= 600:
+        raise UsageError(f"--total-timeout must be between 0 and 600 seconds, not {opts.total:g}")
+    for r in opts.regions:
+        if not endpoints.is_known_region(r):
+            guess = endpoints.closest_region(r)
+            raise UsageError(
+                f"unknown region {r!r}" + (f"; did you mean {guess}?" if guess else "")
+            )
+    if opts.endpoint_url is not None:
+        parse_endpoint_url(opts.endpoint_url)
+    for name in opts.vpce_names:
+        parse_endpoint_url(name if "://" in name else f"https://{name}")
+    for ns in opts.nameservers:
+        try:
+            split_nameserver(ns)
+        except ValueError:
+            raise UsageError(
+                f"--nameserver {ns!r} is not an IP address (ADDR, ADDR:PORT or [V6]:PORT)"
+            ) from None
+    if opts.ca_bundle is not None:
+        if not os.path.isfile(opts.ca_bundle) or not os.access(opts.ca_bundle, os.R_OK):
+            raise UsageError(f"--ca-bundle {opts.ca_bundle}: not a readable file")
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=opts.ca_bundle)
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise UsageError(f"--ca-bundle {opts.ca_bundle}: no usable certificate ({e})") from None
+
+
+# --------------------------------------------------------------------------- STS layer
+
+
+def sts_layer(g: Gathered, opts: ProbeOptions) -> StsLayer:
+    """The signed-call layer, bound to the caller's botocore session and credentials."""
+    from stsdiag.probes import sts as sts_probe
+
+    ctx = g.context
+    lock = threading.Lock()
+    role = (
+        sts_probe.RoleRequest(opts.role_arn, opts.role_session_name, opts.external_id)
+        if opts.role_arn
+        else None
+    )
+    web = (
+        sts_probe.WebIdentity(ctx.web_identity_role_arn, ctx.web_identity_token_file)
+        if ctx.web_identity_role_arn and ctx.web_identity_token_file
+        else None
+    )
+
+    def layer(target: Target, address: str, timeout: float) -> tuple[LayerResult, ...]:
+        creds = g.credentials.credentials(timeout)
+        frozen: Any = None
+        if creds is not None:
+            try:
+                frozen = creds.get_frozen_credentials()
+            except Exception:
+                frozen = None
+
+        def make_client(signed: bool) -> Any:
+            import botocore
+            import botocore.config
+
+            cfg: dict[str, Any] = {
+                "connect_timeout": timeout,
+                "read_timeout": timeout,
+                "retries": {"total_max_attempts": 1},
+            }
+            if target.proxy:
+                cfg["proxies"] = {"https": target.proxy, "http": target.proxy}
+            kwargs: dict[str, Any] = {}
+            if signed:
+                kwargs = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key,
+                          "aws_session_token": frozen.token}  # fmt: skip
+            else:
+                cfg["signature_version"] = botocore.UNSIGNED
+            with lock:  # botocore sessions are not thread-safe; clients are
+                return g.session.create_client(
+                    "sts",
+                    region_name=target.signing_region or "us-east-1",
+                    endpoint_url=target.url,
+                    verify=ctx.ca_bundle,
+                    config=botocore.config.Config(**cfg),
+                    **kwargs,
+                )
+
+        out = sts_probe.probe(target, address, make_client=make_client, timeout=timeout,
+                              ca_bundle=ctx.ca_bundle, role=role, web_identity=web,
+                              signed=frozen is not None)  # fmt: skip
+        if frozen is None:
+            info = g.credentials.wait(0)
+            why = {
+                CredState.NONE: "no credentials",
+                CredState.ERROR: f"credential provider failed: {info.detail}",
+                CredState.PENDING: "the credential chain did not finish in time",
+                CredState.FOUND: "credentials unusable",
+            }[info.state]
+            out = (skipped(Layer.STS, f"{why}: signed calls not checked"), *out)
+        return out
+
+    return layer
+
+
+# --------------------------------------------------------------------------- recommendation
+
+
+def _address_ok(layers: tuple[LayerResult, ...]) -> bool:
+    https = next((r for r in layers if r.layer is Layer.HTTPS), None)
+    return https is not None and https.status is Status.OK
+
+
+def _health(ep: EndpointResult) -> tuple[int, int]:
+    """(working addresses, probed addresses)."""
+    probed = [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
+    return sum(1 for a in probed if _address_ok(a.layers)), len(probed)
+
+
+def _via(ep: EndpointResult) -> Via:
+    if ep.target.proxy:
+        return Via.PROXY
+    good = [a for a in ep.addresses if _address_ok(a.layers)]
+    if good and all(a.classification is AddressClass.VPC_PRIVATE for a in good):
+        return Via.VPC_ENDPOINT
+    return Via.PUBLIC
+
+
+def _latency(ep: EndpointResult) -> float:
+    ms = [
+        r.ms for a in ep.addresses for r in a.layers if r.layer is Layer.HTTPS and r.ms is not None
+    ]
+    return min(ms) if ms else 1e9
+
+
+def _kind_rank(ep: EndpointResult, ctx: Context) -> int:
+    k = ep.target.kind
+    private = _via(ep) is Via.VPC_ENDPOINT
+    configured_variant = (k is TargetKind.FIPS and ctx.use_fips) or (
+        k is TargetKind.DUALSTACK and ctx.use_dualstack
+    )
+    if k is TargetKind.REGIONAL or configured_variant:
+        return 0 if private else 2
+    if k is TargetKind.VPCE:
+        return 1
+    if k is TargetKind.GLOBAL:
+        return 9
+    return 3
+
+
+def recommend(
+    ctx: Context,
+    results: tuple[EndpointResult, ...],
+    findings: tuple[Finding, ...],
+    extra_regions: tuple[str, ...],
+) -> Recommendation:
+    """The caller's regional endpoint through the VPC endpoint when it works; the VPC
+    endpoint's own name when private DNS is off; public regional next; the global endpoint
+    only when nothing else works."""
+    from stsdiag.rules.probe import caller_region
+
+    region = caller_region(ctx) or next(
+        (r for r in extra_regions if endpoints.is_known_region(r)), None
+    )
+    reasons = [f"{f.code} {f.name}" for f in findings if f.severity is not Severity.INFO]
+    working = [ep for ep in results if ep.resolver == "system" and _health(ep)[0] > 0]
+    if not working:
+        tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
+        return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
+
+    def rank(ep: EndpointResult) -> tuple[int, int, int, int, float]:
+        ok_n, n = _health(ep)
+        is_global = ep.target.kind is TargetKind.GLOBAL
+        in_region = 0 if region and ep.target.region == region else 1
+        return (int(is_global), in_region, _kind_rank(ep, ctx), int(ok_n < n), _latency(ep))
+
+    best = min(working, key=rank)
+    t = best.target
+    use_region = t.region or region or t.signing_region or "us-east-1"
+    via = _via(best)
+    ok_n, n = _health(best)
+    good = [a.address for a in best.addresses if _address_ok(a.layers)]
+    why = f"{t.host} answered as STS"
+    if via is Via.VPC_ENDPOINT:
+        why += f" through the VPC endpoint (private {', '.join(good)})"
+    elif via is Via.PROXY:
+        why += f" through the proxy {t.proxy}"
+    else:
+        why += f" on public addresses ({', '.join(good)})"
+    if ok_n < n:
+        why += f"; only {ok_n} of {n} addresses work"
+    src = (
+        "configured"
+        if ctx.region == region
+        else "from IMDS"
+        if ctx.imds.region == region
+        else "from --region"
+    )
+    why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
+    if t.kind is TargetKind.GLOBAL:
+        why += " Only the global endpoint works: fix the regional path when you can."
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
+
+
+# --------------------------------------------------------------------------- assemble
+
+
+def run_probe(
+    opts: ProbeOptions, *, on_progress: Progress | None = None, layers: Layers | None = None
+) -> Report:
+    from stsdiag import context as context_mod
+    from stsdiag import plan as plan_mod
+    from stsdiag import runner
+    from stsdiag.rules.probe import ProbeFacts, evaluate
+
+    validate(opts)
+    started = time.monotonic()
+    ov = Overrides(
+        region=opts.regions[0] if opts.regions else None,
+        profile=opts.profile,
+        endpoint_url=opts.endpoint_url,
+        ca_bundle=opts.ca_bundle,
+        timeout=opts.timeout,
+    )
+    g = context_mod.gather(ov)
+    ctx = g.context
+    targets = plan_mod.build(
+        ctx, PlanOptions(regions=opts.regions, vpce_names=opts.vpce_names, variants=opts.variants)
+    )
+    total = opts.total if opts.total is not None else 3 * opts.timeout
+    ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
+                       ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
+    base = layers or Layers()
+    if base.sts is None:
+        base = Layers(base.resolve, base.tcp, base.tls, base.https, sts_layer(g, opts))
+    results = runner.run(targets, ropts, base, on_progress=on_progress)
+    creds: CredentialInfo = g.credentials.wait(0.05)
+    facts = ProbeFacts(ctx, creds, results, opts.role_arn)
+    findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
+    rec = recommend(ctx, results, findings, opts.regions)
+    took = (time.monotonic() - started) * 1000
+    return Report(
+        command="probe",
+        findings=findings,
+        recommendation=rec,
+        fail_on=opts.fail_on,
+        endpoints=results,
+        context=ctx.host_context(creds),
+        extra=(("duration_ms", f"{took:.0f}"),),
+    )

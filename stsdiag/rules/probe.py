@@ -1,0 +1,650 @@
+"""Probe rules: pure functions over the context and the probe results → `Finding`s.
+
+Each rule is registered explicitly in `RULES` with its code; name, severity and fix text
+come from `rules.registry`. A rule that raises becomes an SD002 finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from stsdiag import endpoints
+from stsdiag.context import Context, CredentialInfo, CredState, ImdsState, is_amazon_resolver
+from stsdiag.models import (
+    AddressClass,
+    AddressResult,
+    EndpointResult,
+    ErrorKind,
+    Evidence,
+    Finding,
+    Hit,
+    Layer,
+    LayerResult,
+    Severity,
+    Status,
+    TargetKind,
+)
+from stsdiag.plan import no_proxy_matches
+from stsdiag.redact import excerpt
+from stsdiag.report import Collector, run_guarded
+from stsdiag.rules.registry import BY_CODE
+
+SKEW_WARN_S = 60.0
+SKEW_ERROR_S = 300.0
+SLOW_FACTOR = 3.0
+SLOW_MIN_GAP_MS = 150.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFacts:
+    context: Context
+    credentials: CredentialInfo
+    endpoints: tuple[EndpointResult, ...]
+    role_arn: str | None = None
+
+
+def finding(
+    code: str,
+    message: str,
+    evidence: Iterable[Evidence] = (),
+    *,
+    severity: Severity | None = None,
+    fix: str | None = None,
+) -> Hit:
+    """A rule match; name, default severity and fix come from the registry (`BY_CODE`)."""
+    assert code in BY_CODE, code
+    return Hit(code, excerpt(message, 600), tuple(evidence), severity, fix)
+
+
+def _ev(ep: EndpointResult, addr: AddressResult | None, lr: LayerResult) -> Evidence:
+    text = f"{lr.layer.value} {lr.status.value}"
+    if lr.ms is not None:
+        text += f" after {lr.ms:.0f} ms"
+    if lr.detail:
+        text += f": {lr.detail}"
+    return Evidence(excerpt=excerpt(text, 240), endpoint=ep.target.url,
+                    address=addr.address if addr else None, layer=lr.layer.value)  # fmt: skip
+
+
+def _setting_ev(ctx: Context, name: str) -> Evidence:
+    s = ctx.setting(name)
+    if s is None:
+        return Evidence(excerpt=f"{name}: unset")
+    return Evidence(
+        excerpt=excerpt(f"{s.name} = {s.value if s.value is not None else '<unset>'} ({s.source})")
+    )
+
+
+def _layer(a: AddressResult, layer: Layer) -> LayerResult | None:
+    return next((r for r in a.layers if r.layer is layer), None)
+
+
+def _system(f: ProbeFacts) -> list[EndpointResult]:
+    return [e for e in f.endpoints if e.resolver == "system"]
+
+
+def _direct(ep: EndpointResult) -> list[AddressResult]:
+    """Addresses actually probed (not the ones skipped because of a proxy)."""
+    return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
+
+
+def _first_failure(a: AddressResult) -> LayerResult | None:
+    return next(
+        (r for r in a.layers if r.status in (Status.FAIL, Status.TIMEOUT, Status.ERROR)), None
+    )
+
+
+def _network_failure(a: AddressResult) -> LayerResult | None:
+    """The first failed layer below STS (STS answers are credential problems, not paths)."""
+    r = _first_failure(a)
+    return r if r is not None and r.layer is not Layer.STS else None
+
+
+def caller_region(ctx: Context) -> str | None:
+    if ctx.region and endpoints.is_known_region(ctx.region):
+        return ctx.region
+    return (
+        ctx.imds.region if ctx.imds.region and endpoints.is_known_region(ctx.imds.region) else None
+    )
+
+
+# --------------------------------------------------------------------------- SD1xx routing
+
+
+def sd101_region_not_configured(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if ctx.region:
+        return []
+    hint = ctx.imds.region
+    msg = (f"No region in the config chain: the SDK sends STS to {ctx.sdk.url or 'the global endpoint'} "
+           f"(client region {ctx.sdk.client_region or 'aws-global'}).")  # fmt: skip
+    fix = None
+    if hint:
+        msg += f" This instance runs in {hint} (IMDS)."
+        fix = (f"Set `region = {hint}` in the profile (`aws configure set region {hint}`), or "
+               f"`export AWS_DEFAULT_REGION={hint} AWS_REGION={hint}`.")  # fmt: skip
+    return [finding("SD101", msg, [_setting_ev(ctx, "region")], fix=fix)]
+
+
+def sd111_aws_region_ignored(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if not ctx.aws_region_env or ctx.aws_default_region_env or ctx.profile_region:
+        return []
+    if ctx.region_source == "--region":
+        return []
+    return [finding(
+        "SD111",
+        f"AWS_REGION={ctx.aws_region_env} is set, but botocore reads AWS_DEFAULT_REGION and the "
+        "profile's region only: Python tools have no region.",
+        [_setting_ev(ctx, "AWS_REGION"), _setting_ev(ctx, "region")],
+        fix=f"export AWS_DEFAULT_REGION={ctx.aws_region_env}",
+    )]  # fmt: skip
+
+
+def sd103_legacy(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if ctx.sts_regional_endpoints != "legacy":
+        return []
+    return [finding("SD103", f"sts_regional_endpoints = legacy is in effect; the SDK uses {ctx.sdk.url}.",
+                    [_setting_ev(ctx, "sts_regional_endpoints")])]  # fmt: skip
+
+
+def sd102_global_used(f: ProbeFacts) -> list[Hit]:
+    out: list[Hit] = []
+    region = caller_region(f.context)
+    for ep in _system(f):
+        t = ep.target
+        if not (t.sdk_would_use and t.kind is TargetKind.GLOBAL):
+            continue
+        ev = [Evidence(excerpt=f"the SDK would send STS to {t.url}", endpoint=t.url)]
+        failed = ep.dns.status in (Status.FAIL, Status.TIMEOUT) and not t.proxy
+        if failed:
+            ev.append(_ev(ep, None, ep.dns))
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if r is not None:
+                failed = True
+                ev.append(_ev(ep, a, r))
+        better = endpoints.sts_url(region) if region else "https://sts.<region>.amazonaws.com"
+        msg = (
+            f"The SDK uses the global endpoint {t.url}"
+            + (" and it failed" if failed else "")
+            + f"; use {better}."
+        )
+        out.append(finding("SD102", msg, ev, severity=Severity.ERROR if failed else Severity.WARNING,
+                           fix=f"Use the regional endpoint {better}: set the region and "
+                               "`sts_regional_endpoints = regional`."))  # fmt: skip
+    return out
+
+
+def sd105_region_differs(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if not ctx.region or not ctx.imds.region or ctx.region == ctx.imds.region:
+        return []
+    return [finding("SD105", f"The configured region {ctx.region} is not the instance's region {ctx.imds.region}.",
+                    [_setting_ev(ctx, "region"), Evidence(excerpt=f"IMDS placement/region = {ctx.imds.region}")])]  # fmt: skip
+
+
+def sd106_unknown_region(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if not ctx.region or endpoints.is_known_region(ctx.region):
+        return []
+    guess = endpoints.closest_region(ctx.region)
+    msg = f"Region {ctx.region!r} is not a region botocore knows" + (
+        f"; did you mean {guess}?" if guess else "."
+    )
+    fix = f"Use `{guess}`." if guess else None
+    return [finding("SD106", msg, [_setting_ev(ctx, "region")], fix=fix)]
+
+
+def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    url = ctx.endpoint_override
+    if not url:
+        return []
+    host = endpoints.host_of(url)
+    is_sts, host_region = endpoints.region_of_sts_host(host)
+    ev = [
+        Evidence(
+            excerpt=excerpt(f"endpoint_url = {url} ({ctx.endpoint_override_source})"), endpoint=url
+        )
+    ]
+    signing = ctx.sdk.signing_region or ctx.region
+    if not host or "://" not in url:
+        return [finding("SD107", f"The endpoint override {url!r} is not a valid URL.", ev)]
+    if not is_sts:
+        # a non-STS host that answers as STS (a proxy or test server) is not a mismatch
+        answered = any(
+            e.target.url == url.rstrip("/") and any(
+                (r := _layer(a, Layer.HTTPS)) is not None and r.status is Status.OK for a in e.addresses)
+            for e in f.endpoints
+        )  # fmt: skip
+        near = host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
+        if answered and not near:
+            return []
+        good = (
+            endpoints.sts_url(signing) if signing and endpoints.is_known_region(signing) else None
+        )
+        msg = f"The endpoint override {url} is not an STS host" + (
+            f"; use {good}." if good else "."
+        )
+        return [finding("SD107", msg, ev)]
+    if host_region and signing and host_region != signing:
+        return [finding("SD107", f"The endpoint override {url} serves {host_region} but requests are signed "
+                                 f"for {signing}.", ev)]  # fmt: skip
+    return []
+
+
+def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    url = ctx.endpoint_override or ctx.sdk.url
+    region = ctx.region
+    if not url or not region or not endpoints.is_known_region(region):
+        return []
+    host = endpoints.host_of(url)
+    part = endpoints.partition_of(region)
+    is_sts, host_region = endpoints.region_of_sts_host(host)
+    host_part = (
+        endpoints.partition_of(host_region)
+        if host_region
+        else ("aws" if is_sts and not host.endswith(".cn") else None)
+    )
+    if host.endswith(".amazonaws.com.cn"):
+        host_part = "aws-cn"
+    if host_part and part and host_part != part:
+        return [finding("SD109", f"Region {region} is in partition {part} but {host} is in {host_part}.",
+                        [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
+    return []
+
+
+# --------------------------------------------------------------------------- SD2xx network
+
+
+def sd201_dns(f: ProbeFacts) -> list[Hit]:
+    out = []
+    for ep in f.endpoints:
+        if ep.target.proxy or ep.dns.status not in (Status.FAIL, Status.TIMEOUT):
+            continue
+        via = "" if ep.resolver == "system" else f" through nameserver {ep.resolver}"
+        out.append(
+            finding(
+                "SD201",
+                f"{ep.target.host} did not resolve{via}: {ep.dns.detail}",
+                [_ev(ep, None, ep.dns)],
+            )
+        )
+    return out
+
+
+_ALL_FAIL = {
+    ErrorKind.CONNECT_TIMEOUT: "SD202",
+    ErrorKind.CONNECTION_REFUSED: "SD203",
+    ErrorKind.READ_TIMEOUT: "SD204",
+}
+
+
+def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
+    partial: list[Hit] = []
+    total: list[Hit] = []
+    for ep in _system(f):
+        probed = _direct(ep)
+        if not probed:
+            continue
+        bad = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
+        if not bad:
+            continue
+        if len(bad) < len(probed):
+            names = ", ".join(f"{a.address} ({r.layer.value} {r.status.value})" for a, r in bad)
+            good = ", ".join(a.address for a in probed if _network_failure(a) is None)
+            partial.append(finding(
+                "SD206",
+                f"{ep.target.host}: {len(bad)} of {len(probed)} addresses fail: {names}; {good} work. "
+                "Each address of an interface endpoint is one availability zone's network interface.",
+                [_ev(ep, a, r) for a, r in bad],
+                fix=f"Fix the security group / NACL / route of the subnet holding {', '.join(a.address for a, _ in bad)}, "
+                    "or remove that subnet from the endpoint.",
+            ))  # fmt: skip
+            continue
+        for kind, code in _ALL_FAIL.items():
+            hits = [(a, r) for a, r in bad if r.error is kind]
+            if not hits:
+                continue
+            msg = f"{ep.target.host}: {BY_CODE[code].summary[:-1].lower()} on every address ({len(hits)})."
+            if code == "SD202":
+                if ep.target.kind is TargetKind.GLOBAL:
+                    msg += " The global endpoint is public: from a private subnet without NAT it has no route."
+                elif any(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits):
+                    msg += " These are VPC-endpoint addresses: check its security group (443 from this host) and NACLs."
+            total.append(finding(code, msg, [_ev(ep, a, r) for a, r in hits]))
+    return partial, total
+
+
+def sd206_partial(f: ProbeFacts) -> list[Hit]:
+    return _partial_and_total(f)[0]
+
+
+def sd202_203_204_total(f: ProbeFacts) -> list[Hit]:
+    return _partial_and_total(f)[1]
+
+
+def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
+    out = []
+    sys_eps = _system(f)
+    for ep in sys_eps:
+        t = ep.target
+        if t.kind is not TargetKind.REGIONAL or not ep.addresses:
+            continue
+        if not all(a.classification is AddressClass.PUBLIC for a in ep.addresses if a.family):
+            continue
+        vpce = [v for v in sys_eps if v.target.kind is TargetKind.VPCE and v.target.region == t.region
+                and any(a.classification is AddressClass.VPC_PRIVATE for a in v.addresses)]  # fmt: skip
+        if not vpce:
+            continue
+        v = vpce[0]
+        pub = " ".join(a.address for a in ep.addresses if a.family)
+        priv = " ".join(
+            a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE
+        )
+        out.append(finding(
+            "SD205",
+            f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
+            f"resolves to private ones ({priv}): private DNS is off for the endpoint.",
+            [_ev(ep, None, ep.dns), _ev(v, None, v.dns)],
+            fix=f"Enable private DNS on the VPC endpoint, or use `--endpoint-url {v.target.url}` / "
+                f"`AWS_ENDPOINT_URL_STS={v.target.url}`.",
+        ))  # fmt: skip
+    return out
+
+
+def sd207_resolver(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if ctx.imds.state is not ImdsState.OK or not ctx.resolvers:
+        return []
+    if any(is_amazon_resolver(r, ctx.imds.vpc_cidrs) for r in ctx.resolvers):
+        return []
+    return [finding("SD207", f"The host resolves through {', '.join(ctx.resolvers)}, not the Amazon VPC resolver.",
+                    [Evidence(excerpt=f"nameservers: {' '.join(ctx.resolvers)}")])]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- SD3xx proxy / TLS
+
+
+def sd301_proxy(f: ProbeFacts) -> list[Hit]:
+    out = []
+    for ep in _system(f):
+        if not ep.target.proxy:
+            continue
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
+                out.append(finding("SD301", f"Proxy {ep.target.proxy} failed for {ep.target.host}: {r.detail}",
+                                   [_ev(ep, a, r)]))  # fmt: skip
+    if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
+        out.append(finding("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
+                                    "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
+    return out
+
+
+def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
+    ctx = f.context
+    if not ctx.https_proxy and not ctx.http_proxy:
+        return []
+    missing: list[str] = []
+    if not no_proxy_matches("169.254.169.254", ctx.no_proxy):
+        missing.append("169.254.169.254")
+    for ep in _system(f):
+        if ep.target.proxy and any(
+            a.classification is AddressClass.VPC_PRIVATE for a in ep.addresses
+        ):
+            missing.append(ep.target.host)
+    if not missing:
+        return []
+    entries = [n.strip() for n in (ctx.no_proxy or "").split(",") if n.strip()]
+    wanted = ",".join(dict.fromkeys([*entries, *missing]))
+    return [finding(
+        "SD302",
+        f"HTTPS_PROXY is set and NO_PROXY does not cover {', '.join(dict.fromkeys(missing))}.",
+        [_setting_ev(ctx, "HTTPS_PROXY"), _setting_ev(ctx, "NO_PROXY")],
+        fix=f"export NO_PROXY={wanted}",
+    )]  # fmt: skip
+
+
+def _tls_results(f: ProbeFacts) -> list[tuple[EndpointResult, AddressResult, LayerResult]]:
+    out = []
+    for ep in _system(f):
+        for a in ep.addresses:
+            r = _layer(a, Layer.TLS)
+            if r is not None and r.status is not Status.SKIPPED:
+                out.append((ep, a, r))
+    return out
+
+
+def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
+    hits = [(ep, a, r) for ep, a, r in _tls_results(f)
+            if r.status is Status.FAIL and r.get("intercepted") != "true"]  # fmt: skip
+    if not hits:
+        return []
+    hosts = ", ".join(dict.fromkeys(ep.target.host for ep, _, _ in hits))
+    first = hits[0][2].get("verify_error") or hits[0][2].detail
+    return [finding("SD303", f"TLS verification failed for {hosts}: {first} (CA bundle {f.context.ca_bundle}, "
+                             f"{f.context.ca_bundle_source}).",
+                    [_ev(ep, a, r) for ep, a, r in hits])]  # fmt: skip
+
+
+def sd304_intercepted(f: ProbeFacts) -> list[Hit]:
+    hits = [(ep, a, r) for ep, a, r in _tls_results(f) if r.get("intercepted") == "true"]
+    if not hits:
+        return []
+    issuers = ", ".join(dict.fromkeys(r.get("issuer") or "?" for _, _, r in hits))
+    trusted = all(r.status is Status.OK for _, _, r in hits)
+    msg = f"TLS to {', '.join(dict.fromkeys(ep.target.host for ep, _, _ in hits))} is intercepted: the certificate is issued by {issuers}, not by Amazon."
+    if trusted:
+        msg += " It verifies against the configured CA bundle, so the interception is trusted here."
+    return [finding("SD304", msg, [_ev(ep, a, r) for ep, a, r in hits],
+                    severity=Severity.WARNING if trusted else Severity.ERROR)]  # fmt: skip
+
+
+def sd305_not_sts(f: ProbeFacts) -> list[Hit]:
+    out = []
+    for ep in _system(f):
+        for a in ep.addresses:
+            r = _layer(a, Layer.HTTPS)
+            if r is not None and r.get("not_sts") == "true":
+                out.append(finding("SD305", f"{ep.target.host} ({a.address}) answered, but not as STS: {r.detail}",
+                                   [_ev(ep, a, r)]))  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- SD4xx STS answers
+
+
+def _sts_results(f: ProbeFacts) -> list[tuple[EndpointResult, AddressResult, LayerResult]]:
+    out = []
+    for ep in _system(f):
+        for a in ep.addresses:
+            out += [(ep, a, r) for r in a.layers if r.layer is Layer.STS and r.get("error_code")]
+    return out
+
+
+def sd401_clock_skew(f: ProbeFacts) -> list[Hit]:
+    offsets: list[tuple[float, EndpointResult, AddressResult, LayerResult]] = []
+    for ep in _system(f):
+        for a in ep.addresses:
+            r = _layer(a, Layer.HTTPS)
+            v = r.get("clock_offset_s") if r else None
+            if r is not None and v is not None:
+                offsets.append((float(v), ep, a, r))
+    skew_errors = [(ep, a, r) for ep, a, r in _sts_results(f)
+                   if r.get("error_code") in ("RequestTimeTooSkewed", "RequestExpired")
+                   or "Signature expired" in (r.get("error_message") or "")]  # fmt: skip
+    worst = max(offsets, key=lambda o: abs(o[0]), default=None)
+    if worst is not None and abs(worst[0]) > SKEW_WARN_S:
+        off = worst[0]
+        sev = Severity.ERROR if abs(off) > SKEW_ERROR_S or skew_errors else Severity.WARNING
+        direction = "behind" if off > 0 else "ahead of"
+        msg = (f"The local clock is {abs(off):.0f} s {direction} the server's (Date header of "
+               f"{worst[1].target.host}: {worst[3].get('server_date')}); clock offset {off:+.0f} s.")  # fmt: skip
+        ev = [
+            _ev(ep, a, r)
+            for _, ep, a, r in offsets
+            if abs(float(r.get("clock_offset_s") or 0)) > SKEW_WARN_S
+        ]
+        ev += [_ev(ep, a, r) for ep, a, r in skew_errors]
+        return [finding("SD401", msg, ev, severity=sev)]
+    if skew_errors:
+        return [
+            finding(
+                "SD401",
+                "STS rejected the signature as expired/skewed.",
+                [_ev(ep, a, r) for ep, a, r in skew_errors],
+            )
+        ]
+    return []
+
+
+_STS_CODES: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
+    ("SD108", lambda c, m: c == "SignatureDoesNotMatch" and "scoped to a valid region" in m),
+    ("SD402", lambda c, m: c in ("ExpiredToken", "ExpiredTokenException")),
+    ("SD403", lambda c, m: c == "InvalidClientTokenId"),
+    ("SD404", lambda c, m: c == "SignatureDoesNotMatch" and "scoped to a valid region" not in m
+              and "Signature expired" not in m),
+    ("SD405", lambda c, m: c in ("AccessDenied", "AccessDeniedException")),
+    ("SD406", lambda c, m: c == "RegionDisabledException"),
+    ("SD407", lambda c, m: c in ("Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded")),
+    ("SD408", lambda c, m: c in ("InvalidIdentityToken", "IDPRejectedClaim", "IDPCommunicationError")),
+)  # fmt: skip
+
+
+def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
+    out = []
+    results = _sts_results(f)
+    for code, match in _STS_CODES:
+        hits = [
+            (ep, a, r)
+            for ep, a, r in results
+            if match(r.get("error_code") or "", r.get("error_message") or "")
+        ]
+        if not hits:
+            continue
+        ep, _, r = hits[0]
+        msg = f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')}: {r.get('error_message')}"
+        if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
+            msg += (f" {ep.target.region} is an opt-in region: a session token from the global endpoint "
+                    "(v1) is not valid there.")  # fmt: skip
+        if code == "SD405" and any(
+            a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
+        ):
+            msg += " The call went through a VPC endpoint: its endpoint policy may deny it."
+        out.append(finding(code, msg, [_ev(e, a, r) for e, a, r in hits]))
+    return out
+
+
+# --------------------------------------------------------------------------- SD5xx credentials
+
+
+def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
+    c = f.credentials
+    if c.state is CredState.NONE:
+        return [finding("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
+                                 "unsigned HTTPS check still ran.",
+                        [Evidence(excerpt=f"credential chain: {c.detail}")])]  # fmt: skip
+    if c.state is CredState.ERROR:
+        return [finding("SD501", f"The credential provider failed: {c.detail}",
+                        [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))])]  # fmt: skip
+    return []
+
+
+def sd502_imds(f: ProbeFacts) -> list[Hit]:
+    i = f.context.imds
+    ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.state is ImdsState.TOKEN_FAILED:
+        return [finding("SD502", f"The IMDSv2 token PUT to {i.endpoint} got no answer while a plain GET did: "
+                                 "the PUT response hop limit is 1 and this runs in a container (one hop more).",
+                        ev)]  # fmt: skip
+    if i.state is ImdsState.UNREACHABLE and (
+        f.context.looks_like_ec2 or i.endpoint_source != "default"
+    ):
+        return [
+            finding(
+                "SD502",
+                f"The instance metadata service at {i.endpoint} did not answer ({i.detail}).",
+                ev,
+            )
+        ]
+    return []
+
+
+def sd503_credentials_source(f: ProbeFacts) -> list[Hit]:
+    c = f.credentials
+    if c.state is not CredState.FOUND:
+        return []
+    key = f", key {c.access_key}" if c.access_key else ""
+    return [finding("SD503", f"Credentials come from the `{c.method}` provider{key}.",
+                    [Evidence(excerpt=f"botocore credential method: {c.method}")])]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- SD6xx performance
+
+
+def sd601_slow(f: ProbeFacts) -> list[Hit]:
+    lat: list[tuple[float, EndpointResult, AddressResult, LayerResult]] = []
+    for ep in _system(f):
+        for a in ep.addresses:
+            r = _layer(a, Layer.HTTPS)
+            if r is not None and r.status is Status.OK and r.ms is not None:
+                lat.append((r.ms, ep, a, r))
+    if len(lat) < 2:
+        return []
+    best = min(lat, key=lambda x: x[0])
+    out = []
+    seen: set[str] = set()
+    for ms, ep, a, r in sorted(lat, key=lambda x: -x[0]):
+        if ep.target.url in seen or ep.target.url == best[1].target.url:
+            continue
+        if ms > best[0] * SLOW_FACTOR and ms - best[0] > SLOW_MIN_GAP_MS:
+            seen.add(ep.target.url)
+            out.append(finding("SD601", f"{ep.target.host} answers in {ms:.0f} ms, {best[1].target.host} in "
+                                        f"{best[0]:.0f} ms.", [_ev(ep, a, r), _ev(best[1], best[2], best[3])]))  # fmt: skip
+    return out
+
+
+RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
+    ("SD101", sd101_region_not_configured),
+    ("SD111", sd111_aws_region_ignored),
+    ("SD103", sd103_legacy),
+    ("SD102", sd102_global_used),
+    ("SD105", sd105_region_differs),
+    ("SD106", sd106_unknown_region),
+    ("SD107", sd107_override_mismatch),
+    ("SD109", sd109_wrong_partition),
+    ("SD201", sd201_dns),
+    ("SD202", sd202_203_204_total),
+    ("SD205", sd205_private_dns_off),
+    ("SD206", sd206_partial),
+    ("SD207", sd207_resolver),
+    ("SD301", sd301_proxy),
+    ("SD302", sd302_bypass_missing),
+    ("SD303", sd303_tls_failed),
+    ("SD304", sd304_intercepted),
+    ("SD305", sd305_not_sts),
+    ("SD401", sd401_clock_skew),
+    ("SD402", sd4xx_sts_answers),
+    ("SD501", sd501_no_credentials),
+    ("SD502", sd502_imds),
+    ("SD503", sd503_credentials_source),
+    ("SD601", sd601_slow),
+)
+
+
+def evaluate(
+    facts: ProbeFacts,
+    *,
+    select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
+    rules: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = RULES,
+) -> tuple[Finding, ...]:
+    """Run every rule (a crashing one becomes SD002), group, filter, sort."""
+    c = Collector(select, ignore)
+    for code, rule in rules:
+        c.add(run_guarded(f"{code} {rule.__name__}", lambda rule=rule: rule(facts)))  # type: ignore[misc]
+    return c.findings()
