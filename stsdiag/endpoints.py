@@ -138,7 +138,7 @@ def host_of(url: str) -> str:
 
 
 _STS_HOST = re.compile(
-    r"^sts(?:-fips)?\.(?:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.)?(?:api\.aws|amazonaws\.com(?:\.cn)?|"
+    r"^sts(?:-fips)?\.(?:(?P<region>[a-z]{2}-[a-z0-9-]+)\.)?(?:api\.aws|amazonaws\.com(?:\.cn)?|"
     r"c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
 )
 _VPCE_HOST = re.compile(

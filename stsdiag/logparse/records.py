@@ -47,9 +47,10 @@ _FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
 # Anything else: an SDK logger name next to a level word (either order), after an optional
 # short prefix (timestamp, thread, pod name, quote marks).
 _GENERIC = re.compile(
-    rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-\]]{1,6}(?P<logger1>" + SDK
-    + rb")|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
-)  # fmt: skip
+    rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-]{1,6}"
+    rb"(?:\[(?P<thread1>[^\]\n]{1,64})\][\s:|\-]{1,6})?(?P<logger1>" + SDK + rb")"
+    rb"|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
+)
 _TS = re.compile(
     rb"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[,.](?P<f>\d+))?"
 )
@@ -227,7 +228,7 @@ def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Rec
             level_b = g["level1"] or g["level2"]
             pre = g["pre"]
             t = _THREAD.search(pre)
-            thread_b = t.group(1) if t else None
+            thread_b = g["thread1"] or (t.group(1) if t else None)
             ts_b = pre if _TS.search(pre) else None
             msg_start = g.end()
             fmt = "custom"

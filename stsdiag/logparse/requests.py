@@ -523,6 +523,8 @@ class Reconstructor:
                 target.error_code = m2.group(1)
                 target.error_message = m2.group(3)
                 target.ref(rec, "client-error", m2.group(0))
+            elif target is None:
+                self.events.add(rec, "orphan-client-error", m2.group(0))
             return
         kind = classify(text)
         if kind is ErrorKind.NO_CREDENTIALS:

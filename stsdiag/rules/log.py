@@ -22,6 +22,7 @@ STS_OPERATIONS = frozenset(
 _EXPIRED = re.compile(
     r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - (\d+) min"
 )
+_CLIENT_ERROR_TEXT = re.compile(r"An error occurred \(([\w.]+)\).*? when calling the (\w+) operation[^:]*: ?(.*)")
 _LATER = re.compile(
     r"Signature not yet current: (\d{8}T\d{6}Z) is still later than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) \+ (\d+) min"
 )
@@ -332,12 +333,18 @@ def _skew(msg: str) -> str:
 
 
 def sts_errors(r: LogRequest) -> Iterable[Hit]:
-    code = r.error_code
-    if not code:
-        return
-    msg = r.error_message or ""
-    e = (ev(r.ref("error-body", "client-error", "http-status"), r),)
-    op = r.operation or "the call"
+    if r.error_code:
+        e = (ev(r.ref("error-body", "client-error", "http-status"), r),)
+        yield from classify_error(
+            r.error_code, r.error_message or "", r.operation, r.signing_region or where_region(r), e
+        )
+
+
+def classify_error(
+    code: str, msg: str, operation: str | None, region: str | None, e: tuple[Evidence, ...]
+) -> Iterable[Hit]:
+    """An AWS error code and message → the STS finding it means (if any)."""
+    op = operation or "the call"
     if code in ("RequestTimeTooSkewed", "RequestExpired") or (
         code in ("SignatureDoesNotMatch", "InvalidSignatureException")
         and ("Signature expired" in msg or "not yet current" in msg)
@@ -346,11 +353,10 @@ def sts_errors(r: LogRequest) -> Iterable[Hit]:
     elif code in ("ExpiredToken", "ExpiredTokenException"):
         yield Hit("SD402", f"{op}: {code}: {msg}", e)
     elif code in ("InvalidClientTokenId", "UnrecognizedClientException"):
-        reg = r.signing_region or where_region(r)
         opt = ""
-        if reg and endpoints.is_opt_in(reg):
+        if region and endpoints.is_known_region(region) and endpoints.is_opt_in(region):
             opt = (
-                f" {reg} is an opt-in region: session tokens from the global endpoint (v1) are "
+                f" {region} is an opt-in region: session tokens from the global endpoint (v1) are "
                 "not valid there; get them from the regional endpoint or set the global token version to 2."
             )
         yield Hit("SD403", f"{op}: {code}: {msg}{opt}", e)
@@ -405,13 +411,15 @@ def observe(s: Summary, r: LogRequest) -> None:
     for h in hosts(r):
         ok, sreg = endpoints.region_of_sts_host(h)
         hreg = sreg if ok else endpoints.region_of_host(h)
-        if hreg:
+        if hreg and endpoints.is_known_region(hreg):
             s.region_votes[hreg] += 4
         if ok and ".vpce." in h and sreg:
             s.vpce_urls[f"https://{h}"] = None
     cr = where_region(r)
     if cr and endpoints.is_known_region(cr):
         s.region_votes[cr] += 1 if is_global(r) else 2
+    elif cr and (near := endpoints.closest_region(cr)):
+        s.region_votes[near] += 1  # a typo (SD106) still says where the caller meant to be
     if (
         r.signing_region
         and r.signing_region != "us-east-1"
@@ -467,6 +475,12 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         )
     if "retries-exhausted" in by_tag:
         yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
+    for e in by_tag.get("orphan-client-error", [])[:20]:
+        m = _CLIENT_ERROR_TEXT.search(e.excerpt)
+        if m:
+            yield from classify_error(
+                m.group(1), m.group(3), m.group(2), None, (Evidence(e.excerpt, e.line),)
+            )
     if facts.credential_source:
         yield Hit(
             "SD503",

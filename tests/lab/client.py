@@ -166,7 +166,7 @@ def check_tls(p: dict[str, Any]) -> dict[str, Any]:
     host = p.get("sni") or p.get("name") or p["address"]
     target = p.get("address") or p["name"]
     port = int(p.get("port", 443))
-    cafile = p.get("cafile") or os.environ.get("AWS_CA_BUNDLE")
+    cafile = _path_param(p.get("cafile")) or os.environ.get("AWS_CA_BUNDLE")
     out: dict[str, Any] = {}
     try:
         sock = _connect(target, port, CONNECT_TIMEOUT)
@@ -208,10 +208,18 @@ def check_tls(p: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ HTTP clients
 
 
+def _path_param(value: Any) -> Any:
+    """``@gateway_ca`` / ``@world_ca``: the world's CA files (next to AWS_CA_BUNDLE)."""
+    if isinstance(value, str) and value.startswith("@"):
+        trust = os.path.dirname(os.environ.get("AWS_CA_BUNDLE", ""))
+        return os.path.join(trust, {"@gateway_ca": "gateway-root-ca.pem", "@world_ca": "world-roots.pem"}[value])
+    return value
+
+
 def check_requests(p: dict[str, Any]) -> dict[str, Any]:
     import requests
 
-    verify: Any = p.get("verify", os.environ.get("AWS_CA_BUNDLE", True))
+    verify: Any = _path_param(p.get("verify", os.environ.get("AWS_CA_BUNDLE", True)))
     proxies = p.get("proxies")
     session = requests.Session()
     if p.get("no_env_proxies"):
@@ -221,7 +229,7 @@ def check_requests(p: dict[str, Any]) -> dict[str, Any]:
         resp = session.request(
             p.get("method", "GET"),
             p["url"],
-            timeout=(CONNECT_TIMEOUT, float(p.get("read_timeout", READ_TIMEOUT))),
+            timeout=(float(p.get("connect_timeout", CONNECT_TIMEOUT)), float(p.get("read_timeout", READ_TIMEOUT))),
             verify=verify,
             proxies=proxies,
             allow_redirects=False,
@@ -280,7 +288,7 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
     if p.get("endpoint_url"):
         kwargs["endpoint_url"] = p["endpoint_url"]
     if "verify" in p:
-        kwargs["verify"] = p["verify"]
+        kwargs["verify"] = _path_param(p["verify"])
     out: dict[str, Any] = {}
     t0 = time.monotonic()
     try:

@@ -1,0 +1,589 @@
+"""Each probe layer against controlled inputs: a fake resolver and a loopback DNS server,
+loopback TCP listeners, loopback TLS servers with their own CAs, HTTP answers from a
+loopback server and from `responses`. Nothing leaves 127.0.0.0/8.
+
+The helpers here (PKI, TLS/HTTP server, DNS server) are shared by the other probe tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import socket
+import socketserver
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from stsdiag.models import AddressClass, ErrorKind, Layer, Status
+from stsdiag.probes import dns, https, tcp, tls
+
+STS_HOST = "sts.ap-northeast-1.amazonaws.com"
+
+# --------------------------------------------------------------------------- PKI
+
+
+def _name(org: str, cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # fmt: skip
+
+
+def _cert(subject: x509.Name, issuer: x509.Name, key: Any, signer: Any, *, ca: bool,
+          names: tuple[str, ...] = (), days: int = 30) -> x509.Certificate:  # fmt: skip
+    now = dt.datetime.now(dt.timezone.utc)
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        b = b.add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False), critical=True)  # fmt: skip
+    if names:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+    return b.sign(signer, hashes.SHA256())
+
+
+def _pem(c: x509.Certificate) -> bytes:
+    return c.public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass
+class Ca:
+    root_pem: bytes
+    issue: Callable[[tuple[str, ...]], tuple[bytes, bytes]]  # names -> (chain pem, key pem)
+
+
+def make_ca(org: str, root_cn: str, inter_cn: str | None = None) -> Ca:
+    rk = ec.generate_private_key(ec.SECP256R1())
+    root_name = _name(org, root_cn)
+    root = _cert(root_name, root_name, rk, rk, ca=True, days=3650)
+    ik, inter, inter_name = rk, root, root_name
+    if inter_cn:
+        ik = ec.generate_private_key(ec.SECP256R1())
+        inter_name = _name(org, inter_cn)
+        inter = _cert(inter_name, root_name, ik, rk, ca=True, days=3650)
+
+    def issue(names: tuple[str, ...]) -> tuple[bytes, bytes]:
+        lk = ec.generate_private_key(ec.SECP256R1())
+        leaf = _cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), inter_name, lk, ik,
+                     ca=False, names=names)  # fmt: skip
+        chain = _pem(leaf) + (_pem(inter) if inter_cn else b"")
+        key = lk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                               serialization.NoEncryption())  # fmt: skip
+        return chain, key
+
+    return Ca(_pem(root), issue)
+
+
+@pytest.fixture(scope="session")
+def amazon_ca() -> Ca:
+    return make_ca("Amazon", "Amazon Root CA 1", "Amazon RSA 2048 M02")
+
+
+@pytest.fixture(scope="session")
+def gateway_ca() -> Ca:
+    return make_ca("Example Corp", "Example Corp Security Gateway Root CA")
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, amazon_ca: Ca) -> str:
+    p = tmp_path / "amazon-bundle.pem"
+    p.write_bytes(amazon_ca.root_pem)
+    return str(p)
+
+
+# --------------------------------------------------------------------------- servers
+
+Responder = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+def sts_error_answer(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    doc = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+           b"<Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message>"
+           b"</Error><RequestId>4c1f4a6e-0000-4000-8000-000000000001</RequestId></ErrorResponse>")  # fmt: skip
+    return 403, {"x-amzn-RequestId": "4c1f4a6e-0000-4000-8000-000000000001", "Content-Type": "text/xml"}, doc
+
+
+def caller_identity_answer(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    if "Authorization" not in headers:
+        return sts_error_answer(method, path, headers, body)
+    if b"AssumeRole" in body:
+        doc = (b'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+               b"<Credentials><AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>"
+               b"<SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>"
+               b"<SessionToken>FQoGZXIvYXdzSECRETSESSIONTOKEN</SessionToken>"
+               b"<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>"
+               b"<AssumedRoleUser><AssumedRoleId>AROA3XFRBF535EXAMPLE:demo-session</AssumedRoleId>"
+               b"<Arn>arn:aws:sts::111111111111:assumed-role/demo-Role-A/demo-session</Arn></AssumedRoleUser>"
+               b"</AssumeRoleResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata>"
+               b"</AssumeRoleResponse>")  # fmt: skip
+    else:
+        doc = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+               b"<GetCallerIdentityResult><Arn>arn:aws:sts::123456789012:assumed-role/demo-Role-B/i-0abc</Arn>"
+               b"<UserId>AROA3XFRBF535EXAMPLE:i-0abc</UserId><Account>123456789012</Account>"
+               b"</GetCallerIdentityResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>"
+               b"</GetCallerIdentityResponse>")  # fmt: skip
+    return 200, {"x-amzn-RequestId": "r-1", "Content-Type": "text/xml"}, doc
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+    stop: Callable[[], None] = lambda: None
+
+
+def serve(responder: Responder, *, chain_key: tuple[bytes, bytes] | None, tmp: Path,
+          address: str = "127.0.0.1", date_offset_s: float = 0.0, delay_s: float = 0.0) -> Server:  # fmt: skip
+    """A threaded HTTP(S) server on loopback; records requests; `stop()` shuts it down."""
+    box: dict[str, Server] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def _do(self) -> None:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            hdrs = {k: v for k, v in self.headers.items()}
+            box["s"].requests.append((self.command, self.path, hdrs, body))
+            if delay_s:
+                time.sleep(delay_s)
+            status, headers, out = responder(self.command, self.path, hdrs, body)
+            self.send_response_only(status)
+            self.send_header("Date", formatdate(time.time() + date_offset_s, usegmt=True))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(out)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = _do
+
+    class Srv(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # clients that time out on purpose leave broken pipes behind
+
+    httpd = Srv((address, 0), Handler)
+    if chain_key is not None:
+        chain, key = chain_key
+        cp, kp = tmp / f"chain-{id(httpd)}.pem", tmp / f"key-{id(httpd)}.pem"
+        cp.write_bytes(chain)
+        kp.write_bytes(key)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cp, kp)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+    t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+
+    def stop() -> None:
+        httpd.shutdown()
+        httpd.server_close()
+        t.join(2)
+
+    srv = Server(address, httpd.server_address[1], stop=stop)
+    box["s"] = srv
+    return srv
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def start(responder: Responder = sts_error_answer, **kw: Any) -> Server:
+        s = serve(responder, tmp=tmp_path, **kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+class Silent:
+    """A listener whose backlog is full: further connects get no SYN-ACK (a drop)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.fill: list[socket.socket] = []
+        for _ in range(4):
+            c = socket.socket()
+            c.settimeout(0.3)
+            try:
+                c.connect(("127.0.0.1", self.port))
+            except OSError:
+                c.close()
+                break
+            self.fill.append(c)
+
+    def close(self) -> None:
+        for c in self.fill:
+            c.close()
+        self.sock.close()
+
+
+class Mute:
+    """Accepts TCP connections and never says a word (a stalled middlebox)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.stopping = False
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+
+    def _accept(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self.stopping = True
+        self.t.join(1)
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+# --------------------------------------------------------------------------- DNS
+
+
+class FakeResolver:
+    def __init__(self, table: dict[tuple[str, str], dns.DnsAnswer | dns.DnsFailure], delay: float = 0.0) -> None:
+        self.table = table
+        self.delay = delay
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def __call__(self, host: str, rdtype: str, ns: str | None, timeout: float) -> dns.DnsAnswer:
+        self.calls.append((host, rdtype, ns))
+        if self.delay:
+            time.sleep(min(self.delay, timeout))
+            if self.delay >= timeout:
+                raise dns.DnsFailure("timeout", f"no answer within {timeout:g} s")
+        got = self.table.get((host, rdtype), dns.DnsAnswer())
+        if isinstance(got, dns.DnsFailure):
+            raise got
+        return got
+
+
+def test_dns_collects_a_aaaa_and_cname_chain() -> None:
+    r = FakeResolver({
+        (STS_HOST, "A"): dns.DnsAnswer(("10.0.1.10", "10.0.2.10"), ("vpce-1.sts.ap-northeast-1.vpce.amazonaws.com",)),
+        (STS_HOST, "AAAA"): dns.DnsAnswer(("fd00::10",)),
+    })  # fmt: skip
+    res, ans = dns.probe(STS_HOST, timeout=1.0, resolve=r)
+    assert res.status is Status.OK
+    assert ans.addresses == ("10.0.1.10", "10.0.2.10", "fd00::10")
+    assert ans.cnames == ("vpce-1.sts.ap-northeast-1.vpce.amazonaws.com",)
+    assert res.get("a") == "10.0.1.10 10.0.2.10" and res.get("aaaa") == "fd00::10"
+
+
+def test_dns_nxdomain_stops_and_fails() -> None:
+    r = FakeResolver({("st.amazonaws.com", "A"): dns.DnsFailure("nxdomain", "NXDOMAIN (no such name)")})
+    res, ans = dns.probe("st.amazonaws.com", timeout=1.0, resolve=r)
+    assert res.status is Status.FAIL and res.error is ErrorKind.DNS
+    assert "NXDOMAIN" in res.detail and ans.addresses == ()
+    assert [c[1] for c in r.calls] == ["A"]  # no AAAA after NXDOMAIN
+
+
+def test_dns_timeout_is_bounded() -> None:
+    r = FakeResolver({}, delay=5.0)
+    t = time.monotonic()
+    res, _ = dns.probe(STS_HOST, timeout=0.3, resolve=r)
+    assert time.monotonic() - t < 1.0
+    assert res.status is Status.TIMEOUT
+
+
+def test_dns_literal_address_needs_no_lookup() -> None:
+    res, ans = dns.probe("127.0.0.1", timeout=1.0, resolve=FakeResolver({}))
+    assert res.status is Status.OK and ans.addresses == ("127.0.0.1",)
+
+
+@pytest.mark.parametrize(
+    ("address", "cidrs", "klass"),
+    [
+        ("10.0.1.10", (), AddressClass.VPC_PRIVATE),
+        ("172.31.5.5", (), AddressClass.VPC_PRIVATE),
+        ("100.64.1.1", (), AddressClass.VPC_PRIVATE),  # RFC 6598
+        ("192.0.2.16", (), AddressClass.PUBLIC),  # documentation range: not private
+        ("198.18.0.1", (), AddressClass.PUBLIC),  # benchmark range: not private
+        ("52.119.198.10", (), AddressClass.PUBLIC),
+        ("127.0.0.1", (), AddressClass.OTHER),
+        ("169.254.169.254", (), AddressClass.OTHER),
+        ("203.0.113.7", ("203.0.113.0/24",), AddressClass.VPC_PRIVATE),  # inside the VPC's CIDR
+    ],
+)
+def test_classify(address: str, cidrs: tuple[str, ...], klass: AddressClass) -> None:
+    assert dns.classify(address, cidrs) is klass
+
+
+def test_split_nameserver() -> None:
+    assert dns.split_nameserver("10.0.0.2") == ("10.0.0.2", 53)
+    assert dns.split_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert dns.split_nameserver("[::1]:5353") == ("::1", 5353)
+    with pytest.raises(ValueError):
+        dns.split_nameserver("resolver.example")
+
+
+class _DnsServer:
+    """A tiny UDP DNS server on loopback built with dnspython."""
+
+    def __init__(self, records: dict[str, list[str]], cname: dict[str, str]) -> None:
+        import dns.message
+        import dns.rcode
+        import dns.rrset
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+
+        def answer(wire: bytes) -> bytes:
+            q = dns.message.from_wire(wire)
+            r = dns.message.make_response(q)
+            qname = q.question[0].name.to_text().rstrip(".")
+            rdtype = dns.rdatatype.to_text(q.question[0].rdtype)
+            name = qname
+            if name in cname:
+                r.answer.append(dns.rrset.from_text(name + ".", 60, "IN", "CNAME", cname[name] + "."))
+                name = cname[name]
+            if name in records:
+                addrs = [a for a in records[name] if (":" in a) == (rdtype == "AAAA")]
+                if addrs:
+                    r.answer.append(dns.rrset.from_text(name + ".", 60, "IN", rdtype, *addrs))
+            else:
+                r.set_rcode(dns.rcode.NXDOMAIN)
+            return bytes(r.to_wire())
+
+        def loop() -> None:
+            while not self.stopping:
+                try:
+                    wire, peer = self.sock.recvfrom(4096)
+                except OSError:
+                    continue
+                self.sock.sendto(answer(wire), peer)
+
+        import dns.rdatatype
+
+        self.t = threading.Thread(target=loop, daemon=True)
+        self.t.start()
+
+    def close(self) -> None:
+        self.stopping = True
+        self.t.join(1)
+        self.sock.close()
+
+
+def test_dnspython_against_a_loopback_nameserver() -> None:
+    srv = _DnsServer({"vpce-1.sts.ap-northeast-1.vpce.amazonaws.com": ["10.0.1.10", "10.0.2.10"]},
+                     {STS_HOST: "vpce-1.sts.ap-northeast-1.vpce.amazonaws.com"})  # fmt: skip
+    try:
+        ns = f"127.0.0.1:{srv.port}"
+        res, ans = dns.probe(STS_HOST, timeout=2.0, nameserver=ns)
+        assert res.status is Status.OK, res.detail
+        assert ans.addresses == ("10.0.1.10", "10.0.2.10")
+        assert ans.cnames == ("vpce-1.sts.ap-northeast-1.vpce.amazonaws.com",)
+        assert res.get("resolver") == ns
+        res, _ = dns.probe("nothing-here.example.com", timeout=2.0, nameserver=ns)
+        assert res.status is Status.FAIL and res.get("dns_error") == "nxdomain"
+    finally:
+        srv.close()
+
+
+def test_dnspython_nameserver_that_does_not_answer_times_out() -> None:
+    mute = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    mute.bind(("127.0.0.1", 0))
+    try:
+        t = time.monotonic()
+        res, _ = dns.probe(STS_HOST, timeout=0.4, nameserver=f"127.0.0.1:{mute.getsockname()[1]}")
+        assert time.monotonic() - t < 1.5
+        assert res.status is Status.TIMEOUT
+    finally:
+        mute.close()
+
+
+# --------------------------------------------------------------------------- TCP
+
+
+def test_tcp_connects_and_times_it(servers: Callable[..., Server]) -> None:
+    s = servers(chain_key=None)
+    r = tcp.probe("127.0.0.1", s.port, timeout=1.0)
+    assert r.status is Status.OK and r.ms is not None and r.ms < 1000
+
+
+def test_tcp_refused() -> None:
+    r = tcp.probe("127.0.0.1", free_port(), timeout=1.0)
+    assert r.status is Status.FAIL and r.error is ErrorKind.CONNECTION_REFUSED
+
+
+def test_tcp_dropped_times_out_within_the_timeout() -> None:
+    silent = Silent()
+    try:
+        t = time.monotonic()
+        r = tcp.probe("127.0.0.1", silent.port, timeout=0.4)
+        took = time.monotonic() - t
+    finally:
+        silent.close()
+    assert r.status is Status.TIMEOUT and r.error is ErrorKind.CONNECT_TIMEOUT
+    assert 0.3 < took < 1.0
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def test_tls_verified_amazon_chain(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+    s = servers(chain_key=amazon_ca.issue((STS_HOST,)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.OK, r.detail
+    assert r.get("verified") == "true" and r.get("intercepted") == "false"
+    assert "CN=Amazon RSA 2048 M02" in (r.get("issuer") or "")
+    assert int(r.get("days_left") or 0) in range(28, 31)
+
+
+def test_tls_name_mismatch_fails_verification(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+    s = servers(chain_key=amazon_ca.issue(("sts.eu-west-1.amazonaws.com",)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.FAIL and r.error is ErrorKind.SSL
+    assert "mismatch" in (r.get("verify_error") or "").lower()
+    assert r.get("intercepted") == "false"  # still Amazon's certificate, just the wrong name
+
+
+def test_tls_interception_recognised(servers: Callable[..., Server], gateway_ca: Ca, bundle: str, tmp_path: Path) -> None:
+    s = servers(chain_key=gateway_ca.issue((STS_HOST,)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.FAIL
+    assert r.get("intercepted") == "true" and "Example Corp" in (r.get("issuer") or "")
+    # with the corporate root in the bundle it verifies, and is still recognised as interception
+    corp = tmp_path / "corp.pem"
+    corp.write_bytes(gateway_ca.root_pem)
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=str(corp))
+    assert r.status is Status.OK and r.get("intercepted") == "true"
+
+
+def test_tls_missing_bundle() -> None:
+    r = tls.probe("127.0.0.1", 1, STS_HOST, timeout=1.0, ca_bundle="/nonexistent/bundle.pem")
+    assert r.status is Status.FAIL and r.get("verify_error") == "CA bundle file missing"
+
+
+def test_tls_handshake_that_never_comes_times_out(bundle: str) -> None:
+    mute = Mute()
+    try:
+        t = time.monotonic()
+        r = tls.probe("127.0.0.1", mute.port, STS_HOST, timeout=0.4, ca_bundle=bundle)
+        assert time.monotonic() - t < 1.2
+    finally:
+        mute.close()
+    assert r.status is Status.TIMEOUT and r.error is ErrorKind.READ_TIMEOUT
+
+
+def test_der_walker_matches_cryptography(amazon_ca: Ca) -> None:
+    chain, _ = amazon_ca.issue((STS_HOST,))
+    leaf = x509.load_pem_x509_certificates(chain)[0]
+    issuer, subject, not_after = tls.cert_facts(leaf.public_bytes(serialization.Encoding.DER))
+    assert dict(issuer) == {"O": "Amazon", "CN": "Amazon RSA 2048 M02"}
+    assert dict(subject) == {"CN": STS_HOST}
+    assert not_after == leaf.not_valid_after_utc.replace(microsecond=0)
+
+
+# --------------------------------------------------------------------------- HTTPS
+
+
+def test_https_proves_sts_and_reads_the_clock(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+    s = servers(chain_key=amazon_ca.issue((STS_HOST,)), date_offset_s=-400)
+    r = https.probe("https", STS_HOST, "127.0.0.1", s.port, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.OK, r.detail
+    assert r.get("http_status") == "403" and r.get("sts_code") == "MissingAuthenticationToken"
+    assert abs(float(r.get("clock_offset_s") or 0) + 400) < 3
+    method, _, headers, body = s.requests[0]
+    assert method == "POST" and headers["Host"] == f"{STS_HOST}:{s.port}"
+    assert b"Action=GetCallerIdentity" in body and "Authorization" not in headers
+
+
+def test_https_captive_portal_is_not_sts(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+    def portal(*_: Any) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "text/html"}, b"<html><title>Guest WiFi login</title></html>"
+
+    s = servers(portal, chain_key=amazon_ca.issue((STS_HOST,)))
+    r = https.probe("https", STS_HOST, "127.0.0.1", s.port, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.FAIL and r.get("not_sts") == "true"
+    assert r.get("body_excerpt") == "Guest WiFi login"
+
+
+def test_https_read_timeout(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+    s = servers(chain_key=amazon_ca.issue((STS_HOST,)), delay_s=2.0)
+    t = time.monotonic()
+    r = https.probe("https", STS_HOST, "127.0.0.1", s.port, timeout=0.4, ca_bundle=bundle)
+    assert time.monotonic() - t < 1.5
+    assert r.status is Status.TIMEOUT and r.error is ErrorKind.READ_TIMEOUT
+
+
+def test_https_with_responses_mock() -> None:
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock() as rs:
+        rs.add(responses.POST, "https://127.0.0.9/", status=302, body="",
+               headers={"Location": "https://aws.amazon.com/iam", "Date": formatdate(time.time(), usegmt=True)})  # fmt: skip
+        r = https.probe("https", STS_HOST, "127.0.0.9", 443, timeout=1.0, ca_bundle=None)
+    # a redirect without a request id and an STS document proves nothing
+    assert r.status is Status.FAIL and r.get("not_sts") == "true" and r.get("location")
+
+
+def test_request_url_pins_the_address() -> None:
+    assert https.request_url("https", STS_HOST, "10.0.1.10", 443, "/", None) == (
+        "https://10.0.1.10/", {"Host": STS_HOST})  # fmt: skip
+    assert https.request_url("https", STS_HOST, "fd00::1", 8443, "/x", None) == (
+        "https://[fd00::1]:8443/x", {"Host": f"{STS_HOST}:8443"})  # fmt: skip
+    assert https.request_url("https", STS_HOST, "proxy", 443, "/", "http://p:3128") == (f"https://{STS_HOST}/", {})
+
+
+def test_is_sts_answer() -> None:
+    assert https.is_sts_answer({"x-amzn-RequestId": "x"}, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
+    assert not https.is_sts_answer({}, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
+    assert not https.is_sts_answer({"x-amzn-RequestId": "x"}, "<html>login</html>")
+
+
+def test_layer_enum_values_are_the_json_contract() -> None:
+    assert [lr.value for lr in Layer] == ["dns", "tcp", "tls", "https", "sts"]

@@ -1,0 +1,74 @@
+"""Secrets never leave: logs full of secrets through every output format."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stsdiag.cli import run
+from tests.helpers import LOGS, cases
+
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEtokenAQoDYXdzEJr//////////wEaDEXAMPLE" + "A" * 300
+SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6IkVYQU1QTEUifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnbmF0dXJlRVhBTVBMRQ"
+KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+
+
+def secret_log(base: bytes) -> bytes:
+    """A real log with every kind of secret a debug log can carry spliced into it (marked:
+    botocore does not log secret keys itself, but users' pastes and custom loggers do)."""
+    extra = (
+        f"2021-07-29 17:29:45,300 - MainThread - botocore.endpoint - DEBUG - Sending http request: "
+        f"<AWSPreparedRequest stream_output=False, method=POST, url=https://sts.ap-northeast-1.amazonaws.com/, "
+        f"headers={{'X-Amz-Security-Token': b'{SESSION_TOKEN}', 'Authorization': b'AWS4-HMAC-SHA256 "
+        f"Credential={KEY_ID}/20210729/ap-northeast-1/sts/aws4_request, SignedHeaders=host;x-amz-date, "
+        f"Signature={SIGNATURE}'}}>\n"
+        f"2021-07-29 17:29:45,301 - MainThread - botocore.parsers - DEBUG - Response body:\n"
+        f"b'<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>"
+        f"<SecretAccessKey>{SECRET_KEY}</SecretAccessKey><SessionToken>{SESSION_TOKEN}</SessionToken>"
+        f"</Credentials></AssumeRoleResult></AssumeRoleResponse>'\n"
+        f"2021-07-29 17:29:45,302 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        f"OperationModel(name=AssumeRoleWithWebIdentity) with params: {{'body': {{'Action': 'AssumeRoleWithWebIdentity', "
+        f"'WebIdentityToken': '{JWT}', 'RoleArn': 'arn:aws:iam::123456789012:role/x'}}, "
+        f"'url': 'https://sts.amazonaws.com/', 'context': {{'client_region': 'aws-global'}}}}\n"
+        f"2021-07-29 17:29:45,303 - MainThread - botocore.credentials - DEBUG - aws_secret_access_key = {SECRET_KEY}\n"
+        f"An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: "
+        f"The security token {SESSION_TOKEN} included in the request is invalid. Key {KEY_ID} Signature={SIGNATURE}\n"
+    ).encode()
+    return base + b"\n" + extra
+
+
+BASES = [c.log for c in cases()][:6] or [LOGS]
+
+
+@pytest.mark.parametrize("output", ["table", "json", "junit"])
+@pytest.mark.parametrize("idx", range(len(BASES)))
+def test_no_secret_survives_any_output(
+    output: str, idx: int, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "secrets.log"  # type: ignore[operator]
+    log.write_bytes(secret_log(BASES[idx].read_bytes()))
+    code = run(["parse-log", str(log), "--output", output, "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    text = out + err
+    assert SECRET_KEY not in text
+    assert SESSION_TOKEN[:40] not in text
+    assert SIGNATURE not in text
+    assert JWT[:30] not in text
+    assert KEY_ID not in text
+    # no unmasked access key id of any kind
+    assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", text)
+    # masked ids are still useful
+    if output != "junit":
+        assert "AKIA…MPLE" in text or "ASIA…MPLE" in text or "InvalidClientTokenId" in text
+
+
+def test_fixture_logs_through_json_have_no_raw_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    for c in cases():
+        run(["parse-log", str(c.log), "--output", "json", "--fail-on", "never"])
+        out, _ = capsys.readouterr()
+        assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", out), c.name
+        assert "Signature=" not in out or "Signature=<redacted>" in out, c.name
