@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stsdiag import __version__
-from stsdiag.errors import StsdiagError, UsageError
 from stsdiag.enums import ExitStatus, FailOn, OutputFormat
+from stsdiag.errors import StsdiagError, UsageError
 
 if TYPE_CHECKING:
     from stsdiag.models import Report
@@ -233,8 +233,8 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Exit as e:
         return int(e.exit_code)
     except _USAGE_ERROR as e:
-        text = getattr(e, "format_message", lambda: str(e))()
-        lines = str(text).splitlines()
+        fmt = getattr(e, "format_message", None)
+        lines = str(fmt() if callable(fmt) else e).splitlines()
         typer.echo(f"stsdiag: usage error: {lines[0] if lines else e}", err=True)
         return ExitStatus.USAGE
     except _CLICK_ERROR as e:

@@ -95,7 +95,8 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
         credential_source=ev.credential_source
         or (
             f"{ev.looking_for[-1]} provider"
-            if ev.looking_for and not any(e.tag == "no-credentials" for e in ev.events)
+            if ev.looking_for
+            and not any(e.tag == "no-credentials" for e in ev.events)
             and any(r.signing_region for r in kept)
             else None
         ),

@@ -261,6 +261,11 @@ def recommend(
 # --------------------------------------------------------------------------- assemble
 
 
+def default_layers() -> Layers:
+    """The real layer functions (tests replace this to inject a fake resolver)."""
+    return Layers()
+
+
 def run_probe(
     opts: ProbeOptions, *, on_progress: Progress | None = None, layers: Layers | None = None
 ) -> Report:
@@ -286,7 +291,7 @@ def run_probe(
     total = opts.total if opts.total is not None else 3 * opts.timeout
     ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
                        ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
-    base = layers or Layers()
+    base = layers or default_layers()
     if base.sts is None:
         base = Layers(base.resolve, base.tcp, base.tls, base.https, sts_layer(g, opts))
     results = runner.run(targets, ropts, base, on_progress=on_progress)

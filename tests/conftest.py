@@ -38,7 +38,9 @@ def require_lab() -> str:
     if mode is None:
         message = f"lab unavailable: {reason}"
         if _in_ci():
-            pytest.fail(f"{message} -- CI is set, so the lab must be able to start here", pytrace=False)
+            pytest.fail(
+                f"{message} -- CI is set, so the lab must be able to start here", pytrace=False
+            )
         pytest.skip(message)
     return mode
 

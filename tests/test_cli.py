@@ -32,9 +32,11 @@ def test_seed_log_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     rec = doc["recommendation"]
     assert rec["region"] == "ap-northeast-1"
     assert rec["endpoint_url"] == "https://sts.ap-northeast-1.amazonaws.com"
-    assert {"service": "s3", "region": "ap-northeast-1", "url": "https://s3.ap-northeast-1.amazonaws.com"} in rec[
-        "other_endpoints"
-    ]
+    assert {
+        "service": "s3",
+        "region": "ap-northeast-1",
+        "url": "https://s3.ap-northeast-1.amazonaws.com",
+    } in rec["other_endpoints"]
     assert any("AWS_DEFAULT_REGION=ap-northeast-1" in s for s in rec["settings"])
     assert "--region ap-northeast-1" in rec["cli"]
 
@@ -44,13 +46,17 @@ def test_fail_on_never_and_ignore(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "parse-log", str(SEED), "--ignore", "SD104", "-o", "json")
     assert code == 0
     assert json.loads(out)["findings"] == []
-    code, out, _ = cli(capsys, "parse-log", str(SEED), "--select", "client-region-mismatch", "-o", "json")
+    code, out, _ = cli(
+        capsys, "parse-log", str(SEED), "--select", "client-region-mismatch", "-o", "json"
+    )
     assert code == 1 and [f["code"] for f in json.loads(out)["findings"]] == ["SD104"]
 
 
 def test_region_hint_wins(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "parse-log", str(SEED), "--region-hint", "eu-west-1", "-o", "json")
-    assert json.loads(out)["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+    _, out, _ = cli(capsys, "parse-log", str(SEED), "--region-hint", "eu-west-1", "-o", "json")
+    assert (
+        json.loads(out)["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +74,7 @@ def test_usage_errors_are_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], needle: str
 ) -> None:
     args = [str(SEED) if a == "SEED" else a for a in args]
-    code, out, err = cli(capsys, *args)
+    code, _, err = cli(capsys, *args)
     assert code == 2
     assert needle in err
     assert len(err.strip().splitlines()) == 1, err
@@ -82,7 +88,9 @@ def test_not_a_log_is_sd001_exit_2(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 2 and "SD001" in err and out == ""
 
 
-def test_gzip_and_stdin(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gzip_and_stdin(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gz = tmp_path / "debug.txt.gz"
     gz.write_bytes(gzip.compress(SEED.read_bytes()))
     code, out, _ = cli(capsys, "parse-log", str(gz), "-o", "json")
@@ -117,20 +125,24 @@ def test_explain_and_listing(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.count("\n| SD") >= 35
 
 
-def test_internal_error_is_exit_3(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_is_exit_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import stsdiag.parselog
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(stsdiag.parselog, "parse_path", boom)
-    code, out, err = cli(capsys, "parse-log", str(SEED))
+    code, _, err = cli(capsys, "parse-log", str(SEED))
     assert code == 3 and "internal error" in err and "kaboom" in err and "Traceback" not in err
     with pytest.raises(RuntimeError):
         run(["--debug", "parse-log", str(SEED)])
 
 
-def test_keyboard_interrupt_is_130(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keyboard_interrupt_is_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import stsdiag.parselog
 
     def interrupted(*a: object, **k: object) -> None:

@@ -51,7 +51,10 @@ def test_region_sources(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _gather().context
     assert ctx.region == "eu-west-1" and ctx.region_source.startswith("config file ")
     assert ctx.region_source.endswith("[default]")
-    assert ctx.sdk.url == "https://sts.eu-west-1.amazonaws.com" and ctx.sdk.signing_region == "eu-west-1"
+    assert (
+        ctx.sdk.url == "https://sts.eu-west-1.amazonaws.com"
+        and ctx.sdk.signing_region == "eu-west-1"
+    )
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-1")
     ctx = _gather().context
     assert (ctx.region, ctx.region_source) == ("ap-northeast-1", "env AWS_DEFAULT_REGION")
@@ -59,7 +62,9 @@ def test_region_sources(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (ctx.region, ctx.region_source) == ("us-west-2", "--region")
 
 
-def test_aws_region_alone_is_not_read_by_botocore(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aws_region_alone_is_not_read_by_botocore(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_REGION", "ap-northeast-1")
     ctx = _gather().context
     assert ctx.region is None and ctx.aws_region_env == "ap-northeast-1"
@@ -67,7 +72,9 @@ def test_aws_region_alone_is_not_read_by_botocore(aws_env: Path, monkeypatch: py
 
 
 def test_legacy_mode_goes_global_signed_us_east_1(aws_env: Path) -> None:
-    (aws_env / "config").write_text("[profile old]\nregion = ap-northeast-1\nsts_regional_endpoints = legacy\n")
+    (aws_env / "config").write_text(
+        "[profile old]\nregion = ap-northeast-1\nsts_regional_endpoints = legacy\n"
+    )
     ctx = _gather(Overrides(profile="old", timeout=1.0)).context
     assert ctx.profile == "old" and ctx.sts_regional_endpoints == "legacy"
     assert ctx.sdk.url == "https://sts.amazonaws.com" and ctx.sdk.signing_region == "us-east-1"
@@ -82,7 +89,9 @@ def test_unknown_profile_is_a_usage_error(aws_env: Path) -> None:
         _gather(Overrides(profile="nope"))
 
 
-def test_endpoint_overrides_and_their_sources(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_endpoint_overrides_and_their_sources(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (aws_env / "config").write_text(
         "[default]\nregion = ap-northeast-1\nservices = corp\n\n[services corp]\nsts =\n"
         "  endpoint_url = https://vpce-1-abc.sts.ap-northeast-1.vpce.amazonaws.com\n"
@@ -96,7 +105,9 @@ def test_endpoint_overrides_and_their_sources(aws_env: Path, monkeypatch: pytest
     assert (ctx.endpoint_override, ctx.endpoint_override_source) == ("https://st.amazonaws.com",
                                                                      "env AWS_ENDPOINT_URL_STS")  # fmt: skip
     assert ctx.sdk.url == "https://st.amazonaws.com"
-    ctx = _gather(Overrides(endpoint_url="https://sts.us-east-2.amazonaws.com", timeout=1.0)).context
+    ctx = _gather(
+        Overrides(endpoint_url="https://sts.us-east-2.amazonaws.com", timeout=1.0)
+    ).context
     assert ctx.endpoint_override_source == "--endpoint-url"
     assert ctx.sdk.url == "https://sts.us-east-2.amazonaws.com"
 
@@ -109,7 +120,10 @@ def test_proxy_ca_bundle_and_web_identity(aws_env: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(aws_env / "token"))
     ctx = _gather().context
     assert ctx.https_proxy == "http://user:pw@proxy.corp:3128" and ctx.no_proxy == "169.254.169.254"
-    assert ctx.ca_bundle == str(aws_env / "missing.pem") and ctx.ca_bundle_source == "env AWS_CA_BUNDLE"
+    assert (
+        ctx.ca_bundle == str(aws_env / "missing.pem")
+        and ctx.ca_bundle_source == "env AWS_CA_BUNDLE"
+    )
     assert any("not a readable file" in n for n in ctx.notes)
     assert ctx.web_identity_role_arn == "arn:aws:iam::123456789012:role/irsa"
     assert ctx.web_identity_token_file == str(aws_env / "token")
@@ -120,7 +134,9 @@ def test_default_ca_bundle_is_botocores(aws_env: Path) -> None:
     assert ctx.ca_bundle_source == "botocore default" and os.path.isfile(ctx.ca_bundle)
 
 
-def test_credentials_provider_name_and_masked_key(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_provider_name_and_masked_key(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     g = _gather()
@@ -176,7 +192,11 @@ def test_imds_token_put_unanswered_but_get_answers_is_the_hop_limit() -> None:
 
     base = "http://169.254.169.254"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rs:
-        rs.add(responses.PUT, base + "/latest/api/token", body=requests.exceptions.ReadTimeout("timed out"))
+        rs.add(
+            responses.PUT,
+            base + "/latest/api/token",
+            body=requests.exceptions.ReadTimeout("timed out"),
+        )
         rs.add(responses.GET, base + "/latest/meta-data/", status=401)
         imds = context.fetch_imds(base)
     assert imds.state is ImdsState.TOKEN_FAILED
@@ -206,7 +226,9 @@ def test_imds_stalled_after_connect_also_bounded() -> None:
     assert imds.state is ImdsState.UNREACHABLE and took < 0.8
 
 
-def test_gather_honours_the_imds_endpoint_variable(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gather_honours_the_imds_endpoint_variable(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     silent = Silent()
     try:
         monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")

@@ -44,7 +44,15 @@ def test_snapshot(case: Case) -> None:
     if not snap.exists():
         pytest.fail(f"no snapshot for {case.name}: run `make snapshots` and review the diff")
     got = snapshot_of(case)
-    assert got == json.loads(snap.read_text()), f"snapshot differs: run `make snapshots` to review ({snap})"
+    assert got == json.loads(snap.read_text()), (
+        f"snapshot differs: run `make snapshots` to review ({snap})"
+    )
+
+
+SNAP_KEYS = (
+    "service", "operation", "client_region", "host", "signing_region",
+    "http_status", "error_code", "use_global_endpoint", "resource_regions",
+)  # fmt: skip
 
 
 def snapshot_of(case: Case) -> dict[str, object]:
@@ -67,8 +75,15 @@ def snapshot_of(case: Case) -> dict[str, object]:
             {
                 k: r[k]
                 for k in (
-                    "service", "operation", "client_region", "host", "signing_region",
-                    "http_status", "error_code", "use_global_endpoint", "resource_regions",
+                    "service",
+                    "operation",
+                    "client_region",
+                    "host",
+                    "signing_region",
+                    "http_status",
+                    "error_code",
+                    "use_global_endpoint",
+                    "resource_regions",
                 )  # fmt: skip
             }
             | {"attempts": [a["error"] for a in r["attempts"]]}

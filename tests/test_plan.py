@@ -10,7 +10,14 @@ import pytest
 from stsdiag.context import Context, Imds, ImdsState, SdkEndpoint
 from stsdiag.errors import UsageError
 from stsdiag.models import TargetKind
-from stsdiag.plan import PlanOptions, build, endpoint_map, no_proxy_matches, parse_endpoint_url, proxy_for
+from stsdiag.plan import (
+    PlanOptions,
+    build,
+    endpoint_map,
+    no_proxy_matches,
+    parse_endpoint_url,
+    proxy_for,
+)
 
 BASE = Context(
     settings=(),
@@ -66,7 +73,11 @@ def test_regions_vpce_names_and_override_are_deduplicated() -> None:
         ("sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL),
         (vpce, TargetKind.VPCE),
     ]
-    assert ts[0].sdk_would_use and ts[3].region == "ap-northeast-1" and ts[3].signing_region == "ap-northeast-1"
+    assert (
+        ts[0].sdk_would_use
+        and ts[3].region == "ap-northeast-1"
+        and ts[3].signing_region == "ap-northeast-1"
+    )
 
 
 def test_variants_come_from_botocore() -> None:
@@ -80,14 +91,19 @@ def test_variants_come_from_botocore() -> None:
 
 
 def test_china_region_does_not_plan_the_global_endpoint() -> None:
-    c = ctx(region="cn-north-1", sdk=SdkEndpoint("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1", "cn-north-1"))
+    c = ctx(
+        region="cn-north-1",
+        sdk=SdkEndpoint("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1", "cn-north-1"),
+    )
     ts = build(c, PlanOptions())
     assert [t.url for t in ts] == ["https://sts.cn-north-1.amazonaws.com.cn"]
     assert ts[0].partition == "aws-cn"
 
 
 def test_malformed_override_from_the_environment_is_not_fatal() -> None:
-    c = ctx(endpoint_override="https://bad host", endpoint_override_source="env AWS_ENDPOINT_URL_STS")
+    c = ctx(
+        endpoint_override="https://bad host", endpoint_override_source="env AWS_ENDPOINT_URL_STS"
+    )
     assert [t.kind for t in build(c, PlanOptions())] == [TargetKind.GLOBAL]
     with pytest.raises(UsageError):
         build(replace(c, endpoint_override_source="--endpoint-url"), PlanOptions())

@@ -57,7 +57,9 @@ def _cert(subject: x509.Name, issuer: x509.Name, key: Any, signer: Any, *, ca: b
                           key_encipherment=False, data_encipherment=False, key_agreement=False,
                           encipher_only=False, decipher_only=False), critical=True)  # fmt: skip
     if names:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        b = b.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
     return b.sign(signer, hashes.SHA256())
 
 
@@ -115,14 +117,22 @@ def bundle(tmp_path: Path, amazon_ca: Ca) -> str:
 Responder = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
 
-def sts_error_answer(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+def sts_error_answer(
+    method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], bytes]:
     doc = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
            b"<Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message>"
            b"</Error><RequestId>4c1f4a6e-0000-4000-8000-000000000001</RequestId></ErrorResponse>")  # fmt: skip
-    return 403, {"x-amzn-RequestId": "4c1f4a6e-0000-4000-8000-000000000001", "Content-Type": "text/xml"}, doc
+    return (
+        403,
+        {"x-amzn-RequestId": "4c1f4a6e-0000-4000-8000-000000000001", "Content-Type": "text/xml"},
+        doc,
+    )
 
 
-def caller_identity_answer(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+def caller_identity_answer(
+    method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], bytes]:
     if "Authorization" not in headers:
         return sts_error_answer(method, path, headers, body)
     if b"AssumeRole" in body:
@@ -180,7 +190,7 @@ def serve(responder: Responder, *, chain_key: tuple[bytes, bytes] | None, tmp: P
             self.end_headers()
             self.wfile.write(out)
 
-        do_GET = do_POST = _do
+        do_GET = do_POST = do_PUT = _do
 
     class Srv(socketserver.ThreadingMixIn, http.server.HTTPServer):
         daemon_threads = True
@@ -197,7 +207,9 @@ def serve(responder: Responder, *, chain_key: tuple[bytes, bytes] | None, tmp: P
         kp.write_bytes(key)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cp, kp)
-        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+        httpd.socket = ctx.wrap_socket(
+            httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
     t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
 
@@ -228,9 +240,9 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 class Silent:
     """A listener whose backlog is full: further connects get no SYN-ACK (a drop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1") -> None:
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((address, 0))
         self.sock.listen(0)
         self.port = self.sock.getsockname()[1]
         self.fill: list[socket.socket] = []
@@ -238,7 +250,7 @@ class Silent:
             c = socket.socket()
             c.settimeout(0.3)
             try:
-                c.connect(("127.0.0.1", self.port))
+                c.connect((address, self.port))
             except OSError:
                 c.close()
                 break
@@ -292,7 +304,9 @@ def free_port() -> int:
 
 
 class FakeResolver:
-    def __init__(self, table: dict[tuple[str, str], dns.DnsAnswer | dns.DnsFailure], delay: float = 0.0) -> None:
+    def __init__(
+        self, table: dict[tuple[str, str], dns.DnsAnswer | dns.DnsFailure], delay: float = 0.0
+    ) -> None:
         self.table = table
         self.delay = delay
         self.calls: list[tuple[str, str, str | None]] = []
@@ -322,7 +336,9 @@ def test_dns_collects_a_aaaa_and_cname_chain() -> None:
 
 
 def test_dns_nxdomain_stops_and_fails() -> None:
-    r = FakeResolver({("st.amazonaws.com", "A"): dns.DnsFailure("nxdomain", "NXDOMAIN (no such name)")})
+    r = FakeResolver(
+        {("st.amazonaws.com", "A"): dns.DnsFailure("nxdomain", "NXDOMAIN (no such name)")}
+    )
     res, ans = dns.probe("st.amazonaws.com", timeout=1.0, resolve=r)
     assert res.status is Status.FAIL and res.error is ErrorKind.DNS
     assert "NXDOMAIN" in res.detail and ans.addresses == ()
@@ -389,7 +405,9 @@ class _DnsServer:
             rdtype = dns.rdatatype.to_text(q.question[0].rdtype)
             name = qname
             if name in cname:
-                r.answer.append(dns.rrset.from_text(name + ".", 60, "IN", "CNAME", cname[name] + "."))
+                r.answer.append(
+                    dns.rrset.from_text(name + ".", 60, "IN", "CNAME", cname[name] + ".")
+                )
                 name = cname[name]
             if name in records:
                 addrs = [a for a in records[name] if (":" in a) == (rdtype == "AAAA")]
@@ -475,7 +493,9 @@ def test_tcp_dropped_times_out_within_the_timeout() -> None:
 # --------------------------------------------------------------------------- TLS
 
 
-def test_tls_verified_amazon_chain(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+def test_tls_verified_amazon_chain(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str
+) -> None:
     s = servers(chain_key=amazon_ca.issue((STS_HOST,)))
     r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
     assert r.status is Status.OK, r.detail
@@ -484,7 +504,9 @@ def test_tls_verified_amazon_chain(servers: Callable[..., Server], amazon_ca: Ca
     assert int(r.get("days_left") or 0) in range(28, 31)
 
 
-def test_tls_name_mismatch_fails_verification(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+def test_tls_name_mismatch_fails_verification(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str
+) -> None:
     s = servers(chain_key=amazon_ca.issue(("sts.eu-west-1.amazonaws.com",)))
     r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
     assert r.status is Status.FAIL and r.error is ErrorKind.SSL
@@ -492,7 +514,9 @@ def test_tls_name_mismatch_fails_verification(servers: Callable[..., Server], am
     assert r.get("intercepted") == "false"  # still Amazon's certificate, just the wrong name
 
 
-def test_tls_interception_recognised(servers: Callable[..., Server], gateway_ca: Ca, bundle: str, tmp_path: Path) -> None:
+def test_tls_interception_recognised(
+    servers: Callable[..., Server], gateway_ca: Ca, bundle: str, tmp_path: Path
+) -> None:
     s = servers(chain_key=gateway_ca.issue((STS_HOST,)))
     r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
     assert r.status is Status.FAIL
@@ -532,7 +556,9 @@ def test_der_walker_matches_cryptography(amazon_ca: Ca) -> None:
 # --------------------------------------------------------------------------- HTTPS
 
 
-def test_https_proves_sts_and_reads_the_clock(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+def test_https_proves_sts_and_reads_the_clock(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str
+) -> None:
     s = servers(chain_key=amazon_ca.issue((STS_HOST,)), date_offset_s=-400)
     r = https.probe("https", STS_HOST, "127.0.0.1", s.port, timeout=2.0, ca_bundle=bundle)
     assert r.status is Status.OK, r.detail
@@ -543,7 +569,9 @@ def test_https_proves_sts_and_reads_the_clock(servers: Callable[..., Server], am
     assert b"Action=GetCallerIdentity" in body and "Authorization" not in headers
 
 
-def test_https_captive_portal_is_not_sts(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+def test_https_captive_portal_is_not_sts(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str
+) -> None:
     def portal(*_: Any) -> tuple[int, dict[str, str], bytes]:
         return 200, {"Content-Type": "text/html"}, b"<html><title>Guest WiFi login</title></html>"
 
@@ -576,12 +604,20 @@ def test_request_url_pins_the_address() -> None:
         "https://10.0.1.10/", {"Host": STS_HOST})  # fmt: skip
     assert https.request_url("https", STS_HOST, "fd00::1", 8443, "/x", None) == (
         "https://[fd00::1]:8443/x", {"Host": f"{STS_HOST}:8443"})  # fmt: skip
-    assert https.request_url("https", STS_HOST, "proxy", 443, "/", "http://p:3128") == (f"https://{STS_HOST}/", {})
+    assert https.request_url("https", STS_HOST, "proxy", 443, "/", "http://p:3128") == (
+        f"https://{STS_HOST}/",
+        {},
+    )
 
 
 def test_is_sts_answer() -> None:
-    assert https.is_sts_answer({"x-amzn-RequestId": "x"}, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
-    assert not https.is_sts_answer({}, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
+    assert https.is_sts_answer(
+        {"x-amzn-RequestId": "x"},
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">',
+    )
+    assert not https.is_sts_answer(
+        {}, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    )
     assert not https.is_sts_answer({"x-amzn-RequestId": "x"}, "<html>login</html>")
 
 

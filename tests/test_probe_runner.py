@@ -10,7 +10,15 @@ from stsdiag.probes import dns
 from stsdiag.runner import Layers, RunOptions, run
 from tests.test_probe_layers import FakeResolver
 
-GLOBAL = Target("https://sts.amazonaws.com", "sts.amazonaws.com", 443, TargetKind.GLOBAL, None, "aws", "us-east-1")
+GLOBAL = Target(
+    "https://sts.amazonaws.com",
+    "sts.amazonaws.com",
+    443,
+    TargetKind.GLOBAL,
+    None,
+    "aws",
+    "us-east-1",
+)
 REGIONAL = Target("https://sts.ap-northeast-1.amazonaws.com", "sts.ap-northeast-1.amazonaws.com", 443,
                   TargetKind.REGIONAL, "ap-northeast-1", "aws", "ap-northeast-1")  # fmt: skip
 
@@ -24,7 +32,13 @@ DROPPED = {"192.0.2.16", "10.0.2.10"}
 def fake_tcp(address: str, port: int, *, timeout: float, proxy: str | None = None) -> LayerResult:
     if address in DROPPED:
         time.sleep(timeout)
-        return LayerResult(Layer.TCP, Status.TIMEOUT, timeout * 1000, "connect timed out", ErrorKind.CONNECT_TIMEOUT)
+        return LayerResult(
+            Layer.TCP,
+            Status.TIMEOUT,
+            timeout * 1000,
+            "connect timed out",
+            ErrorKind.CONNECT_TIMEOUT,
+        )
     time.sleep(0.05)
     return LayerResult(Layer.TCP, Status.OK, 50.0, "connected")
 
@@ -38,7 +52,11 @@ def ok_layer(layer: Layer, delay: float = 0.05) -> Any:
 
 
 def fake_sts(target: Target, address: str, timeout: float) -> tuple[LayerResult, ...]:
-    return (LayerResult(Layer.STS, Status.OK, 5.0, "caller", data=(("operation", "GetCallerIdentity"),)),)
+    return (
+        LayerResult(
+            Layer.STS, Status.OK, 5.0, "caller", data=(("operation", "GetCallerIdentity"),)
+        ),
+    )
 
 
 LAYERS = Layers(RESOLVER, fake_tcp, ok_layer(Layer.TLS), ok_layer(Layer.HTTPS), fake_sts)
@@ -46,7 +64,9 @@ LAYERS = Layers(RESOLVER, fake_tcp, ok_layer(Layer.TLS), ok_layer(Layer.HTTPS), 
 
 def test_a_dropped_endpoint_costs_one_timeout_not_more() -> None:
     t = time.monotonic()
-    out = run((GLOBAL, REGIONAL), RunOptions(timeout=0.6, total=5.0, vpc_cidrs=("10.0.0.0/16",)), LAYERS)
+    out = run(
+        (GLOBAL, REGIONAL), RunOptions(timeout=0.6, total=5.0, vpc_cidrs=("10.0.0.0/16",)), LAYERS
+    )
     took = time.monotonic() - t
     assert took < 0.6 + 0.5, took  # everything in parallel: the verdict within timeout + 0.5 s
     g, r = out
@@ -74,12 +94,16 @@ def test_total_deadline_marks_stragglers() -> None:
 def test_extra_nameservers_share_address_probes() -> None:
     calls: list[str] = []
 
-    def counting_tcp(address: str, port: int, *, timeout: float, proxy: str | None = None) -> LayerResult:
+    def counting_tcp(
+        address: str, port: int, *, timeout: float, proxy: str | None = None
+    ) -> LayerResult:
         calls.append(address)
         return LayerResult(Layer.TCP, Status.OK, 1.0)
 
     layers = Layers(RESOLVER, counting_tcp, ok_layer(Layer.TLS, 0), ok_layer(Layer.HTTPS, 0), None)
-    out = run((REGIONAL,), RunOptions(timeout=1.0, total=2.0, nameservers=("127.0.0.1:5353",)), layers)
+    out = run(
+        (REGIONAL,), RunOptions(timeout=1.0, total=2.0, nameservers=("127.0.0.1:5353",)), layers
+    )
     assert [e.resolver for e in out] == ["system", "127.0.0.1:5353"]
     assert sorted(calls) == ["10.0.1.10", "10.0.2.10"]  # each address probed once
     assert out[1].addresses[0].layers == out[0].addresses[0].layers
@@ -88,8 +112,20 @@ def test_extra_nameservers_share_address_probes() -> None:
 
 def test_dns_failure_means_no_addresses() -> None:
     r = FakeResolver({("st.amazonaws.com", "A"): dns.DnsFailure("nxdomain", "NXDOMAIN")})
-    t = Target("https://st.amazonaws.com", "st.amazonaws.com", 443, TargetKind.CUSTOM, None, None, "us-east-1")
-    (e,) = run((t,), RunOptions(timeout=1.0, total=2.0), Layers(r, fake_tcp, ok_layer(Layer.TLS), ok_layer(Layer.HTTPS)))
+    t = Target(
+        "https://st.amazonaws.com",
+        "st.amazonaws.com",
+        443,
+        TargetKind.CUSTOM,
+        None,
+        None,
+        "us-east-1",
+    )
+    (e,) = run(
+        (t,),
+        RunOptions(timeout=1.0, total=2.0),
+        Layers(r, fake_tcp, ok_layer(Layer.TLS), ok_layer(Layer.HTTPS)),
+    )
     assert e.dns.status is Status.FAIL and e.addresses == ()
 
 

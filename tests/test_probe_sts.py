@@ -59,18 +59,29 @@ def test_get_caller_identity_and_assume_role_pinned(
     assert gci.status is Status.OK and gci.layer is Layer.STS
     assert gci.get("account") == "123456789012"
     assert gci.get("arn") == "arn:aws:sts::123456789012:assumed-role/demo-Role-B/i-0abc"
-    assert ar.status is Status.OK and ar.get("arn", ) == "arn:aws:sts::111111111111:assumed-role/demo-Role-A/demo-session"
+    assert (
+        ar.status is Status.OK
+        and ar.get(
+            "arn",
+        )
+        == "arn:aws:sts::111111111111:assumed-role/demo-Role-A/demo-session"
+    )
     # signed for the endpoint's region, sent to the pinned address with the endpoint's Host
     method, _, headers, body = srv.requests[0]
     assert method == "POST" and headers["Host"] == f"{STS_HOST}:{srv.port}"
     assert "/ap-northeast-1/sts/aws4_request" in headers["Authorization"]
-    assert b"Action=AssumeRole" in srv.requests[1][3] and b"RoleSessionName=demo-session" in srv.requests[1][3]
+    assert (
+        b"Action=AssumeRole" in srv.requests[1][3]
+        and b"RoleSessionName=demo-session" in srv.requests[1][3]
+    )
     # no secret in the results: not the secret key, not the returned session token
     text = repr(out)
     assert SECRET not in text and "SECRETSESSIONTOKEN" not in text and "wJalr" not in text
 
 
-def test_client_error_becomes_a_small_record(servers: Callable[..., Server], amazon_ca: Ca, bundle: str) -> None:
+def test_client_error_becomes_a_small_record(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str
+) -> None:
     def denied(*_: Any) -> tuple[int, dict[str, str], bytes]:
         doc = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
                b"<Code>InvalidClientTokenId</Code><Message>The security token included in the request is "
@@ -89,7 +100,9 @@ def test_stalled_endpoint_times_out(bundle: str) -> None:
     mute = Mute()
     try:
         t = _target(mute.port)
-        (r,) = sts.probe(t, "127.0.0.1", make_client=_factory(t, bundle, 0.4), timeout=0.4, ca_bundle=bundle)
+        (r,) = sts.probe(
+            t, "127.0.0.1", make_client=_factory(t, bundle, 0.4), timeout=0.4, ca_bundle=bundle
+        )
     finally:
         mute.close()
     assert r.status is Status.TIMEOUT and r.error is ErrorKind.READ_TIMEOUT
@@ -98,7 +111,9 @@ def test_stalled_endpoint_times_out(bundle: str) -> None:
 def test_web_identity_is_unsigned(
     servers: Callable[..., Server], amazon_ca: Ca, bundle: str, tmp_path: Path
 ) -> None:
-    def idp_rejects(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def idp_rejects(
+        method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         assert "Authorization" not in headers
         doc = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
                b"<Code>InvalidIdentityToken</Code><Message>No OpenIDConnect provider found in your account"
@@ -111,7 +126,10 @@ def test_web_identity_is_unsigned(
     t = _target(srv.port)
     (r,) = sts.probe(t, "127.0.0.1", make_client=_factory(t, bundle), timeout=2.0, ca_bundle=bundle, signed=False,
                      web_identity=sts.WebIdentity("arn:aws:iam::123456789012:role/irsa", str(token)))  # fmt: skip
-    assert r.get("operation") == "AssumeRoleWithWebIdentity" and r.get("error_code") == "InvalidIdentityToken"
+    assert (
+        r.get("operation") == "AssumeRoleWithWebIdentity"
+        and r.get("error_code") == "InvalidIdentityToken"
+    )
     assert "eyJhbGci" not in repr(r)
 
 

@@ -9,14 +9,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import EXPECTED, cases  # noqa: E402
-from tests.test_fixtures import snapshot_of  # noqa: E402
+from tests.helpers import EXPECTED, cases
+from tests.test_fixtures import snapshot_of
 
 
 def main() -> None:
     EXPECTED.mkdir(parents=True, exist_ok=True)
     for c in cases():
-        (EXPECTED / f"{c.name}.json").write_text(json.dumps(snapshot_of(c), indent=2, sort_keys=True) + "\n")
+        (EXPECTED / f"{c.name}.json").write_text(
+            json.dumps(snapshot_of(c), indent=2, sort_keys=True) + "\n"
+        )
         print(f"wrote {EXPECTED / (c.name + '.json')}")
 
 

@@ -208,7 +208,9 @@ class LogEvents:
 CRED_OPS = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials"}
 )
-_CREATED = re.compile(r"Event (?:request-created|before-send|needs-retry|after-call)\.([\w-]+)\.(\w+)")
+_CREATED = re.compile(
+    r"Event (?:request-created|before-send|needs-retry|after-call)\.([\w-]+)\.(\w+)"
+)
 
 
 class _Open:
@@ -539,7 +541,9 @@ class Reconstructor:
                 # the final exception belongs to the last attempt when nothing else said so
                 target = b or self._latest(None)
                 last = target.attempts[-1] if target is not None and target.attempts else None
-                if target is not None and (last is None or (last.error is None and last.status is None)):
+                if target is not None and (
+                    last is None or (last.error is None and last.status is None)
+                ):
                     if last is None:
                         target.attempts.append(Attempt(1, rec.line, time=rec.ts))
                     line = _last_exception_line(text, kind) or msg

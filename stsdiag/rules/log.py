@@ -22,7 +22,9 @@ STS_OPERATIONS = frozenset(
 _EXPIRED = re.compile(
     r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - (\d+) min"
 )
-_CLIENT_ERROR_TEXT = re.compile(r"An error occurred \(([\w.]+)\).*? when calling the (\w+) operation[^:]*: ?(.*)")
+_CLIENT_ERROR_TEXT = re.compile(
+    r"An error occurred \(([\w.]+)\).*? when calling the (\w+) operation[^:]*: ?(.*)"
+)
 _LATER = re.compile(
     r"Signature not yet current: (\d{8}T\d{6}Z) is still later than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) \+ (\d+) min"
 )
@@ -314,7 +316,10 @@ def _last_attempt(r: LogRequest) -> Evidence:
     a = r.attempts[-1] if r.attempts else None
     if a is None:
         return ev(main_ref(r), r)
-    return Evidence(excerpt=f"attempt {a.number}: {a.error_text or (a.error.value if a.error else '')}", line=a.line)
+    return Evidence(
+        excerpt=f"attempt {a.number}: {a.error_text or (a.error.value if a.error else '')}",
+        line=a.line,
+    )
 
 
 def _skew(msg: str) -> str:

@@ -209,7 +209,8 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
             excerpt=excerpt(f"endpoint_url = {url} ({ctx.endpoint_override_source})"), endpoint=url
         )
     ]
-    signing = ctx.sdk.signing_region or ctx.region
+    known = ctx.region if ctx.region and endpoints.is_known_region(ctx.region) else None
+    signing = known or ctx.sdk.signing_region
     if not host or "://" not in url:
         return [finding("SD107", f"The endpoint override {url!r} is not a valid URL.", ev)]
     if not is_sts:

@@ -1,20 +1,20 @@
 """``python -m tests.lab`` -- list, show, enter and check the lab's worlds.
 
-    python -m tests.lab list
-    python -m tests.lab show private-vpce
-    python -m tests.lab run private-vpce -- aws sts get-caller-identity
-    python -m tests.lab run private-vpce            # an interactive shell inside the world
-    python -m tests.lab check private-vpce          # run the world file's [[check]] list
-    python -m tests.lab serve ...                    # internal: the world's supervisor
+python -m tests.lab list
+python -m tests.lab show private-vpce
+python -m tests.lab run private-vpce -- aws sts get-caller-identity
+python -m tests.lab run private-vpce            # an interactive shell inside the world
+python -m tests.lab check private-vpce          # run the world file's [[check]] list
+python -m tests.lab serve ...                    # internal: the world's supervisor
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
+from pathlib import Path
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -41,6 +41,7 @@ def _banner(w: object) -> str:
 
     assert isinstance(w, World)
     env = w.env
+    config = Path(env["AWS_CONFIG_FILE"]).read_text().strip().replace("\n", " | ")
     keys = ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", *w.spec.env]
     lines = [
         "=" * 78,
@@ -48,7 +49,7 @@ def _banner(w: object) -> str:
         "",
         f"  started   in {w.start_seconds:.2f} s; supervisor pid {w.pid} ({w.mode} namespaces)",
         *(f"  export    {k}={env[k]}" for k in keys if k in env),
-        f"  config    {open(env['AWS_CONFIG_FILE']).read().strip().replace(chr(10), ' | ')}",
+        f"  config    {config}",
         "=" * 78,
     ]
     return "\n".join(lines)
@@ -87,7 +88,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             for ev in w.events():
                 print("  event", json.dumps(ev), file=sys.stderr)
         if not args.quiet:
-            print(f"[lab] {w.name}: command exited {rc} after {time.monotonic() - t0:.2f} s", file=sys.stderr)
+            print(
+                f"[lab] {w.name}: command exited {rc} after {time.monotonic() - t0:.2f} s",
+                file=sys.stderr,
+            )
         return rc
     finally:
         took = w.stop()
@@ -96,8 +100,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .spec import world_names
     from .runtime import World
+    from .spec import world_names
 
     names = args.worlds or world_names()
     failed = 0
@@ -122,8 +126,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.lab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("list", help="list the worlds")
     p.set_defaults(fn=_cmd_list)

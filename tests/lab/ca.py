@@ -182,7 +182,9 @@ class Issuer:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                 critical=False,
             )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+            )
             .sign(self.key, hashes.SHA256())
         )
         return _cert_pem(cert) + self.chain_pem
@@ -255,9 +257,13 @@ def _generate(directory: Path) -> None:
         not_after=_dt.datetime(2030, 8, 23, tzinfo=_dt.timezone.utc),
     )
     gw_key = _new_key()
-    gw = _ca_cert(GATEWAY_ROOT_NAME, gw_key, not_before=_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc))
+    gw = _ca_cert(
+        GATEWAY_ROOT_NAME, gw_key, not_before=_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
+    )
     portal_key = _new_key()
-    portal = _ca_cert(PORTAL_ROOT_NAME, portal_key, not_before=_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc))
+    portal = _ca_cert(
+        PORTAL_ROOT_NAME, portal_key, not_before=_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
+    )
     leaf_key = _new_key()
     out = {
         "amazon-root-ca-1.pem": _cert_pem(root),
@@ -300,7 +306,9 @@ def ensure_ca(directory: Path | None = None) -> Path:
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
     # Our own freshly generated keys: skip the (slow) RSA consistency checks.
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True)
+    key = serialization.load_pem_private_key(
+        path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+    )
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
 

@@ -36,7 +36,11 @@ def verify(check: Check, result: dict[str, Any]) -> list[str]:
         if key in SUBSTRING_FIELDS:
             if not isinstance(got, str) or str(want) not in got:
                 problems.append(f"{key} {got!r} does not contain {want!r}")
-        elif isinstance(want, (int, float)) and not isinstance(want, bool) and key in DEFAULT_TOLERANCE:
+        elif (
+            isinstance(want, (int, float))
+            and not isinstance(want, bool)
+            and key in DEFAULT_TOLERANCE
+        ):
             tol = float(check.expect_fields.get(f"{key}_tolerance", DEFAULT_TOLERANCE[key]))
             if got is None or abs(float(got) - float(want)) > tol:
                 problems.append(f"{key} {got!r}, expected {want!r} +/- {tol}")

@@ -53,13 +53,26 @@ def _chain_text(exc: BaseException) -> str:
 
 def classify_network_text(text: str) -> str:
     t = text
-    if re.search(r"gaierror|Name or service not known|Temporary failure in name resolution|NameResolutionError"
-                 r"|No address associated|nodename nor servname|Failed to resolve", t):
+    if re.search(
+        r"gaierror|Name or service not known|Temporary failure in name resolution|NameResolutionError"
+        r"|No address associated|nodename nor servname|Failed to resolve",
+        t,
+    ):
         return "dns-failure"
-    if "ProxyConnectionError" in t or "ProxyError" in t or "Failed to connect to proxy" in t or "Tunnel connection failed" in t:
+    if (
+        "ProxyConnectionError" in t
+        or "ProxyError" in t
+        or "Failed to connect to proxy" in t
+        or "Tunnel connection failed" in t
+    ):
         return "proxy-error"
-    if "CERTIFICATE_VERIFY_FAILED" in t or "SSLCertVerificationError" in t or "certificate verify failed" in t \
-            or "SSL validation failed" in t or "hostname mismatch" in t.lower():
+    if (
+        "CERTIFICATE_VERIFY_FAILED" in t
+        or "SSLCertVerificationError" in t
+        or "certificate verify failed" in t
+        or "SSL validation failed" in t
+        or "hostname mismatch" in t.lower()
+    ):
         return "tls-untrusted"
     if "ConnectTimeout" in t or "Connect timeout" in t or "connect timeout" in t.lower():
         return "connect-timeout"
@@ -107,9 +120,17 @@ def check_dns(p: dict[str, Any]) -> dict[str, Any]:
     rcode = dns.rcode.to_text(resp.rcode())
     answers = sorted(rd.to_text() for rrset in resp.answer for rd in rrset)
     final = sorted(
-        rd.to_text() for rrset in resp.answer if rrset.rdtype == dns.rdatatype.from_text(qtype) for rd in rrset
+        rd.to_text()
+        for rrset in resp.answer
+        if rrset.rdtype == dns.rdatatype.from_text(qtype)
+        for rd in rrset
     )
-    out = {"rcode": rcode, "answers": final, "records": answers, "elapsed": round(time.monotonic() - t0, 3)}
+    out = {
+        "rcode": rcode,
+        "answers": final,
+        "records": answers,
+        "elapsed": round(time.monotonic() - t0, 3),
+    }
     out["outcome"] = "answer" if rcode == "NOERROR" else rcode
     return out
 
@@ -119,7 +140,11 @@ def check_resolve(p: dict[str, Any]) -> dict[str, Any]:
     try:
         infos = socket.getaddrinfo(p["name"], int(p.get("port", 443)), type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        return {"outcome": "dns-failure", "message": str(exc), "elapsed": round(time.monotonic() - t0, 3)}
+        return {
+            "outcome": "dns-failure",
+            "message": str(exc),
+            "elapsed": round(time.monotonic() - t0, 3),
+        }
     addresses = sorted({i[4][0] for i in infos})
     return {"outcome": "answer", "answers": addresses, "elapsed": round(time.monotonic() - t0, 3)}
 
@@ -149,9 +174,15 @@ def _sock_outcome(exc: BaseException) -> str:
 def check_tcp(p: dict[str, Any]) -> dict[str, Any]:
     t0 = time.monotonic()
     try:
-        sock = _connect(p["address"], int(p.get("port", 443)), float(p.get("timeout", CONNECT_TIMEOUT)))
+        sock = _connect(
+            p["address"], int(p.get("port", 443)), float(p.get("timeout", CONNECT_TIMEOUT))
+        )
     except OSError as exc:
-        return {"outcome": _sock_outcome(exc), "message": str(exc), "elapsed": round(time.monotonic() - t0, 3)}
+        return {
+            "outcome": _sock_outcome(exc),
+            "message": str(exc),
+            "elapsed": round(time.monotonic() - t0, 3),
+        }
     sock.close()
     return {"outcome": "open", "elapsed": round(time.monotonic() - t0, 3)}
 
@@ -186,7 +217,11 @@ def check_tls(p: dict[str, Any]) -> dict[str, Any]:
     out["issuer"] = _name_text(cert.issuer)
     out["subject"] = _name_text(cert.subject)
     try:
-        out["sans"] = sorted(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName))
+        out["sans"] = sorted(
+            cert.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName
+            ).value.get_values_for_type(x509.DNSName)
+        )
     except x509.ExtensionNotFound:
         out["sans"] = []
     verify = ssl.create_default_context(cafile=cafile) if cafile else ssl.create_default_context()
@@ -212,7 +247,9 @@ def _path_param(value: Any) -> Any:
     """``@gateway_ca`` / ``@world_ca``: the world's CA files (next to AWS_CA_BUNDLE)."""
     if isinstance(value, str) and value.startswith("@"):
         trust = os.path.dirname(os.environ.get("AWS_CA_BUNDLE", ""))
-        return os.path.join(trust, {"@gateway_ca": "gateway-root-ca.pem", "@world_ca": "world-roots.pem"}[value])
+        return os.path.join(
+            trust, {"@gateway_ca": "gateway-root-ca.pem", "@world_ca": "world-roots.pem"}[value]
+        )
     return value
 
 
@@ -229,7 +266,10 @@ def check_requests(p: dict[str, Any]) -> dict[str, Any]:
         resp = session.request(
             p.get("method", "GET"),
             p["url"],
-            timeout=(float(p.get("connect_timeout", CONNECT_TIMEOUT)), float(p.get("read_timeout", READ_TIMEOUT))),
+            timeout=(
+                float(p.get("connect_timeout", CONNECT_TIMEOUT)),
+                float(p.get("read_timeout", READ_TIMEOUT)),
+            ),
             verify=verify,
             proxies=proxies,
             allow_redirects=False,
@@ -241,7 +281,11 @@ def check_requests(p: dict[str, Any]) -> dict[str, Any]:
     except requests.exceptions.ConnectTimeout as exc:
         return {"outcome": "connect-timeout", "message": str(exc)[:300]}
     except requests.exceptions.ReadTimeout as exc:
-        return {"outcome": "read-timeout", "message": str(exc)[:300], "elapsed": round(time.monotonic() - t0, 3)}
+        return {
+            "outcome": "read-timeout",
+            "message": str(exc)[:300],
+            "elapsed": round(time.monotonic() - t0, 3),
+        }
     except requests.exceptions.SSLError as exc:
         return {"outcome": "tls-untrusted", "message": _chain_text(exc)[:500]}
     except requests.exceptions.RequestException as exc:
@@ -252,7 +296,9 @@ def check_requests(p: dict[str, Any]) -> dict[str, Any]:
         if h in resp.headers:
             out[h.lower()] = resp.headers[h]
     if "Date" in resp.headers:
-        out["date_offset"] = round(email.utils.parsedate_to_datetime(resp.headers["Date"]).timestamp() - time.time(), 1)
+        out["date_offset"] = round(
+            email.utils.parsedate_to_datetime(resp.headers["Date"]).timestamp() - time.time(), 1
+        )
     m = re.search(r"<Code>([^<]+)</Code>", resp.text)
     if m:
         out["code"] = m.group(1)
@@ -273,7 +319,9 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
     if p.get("access_key"):
         creds = {
             "aws_access_key_id": p["access_key"],
-            "aws_secret_access_key": p.get("secret_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            "aws_secret_access_key": p.get(
+                "secret_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+            ),
             "aws_session_token": p.get("session_token"),
         }
     config = botocore.config.Config(
@@ -298,7 +346,10 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
         def seen(request: Any, **_: Any) -> None:
             out["url"] = request.url
             auth = request.headers.get("Authorization", b"")
-            m = re.search(rb"Credential=[^/]+/\d+/([^/]+)/", auth if isinstance(auth, bytes) else auth.encode())
+            m = re.search(
+                rb"Credential=[^/]+/\d+/([^/]+)/",
+                auth if isinstance(auth, bytes) else auth.encode(),
+            )
             if m:
                 out["signing_region"] = m.group(1).decode()
 
@@ -340,7 +391,9 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
 
 def classify_aws_cli(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
     out: dict[str, Any] = {"returncode": returncode}
-    urls = re.findall(r"'url': '([^']+)'", stderr) or re.findall(r"Making request for .* to (https?://\S+)", stderr)
+    urls = re.findall(r"'url': '([^']+)'", stderr) or re.findall(
+        r"Making request for .* to (https?://\S+)", stderr
+    )
     if urls:
         out["url"] = urls[0]
     regions = re.findall(r"Credential=[^/]+/\d+/([^/]+)/sts/", stderr)
@@ -377,7 +430,9 @@ def classify_aws_cli(returncode: int, stdout: str, stderr: str) -> dict[str, Any
     elif "Could not connect to the endpoint URL" in last:
         # The CLI says the same for DNS and refused; the debug log has the cause.
         cause = classify_network_text("\n".join(stderr.splitlines()[-60:]))
-        out["outcome"] = cause if cause in ("dns-failure", "refused", "unreachable") else "connect-failed"
+        out["outcome"] = (
+            cause if cause in ("dns-failure", "refused", "unreachable") else "connect-failed"
+        )
     elif "Unable to locate credentials" in last:
         out["outcome"] = "error:NoCredentialsError"
     elif "You must specify a region" in last:
@@ -388,9 +443,19 @@ def classify_aws_cli(returncode: int, stdout: str, stderr: str) -> dict[str, Any
 
 
 def check_aws_cli(p: dict[str, Any]) -> dict[str, Any]:
-    cmd = ["aws", "sts", p.get("command", "get-caller-identity"), "--output", "json", "--debug",
-           "--cli-connect-timeout", str(int(p.get("connect_timeout", 1))),
-           "--cli-read-timeout", str(int(p.get("read_timeout", 2)))]
+    beside = os.path.join(os.path.dirname(sys.executable), "aws")
+    cmd = [
+        beside if os.path.exists(beside) else "aws",
+        "sts",
+        p.get("command", "get-caller-identity"),
+        "--output",
+        "json",
+        "--debug",
+        "--cli-connect-timeout",
+        str(int(p.get("connect_timeout", 1))),
+        "--cli-read-timeout",
+        str(int(p.get("read_timeout", 2))),
+    ]
     cmd += list(p.get("args", []))
     env = dict(os.environ)
     env.update({"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"})
@@ -399,7 +464,9 @@ def check_aws_cli(p: dict[str, Any]) -> dict[str, Any]:
         env.pop(k, None)
     t0 = time.monotonic()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=float(p.get("timeout", 30)))
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=float(p.get("timeout", 30))
+        )
     except subprocess.TimeoutExpired:
         return {"outcome": "error:cli-hung", "elapsed": round(time.monotonic() - t0, 3)}
     out = classify_aws_cli(proc.returncode, proc.stdout, proc.stderr)
@@ -426,12 +493,16 @@ def check_imds(p: dict[str, Any]) -> dict[str, Any]:
 
     token = None
     try:
-        status, body = request("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+        status, body = request(
+            "PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}
+        )
         out["token_status"] = status
         if status == 200:
             token = body
     except OSError as exc:
-        out["token_error"] = _sock_outcome(exc) if not isinstance(exc, (TimeoutError, socket.timeout)) else "timeout"
+        out["token_error"] = (
+            _sock_outcome(exc) if not isinstance(exc, (TimeoutError, socket.timeout)) else "timeout"
+        )
     try:
         status, body = request("GET", path, {})
         out["v1_status"] = status

@@ -7,10 +7,11 @@ NXDOMAIN/SERVFAIL/REFUSED, or stays silent (the client's resolver times out).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import dns.exception
 import dns.flags
@@ -24,7 +25,11 @@ import dns.rrset
 from .spec import Dns
 
 SOA_TEXT = "ns-1.lab.invalid. hostmaster.lab.invalid. 1 7200 900 1209600 60"
-_RCODES = {"NXDOMAIN": dns.rcode.NXDOMAIN, "SERVFAIL": dns.rcode.SERVFAIL, "REFUSED": dns.rcode.REFUSED}
+_RCODES = {
+    "NXDOMAIN": dns.rcode.NXDOMAIN,
+    "SERVFAIL": dns.rcode.SERVFAIL,
+    "REFUSED": dns.rcode.REFUSED,
+}
 
 
 def _apex(name: str) -> dns.name.Name:
@@ -52,21 +57,31 @@ def build_answer(zone: Dns, query: dns.message.Message) -> tuple[dns.message.Mes
             response.set_rcode(_RCODES[kind])
             if kind == "NXDOMAIN":
                 response.authority.append(
-                    dns.rrset.from_text(_apex(name), zone.ttl, dns.rdataclass.IN, dns.rdatatype.SOA, SOA_TEXT)
+                    dns.rrset.from_text(
+                        _apex(name), zone.ttl, dns.rdataclass.IN, dns.rdatatype.SOA, SOA_TEXT
+                    )
                 )
             return response, kind
         assert rule is not None
         if rule.cname and qtype != dns.rdatatype.CNAME:
             target = rule.cname.lower().rstrip(".")
             response.answer.append(
-                dns.rrset.from_text(owner, zone.ttl, dns.rdataclass.IN, dns.rdatatype.CNAME, target + ".")
+                dns.rrset.from_text(
+                    owner, zone.ttl, dns.rdataclass.IN, dns.rdatatype.CNAME, target + "."
+                )
             )
             name = target
             owner = dns.name.from_text(target)
             continue
         if rule.cname:  # qtype CNAME
             response.answer.append(
-                dns.rrset.from_text(owner, zone.ttl, dns.rdataclass.IN, dns.rdatatype.CNAME, rule.cname.rstrip(".") + ".")
+                dns.rrset.from_text(
+                    owner,
+                    zone.ttl,
+                    dns.rdataclass.IN,
+                    dns.rdatatype.CNAME,
+                    rule.cname.rstrip(".") + ".",
+                )
             )
             break
         wanted: list[tuple[int, tuple[str, ...]]] = []
@@ -77,7 +92,9 @@ def build_answer(zone: Dns, query: dns.message.Message) -> tuple[dns.message.Mes
         for rdtype, values in wanted:
             if values:
                 response.answer.append(
-                    dns.rrset.from_text_list(owner, zone.ttl, dns.rdataclass.IN, rdtype, list(values))
+                    dns.rrset.from_text_list(
+                        owner, zone.ttl, dns.rdataclass.IN, rdtype, list(values)
+                    )
                 )
         break
     else:
@@ -88,7 +105,9 @@ def build_answer(zone: Dns, query: dns.message.Message) -> tuple[dns.message.Mes
     )
     if not answered:
         response.authority.append(
-            dns.rrset.from_text(_apex(name), zone.ttl, dns.rdataclass.IN, dns.rdatatype.SOA, SOA_TEXT)
+            dns.rrset.from_text(
+                _apex(name), zone.ttl, dns.rdataclass.IN, dns.rdatatype.SOA, SOA_TEXT
+            )
         )
     count = sum(len(r) for r in response.answer)
     return response, f"NOERROR {count} answers"
@@ -110,7 +129,9 @@ def to_wire(response: dns.message.Message, query: dns.message.Message, udp: bool
 class DnsServer:
     """UDP and TCP listeners on ``addresses``:``port``, one thread each."""
 
-    def __init__(self, zone: Dns, addresses: tuple[str, ...], port: int, log: Callable[..., None]) -> None:
+    def __init__(
+        self, zone: Dns, addresses: tuple[str, ...], port: int, log: Callable[..., None]
+    ) -> None:
         self.zone = zone
         self.addresses = addresses
         self.port = port
@@ -156,7 +177,9 @@ class DnsServer:
             tcp.settimeout(0.25)
             self._socks += [udp, tcp]
             for target, sock in ((self._serve_udp, udp), (self._serve_tcp, tcp)):
-                t = threading.Thread(target=target, args=(sock,), name=f"dns-{address}", daemon=True)
+                t = threading.Thread(
+                    target=target, args=(sock,), name=f"dns-{address}", daemon=True
+                )
                 t.start()
                 self._threads.append(t)
 
@@ -164,22 +187,20 @@ class DnsServer:
         while not self._stop.is_set():
             try:
                 wire, peer = sock.recvfrom(65535)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
             out = self._answer(wire, peer[0], udp=True)
             if out is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.sendto(out, peer)
-                except OSError:
-                    pass
 
     def _serve_tcp(self, sock: socket.socket) -> None:
         while not self._stop.is_set():
             try:
                 conn, peer = sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -215,10 +236,8 @@ class DnsServer:
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for t in self._threads:
             t.join(timeout=1)
 

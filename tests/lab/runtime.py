@@ -1,10 +1,10 @@
 """Parent side of the lab: start a world, run commands inside it, stop it.
 
-    from tests import lab
-    with lab.world("private-vpce") as w:
-        proc = w.run(["aws", "sts", "get-caller-identity", "--region", "ap-northeast-1"], timeout=30)
-        w.env     # the environment a process inside gets (AWS_CONFIG_FILE, AWS_CA_BUNDLE, ...)
-        w.spec    # the parsed world file (tests.lab.spec.WorldSpec)
+from tests import lab
+with lab.world("private-vpce") as w:
+    proc = w.run(["aws", "sts", "get-caller-identity", "--region", "ap-northeast-1"], timeout=30)
+    w.env     # the environment a process inside gets (AWS_CONFIG_FILE, AWS_CA_BUNDLE, ...)
+    w.spec    # the parsed world file (tests.lab.spec.WorldSpec)
 """
 
 from __future__ import annotations
@@ -44,8 +44,19 @@ STOP_TIMEOUT = 3.0
 
 _SCRUB_PREFIXES = ("AWS_",)
 _SCRUB = {
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
-    "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "BOTO_CONFIG",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "BOTO_CONFIG",
 }
 
 
@@ -78,12 +89,30 @@ def lab_mode() -> tuple[str | None, str]:
         try:
             __import__(mod)
         except ImportError:
-            _STATUS = (None, f"missing Python package {mod!r} (pip install 'moto[server]' dnspython cryptography)")
+            _STATUS = (
+                None,
+                f"missing Python package {mod!r} (pip install 'moto[server]' dnspython cryptography)",
+            )
             return _STATUS
     attempts = [("root", ["unshare", "--net", "--mount", "--", "ip", "link", "set", "lo", "up"])]
     if os.geteuid() != 0:
         attempts = [
-            ("userns", ["unshare", "--user", "--map-root-user", "--net", "--mount", "--", "ip", "link", "set", "lo", "up"])
+            (
+                "userns",
+                [
+                    "unshare",
+                    "--user",
+                    "--map-root-user",
+                    "--net",
+                    "--mount",
+                    "--",
+                    "ip",
+                    "link",
+                    "set",
+                    "lo",
+                    "up",
+                ],
+            )
         ]
     errors = []
     for mode, cmd in attempts:
@@ -170,7 +199,9 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
     shutil.copyfile(lab_ca.leaf_key_pem, run_dir / "tls" / "leaf.key")
     names = spec.tls_names()
     for ca_name in ("amazon", "gateway"):
-        (run_dir / "tls" / f"{ca_name}-chain.pem").write_bytes(lab_ca.issuer(ca_name).issue(names, lab_ca.leaf_key))
+        (run_dir / "tls" / f"{ca_name}-chain.pem").write_bytes(
+            lab_ca.issuer(ca_name).issue(names, lab_ca.leaf_key)
+        )
     (run_dir / "tls" / "portal-chain.pem").write_bytes(
         lab_ca.portal.issue(["portal.guest-wifi.example"], lab_ca.leaf_key)
     )
@@ -180,7 +211,7 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
 
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-_LIVE: dict[int, "World"] = {}
+_LIVE: dict[int, World] = {}
 _LIVE_LOCK = threading.Lock()
 
 
@@ -197,7 +228,9 @@ class World:
         self.spec: WorldSpec = load_spec(spec) if isinstance(spec, str) else spec
         self.name = self.spec.name
         self.max_lifetime = max_lifetime
-        self.keep_run_dir = bool(os.environ.get("STSDIAG_LAB_KEEP")) if keep_run_dir is None else keep_run_dir
+        self.keep_run_dir = (
+            bool(os.environ.get("STSDIAG_LAB_KEEP")) if keep_run_dir is None else keep_run_dir
+        )
         self.run_dir: Path | None = None
         self.mode: str | None = None
         self.pid: int | None = None
@@ -209,7 +242,7 @@ class World:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "World":
+    def start(self) -> World:
         t0 = time.monotonic()
         self.mode = check_available()
         lab_ca = _ca.load_ca()
@@ -220,15 +253,25 @@ class World:
         if self.mode == "userns":
             ns += ["--user", "--map-root-user"]
         ns += ["--net", "--mount", "--propagation", "private", "--"]
-        cmd = ns + [
-            sys.executable, "-m", "tests.lab", "serve",
-            "--spec", str(self.spec.path),
-            "--run-dir", str(self.run_dir),
-            "--ca-dir", str(lab_ca.directory),
-            "--max-lifetime", str(self.max_lifetime),
+        cmd = [
+            *ns,
+            sys.executable,
+            "-m",
+            "tests.lab",
+            "serve",
+            "--spec",
+            str(self.spec.path),
+            "--run-dir",
+            str(self.run_dir),
+            "--ca-dir",
+            str(lab_ca.directory),
+            "--max-lifetime",
+            str(self.max_lifetime),
         ]
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        )
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self._stderr = (self.run_dir / "supervisor.log").open("wb")
         self._proc = subprocess.Popen(
@@ -294,10 +337,8 @@ class World:
                         proc.stdin.close()
                 except OSError:
                     pass
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
                 try:
                     proc.wait(timeout=STOP_TIMEOUT)
                 except subprocess.TimeoutExpired:
@@ -348,7 +389,7 @@ class World:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> "World":
+    def __enter__(self) -> World:
         if self._proc is None:
             self.start()
         return self
@@ -363,7 +404,9 @@ class World:
         """The environment a process inside the world gets (host AWS_*/proxy/CA variables removed)."""
         assert self.run_dir is not None, "world not started"
         env = {
-            k: v for k, v in os.environ.items() if k not in _SCRUB and not k.startswith(_SCRUB_PREFIXES)
+            k: v
+            for k, v in os.environ.items()
+            if k not in _SCRUB and not k.startswith(_SCRUB_PREFIXES)
         }
         env.update(
             {
@@ -373,6 +416,11 @@ class World:
                 "STSDIAG_LAB_WORLD": self.name,
             }
         )
+        # Tools installed beside this Python (a venv's aws, stsdiag) come first inside the world.
+        bindir = os.path.dirname(sys.executable)
+        path = env.get("PATH", os.defpath).split(os.pathsep)
+        if bindir not in path:
+            env["PATH"] = os.pathsep.join([bindir, *path])
         env.update(self.spec.env)
         return env
 
@@ -393,7 +441,7 @@ class World:
         cmd = ["nsenter", "--target", str(self.pid)]
         if self.mode == "userns":
             cmd += ["--user", "--preserve-credentials"]
-        return cmd + ["--net", "--mount"]
+        return [*cmd, "--net", "--mount"]
 
     def run(
         self,
@@ -401,7 +449,7 @@ class World:
         *,
         env: Mapping[str, str | None] | None = None,
         timeout: float = 60.0,
-        input: str | bytes | None = None,  # noqa: A002 - like subprocess.run
+        input: str | bytes | None = None,
         cwd: str | os.PathLike[str] | None = None,
         capture: bool = True,
         text: bool = True,
@@ -501,7 +549,7 @@ class World:
         if proc.returncode != 0:
             raise LabError(f"check client failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         results = json.loads(proc.stdout)
-        for check, result in zip(self.spec.checks, results):
+        for check, result in zip(self.spec.checks, results, strict=False):
             result["about"] = check.about
             result["client"] = check.client
             result["expect"] = check.expect

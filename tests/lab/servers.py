@@ -21,6 +21,7 @@ live connections.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import email.utils
 import http.server
@@ -35,8 +36,9 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .spec import Instance, Server
@@ -148,7 +150,9 @@ def call_wsgi(
             environ["HTTP_" + k] = value
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured["status"] = int(status.split()[0])
         captured["headers"] = response_headers
         return lambda data: None
@@ -173,7 +177,11 @@ STS_ERRORS: dict[str, tuple[int, str, str]] = {
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     ),
-    "InvalidClientTokenId": (403, "Sender", "The security token included in the request is invalid."),
+    "InvalidClientTokenId": (
+        403,
+        "Sender",
+        "The security token included in the request is invalid.",
+    ),
     "ExpiredToken": (400, "Sender", "The security token included in the request is expired"),
     "AccessDenied": (
         403,
@@ -187,7 +195,11 @@ STS_ERRORS: dict[str, tuple[int, str, str]] = {
         "activate STS in this region using the IAM Console.",
     ),
     "MissingAuthenticationToken": (403, "Sender", "Request is missing Authentication Token"),
-    "IncompleteSignature": (400, "Sender", "Request must contain a signature that conforms to AWS standards"),
+    "IncompleteSignature": (
+        400,
+        "Sender",
+        "Request must contain a signature that conforms to AWS standards",
+    ),
     "Throttling": (400, "Sender", "Rate exceeded"),
     "InvalidAction": (400, "Sender", "Could not find operation {action} for version 2011-06-15"),
 }
@@ -294,14 +306,10 @@ class LabTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             conns = list(self._conns)
             self._conns.clear()
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
 
 class LabHTTPHandler(http.server.BaseHTTPRequestHandler):
@@ -321,25 +329,26 @@ class LabHTTPHandler(http.server.BaseHTTPRequestHandler):
                 self.server.track(self.request, raw)
             except (ssl.SSLError, OSError) as exc:
                 self.tls_error = str(exc)
-                self.server.log(self.server.name, "tls-handshake-failed", peer=self.client_address[0], error=str(exc))
+                self.server.log(
+                    self.server.name,
+                    "tls-handshake-failed",
+                    peer=self.client_address[0],
+                    error=str(exc),
+                )
         super().setup()
 
     def handle(self) -> None:
         if self.tls_error is not None:
             return
-        try:
+        with contextlib.suppress(OSError, ssl.SSLError):
             super().handle()
-        except (OSError, ssl.SSLError):
-            pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ssl.SSLError):
             super().finish()
-        except (OSError, ssl.SSLError):
-            pass
         self.server.untrack(self.request)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def read_body(self) -> bytes:
@@ -357,7 +366,9 @@ class LabHTTPHandler(http.server.BaseHTTPRequestHandler):
         date: float | None = None,
     ) -> None:
         self.send_response_only(status)
-        self.send_header("Date", email.utils.formatdate(time.time() if date is None else date, usegmt=True))
+        self.send_header(
+            "Date", email.utils.formatdate(time.time() if date is None else date, usegmt=True)
+        )
         if content_type:
             self.send_header("Content-Type", content_type)
         for key, value in (headers or {}).items():
@@ -401,13 +412,20 @@ class StsHandler(LabHTTPHandler):
         signed = auth.startswith("AWS4-HMAC-SHA256") or "X-Amz-Signature" in query
         host = self.headers.get("Host", "")
         base_headers = {"x-amzn-RequestId": request_id}
-        event = {"peer": self.client_address[0], "host": host, "method": self.command, "action": action}
+        event = {
+            "peer": self.client_address[0],
+            "host": host,
+            "method": self.command,
+            "action": action,
+        }
 
         def error(code: str, message: str | None = None) -> None:
             status, etype, template = STS_ERRORS[code]
             text = message if message is not None else template.format(**fmt)
             srv.log(srv.name, "sts-error", code=code, status=status, **event)
-            self.respond(status, sts_error_xml(code, text, request_id, etype), base_headers, "text/xml", now)
+            self.respond(
+                status, sts_error_xml(code, text, request_id, etype), base_headers, "text/xml", now
+            )
 
         credential = ""
         m = re.search(r"Credential=([^,\s]+)", auth)
@@ -428,7 +446,9 @@ class StsHandler(LabHTTPHandler):
         if not signed:
             if action is None and self.command in ("GET", "HEAD"):
                 srv.log(srv.name, "sts-unsigned-root", **event)
-                self.respond(302, b"", {**base_headers, "Location": "https://aws.amazon.com/iam"}, None, now)
+                self.respond(
+                    302, b"", {**base_headers, "Location": "https://aws.amazon.com/iam"}, None, now
+                )
                 return
             error("MissingAuthenticationToken")
             return
@@ -437,9 +457,16 @@ class StsHandler(LabHTTPHandler):
             return
         amz_date = self.headers.get("X-Amz-Date") or (query.get("X-Amz-Date") or [""])[0]
         try:
-            req_ts = _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+            req_ts = (
+                _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+                .replace(tzinfo=_dt.timezone.utc)
+                .timestamp()
+            )
         except ValueError:
-            error("IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+            error(
+                "IncompleteSignature",
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+            )
             return
         if req_ts < now - SKEW_LIMIT:
             error(
@@ -457,7 +484,9 @@ class StsHandler(LabHTTPHandler):
             return
         scope_region, scope_service = cparts[2], cparts[3]
         if scope_service != "sts":
-            error("SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. ")
+            error(
+                "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. "
+            )
             return
         host_region = endpoint_region(host)
         if host_region and scope_region != host_region:
@@ -467,7 +496,10 @@ class StsHandler(LabHTTPHandler):
         if configured:
             actions = opts.get("error_actions") or []
             when = opts.get("error_when", "always")
-            token = self.headers.get("X-Amz-Security-Token") or (query.get("X-Amz-Security-Token") or [""])[0]
+            token = (
+                self.headers.get("X-Amz-Security-Token")
+                or (query.get("X-Amz-Security-Token") or [""])[0]
+            )
             applies = (not actions or action in actions) and (
                 when == "always"
                 or (when == "session-token" and bool(token))
@@ -502,7 +534,10 @@ class ImdsHandler(LabHTTPHandler):
         tokens: dict[str, float] = srv.context.setdefault("tokens", {})
         self.read_body()
         path = urlsplit(self.path).path
-        headers = {"Server": "EC2ws", "Connection": "close" if self.close_connection else "keep-alive"}
+        headers = {
+            "Server": "EC2ws",
+            "Connection": "close" if self.close_connection else "keep-alive",
+        }
         event = {"peer": self.client_address[0], "method": self.command, "path": path}
         if self.command == "PUT" and path == "/latest/api/token":
             if inst.imds == "hop-limit":
@@ -528,7 +563,12 @@ class ImdsHandler(LabHTTPHandler):
             token = secrets.token_urlsafe(42)
             tokens[token] = time.time() + ttl
             srv.log("imds", "token-issued", ttl=ttl, **event)
-            self.respond(200, token.encode(), {**headers, "X-aws-ec2-metadata-token-ttl-seconds": str(ttl)}, "text/plain")
+            self.respond(
+                200,
+                token.encode(),
+                {**headers, "X-aws-ec2-metadata-token-ttl-seconds": str(ttl)},
+                "text/plain",
+            )
             return
         if self.command not in ("GET", "HEAD"):
             self.respond(405, b"", headers, "text/plain")
@@ -676,10 +716,19 @@ class CaptivePortalHandler(LabHTTPHandler):
     def dispatch(self) -> None:
         self.read_body()
         self.close_connection = True
-        self.server.log(self.server.name, "captive-page", peer=self.client_address[0], path=self.path,
-                        host=self.headers.get("Host", ""))
-        self.respond(200, CAPTIVE_PAGE, {"Server": "GuestPortal/2.1", "Cache-Control": "no-store"},
-                     "text/html; charset=utf-8")
+        self.server.log(
+            self.server.name,
+            "captive-page",
+            peer=self.client_address[0],
+            path=self.path,
+            host=self.headers.get("Host", ""),
+        )
+        self.respond(
+            200,
+            CAPTIVE_PAGE,
+            {"Server": "GuestPortal/2.1", "Cache-Control": "no-store"},
+            "text/html; charset=utf-8",
+        )
 
 
 class SlowDripHandler(LabHTTPHandler):
@@ -692,7 +741,10 @@ class SlowDripHandler(LabHTTPHandler):
         interval = float(srv.options.get("interval", 1.0))
         deadline = time.time() + float(srv.options.get("max_seconds", 60))
         srv.log(srv.name, "slow-drip-start", peer=self.client_address[0], path=self.path)
-        payload = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n" + b" " * 100000
+        payload = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n"
+            + b" " * 100000
+        )
         start = time.time()
         while time.time() < start + first:
             if srv.stopping.is_set() or time.time() > deadline:
@@ -748,8 +800,10 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
         return method, target, version, headers
 
     def _reply(self, status: int, reason: str, text: str = "") -> None:
-        body = (f"<html><body><h1>{status} {reason}</h1><p>{text}</p>"
-                f"<hr>Example Corp Secure Web Gateway</body></html>\n").encode()
+        body = (
+            f"<html><body><h1>{status} {reason}</h1><p>{text}</p>"
+            f"<hr>Example Corp Secure Web Gateway</body></html>\n"
+        ).encode()
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n"
             f"Proxy-Agent: ExampleCorp-SWG/4.2\r\nConnection: close\r\n\r\n"
@@ -768,7 +822,7 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
         except socket.gaierror as exc:
             srv.log(srv.name, "upstream-dns-failed", host=host, error=str(exc))
             self._reply(502, "Bad Gateway", f"DNS lookup of {host} failed")
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             srv.log(srv.name, "upstream-timeout", host=host, port=port)
             self._reply(504, "Gateway Timeout", f"connection to {host}:{port} timed out")
         except OSError as exc:
@@ -800,7 +854,9 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             if upstream is None:
                 return
             try:
-                self.wfile.write(b"HTTP/1.1 200 Connection established\r\nProxy-Agent: ExampleCorp-SWG/4.2\r\n\r\n")
+                self.wfile.write(
+                    b"HTTP/1.1 200 Connection established\r\nProxy-Agent: ExampleCorp-SWG/4.2\r\n\r\n"
+                )
                 self.wfile.flush()
                 if mode == "intercept":
                     self._intercept(host, upstream)
@@ -871,13 +927,13 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             srv.log(srv.name, "intercepted", host=host)
             _relay(client_tls, up_tls, srv.stopping)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 client_tls.close()
-            except OSError:
-                pass
 
 
-def _relay(a: socket.socket, b: socket.socket, stopping: threading.Event, idle: float = 30.0) -> None:
+def _relay(
+    a: socket.socket, b: socket.socket, stopping: threading.Event, idle: float = 30.0
+) -> None:
     """Pump bytes both ways until either side closes, ``idle`` seconds pass, or the world stops."""
     a.settimeout(0.2)
     b.settimeout(0.2)
@@ -894,7 +950,7 @@ def _relay(a: socket.socket, b: socket.socket, stopping: threading.Event, idle: 
             dst = b if src is a else a
             try:
                 data = src.recv(65536)
-            except (TimeoutError, socket.timeout, ssl.SSLWantReadError):
+            except (TimeoutError, ssl.SSLWantReadError):
                 continue
             except (OSError, ssl.SSLError):
                 return

@@ -11,10 +11,15 @@ is documented in ``tests/lab/README.md``.
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
 
 WORLDS_DIR = Path(__file__).resolve().parent / "worlds"
 
@@ -213,11 +218,17 @@ class WorldSpec:
 
     def tls_names(self) -> list[str]:
         """Every DNS name of the world that has records (what STS certs cover)."""
-        names = [r.name for r in self.dns.rules if not r.name.startswith("*.") and (r.a or r.aaaa or r.cname)]
+        names = [
+            r.name
+            for r in self.dns.rules
+            if not r.name.startswith("*.") and (r.a or r.aaaa or r.cname)
+        ]
         extra = [
             f"*.{vpce.service}.{region}.vpce.amazonaws.com"
             for vpce in self.vpc_endpoints
-            for region in {n.split(".")[-4] for n in vpce.dns_names if n.endswith(".vpce.amazonaws.com")}
+            for region in {
+                n.split(".")[-4] for n in vpce.dns_names if n.endswith(".vpce.amazonaws.com")
+            }
         ]
         out: dict[str, None] = {}
         for name in ["sts.amazonaws.com", *names, *extra]:
@@ -259,14 +270,18 @@ class WorldSpec:
         lines.append(f"  dns       {'(anything else)':<62} {self.dns.default}")
         for server in self.servers:
             opts = " ".join(f"{k}={v}" for k, v in server.options.items())
-            lines.append(f"  server    {server.kind:<15} {','.join(server.addresses)}:{server.port} {opts}".rstrip())
+            lines.append(
+                f"  server    {server.kind:<15} {','.join(server.addresses)}:{server.port} {opts}".rstrip()
+            )
         for address in self.network.local:
             lines.append(f"  refuse    {address} (address up, nothing listening)")
         for prefix in self.network.drop:
             lines.append(f"  drop      {prefix} (routed nowhere: connects time out)")
         exp = self.expect
         if exp:
-            codes = ", ".join(f"{f['code']} {f.get('name', '')}".strip() for f in exp.get("finding", []))
+            codes = ", ".join(
+                f"{f['code']} {f.get('name', '')}".strip() for f in exp.get("finding", [])
+            )
             lines.append(f"  expect    {codes or 'no errors or warnings'}")
             rec = exp.get("recommendation")
             if rec:
@@ -350,9 +365,19 @@ def _parse_check(raw: dict[str, Any], where: str) -> Check:
     expect = raw.get("expect")
     if not isinstance(expect, str) or not (expect in OUTCOMES or expect.startswith("error:")):
         raise SpecError(f"{where}: check.expect {expect!r} unknown")
-    params = {k: v for k, v in raw.items() if k not in ("about", "client", "expect") and not k.startswith("expect_")}
+    params = {
+        k: v
+        for k, v in raw.items()
+        if k not in ("about", "client", "expect") and not k.startswith("expect_")
+    }
     fields = {k[len("expect_") :]: v for k, v in raw.items() if k.startswith("expect_")}
-    return Check(about=raw.get("about", ""), client=client, expect=expect, params=params, expect_fields=fields)
+    return Check(
+        about=raw.get("about", ""),
+        client=client,
+        expect=expect,
+        params=params,
+        expect_fields=fields,
+    )
 
 
 def load_spec(name_or_path: str | Path) -> WorldSpec:
@@ -404,7 +429,11 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
                 private_dns=bool(v.get("private_dns", True)),
                 dns_names=_str_tuple(v.get("dns_names"), f"{where}: vpc_endpoint.dns_names"),
                 enis=tuple(
-                    Eni(address=e["address"], availability_zone=e["availability_zone"], state=e.get("state", "ok"))
+                    Eni(
+                        address=e["address"],
+                        availability_zone=e["availability_zone"],
+                        state=e.get("state", "ok"),
+                    )
                     for e in v.get("eni", [])
                 ),
             )
@@ -448,7 +477,9 @@ def validate(spec: WorldSpec) -> None:
         for eni in vpce.enis:
             dropped = spec.is_dropped(eni.address)
             if (eni.state == "drop") != dropped:
-                raise SpecError(f"{where}: ENI {eni.address} state {eni.state} but dropped={dropped}")
+                raise SpecError(
+                    f"{where}: ENI {eni.address} state {eni.state} but dropped={dropped}"
+                )
     if spec.instance and spec.instance.imds not in ("v2", "hop-limit"):
         raise SpecError(f"{where}: instance.imds must be v2 or hop-limit")
     for f in spec.expect.get("finding", []):

@@ -36,7 +36,10 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True
 
 
 def _mount(src: str, dst: str, fstype: str | None = None, flags: int = MS_BIND) -> None:
-    if _libc.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None, flags, None) != 0:
+    if (
+        _libc.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None, flags, None)
+        != 0
+    ):
         err = ctypes.get_errno()
         raise OSError(err, f"mount {src} -> {dst}: {os.strerror(err)}")
 
@@ -66,7 +69,11 @@ def setup_network(spec: WorldSpec) -> None:
         else:
             cmds.append(f"route add {prefix} dev lo")
     proc = subprocess.run(
-        ["ip", "-batch", "-"], input="\n".join(cmds) + "\n", text=True, capture_output=True, timeout=10
+        ["ip", "-batch", "-"],
+        input="\n".join(cmds) + "\n",
+        text=True,
+        capture_output=True,
+        timeout=10,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"ip -batch failed: {proc.stderr.strip()}")
@@ -157,7 +164,9 @@ class Supervisor:
             "moto": self.moto,
             "account_id": spec.instance.account_id if spec.instance else "123456789012",
             "mint": self._minter(),
-            "upstream_tls": ssl.create_default_context(cafile=str(self.run_dir / "trust" / "world-roots.pem")),
+            "upstream_tls": ssl.create_default_context(
+                cafile=str(self.run_dir / "trust" / "world-roots.pem")
+            ),
         }
         dns = DnsServer(spec.dns, (spec.network.resolver,), 53, self.log)
         dns.start()
@@ -182,7 +191,9 @@ class Supervisor:
                 tls = contexts[str(opts.get("ca", "gateway"))]
             ports = [(server.port, tls)]
             if server.kind == "captive-portal":
-                ports = [(server.port, None)] + [(int(p), contexts["portal"]) for p in opts.get("tls_ports", [443])]
+                ports = [(server.port, None)] + [
+                    (int(p), contexts["portal"]) for p in opts.get("tls_ports", [443])
+                ]
             for address in server.addresses:
                 for port, ctx in ports:
                     srv = LabTCPServer(

@@ -1,0 +1,71 @@
+"""`make bench`: parse-log throughput and peak memory on a ~500 MB log built from the real
+fixture logs, compared with `grep -c botocore`; and `stsdiag --help` start-up time.
+Prints figures; asserts nothing (targets: >= 100 MB/s, < 100 MB peak RSS, --help < 150 ms)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+BIN = Path(sys.executable).parent / "stsdiag"
+SIZE_MB = int(os.environ.get("STSDIAG_BENCH_MB", "500"))
+
+
+def build_log() -> Path:
+    DATA.mkdir(exist_ok=True)
+    out = DATA / f"big-{SIZE_MB}mb.log"
+    target = SIZE_MB * 1024 * 1024
+    if out.exists() and out.stat().st_size >= target:
+        return out
+    logs = sorted((ROOT / "fixtures" / "logs").glob("*.log"))
+    blob = b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in logs)
+    with out.open("wb") as f:
+        written = 0
+        while written < target:
+            f.write(blob)
+            written += len(blob)
+    return out
+
+
+def timed(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=stdout, stderr=subprocess.DEVNULL, check=False)
+    dt = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return dt, max(peak, before)
+
+
+def main() -> None:
+    log = build_log()
+    mb = log.stat().st_size / 1e6
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=False)  # warm the page cache
+    g, _ = timed(["grep", "-c", "botocore", str(log)])
+    dt, peak_kb = timed([str(BIN), "parse-log", str(log), "--output", "json", "--fail-on", "never"])
+    print(f"input: {log.name}, {mb:.0f} MB")
+    print(f"parse-log: {dt:.2f} s = {mb / dt:.0f} MB/s (target >= 100 MB/s)")
+    print(f"parse-log peak RSS: {peak_kb / 1024:.0f} MB (target < 100 MB)")
+    print(
+        f"grep -c botocore: {g:.2f} s = {mb / g:.0f} MB/s; parse-log takes {dt / g:.1f}x grep's time"
+    )
+    runs = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN), "--help"], stdout=subprocess.DEVNULL, check=True)
+        runs.append(time.perf_counter() - t0)
+    print(
+        f"stsdiag --help: best {min(runs) * 1000:.0f} ms, median {sorted(runs)[2] * 1000:.0f} ms (target < 150 ms)"
+    )
+    if shutil.which("nproc"):
+        print(f"machine: {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Probe rules and the recommendation: pure functions over hand-made probe results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from stsdiag.context import CredentialInfo, CredState, Imds, ImdsState, SdkEndpoint
+from stsdiag.models import (
+    AddressClass,
+    AddressResult,
+    EndpointResult,
+    ErrorKind,
+    Finding,
+    Layer,
+    LayerResult,
+    Severity,
+    Status,
+    Target,
+    TargetKind,
+    Via,
+)
+from stsdiag.probe import recommend
+from stsdiag.rules.probe import ProbeFacts, evaluate
+from tests.test_plan import ctx
+
+CREDS = CredentialInfo(CredState.FOUND, "shared-credentials-file", "AKIA…MPLE")
+IMDS = Imds(ImdsState.OK, "http://169.254.169.254", 3.0, "ap-northeast-1", "ap-northeast-1a", "i-0a1b",
+            "vpc-0a1b", ("10.0.0.0/16",))  # fmt: skip
+TOKYO = "https://sts.ap-northeast-1.amazonaws.com"
+VPCE = "https://vpce-0a1b-4k2m.sts.ap-northeast-1.vpce.amazonaws.com"
+
+
+def target(
+    url: str, kind: TargetKind, region: str | None, *, sdk: bool = False, proxy: str | None = None
+) -> Target:
+    host = url.split("://")[1]
+    return Target(url, host, 443, kind, region, "aws", region or "us-east-1", sdk, proxy)
+
+
+def lr(layer: Layer, status: Status = Status.OK, ms: float = 5.0, error: ErrorKind | None = None,
+       detail: str = "", **data: str) -> LayerResult:  # fmt: skip
+    return LayerResult(layer, status, ms, detail, error, tuple(data.items()))
+
+
+def healthy(address: str, klass: AddressClass, **https: str) -> AddressResult:
+    return AddressResult(address, 4, klass, (
+        lr(Layer.TCP), lr(Layer.TLS, issuer="O=Amazon, CN=Amazon RSA 2048 M02", intercepted="false"),
+        lr(Layer.HTTPS, http_status="403", **https),
+        lr(Layer.STS, operation="GetCallerIdentity", account="123456789012", arn="arn:aws:iam::123456789012:user/moto"),
+    ))  # fmt: skip
+
+
+def dropped(address: str, klass: AddressClass) -> AddressResult:
+    return AddressResult(address, 4, klass, (
+        lr(Layer.TCP, Status.TIMEOUT, 3000.0, ErrorKind.CONNECT_TIMEOUT, "connect timed out"),
+        lr(Layer.TLS, Status.SKIPPED), lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED),
+    ))  # fmt: skip
+
+
+def ep(t: Target, *addrs: AddressResult) -> EndpointResult:
+    return EndpointResult(t, lr(Layer.DNS), tuple(addrs))
+
+
+def private_vpce_world(*, broken_az: bool = False) -> tuple[ProbeFacts, tuple[EndpointResult, ...]]:
+    c = ctx(imds=IMDS)
+    second = (
+        dropped("10.0.2.10", AddressClass.VPC_PRIVATE)
+        if broken_az
+        else healthy("10.0.2.10", AddressClass.VPC_PRIVATE)
+    )
+    results = (
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None, sdk=True), dropped("192.0.2.16", AddressClass.PUBLIC)),
+        ep(target(TOKYO, TargetKind.REGIONAL, "ap-northeast-1"), healthy("10.0.1.10", AddressClass.VPC_PRIVATE), second),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results), results
+
+
+def codes(fs: tuple[Finding, ...]) -> dict[str, Finding]:
+    return {f.code: f for f in fs}
+
+
+def test_private_vpce_diagnosis_and_recommendation() -> None:
+    facts, results = private_vpce_world()
+    fs = codes(evaluate(facts))
+    assert set(fs) == {"SD101", "SD102", "SD202", "SD503"}
+    assert fs["SD102"].severity is Severity.ERROR  # the global endpoint failed
+    assert (
+        fs["SD101"].severity is Severity.WARNING and "ap-northeast-1 (IMDS)" in fs["SD101"].message
+    )
+    ev = fs["SD202"].evidence[0]
+    assert (ev.endpoint, ev.address, ev.layer) == ("https://sts.amazonaws.com", "192.0.2.16", "tcp")
+    assert "private subnet without NAT" in fs["SD202"].message
+    rec = recommend(facts.context, results, evaluate(facts), ())
+    assert (rec.region, rec.endpoint_url, rec.via) == ("ap-northeast-1", TOKYO, Via.VPC_ENDPOINT)
+    assert "export AWS_DEFAULT_REGION=ap-northeast-1" in rec.settings
+    assert "SD102 global-endpoint-used" in rec.reasons and "from IMDS" in rec.note
+
+
+def test_one_broken_az_names_the_address() -> None:
+    facts, results = private_vpce_world(broken_az=True)
+    fs = codes(evaluate(facts))
+    assert "SD206" in fs and fs["SD206"].severity is Severity.ERROR
+    assert [e.address for e in fs["SD206"].evidence] == ["10.0.2.10"]
+    assert "10.0.2.10" in fs["SD206"].message and "10.0.1.10 work" in fs["SD206"].message
+    rec = recommend(facts.context, results, evaluate(facts), ())
+    assert rec.endpoint_url == TOKYO and "only 1 of 2 addresses work" in rec.note
+
+
+def test_private_dns_off_recommends_the_vpce_name() -> None:
+    c = ctx(region="ap-northeast-1", region_source="env AWS_DEFAULT_REGION", imds=IMDS,
+            sdk=SdkEndpoint(TOKYO, "ap-northeast-1", "ap-northeast-1"))  # fmt: skip
+    results = (
+        ep(target(TOKYO, TargetKind.REGIONAL, "ap-northeast-1", sdk=True), dropped("52.119.198.10", AddressClass.PUBLIC)),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), dropped("192.0.2.16", AddressClass.PUBLIC)),
+        ep(target(VPCE, TargetKind.VPCE, "ap-northeast-1"), healthy("10.0.1.10", AddressClass.VPC_PRIVATE)),
+    )  # fmt: skip
+    facts = ProbeFacts(c, CREDS, results)
+    fs = codes(evaluate(facts))
+    assert "SD205" in fs and VPCE in fs["SD205"].fix
+    rec = recommend(c, results, evaluate(facts), ())
+    assert (rec.endpoint_url, rec.via, rec.region) == (VPCE, Via.VPC_ENDPOINT, "ap-northeast-1")
+    assert f"export AWS_ENDPOINT_URL_STS={VPCE}" in rec.settings
+
+
+def test_global_only_when_nothing_else_works() -> None:
+    c = ctx(
+        region="eu-west-1",
+        sdk=SdkEndpoint("https://sts.eu-west-1.amazonaws.com", "eu-west-1", "eu-west-1"),
+    )
+    results = (
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True),
+           dropped("52.94.1.1", AddressClass.PUBLIC)),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), healthy("52.94.0.1", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    rec = recommend(c, results, (), ())
+    assert rec.endpoint_url == "https://sts.amazonaws.com" and rec.region == "eu-west-1"
+    assert "Only the global endpoint works" in rec.note
+    nothing = (results[0],)
+    assert recommend(c, nothing, (), ()).endpoint_url is None
+
+
+def test_interception_clock_skew_and_not_sts() -> None:
+    c = ctx(region="ap-northeast-1", sdk=SdkEndpoint(TOKYO, "ap-northeast-1", "ap-northeast-1"),
+            https_proxy="http://proxy.corp:3128", no_proxy="localhost")  # fmt: skip
+    a = AddressResult("proxy proxy.corp:3128", 0, AddressClass.OTHER, (
+        lr(Layer.TCP),
+        lr(Layer.TLS, Status.FAIL, error=ErrorKind.SSL, detail="certificate not trusted",
+           issuer="O=Example Corp, CN=Example Corp Security Gateway Root CA", intercepted="true", verified="false"),
+        lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED),
+    ))  # fmt: skip
+    skewed = healthy("10.0.1.10", AddressClass.VPC_PRIVATE, clock_offset_s="-612.0",
+                     server_date="2026-11-28T06:00:00+00:00")  # fmt: skip
+    portal = AddressResult("10.9.9.9", 4, AddressClass.VPC_PRIVATE, (
+        lr(Layer.TCP), lr(Layer.TLS),
+        lr(Layer.HTTPS, Status.FAIL, error=ErrorKind.OTHER, detail="not an STS answer", not_sts="true"),
+        lr(Layer.STS, Status.SKIPPED)))  # fmt: skip
+    results = (
+        ep(
+            target(
+                TOKYO,
+                TargetKind.REGIONAL,
+                "ap-northeast-1",
+                sdk=True,
+                proxy="http://proxy.corp:3128",
+            ),
+            a,
+        ),
+        ep(target(VPCE, TargetKind.VPCE, "ap-northeast-1"), skewed),
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1"), portal),
+    )
+    fs = codes(evaluate(ProbeFacts(c, CREDS, results)))
+    assert fs["SD304"].severity is Severity.ERROR and "Example Corp" in fs["SD304"].message
+    assert "SD303" not in fs  # interception is its own finding
+    assert fs["SD401"].severity is Severity.ERROR and "612 s ahead of" in fs["SD401"].message
+    assert "SD305" in fs
+    assert "169.254.169.254" in fs["SD302"].message
+
+
+def test_sts_answers_and_credentials() -> None:
+    c = ctx(
+        region="ap-east-1",
+        sdk=SdkEndpoint("https://sts.ap-east-1.amazonaws.com", "ap-east-1", "ap-east-1"),
+    )
+    a = AddressResult("52.1.1.1", 4, AddressClass.PUBLIC, (
+        lr(Layer.TCP), lr(Layer.TLS), lr(Layer.HTTPS),
+        lr(Layer.STS, Status.FAIL, operation="GetCallerIdentity", error_code="InvalidClientTokenId",
+           error_message="The security token included in the request is invalid."),
+    ))  # fmt: skip
+    results = (
+        ep(
+            target(
+                "https://sts.ap-east-1.amazonaws.com", TargetKind.REGIONAL, "ap-east-1", sdk=True
+            ),
+            a,
+        ),
+    )
+    fs = codes(evaluate(ProbeFacts(c, CREDS, results)))
+    assert "opt-in region" in fs["SD403"].message
+    fs = codes(evaluate(ProbeFacts(c, CredentialInfo(CredState.NONE, detail="none"), results)))
+    assert fs["SD501"].severity is Severity.ERROR and "SD503" not in fs
+
+
+def test_region_rules() -> None:
+    c = ctx(region="us-east-1a", imds=IMDS, aws_region_env=None)
+    fs = codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert "us-east-1" in fs["SD106"].message and "SD105" in fs
+    c = ctx(aws_region_env="ap-northeast-1", sts_regional_endpoints="legacy")
+    fs = codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert {"SD101", "SD111", "SD103"} <= set(fs)
+    assert fs["SD111"].fix == "export AWS_DEFAULT_REGION=ap-northeast-1"
+
+
+def test_endpoint_override_near_miss() -> None:
+    c = ctx(region="ap-northeast-1", endpoint_override="https://st.amazonaws.com",
+            endpoint_override_source="env AWS_ENDPOINT_URL_STS")  # fmt: skip
+    fs = codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert "not an STS host" in fs["SD107"].message and TOKYO in fs["SD107"].message
+    c = replace(c, endpoint_override="https://sts.eu-west-1.amazonaws.com",
+                sdk=SdkEndpoint("https://sts.eu-west-1.amazonaws.com", "ap-northeast-1", "ap-northeast-1"))  # fmt: skip
+    fs = codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert "serves eu-west-1" in fs["SD107"].message
+    c = ctx(region="cn-north-1", endpoint_override="https://sts.ap-northeast-1.amazonaws.com",
+            endpoint_override_source="--endpoint-url")  # fmt: skip
+    assert "SD109" in codes(evaluate(ProbeFacts(c, CREDS, ())))
+
+
+def test_imds_hop_limit() -> None:
+    c = ctx(
+        imds=Imds(ImdsState.TOKEN_FAILED, "http://169.254.169.254", detail="token PUT: timed out")
+    )
+    fs = codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert "hop limit is 1" in fs["SD502"].message
+    assert "SD502" not in codes(evaluate(ProbeFacts(ctx(), CREDS, ())))  # off EC2: expected silence
+
+
+def test_a_crashing_rule_is_a_finding() -> None:
+    def boom(_: ProbeFacts) -> list:  # type: ignore[type-arg]
+        raise RuntimeError("bug")
+
+    fs = evaluate(ProbeFacts(ctx(region="eu-west-1"), CREDS, ()), rules=(("SD999", boom),))
+    assert [f.code for f in fs] == ["SD002"] and "bug" in fs[0].message
+
+
+def test_select_and_ignore() -> None:
+    facts, _ = private_vpce_world()
+    assert {f.code for f in evaluate(facts, select=("SD2",))} == {"SD202"}
+    assert "SD503" not in {f.code for f in evaluate(facts, ignore=("credentials-source",))}
