@@ -19,8 +19,8 @@ demo: install
 	@echo "== stsdiag parse-log fixtures/seed/seed-log.txt  (the wiki's debug line, botocore 1.18.6)"
 	-$(BIN)/stsdiag parse-log fixtures/seed/seed-log.txt
 	@echo
-	@echo "== stsdiag parse-log fixtures/logs/demo.log  (real aws --debug run, no region, global endpoint dropped)"
-	-@if [ -f fixtures/logs/demo.log ]; then $(BIN)/stsdiag parse-log fixtures/logs/demo.log; fi
+	@echo "== stsdiag parse-log fixtures/logs/g2020-cli-noregion-global-timeout.log  (real aws --debug run: no region, global endpoint dropped)"
+	-@$(BIN)/stsdiag parse-log fixtures/logs/g2020-cli-noregion-global-timeout.log
 	@if [ -f tests/lab/__main__.py ] && [ "$$(id -u)" = 0 ]; then \
 	  echo; echo "== stsdiag probe inside the lab world private-vpce (EC2 in a private subnet, VPC endpoint)"; \
 	  $(PY) -m tests.lab run private-vpce -- $(BIN)/stsdiag probe || true; \

@@ -221,7 +221,7 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         fmt = "custom"
     if not _SDK_LOGGER.match(logger_b):
         return hint, FOREIGN, None
-    if not _KEEP.search(line, msg_start, msg_start + 200):
+    if not _KEEP.search(line, msg_start, msg_start + 200) and not _KEEP_LOGGER.match(logger_b):
         return hint, DROPPED, Record(lineno, "", "", None, None, fmt)
     msg = _decode(line[msg_start:])
     rec = Record(
@@ -279,7 +279,10 @@ def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Rec
 # A line is a candidate when it holds a fact keyword or a continuation fact; everything
 # else is skipped inside the regex engine (C speed). Records are then rebuilt exactly as
 # `records_from_lines` does, from the candidate line up to the next header line.
-_CANDIDATE = re.compile(_KEEP.pattern + rb"|" + _CONT_FACT.pattern)
+_KEEP_LOGGER = re.compile(
+    rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|urllib3\.|awscli\.clidriver"
+)
+_CANDIDATE = re.compile(_KEEP.pattern + rb"|" + _CONT_FACT.pattern + rb"|" + _KEEP_LOGGER.pattern)
 
 
 def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> Iterator[Record]:

@@ -277,7 +277,8 @@ class Reconstructor:
 
     # ------------------------------------------------------------------ dispatch
     def feed(self, rec: Record) -> Iterator[LogRequest]:
-        msg = rec.message
+        # a message folded by a paste continues on the next lines: dispatch on the rejoined text
+        msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
         if "Making request for" in msg:
             yield from self._making_request(rec)
         elif msg.startswith("Calling endpoint provider with parameters"):

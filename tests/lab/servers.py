@@ -545,7 +545,8 @@ class ImdsHandler(LabHTTPHandler):
                 srv.log("imds", "token-put-held", **event)
                 deadline = time.time() + float(srv.options.get("hold_seconds", 120))
                 while time.time() < deadline and not srv.stopping.is_set():
-                    time.sleep(0.1)
+                    if _peer_closed(self.connection, 0.1):
+                        break
                 self.close_connection = True
                 return
             if self.headers.get("X-Forwarded-For"):
@@ -590,6 +591,17 @@ class ImdsHandler(LabHTTPHandler):
             return
         srv.log("imds", "get", v1=token is None, **event)
         self.respond(200, value.encode(), headers, "text/plain")
+
+
+def _peer_closed(sock: socket.socket, wait: float) -> bool:
+    """True once the client has gone (readable with EOF, or an error)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], wait)
+        if not readable:
+            return False
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 _IMDS_404 = (
