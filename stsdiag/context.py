@@ -404,13 +404,12 @@ def fetch_imds(
         return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                     endpoint_source=endpoint_source)  # fmt: skip
     token = str(getattr(put_resp, "text", "")).strip()
-    sess = new_session()
 
     def md(path: str) -> str | None:
         if deadline - clock() <= 0:
             return None
         try:
-            r = sess.get(
+            r = new_session().get(
                 endpoint + "/latest/meta-data/" + path,
                 headers={"X-aws-ec2-metadata-token": token},
                 timeout=(left(), left()),
@@ -419,16 +418,24 @@ def fetch_imds(
             return None
         return str(r.text).strip() if r.status_code == 200 and r.text else None
 
-    region = md("placement/region")
-    az = md("placement/availability-zone")
+    def many(*paths: str) -> list[str | None]:
+        """GETs in parallel (two round trips in all instead of six)."""
+        got: dict[str, str | None] = {}
+        workers = [threading.Thread(target=lambda p=p: got.__setitem__(p, md(p)), daemon=True) for p in paths]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(left())
+        return [got.get(p) for p in paths]
+
+    region, az, instance_id, mac = many("placement/region", "placement/availability-zone", "instance-id", "mac")
     if region is None and az and az[-1:].isalpha():
         region = az[:-1]
-    instance_id = md("instance-id")
-    mac = md("mac")
-    vpc_id = md(f"network/interfaces/macs/{mac}/vpc-id") if mac else None
-    cidrs_txt = md(f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-blocks") if mac else None
-    if cidrs_txt is None and mac:
-        cidrs_txt = md(f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-block")
+    vpc_id = cidrs_txt = None
+    if mac:
+        net = f"network/interfaces/macs/{mac}/"
+        vpc_id, cidrs_txt, one = many(net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block")
+        cidrs_txt = cidrs_txt or one
     cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
     ms = (clock() - start) * 1000
     partial = "" if region and instance_id else "some metadata did not answer within the budget"

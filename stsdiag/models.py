@@ -231,6 +231,10 @@ class EndpointResult:
     addresses: tuple[AddressResult, ...] = ()
     cname_chain: tuple[str, ...] = ()
     resolver: str = "system"
+    # probe verdict per endpoint: ok (every probed address answered as STS), partial, fail;
+    # and the path that worked (vpc-endpoint / public / proxy), None when nothing did
+    status: str = ""
+    via: Via | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ to each endpoint follows the `HTTPS_PROXY`/`NO_PROXY` rules the SDK's HTTP stack
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -54,11 +55,9 @@ def _valid_host(host: str) -> bool:
     )
 
 
-def classify(url: str, global_url: str) -> tuple[TargetKind, str | None]:
+def classify(url: str) -> tuple[TargetKind, str | None]:
     """Kind of an STS URL and the region it serves (None for the global endpoint)."""
     host = endpoints.host_of(url)
-    if url.rstrip("/") == global_url.rstrip("/"):
-        return TargetKind.GLOBAL, None
     is_sts, region = endpoints.region_of_sts_host(host)
     if not is_sts:
         return TargetKind.CUSTOM, endpoints.region_of_host(host)
@@ -71,6 +70,16 @@ def classify(url: str, global_url: str) -> tuple[TargetKind, str | None]:
     if region is None:
         return TargetKind.GLOBAL, None
     return TargetKind.REGIONAL, region
+
+
+_ZONAL = re.compile(r"^vpce-[0-9a-z]+-[0-9a-z]+-(?P<az>[a-z]{2}(?:-[a-z]+)+-\d+[a-z])\.")
+
+
+def vpce_zone(host: str) -> str | None:
+    """The availability zone of a zonal VPC-endpoint name
+    (`vpce-0a1b-4k2m-ap-northeast-1c.sts.ap-northeast-1.vpce.amazonaws.com` → ap-northeast-1c)."""
+    m = _ZONAL.match(host.lower())
+    return m.group("az") if m else None
 
 
 def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
@@ -114,7 +123,7 @@ def proxy_for(url: str, ctx: Context) -> str | None:
 def _target(url: str, ctx: Context, *, kind: TargetKind | None = None, sdk: bool = False,
             signing_region: str | None = None) -> Target:  # fmt: skip
     _, host, port = parse_endpoint_url(url)
-    gkind, region = classify(url, endpoints.global_sts_url())
+    gkind, region = classify(url)
     kind = kind or gkind
     if signing_region is None:
         if kind is TargetKind.GLOBAL:
@@ -135,6 +144,20 @@ def _target(url: str, ctx: Context, *, kind: TargetKind | None = None, sdk: bool
         sdk_would_use=sdk,
         proxy=proxy_for(url, ctx),
     )
+
+
+def sdk_target(ctx: Context) -> Target | None:
+    """The SDK's own endpoint, built without botocore's region tables (fast), so probing can
+    start while the rest of the plan is computed. `build` later refreshes its metadata."""
+    if not ctx.sdk.url:
+        return None
+    try:
+        _, host, port = parse_endpoint_url(ctx.sdk.url)
+    except UsageError:
+        return None
+    kind, region = classify(ctx.sdk.url)
+    return Target(ctx.sdk.url.rstrip("/"), host, port, kind, region, None,
+                  ctx.sdk.signing_region or region or "us-east-1", True, proxy_for(ctx.sdk.url, ctx))  # fmt: skip
 
 
 def caller_regions(ctx: Context, opts: PlanOptions) -> tuple[str, ...]:

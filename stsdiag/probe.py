@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stsdiag import endpoints
@@ -13,6 +13,7 @@ from stsdiag.context import Context, CredentialInfo, CredState, Gathered, Overri
 from stsdiag.errors import UsageError
 from stsdiag.models import (
     AddressClass,
+    AddressResult,
     EndpointResult,
     FailOn,
     Finding,
@@ -26,7 +27,7 @@ from stsdiag.models import (
     TargetKind,
     Via,
 )
-from stsdiag.plan import PlanOptions, parse_endpoint_url
+from stsdiag.plan import PlanOptions, parse_endpoint_url, vpce_zone
 from stsdiag.probes import skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
@@ -162,81 +163,100 @@ def sts_layer(g: Gathered, opts: ProbeOptions) -> StsLayer:
 # --------------------------------------------------------------------------- recommendation
 
 
-def _address_ok(layers: tuple[LayerResult, ...]) -> bool:
+def _address_score(layers: tuple[LayerResult, ...]) -> int:
+    """2: STS answered (HTTPS proven); 1: reached, but TLS is intercepted (fixable trust);
+    0: not usable."""
     https = next((r for r in layers if r.layer is Layer.HTTPS), None)
-    return https is not None and https.status is Status.OK
+    if https is not None and https.status is Status.OK:
+        return 2
+    tls = next((r for r in layers if r.layer is Layer.TLS), None)
+    return 1 if tls is not None and tls.get("intercepted") == "true" else 0
+
+
+def _probed(ep: EndpointResult) -> list[AddressResult]:
+    return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
+
+
+def _score(ep: EndpointResult) -> int:
+    return max((_address_score(a.layers) for a in _probed(ep)), default=0)
 
 
 def _health(ep: EndpointResult) -> tuple[int, int]:
-    """(working addresses, probed addresses)."""
-    probed = [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
-    return sum(1 for a in probed if _address_ok(a.layers)), len(probed)
+    """(usable addresses at the endpoint's best score, probed addresses)."""
+    probed = _probed(ep)
+    best = _score(ep)
+    return sum(1 for a in probed if best and _address_score(a.layers) == best), len(probed)
 
 
 def _via(ep: EndpointResult) -> Via:
     if ep.target.proxy:
         return Via.PROXY
-    good = [a for a in ep.addresses if _address_ok(a.layers)]
+    good = [a for a in _probed(ep) if _address_score(a.layers) > 0]
     if good and all(a.classification is AddressClass.VPC_PRIVATE for a in good):
         return Via.VPC_ENDPOINT
     return Via.PUBLIC
 
 
 def _latency(ep: EndpointResult) -> float:
-    ms = [
-        r.ms for a in ep.addresses for r in a.layers if r.layer is Layer.HTTPS and r.ms is not None
-    ]
+    ms = [r.ms for a in ep.addresses for r in a.layers if r.layer is Layer.HTTPS and r.ms is not None]
     return min(ms) if ms else 1e9
 
 
 def _kind_rank(ep: EndpointResult, ctx: Context) -> int:
     k = ep.target.kind
     private = _via(ep) is Via.VPC_ENDPOINT
-    configured_variant = (k is TargetKind.FIPS and ctx.use_fips) or (
-        k is TargetKind.DUALSTACK and ctx.use_dualstack
-    )
+    configured_variant = (k is TargetKind.FIPS and ctx.use_fips) or (k is TargetKind.DUALSTACK and ctx.use_dualstack)
     if k is TargetKind.REGIONAL or configured_variant:
-        return 0 if private else 2
+        return 0 if private else 3
     if k is TargetKind.VPCE:
-        return 1
+        return 2 if vpce_zone(ep.target.host) else 1  # a zonal name pins one AZ: last resort
     if k is TargetKind.GLOBAL:
         return 9
-    return 3
+    return 4
+
+
+def verdict(ep: EndpointResult) -> EndpointResult:
+    """Fill the endpoint's status (ok / partial / fail) and the path that worked."""
+    probed = _probed(ep)
+    ok_n = sum(1 for a in probed if _address_score(a.layers) == 2)
+    status = "ok" if probed and ok_n == len(probed) else "partial" if ok_n else "fail"
+    return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
 def recommend(
-    ctx: Context,
-    results: tuple[EndpointResult, ...],
-    findings: tuple[Finding, ...],
-    extra_regions: tuple[str, ...],
+    ctx: Context, results: tuple[EndpointResult, ...], findings: tuple[Finding, ...], extra_regions: tuple[str, ...]
 ) -> Recommendation:
     """The caller's regional endpoint through the VPC endpoint when it works; the VPC
     endpoint's own name when private DNS is off; public regional next; the global endpoint
-    only when nothing else works."""
+    only when nothing else works. An endpoint whose TLS is intercepted still counts (after
+    working ones): the fix is trust or NO_PROXY, not another endpoint."""
     from stsdiag.rules.probe import caller_region
 
-    region = caller_region(ctx) or next(
-        (r for r in extra_regions if endpoints.is_known_region(r)), None
-    )
+    region = caller_region(ctx) or next((r for r in extra_regions if endpoints.is_known_region(r)), None)
     reasons = [f"{f.code} {f.name}" for f in findings if f.severity is not Severity.INFO]
-    working = [ep for ep in results if ep.resolver == "system" and _health(ep)[0] > 0]
-    if not working:
+    usable = [ep for ep in results if ep.resolver == "system" and _score(ep) > 0]
+    if not usable:
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
         return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
 
-    def rank(ep: EndpointResult) -> tuple[int, int, int, int, float]:
+    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, float]:
         ok_n, n = _health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
-        return (int(is_global), in_region, _kind_rank(ep, ctx), int(ok_n < n), _latency(ep))
+        return (int(is_global), in_region, -_score(ep), _kind_rank(ep, ctx), int(ok_n < n), _latency(ep))
 
-    best = min(working, key=rank)
+    best = min(usable, key=rank)
     t = best.target
     use_region = t.region or region or t.signing_region or "us-east-1"
     via = _via(best)
     ok_n, n = _health(best)
-    good = [a.address for a in best.addresses if _address_ok(a.layers)]
-    why = f"{t.host} answered as STS"
+    good = [a.address for a in _probed(best) if _address_score(a.layers) == _score(best)]
+    if _score(best) == 2:
+        why = f"{t.host} answered as STS"
+    else:
+        issuer = next((r.get("issuer") for a in best.addresses for r in a.layers if r.get("intercepted") == "true"), "")
+        why = (f"{t.host} is reachable but its TLS is intercepted (issuer {issuer}): trust that CA with "
+               "AWS_CA_BUNDLE or bypass the proxy with NO_PROXY, then use it")  # fmt: skip
     if via is Via.VPC_ENDPOINT:
         why += f" through the VPC endpoint (private {', '.join(good)})"
     elif via is Via.PROXY:
@@ -245,20 +265,11 @@ def recommend(
         why += f" on public addresses ({', '.join(good)})"
     if ok_n < n:
         why += f"; only {ok_n} of {n} addresses work"
-    src = (
-        "configured"
-        if ctx.region == region
-        else "from IMDS"
-        if ctx.imds.region == region
-        else "from --region"
-    )
+    src = "configured" if ctx.region == region else "from IMDS" if ctx.imds.region == region else "from --region"
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
     if t.kind is TargetKind.GLOBAL:
         why += " Only the global endpoint works: fix the regional path when you can."
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
-
-
-# --------------------------------------------------------------------------- assemble
 
 
 def default_layers() -> Layers:
@@ -285,16 +296,22 @@ def run_probe(
     )
     g = context_mod.gather(ov)
     ctx = g.context
-    targets = plan_mod.build(
-        ctx, PlanOptions(regions=opts.regions, vpce_names=opts.vpce_names, variants=opts.variants)
-    )
     total = opts.total if opts.total is not None else 3 * opts.timeout
     ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
                        ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
     base = layers or default_layers()
     if base.sts is None:
         base = Layers(base.resolve, base.tcp, base.tls, base.https, sts_layer(g, opts))
-    results = runner.run(targets, ropts, base, on_progress=on_progress)
+    context_ms = (time.monotonic() - started) * 1000
+    run_started = time.monotonic()
+    run = runner.Runner(ropts, base, on_progress=on_progress)
+    first = plan_mod.sdk_target(ctx)
+    if first is not None:  # start on the SDK's own endpoint while the rest is planned
+        run.add((first,))
+    run.add(plan_mod.build(ctx, PlanOptions(regions=opts.regions, vpce_names=opts.vpce_names,
+                                            variants=opts.variants)))  # fmt: skip
+    results = tuple(verdict(ep) for ep in run.wait())
+    probe_ms = (time.monotonic() - run_started) * 1000
     creds: CredentialInfo = g.credentials.wait(0.05)
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
@@ -307,5 +324,5 @@ def run_probe(
         fail_on=opts.fail_on,
         endpoints=results,
         context=ctx.host_context(creds),
-        extra=(("duration_ms", f"{took:.0f}"),),
+        extra=(("duration_ms", f"{took:.0f}"), ("context_ms", f"{context_ms:.0f}"), ("probe_ms", f"{probe_ms:.0f}")),
     )

@@ -76,19 +76,22 @@ def _blocking(r: LayerResult) -> str | None:
     return None
 
 
-class _Run:
-    def __init__(self, targets: tuple[Target, ...], opts: RunOptions, layers: Layers,
-                 on_progress: Progress | None, clock: Callable[[], float]) -> None:  # fmt: skip
-        self.targets = targets
+class Runner:
+    """Probe targets in daemon threads; `add` may be called again while earlier targets are in
+    flight (the plan's slower parts overlap the network waits); `wait` collects the results.
+    Targets are keyed by URL: adding a URL again only refreshes its metadata."""
+
+    def __init__(self, opts: RunOptions, layers: Layers | None = None, *,
+                 on_progress: Progress | None = None, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.opts = opts
-        self.layers = layers
+        self.layers = layers or Layers()
         self.on_progress = on_progress
         self.clock = clock
-        self.start = clock()
-        self.deadline = self.start + opts.total
+        self.deadline = clock() + opts.total
         self.lock = threading.Lock()
-        self.events: queue.Queue[tuple[str, object]] = queue.Queue()
-        self.dns: dict[tuple[int, str | None], tuple[LayerResult, dns_layer.DnsAnswer] | None] = {}
+        self.events: queue.Queue[str] = queue.Queue()
+        self.targets: dict[str, Target] = {}
+        self.dns: dict[tuple[str, str | None], tuple[LayerResult, dns_layer.DnsAnswer]] = {}
         self.pipes: dict[tuple[str, str], _Pipe] = {}
         self.outstanding = 0
         self.finished = 0
@@ -98,25 +101,24 @@ class _Run:
     def left(self) -> float:
         return min(self.opts.timeout, max(0.0, self.deadline - self.clock()))
 
+    def resolvers(self, t: Target) -> tuple[str | None, ...]:
+        return (None,) if t.proxy else (None, *self.opts.nameservers)
+
     def spawn(self, name: str, fn: Callable[[], None]) -> None:
-        self.outstanding += 1
+        with self.lock:
+            self.outstanding += 1
 
         def run() -> None:
             try:
                 fn()
             finally:
-                self.events.put(("done", name))
+                self.events.put(name)
 
         threading.Thread(target=run, daemon=True, name=f"stsdiag-{name}").start()
 
-    def progress(self, label: str) -> None:
-        if self.on_progress:
-            self.on_progress(self.finished, self.finished + self.outstanding, label)
-
     # ------------------------------------------------------------------ work
 
-    def do_dns(self, ti: int, ns: str | None) -> None:
-        t = self.targets[ti]
+    def do_dns(self, t: Target, ns: str | None) -> None:
         try:
             res = dns_layer.probe(t.host, timeout=max(0.05, self.left()), nameserver=ns,
                                   resolve=self.layers.resolve)  # fmt: skip
@@ -124,8 +126,10 @@ class _Run:
             res = (bad(Layer.DNS, Status.ERROR, ErrorKind.OTHER, f"{type(e).__name__}: {e}"),
                    dns_layer.DnsAnswer())  # fmt: skip
         with self.lock:
-            self.dns[(ti, ns)] = res
-        self.events.put(("dns", (ti, ns)))
+            self.dns[(t.url, ns)] = res
+        if not t.proxy:
+            for a in res[1].addresses:
+                self.start_pipe(t, a)
 
     def do_pipe(self, pipe: _Pipe) -> None:
         t = pipe.target
@@ -165,53 +169,59 @@ class _Run:
             pipe.done = True
 
     def start_pipe(self, t: Target, address: str) -> None:
-        key = (t.url, address)
-        if key in self.pipes:
-            return
-        pipe = _Pipe(t, address)
-        self.pipes[key] = pipe
+        with self.lock:
+            key = (t.url, address)
+            if key in self.pipes:
+                return
+            pipe = _Pipe(t, address)
+            self.pipes[key] = pipe
         self.spawn(f"pipe-{address}", lambda: self.do_pipe(pipe))
 
-    # ------------------------------------------------------------------ main loop
+    # ------------------------------------------------------------------ API
 
-    def run(self) -> tuple[EndpointResult, ...]:
-        resolvers: tuple[str | None, ...] = (None, *self.opts.nameservers)
-        for ti, t in enumerate(self.targets):
-            for ns in resolvers if not t.proxy else (None,):
-                self.spawn(f"dns-{t.host}", lambda ti=ti, ns=ns: self.do_dns(ti, ns))  # type: ignore[misc]
+    def add(self, targets: tuple[Target, ...]) -> None:
+        """Start probing these targets now (a URL already started only has its metadata
+        refreshed)."""
+        for t in targets:
+            with self.lock:
+                known = t.url in self.targets
+                self.targets[t.url] = t
+            if known:
+                continue
+            for ns in self.resolvers(t):
+                self.spawn(f"dns-{t.host}", lambda t=t, ns=ns: self.do_dns(t, ns))  # type: ignore[misc]
             if t.proxy:
                 self.start_pipe(t, proxy_label(t.proxy))
-        self.progress("resolving")
-        while self.outstanding > 0:
+
+    def wait(self) -> tuple[EndpointResult, ...]:
+        """Wait until every probe finished or the total deadline passed; collect results."""
+        while True:
+            with self.lock:
+                busy = self.outstanding > 0
             remaining = self.deadline - self.clock()
-            if remaining <= 0:
+            if not busy or remaining <= 0:
                 break
             try:
-                kind, payload = self.events.get(timeout=min(remaining, 0.25))
+                name = self.events.get(timeout=min(remaining, 0.25))
             except queue.Empty:
                 continue
-            if kind == "done":
+            with self.lock:
                 self.outstanding -= 1
                 self.finished += 1
-                self.progress(str(payload))
-            elif kind == "dns":
-                ti, ns = payload  # type: ignore[misc]
-                t = self.targets[ti]
-                res = self.dns.get((ti, ns))
-                if res is not None and not t.proxy:
-                    for a in res[1].addresses:
-                        self.start_pipe(t, a)
+                done, total = self.finished, self.finished + self.outstanding
+            if self.on_progress:
+                self.on_progress(done, total, name)
         return self.collect()
 
     def collect(self) -> tuple[EndpointResult, ...]:
         late = f"total deadline of {self.opts.total:g} s reached"
         out: list[EndpointResult] = []
         with self.lock:
-            for ti, t in enumerate(self.targets):
-                for ns in (None, *self.opts.nameservers) if not t.proxy else (None,):
-                    res = self.dns.get((ti, ns))
+            for t in self.targets.values():
+                for ns in self.resolvers(t):
+                    res = self.dns.get((t.url, ns))
                     if res is None:
-                        dres = bad(Layer.DNS, Status.TIMEOUT, ErrorKind.DNS, f"{t.host}: {late}",
+                        dres = bad(Layer.DNS, Status.TIMEOUT, ErrorKind.DNS, f"{t.host}: timeout: {late}",
                                    data=(("resolver", ns or "system resolver"), ("dns_error", "timeout")))  # fmt: skip
                         answer = dns_layer.DnsAnswer()
                     else:
@@ -222,10 +232,7 @@ class _Run:
                         fam = 6 if ":" in a else 4
                         if t.proxy:
                             layers: tuple[LayerResult, ...] = (
-                                skipped(
-                                    Layer.TCP,
-                                    f"the SDK reaches this name through {proxy_label(t.proxy)}",
-                                ),
+                                skipped(Layer.TCP, f"the SDK reaches this name through {proxy_label(t.proxy)}"),
                             )
                         else:
                             layers = self._layers(self.pipes.get((t.url, a)), late)
@@ -246,7 +253,7 @@ class _Run:
             have = {r.layer for r in results}
             nxt = next((layer for layer in ORDER if layer not in have), None)
             if nxt is not None:
-                kind = ErrorKind.CONNECT_TIMEOUT if nxt in (Layer.TCP,) else ErrorKind.READ_TIMEOUT
+                kind = ErrorKind.CONNECT_TIMEOUT if nxt is Layer.TCP else ErrorKind.READ_TIMEOUT
                 results.append(bad(nxt, Status.TIMEOUT, kind, late))
             _skip_rest(results, f"skipped: {late}")
         return tuple(results)
@@ -260,4 +267,6 @@ def run(
     on_progress: Progress | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[EndpointResult, ...]:
-    return _Run(targets, opts, layers or Layers(), on_progress, clock).run()
+    r = Runner(opts, layers, on_progress=on_progress, clock=clock)
+    r.add(targets)
+    return r.wait()

@@ -15,7 +15,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from tests import lab
 from tests.conftest import WorldPool, require_lab
 from tests.lab.dnsserver import build_answer
+from tests.lab.runtime import started_history
 from tests.lab.spec import SpecError, load_spec, world_names
 
 pytestmark = pytest.mark.lab
@@ -654,12 +654,14 @@ def test_a_world_starts_and_stops_in_under_two_seconds(lab_world) -> None:  # ty
     assert max(totals) < 3.0, figures
 
 
-def _lab_processes() -> list[str]:
+def _children_inside_worlds() -> list[str]:
+    """Our own child processes that look like lab work (nsenter'd commands, supervisors)."""
     out = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
+        if not entry.isdigit():
             continue
         try:
+            status = Path(f"/proc/{entry}/status").read_text()
             cmd = (
                 Path(f"/proc/{entry}/cmdline")
                 .read_bytes()
@@ -668,29 +670,33 @@ def _lab_processes() -> list[str]:
             )
         except OSError:
             continue
-        if "tests.lab serve" in cmd or ("nsenter" in cmd and "--target" in cmd):
+        ppid = int(status.split("PPid:")[1].split()[0])
+        if ppid == os.getpid() and ("nsenter" in cmd or "tests.lab" in cmd or "unshare" in cmd):
             out.append(f"{entry}: {cmd}")
     return out
 
 
 def test_zz_nothing_is_left_running(lab_pool: WorldPool) -> None:
-    """Runs last in this file: every world stops by pid, nothing stays behind."""
-    running = lab.live_worlds()
-    pids = [w.pid for w in running]
+    """Runs last in this file: every world this session started is stopped by pid, nothing stays."""
     lab_pool.stop_all()
+    lab.stop_all()
     assert not lab.live_worlds()
-    for pid in pids:
-        assert pid is not None and (not Path(f"/proc/{pid}").exists() or _is_zombie_free(pid))
+    history = started_history()
+    assert history, "no world was started in this session"
+    for pid, run_dir in history:
+        alive = Path(f"/proc/{pid}").exists() and _is_zombie_free(pid)
+        assert not alive, f"supervisor {pid} still running"
+        if not os.environ.get("STSDIAG_LAB_KEEP"):
+            assert not run_dir.exists(), run_dir
     deadline = time.monotonic() + 3
-    while _lab_processes() and time.monotonic() < deadline:
+    while _children_inside_worlds() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _lab_processes() == []
+    assert _children_inside_worlds() == []
     ps = subprocess.run(
         ["ps", "-eo", "pid,args"], capture_output=True, text=True, timeout=10
     ).stdout
-    assert "tests.lab serve" not in ps
-    if not os.environ.get("STSDIAG_LAB_KEEP"):
-        assert not list(Path(tempfile.gettempdir()).glob("stsdiag-lab-*-*/supervisor.log"))
+    for pid, _ in history:
+        assert not re.search(rf"^\s*{pid}\s", ps, re.M), ps
 
 
 def _is_zombie_free(pid: int) -> bool:

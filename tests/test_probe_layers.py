@@ -14,7 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -547,10 +547,22 @@ def test_tls_handshake_that_never_comes_times_out(bundle: str) -> None:
 def test_der_walker_matches_cryptography(amazon_ca: Ca) -> None:
     chain, _ = amazon_ca.issue((STS_HOST,))
     leaf = x509.load_pem_x509_certificates(chain)[0]
-    issuer, subject, not_after = tls.cert_facts(leaf.public_bytes(serialization.Encoding.DER))
-    assert dict(issuer) == {"O": "Amazon", "CN": "Amazon RSA 2048 M02"}
-    assert dict(subject) == {"CN": STS_HOST}
-    assert not_after == leaf.not_valid_after_utc.replace(microsecond=0)
+    facts = tls.cert_facts(leaf.public_bytes(serialization.Encoding.DER))
+    assert dict(facts.issuer) == {"O": "Amazon", "CN": "Amazon RSA 2048 M02"}
+    assert dict(facts.subject) == {"CN": STS_HOST}
+    assert facts.not_after == leaf.not_valid_after_utc.replace(microsecond=0)
+    assert facts.dns_names == (STS_HOST,)
+    assert tls.names_match(STS_HOST, facts) and not tls.names_match("sts.amazonaws.com", facts)
+    wild = replace(facts, dns_names=("*.ap-northeast-1.amazonaws.com",))
+    assert tls.names_match(STS_HOST, wild) and not tls.names_match("a.b.ap-northeast-1.amazonaws.com", wild)
+
+
+def test_captive_portal_certificate_is_not_interception(servers: Callable[..., Server], bundle: str) -> None:
+    portal = make_ca("Guest WiFi", "portal.guest-wifi.example")
+    s = servers(chain_key=portal.issue(("portal.guest-wifi.example",)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=bundle)
+    assert r.status is Status.FAIL and r.get("intercepted") == "false"
+    assert r.get("names_host") == "false" and r.get("dns_names") == "portal.guest-wifi.example"
 
 
 # --------------------------------------------------------------------------- HTTPS

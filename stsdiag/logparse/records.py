@@ -51,7 +51,11 @@ _GENERIC = re.compile(
     rb"(?:\[(?P<thread1>[^\]\n]{1,64})\][\s:|\-]{1,6})?(?P<logger1>" + SDK + rb")"
     rb"|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
 )
-_ANY_LEVEL = re.compile(LEVEL)
+# A line can be a header only when a level word starts within its first 192 bytes (every
+# header format has one there). The same test, compiled for a block scan, finds the next
+# possible header after a kept record without classifying each continuation line.
+_LEVEL_NEAR_START = re.compile(rb"[^\n]{0,192}?" + LEVEL)
+_NEXT_HEADERISH = re.compile(rb"^[^\n]{0,192}?" + LEVEL, re.M)
 _TS = re.compile(
     rb"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[,.](?P<f>\d+))?"
 )
@@ -122,30 +126,42 @@ class ReadStats:
     truncated_last_line: bool = False
 
 
+_DAY_CACHE: dict[bytes, int] = {}
+
+
 def parse_ts(raw: bytes | None) -> float | None:
     if not raw:
         return None
+    # fast path: 'YYYY-MM-DD HH:MM:SS[,.]fff' at the start (every stock format)
+    if len(raw) >= 19 and raw[4:5] == b"-" and raw[13:14] == b":" and raw[10:11] in (b" ", b"T"):
+        day = raw[:10]
+        base = _DAY_CACHE.get(day)
+        try:
+            if base is None:
+                base = calendar.timegm((int(day[:4]), int(day[5:7]), int(day[8:10]), 0, 0, 0, 0, 0, 0))
+                if len(_DAY_CACHE) < 4096:
+                    _DAY_CACHE[day] = base
+            t = base + int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
+        except (ValueError, OverflowError):
+            return None
+        if raw[19:20] in (b",", b".") and raw[20:21].isdigit():
+            frac = raw[20:26]
+            n = 0
+            while n < len(frac) and frac[n : n + 1].isdigit():
+                n += 1
+            return t + int(frac[:n]) / (10**n)
+        return float(t)
     m = _TS.search(raw)
     if not m:
         return None
     try:
-        base = calendar.timegm(
-            (
-                int(m["y"]),
-                int(m["mo"]),
-                int(m["d"]),
-                int(m["h"]),
-                int(m["mi"]),
-                int(m["s"]),
-                0,
-                0,
-                0,
-            )
+        base2 = calendar.timegm(
+            (int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), 0, 0, 0)
         )
     except (ValueError, OverflowError):
         return None
-    frac = m["f"]
-    return base + (int(frac) / (10 ** len(frac)) if frac else 0.0)
+    f = m["f"]
+    return base2 + (int(f) / (10 ** len(f)) if f else 0.0)
 
 
 def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> Iterator[bytes]:
@@ -199,6 +215,8 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         line = _ANSI.sub(b"", line)
     if line.endswith(b"\r"):
         line = line[:-1]
+    if not _LEVEL_NEAR_START.match(line):
+        return hint, CONT, None  # every header format has a level word near the start
     hint, m, fmt = _header(line, hint)
     if m is not None:
         logger_b = m["logger"]
@@ -208,7 +226,7 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         ts_b = gd.get("ts")
         msg_start = m.end()
     else:
-        g = _GENERIC.match(line) if _ANY_LEVEL.search(line, 0, 200) else None
+        g = _GENERIC.match(line)
         if g is None:
             return hint, CONT, None
         logger_b = g["logger1"] or g["logger2"]
@@ -319,7 +337,19 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> It
         n = len(data)
         while pos < n:
             if cur is not None:
-                # extend the open record over continuation lines
+                # extend the open record: lines before the next line with a level word near
+                # its start are continuation lines for sure; take them in one piece
+                nh = _NEXT_HEADERISH.search(data, pos)
+                nxt = nh.start() if nh is not None else n
+                if nxt > pos:
+                    seg = data[pos:nxt]
+                    chunk_lines = (seg[:-1] if seg.endswith(b"\n") else seg).split(b"\n")
+                    for ln in chunk_lines:
+                        _append(cur, ln)
+                    lineno += len(chunk_lines)
+                    pos = nxt
+                    counted = pos
+                    continue
                 end = data.find(b"\n", pos)
                 if end < 0:
                     end = n

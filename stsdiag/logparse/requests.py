@@ -17,6 +17,7 @@ from stsdiag.logparse.records import Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
+_PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
 _BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
 _CRED_SCOPE = re.compile(
@@ -70,22 +71,32 @@ def classify(text: str) -> ErrorKind | None:
     return None
 
 
+_KIND_RX = {kind: rx for rx, kind in _ERRORS}
+_EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
+
+
+def _line_at(text: str, pos: int) -> str:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start : end if end >= 0 else len(text)].strip()
+
+
 def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     """The most telling line of a traceback: the last line that shows the error's kind
     (e.g. the `NameResolutionError` under an `EndpointConnectionError`), else the last
     `X: message` line."""
+    if kind is not None:
+        last = None
+        for last in _KIND_RX[kind].finditer(text):
+            pass
+        if last is not None:
+            line = _line_at(text, last.start())
+            if not line.startswith(("File ", "raise ")):
+                return line
     best = ""
-    best_kind = ""
-    for ln in text.splitlines():
-        s = ln.strip()
-        if not s or s.startswith(("File ", "Traceback", "During handling", "The above exception")):
-            continue
-        k = classify(s)
-        if kind is not None and k is kind:
-            best_kind = s
-        elif k is not None or "Error" in s or "Exception" in s:
-            best = s
-    return best_kind or best
+    for m in _EXC_LINE.finditer(text):
+        best = m.group(1).strip()
+    return best
 
 
 @dataclass(slots=True)
@@ -356,11 +367,15 @@ class Reconstructor:
         b.by_provider = nested
         self.open.push(rec.thread, b)
         b.operation = op
-        params = pyrepr.parse_dict_after(flat, "with params:")
-        b.url = pyrepr.get_str(params, "url")
-        if b.url is None:
-            mu = re.search(r"'url': u?'(https?://[^']+)'", flat)
-            b.url = mu.group(1) if mu else None
+        # read the two parts that carry facts (no eval): the URL and the context dict
+        mu = _PARAM_URL.search(flat)
+        b.url = mu.group(1) if mu else None
+        ci = flat.find("'context': {")
+        params: dict[str, object] = {}
+        if ci >= 0:
+            ctx_v = pyrepr.parse(flat, ci + len("'context': "))
+            if isinstance(ctx_v, dict):
+                params = {"context": ctx_v}
         if b.url:
             from urllib.parse import urlsplit
 

@@ -77,7 +77,7 @@ def dnspython_resolve(host: str, rdtype: str, nameserver: str | None, timeout: f
     except dns.resolver.NoNameservers as e:
         raise DnsFailure("servfail", f"SERVFAIL/REFUSED from every nameserver: {e}") from None
     except dns.exception.Timeout:
-        raise DnsFailure("timeout", f"no answer within {timeout:g} s") from None
+        raise DnsFailure("timeout", f"timeout: no answer within {timeout:g} s") from None
     except dns.exception.DNSException as e:
         raise DnsFailure("error", f"{type(e).__name__}: {e}") from None
     cnames: list[str] = []
@@ -85,9 +85,8 @@ def dnspython_resolve(host: str, rdtype: str, nameserver: str | None, timeout: f
     for rrset in getattr(chain, "cnames", []) or []:
         for rd in rrset:
             cnames.append(str(rd.target).rstrip("."))
-    addresses = tuple(
-        rd.address for rd in (ans.rrset or []) if rd.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
-    )
+    found = {rd.address for rd in (ans.rrset or []) if rd.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)}
+    addresses = tuple(sorted(found, key=ipaddress.ip_address))  # an RRset has no order: be stable
     return DnsAnswer(addresses, tuple(cnames))
 
 
@@ -132,7 +131,7 @@ def probe(
     for rdtype in ("A", "AAAA"):
         left = timeout - (clock() - start)
         if left <= 0.01:
-            errors.append(DnsFailure("timeout", f"{rdtype}: no time left"))
+            errors.append(DnsFailure("timeout", f"timeout: no time left for {rdtype}"))
             break
         try:
             ans = resolve(host, rdtype, nameserver, left)

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import socket
 import ssl
+from dataclasses import dataclass
 
 from stsdiag.models import ErrorKind, Layer, LayerResult, Status
 from stsdiag.probes import bad, ms_since, now, ok, proxy_label
@@ -93,10 +94,16 @@ def _time(tag: int, raw: bytes) -> dt.datetime:
     )
 
 
-def cert_facts(
-    der: bytes,
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], dt.datetime]:
-    """(issuer, subject, not_after) of a DER certificate."""
+@dataclass(frozen=True, slots=True)
+class CertFacts:
+    issuer: tuple[tuple[str, str], ...]
+    subject: tuple[tuple[str, str], ...]
+    not_after: dt.datetime
+    dns_names: tuple[str, ...]  # subjectAltName dNSName entries
+
+
+def cert_facts(der: bytes) -> CertFacts:
+    """Issuer, subject, expiry and DNS names of a DER certificate."""
     _, cs, ce = _tlv(der, 0)
     _, ts, te = _children(der, cs, ce)[0]
     kids = _children(der, ts, te)
@@ -105,7 +112,30 @@ def cert_facts(
     validity = _children(der, kids[i + 3][1], kids[i + 3][2])
     not_after = _time(validity[1][0], der[validity[1][1] : validity[1][2]])
     subject = _name(der, kids[i + 4][1], kids[i + 4][2])
-    return issuer, subject, not_after
+    names: list[str] = []
+    for tag, vs, ve in kids[i + 6 :]:
+        if tag != 0xA3:  # [3] extensions
+            continue
+        (_, es, ee), *_ = _children(der, vs, ve)
+        for _, xs, xe in _children(der, es, ee):
+            parts = _children(der, xs, xe)
+            if _oid(der[parts[0][1] : parts[0][2]]) != "2.5.29.17":  # subjectAltName
+                continue
+            _, os_, _ = parts[-1]  # extnValue OCTET STRING holding GeneralNames
+            _, gs, ge = _tlv(der, os_)
+            names += [der[a:b].decode("ascii", "replace") for t, a, b in _children(der, gs, ge) if t == 0x82]
+    return CertFacts(issuer, subject, not_after, tuple(names))
+
+
+def names_match(host: str, facts: CertFacts) -> bool:
+    """Does the certificate name `host` (SAN dNSName, else subject CN; `*.` one label)?"""
+    h = host.lower().rstrip(".")
+    names = facts.dns_names or tuple(v for k, v in facts.subject if k == "CN")
+    for n in names:
+        n = n.lower().rstrip(".")
+        if n == h or (n.startswith("*.") and h.count(".") >= 2 and h.split(".", 1)[1] == n[2:]):
+            return True
+    return False
 
 
 def dn(attrs: tuple[tuple[str, str], ...]) -> str:
@@ -195,19 +225,26 @@ def probe(
     if version:
         data.append(("tls_version", version))
     issuer: tuple[tuple[str, str], ...] = ()
+    named = True
     if der:
         try:
-            issuer, subject, not_after = cert_facts(der)
+            facts = cert_facts(der)
+            issuer = facts.issuer
+            named = names_match(host, facts)
             when = now_utc or dt.datetime.now(dt.timezone.utc)
             data += [
-                ("issuer", dn(issuer)),
-                ("subject", dn(subject)),
-                ("not_after", not_after.isoformat()),
-                ("days_left", str((not_after - when).days)),
+                ("issuer", dn(facts.issuer)),
+                ("subject", dn(facts.subject)),
+                ("dns_names", " ".join(facts.dns_names[:8])),
+                ("names_host", "true" if named else "false"),
+                ("not_after", facts.not_after.isoformat()),
+                ("days_left", str((facts.not_after - when).days)),
             ]
         except (DerError, IndexError, ValueError) as e:
             data.append(("cert_error", f"unreadable certificate: {e}"))
-    intercepted = bool(issuer) and not is_aws_issuer(issuer)
+    # interception = a certificate minted for *our* host name by a CA AWS does not use; a
+    # certificate for another name (a captive portal's own) is something else answering
+    intercepted = bool(issuer) and named and not is_aws_issuer(issuer)
     data.append(("intercepted", "true" if intercepted else "false"))
     who = dn(issuer) or "unknown issuer"
     if verify_error:

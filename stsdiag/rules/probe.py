@@ -6,7 +6,7 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stsdiag import endpoints
 from stsdiag.context import Context, CredentialInfo, CredState, ImdsState, is_amazon_resolver
@@ -24,7 +24,7 @@ from stsdiag.models import (
     Status,
     TargetKind,
 )
-from stsdiag.plan import no_proxy_matches
+from stsdiag.plan import no_proxy_matches, vpce_zone
 from stsdiag.redact import excerpt
 from stsdiag.report import Collector, run_guarded
 from stsdiag.rules.registry import BY_CODE
@@ -284,9 +284,32 @@ _ALL_FAIL = {
 }
 
 
+_ALL_FAIL_TEXT = {
+    "SD202": "TCP connect timed out",
+    "SD203": "the connection was refused or reset",
+    "SD204": "no answer in time after connecting (read timeout)",
+}
+
+
+def zones(f: ProbeFacts) -> dict[str, str]:
+    """address → availability zone, from the zonal VPC-endpoint names that were probed."""
+    out: dict[str, str] = {}
+    for ep in _system(f):
+        az = vpce_zone(ep.target.host) if ep.target.kind is TargetKind.VPCE else None
+        if az:
+            for a in ep.addresses:
+                out.setdefault(a.address, az)
+    return out
+
+
 def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
     partial: list[Hit] = []
     total: list[Hit] = []
+    az = zones(f)
+
+    def name(a: AddressResult) -> str:
+        return f"{a.address} ({az[a.address]})" if a.address in az else a.address
+
     for ep in _system(f):
         probed = _direct(ep)
         if not probed:
@@ -295,27 +318,31 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
         if not bad:
             continue
         if len(bad) < len(probed):
-            names = ", ".join(f"{a.address} ({r.layer.value} {r.status.value})" for a, r in bad)
-            good = ", ".join(a.address for a in probed if _network_failure(a) is None)
+            names = ", ".join(f"{name(a)}: {r.layer.value} {r.status.value}" for a, r in bad)
+            good = ", ".join(name(a) for a in probed if _network_failure(a) is None)
+            where = "" if all(a.address in az for a, _ in bad) else (
+                " Each address of an interface endpoint is one availability zone's network interface; "
+                "pass the endpoint's zonal names with --vpce-dns to name the zone.")  # fmt: skip
             partial.append(finding(
                 "SD206",
-                f"{ep.target.host}: {len(bad)} of {len(probed)} addresses fail: {names}; {good} work. "
-                "Each address of an interface endpoint is one availability zone's network interface.",
-                [_ev(ep, a, r) for a, r in bad],
-                fix=f"Fix the security group / NACL / route of the subnet holding {', '.join(a.address for a, _ in bad)}, "
-                    "or remove that subnet from the endpoint.",
+                f"{ep.target.host}: {len(bad)} of {len(probed)} addresses fail ({names}); {good} work.{where}",
+                [replace(_ev(ep, a, r), excerpt=excerpt(f"{name(a)}: {_ev(ep, a, r).excerpt}", 240)) for a, r in bad],
+                fix=f"Fix the security group / NACL / route of the subnet holding "
+                    f"{', '.join(name(a) for a, _ in bad)}, or remove that subnet from the endpoint.",
             ))  # fmt: skip
             continue
         for kind, code in _ALL_FAIL.items():
             hits = [(a, r) for a, r in bad if r.error is kind]
             if not hits:
                 continue
-            msg = f"{ep.target.host}: {BY_CODE[code].summary[:-1].lower()} on every address ({len(hits)})."
+            msg = f"{ep.target.host}: {_ALL_FAIL_TEXT[code]} on every address ({', '.join(name(a) for a, _ in hits)})."
             if code == "SD202":
                 if ep.target.kind is TargetKind.GLOBAL:
                     msg += " The global endpoint is public: from a private subnet without NAT it has no route."
                 elif any(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits):
                     msg += " These are VPC-endpoint addresses: check its security group (443 from this host) and NACLs."
+                elif ep.target.proxy is None and any(a.classification is AddressClass.PUBLIC for a, _ in hits):
+                    msg += " Public addresses: is there a route out (NAT / internet gateway)?"
             total.append(finding(code, msg, [_ev(ep, a, r) for a, r in hits]))
     return partial, total
 
@@ -341,7 +368,7 @@ def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
                 and any(a.classification is AddressClass.VPC_PRIVATE for a in v.addresses)]  # fmt: skip
         if not vpce:
             continue
-        v = vpce[0]
+        v = min(vpce, key=lambda x: vpce_zone(x.target.host) is not None)  # the regional vpce name first
         pub = " ".join(a.address for a in ep.addresses if a.family)
         priv = " ".join(
             a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE
@@ -425,11 +452,17 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
             if r.status is Status.FAIL and r.get("intercepted") != "true"]  # fmt: skip
     if not hits:
         return []
-    hosts = ", ".join(dict.fromkeys(ep.target.host for ep, _, _ in hits))
-    first = hits[0][2].get("verify_error") or hits[0][2].detail
-    return [finding("SD303", f"TLS verification failed for {hosts}: {first} (CA bundle {f.context.ca_bundle}, "
-                             f"{f.context.ca_bundle_source}).",
-                    [_ev(ep, a, r) for ep, a, r in hits])]  # fmt: skip
+    out = []
+    for host in dict.fromkeys(ep.target.host for ep, _, _ in hits):
+        mine = [(ep, a, r) for ep, a, r in hits if ep.target.host == host]
+        r = mine[0][2]
+        msg = f"TLS verification failed for {host}: {r.get('verify_error') or r.detail}"
+        if r.get("names_host") == "false":
+            msg += (f". The certificate is for {r.get('dns_names') or r.get('subject')}, issued by {r.get('issuer')}: "
+                    "something else answers at this address (a captive portal, a wrong server)")  # fmt: skip
+        msg += f" (CA bundle {f.context.ca_bundle}, {f.context.ca_bundle_source})."
+        out.append(finding("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine]))
+    return out
 
 
 def sd304_intercepted(f: ProbeFacts) -> list[Hit]:

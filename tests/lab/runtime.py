@@ -212,6 +212,9 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _LIVE: dict[int, World] = {}
+_HISTORY: list[
+    tuple[int, Path]
+] = []  # (supervisor pid, run dir) of every world this process started
 _LIVE_LOCK = threading.Lock()
 
 
@@ -286,6 +289,7 @@ class World:
         self.pid = self._proc.pid
         with _LIVE_LOCK:
             _LIVE[self.pid] = self
+            _HISTORY.append((self.pid, self.run_dir))
         try:
             self.info = self._await_ready()
             self._netns_fd = os.open(f"/proc/{self.pid}/ns/net", os.O_RDONLY)
@@ -571,6 +575,12 @@ def world(name: str | WorldSpec, **kwargs: Any) -> Iterator[World]:
 def live_worlds() -> list[World]:
     with _LIVE_LOCK:
         return list(_LIVE.values())
+
+
+def started_history() -> list[tuple[int, Path]]:
+    """(supervisor pid, run dir) of every world started by this process, running or not."""
+    with _LIVE_LOCK:
+        return list(_HISTORY)
 
 
 def stop_all() -> None:
