@@ -44,7 +44,7 @@ bench: install
 
 ## fixtures: regenerate the real debug logs (installs old botocore/awscli in throwaway venvs).
 fixtures:
-	$(PYTHON) fixtures/generate.py
+	python3 fixtures/generate.py
 
 ## snapshots: refresh fixtures/expected/*.json from the current parser (review the diff!).
 snapshots: install

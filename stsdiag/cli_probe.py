@@ -14,7 +14,7 @@ from stsdiag.enums import FailOn, OutputFormat
 
 RegionOpt = Annotated[
     list[str] | None,
-    typer.Option("--region", "-r", help="Region to probe (repeatable); the first one also acts as "
+    typer.Option("--region", "-r", metavar="REGION", help="Region to probe (repeatable); the first one also acts as "
                  "`aws --region` for the SDK's own choice."),
 ]  # fmt: skip
 
@@ -44,16 +44,23 @@ def register(app: typer.Typer) -> None:
     def probe(
         region: RegionOpt = None,
         profile: Annotated[
-            str | None, typer.Option("--profile", help="AWS profile (as `aws --profile`).")
+            str | None,
+            typer.Option("--profile", metavar="NAME", help="AWS profile (as `aws --profile`)."),
         ] = None,
         endpoint_url: Annotated[
             str | None,
-            typer.Option("--endpoint-url", help="STS endpoint override (as `aws --endpoint-url`)."),
+            typer.Option(
+                "--endpoint-url",
+                metavar="URL",
+                help="STS endpoint override (as `aws --endpoint-url`).",
+            ),
         ] = None,
         vpce_dns: Annotated[
             list[str] | None,
             typer.Option(
-                "--vpce-dns", help="A VPC endpoint's own DNS name to probe too (repeatable)."
+                "--vpce-dns",
+                metavar="NAME",
+                help="A VPC endpoint's own DNS name to probe too (repeatable).",
             ),
         ] = None,
         variants: Annotated[
@@ -63,27 +70,39 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(
                 "--nameserver",
+                metavar="ADDR",
                 help="Also resolve through this nameserver (repeatable; ADDR[:PORT]).",
             ),
         ] = None,
         ca_bundle: Annotated[
             str | None,
-            typer.Option("--ca-bundle", help="CA bundle to verify TLS (as AWS_CA_BUNDLE)."),
+            typer.Option(
+                "--ca-bundle", metavar="FILE", help="CA bundle to verify TLS (as AWS_CA_BUNDLE)."
+            ),
         ] = None,
         role_arn: Annotated[
-            str | None, typer.Option("--role-arn", help="Also try AssumeRole at each endpoint.")
+            str | None,
+            typer.Option("--role-arn", metavar="ARN", help="Also try AssumeRole at each endpoint."),
         ] = None,
         external_id: Annotated[
-            str | None, typer.Option("--external-id", help="ExternalId for --role-arn.")
+            str | None,
+            typer.Option("--external-id", metavar="ID", help="ExternalId for --role-arn."),
         ] = None,
         role_session_name: Annotated[
-            str, typer.Option("--role-session-name", help="Session name for --role-arn.")
+            str,
+            typer.Option(
+                "--role-session-name", metavar="NAME", help="Session name for --role-arn."
+            ),
         ] = "stsdiag",
-        timeout: Annotated[float, typer.Option("--timeout", help="Seconds per layer.")] = 3.0,
+        timeout: Annotated[
+            float, typer.Option("--timeout", metavar="SECONDS", help="Seconds per layer.")
+        ] = 3.0,
         total_timeout: Annotated[
             float | None,
             typer.Option(
-                "--total-timeout", help="Seconds for the whole probe (default 3 × --timeout)."
+                "--total-timeout",
+                metavar="SECONDS",
+                help="Seconds for the whole probe (default 3 × --timeout).",
             ),
         ] = None,
         output: OutputOpt = OutputFormat.TABLE,
@@ -125,9 +144,14 @@ def register(app: typer.Typer) -> None:
     @app.command("endpoints")
     def endpoints_cmd(
         partition: Annotated[
-            str | None, typer.Option("--partition", help="Only this partition (aws, aws-cn, …).")
+            str | None,
+            typer.Option(
+                "--partition", metavar="PARTITION", help="Only this partition (aws, aws-cn, …)."
+            ),
         ] = None,
-        region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
+        region: Annotated[
+            str | None, typer.Option("--region", metavar="REGION", help="Only this region.")
+        ] = None,
         output: Annotated[
             _MapFormat, typer.Option("--output", "-o", case_sensitive=False)
         ] = _MapFormat.TABLE,

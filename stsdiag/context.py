@@ -421,20 +421,27 @@ def fetch_imds(
     def many(*paths: str) -> list[str | None]:
         """GETs in parallel (two round trips in all instead of six)."""
         got: dict[str, str | None] = {}
-        workers = [threading.Thread(target=lambda p=p: got.__setitem__(p, md(p)), daemon=True) for p in paths]
+        workers = [
+            threading.Thread(target=lambda p=p: got.__setitem__(p, md(p)), daemon=True)
+            for p in paths
+        ]
         for w in workers:
             w.start()
         for w in workers:
             w.join(left())
         return [got.get(p) for p in paths]
 
-    region, az, instance_id, mac = many("placement/region", "placement/availability-zone", "instance-id", "mac")
+    region, az, instance_id, mac = many(
+        "placement/region", "placement/availability-zone", "instance-id", "mac"
+    )
     if region is None and az and az[-1:].isalpha():
         region = az[:-1]
     vpc_id = cidrs_txt = None
     if mac:
         net = f"network/interfaces/macs/{mac}/"
-        vpc_id, cidrs_txt, one = many(net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block")
+        vpc_id, cidrs_txt, one = many(
+            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block"
+        )
         cidrs_txt = cidrs_txt or one
     cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
     ms = (clock() - start) * 1000

@@ -90,6 +90,8 @@ def _isolated_session(sts_regional: bool, fips: bool, dualstack: bool) -> Any:
     import botocore.session
 
     s = botocore.session.Session()
+    # one data loader for every session: botocore's JSON data is loaded (and held) once
+    s.register_component("data_loader", _session().get_component("data_loader"))
     s.set_config_variable("sts_regional_endpoints", "regional" if sts_regional else "legacy")
     s.set_config_variable("use_fips_endpoint", fips)
     s.set_config_variable("use_dualstack_endpoint", dualstack)
@@ -108,6 +110,15 @@ def service_url(
 ) -> str:
     """The endpoint URL botocore computes for `service` in `region`, ignoring the
     caller's own overrides (environment, config files)."""
+    if service != "sts" and not (fips or dualstack):
+        # other services (the S3 endpoint next to STS): botocore's endpoint data, without
+        # loading the service model (S3's alone costs tens of MB)
+        from botocore.regions import EndpointResolver
+
+        data = _session().get_component("data_loader").load_data("endpoints")
+        ep = EndpointResolver(data).construct_endpoint(service, region)
+        if ep and ep.get("hostname"):
+            return f"https://{ep['hostname']}"
     import botocore.config
 
     s = _isolated_session(sts_regional, fips, dualstack)

@@ -198,14 +198,18 @@ def _via(ep: EndpointResult) -> Via:
 
 
 def _latency(ep: EndpointResult) -> float:
-    ms = [r.ms for a in ep.addresses for r in a.layers if r.layer is Layer.HTTPS and r.ms is not None]
+    ms = [
+        r.ms for a in ep.addresses for r in a.layers if r.layer is Layer.HTTPS and r.ms is not None
+    ]
     return min(ms) if ms else 1e9
 
 
 def _kind_rank(ep: EndpointResult, ctx: Context) -> int:
     k = ep.target.kind
     private = _via(ep) is Via.VPC_ENDPOINT
-    configured_variant = (k is TargetKind.FIPS and ctx.use_fips) or (k is TargetKind.DUALSTACK and ctx.use_dualstack)
+    configured_variant = (k is TargetKind.FIPS and ctx.use_fips) or (
+        k is TargetKind.DUALSTACK and ctx.use_dualstack
+    )
     if k is TargetKind.REGIONAL or configured_variant:
         return 0 if private else 3
     if k is TargetKind.VPCE:
@@ -224,7 +228,10 @@ def verdict(ep: EndpointResult) -> EndpointResult:
 
 
 def recommend(
-    ctx: Context, results: tuple[EndpointResult, ...], findings: tuple[Finding, ...], extra_regions: tuple[str, ...]
+    ctx: Context,
+    results: tuple[EndpointResult, ...],
+    findings: tuple[Finding, ...],
+    extra_regions: tuple[str, ...],
 ) -> Recommendation:
     """The caller's regional endpoint through the VPC endpoint when it works; the VPC
     endpoint's own name when private DNS is off; public regional next; the global endpoint
@@ -232,7 +239,9 @@ def recommend(
     working ones): the fix is trust or NO_PROXY, not another endpoint."""
     from stsdiag.rules.probe import caller_region
 
-    region = caller_region(ctx) or next((r for r in extra_regions if endpoints.is_known_region(r)), None)
+    region = caller_region(ctx) or next(
+        (r for r in extra_regions if endpoints.is_known_region(r)), None
+    )
     reasons = [f"{f.code} {f.name}" for f in findings if f.severity is not Severity.INFO]
     usable = [ep for ep in results if ep.resolver == "system" and _score(ep) > 0]
     if not usable:
@@ -243,7 +252,14 @@ def recommend(
         ok_n, n = _health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
-        return (int(is_global), in_region, -_score(ep), _kind_rank(ep, ctx), int(ok_n < n), _latency(ep))
+        return (
+            int(is_global),
+            in_region,
+            -_score(ep),
+            _kind_rank(ep, ctx),
+            int(ok_n < n),
+            _latency(ep),
+        )
 
     best = min(usable, key=rank)
     t = best.target
@@ -254,7 +270,15 @@ def recommend(
     if _score(best) == 2:
         why = f"{t.host} answered as STS"
     else:
-        issuer = next((r.get("issuer") for a in best.addresses for r in a.layers if r.get("intercepted") == "true"), "")
+        issuer = next(
+            (
+                r.get("issuer")
+                for a in best.addresses
+                for r in a.layers
+                if r.get("intercepted") == "true"
+            ),
+            "",
+        )
         why = (f"{t.host} is reachable but its TLS is intercepted (issuer {issuer}): trust that CA with "
                "AWS_CA_BUNDLE or bypass the proxy with NO_PROXY, then use it")  # fmt: skip
     if via is Via.VPC_ENDPOINT:
@@ -265,7 +289,13 @@ def recommend(
         why += f" on public addresses ({', '.join(good)})"
     if ok_n < n:
         why += f"; only {ok_n} of {n} addresses work"
-    src = "configured" if ctx.region == region else "from IMDS" if ctx.imds.region == region else "from --region"
+    src = (
+        "configured"
+        if ctx.region == region
+        else "from IMDS"
+        if ctx.imds.region == region
+        else "from --region"
+    )
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
     if t.kind is TargetKind.GLOBAL:
         why += " Only the global endpoint works: fix the regional path when you can."
@@ -324,5 +354,9 @@ def run_probe(
         fail_on=opts.fail_on,
         endpoints=results,
         context=ctx.host_context(creds),
-        extra=(("duration_ms", f"{took:.0f}"), ("context_ms", f"{context_ms:.0f}"), ("probe_ms", f"{probe_ms:.0f}")),
+        extra=(
+            ("duration_ms", f"{took:.0f}"),
+            ("context_ms", f"{context_ms:.0f}"),
+            ("probe_ms", f"{probe_ms:.0f}"),
+        ),
     )

@@ -232,7 +232,10 @@ class Runner:
                         fam = 6 if ":" in a else 4
                         if t.proxy:
                             layers: tuple[LayerResult, ...] = (
-                                skipped(Layer.TCP, f"the SDK reaches this name through {proxy_label(t.proxy)}"),
+                                skipped(
+                                    Layer.TCP,
+                                    f"the SDK reaches this name through {proxy_label(t.proxy)}",
+                                ),
                             )
                         else:
                             layers = self._layers(self.pipes.get((t.url, a)), late)

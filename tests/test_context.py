@@ -8,30 +8,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from stsdiag import context
 from stsdiag.context import CredState, ImdsState, Overrides
-from tests.test_probe_layers import Mute, Silent
+from tests.probe_support import Mute, Silent
+
+pytest_plugins = ("tests.probe_support",)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-@pytest.fixture
-def aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """No AWS variables from the host; config files in tmp; IMDS disabled."""
-    for k in list(os.environ):
-        if k.startswith("AWS_") or k.lower() in ("https_proxy", "http_proxy", "no_proxy"):
-            monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    (tmp_path / "config").write_text("")
-    (tmp_path / "credentials").write_text("")
-    yield tmp_path
 
 
 def _gather(ov: Overrides | None = None) -> context.Gathered:

@@ -21,18 +21,9 @@ from stsdiag import probe as probe_mod
 from stsdiag.models import LayerResult, Target
 from stsdiag.probes import dns, https, tcp, tls
 from stsdiag.runner import Layers
-from tests.test_context import aws_env  # noqa: F401  (fixture)
-from tests.test_probe_layers import (
-    STS_HOST,
-    Ca,
-    FakeResolver,
-    Server,
-    Silent,
-    amazon_ca,  # noqa: F401  (fixture)
-    bundle,  # noqa: F401  (fixture)
-    caller_identity_answer,
-    servers,  # noqa: F401  (fixture)
-)
+from tests.probe_support import STS_HOST, Ca, FakeResolver, Server, Silent, caller_identity_answer
+
+pytest_plugins = ("tests.probe_support",)
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

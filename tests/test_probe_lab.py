@@ -31,7 +31,9 @@ def stsdiag_cmd() -> list[str]:
 
 def probe(world: Any, *extra: str) -> tuple[int, dict[str, Any], float]:
     t = time.monotonic()
-    proc = world.run([*stsdiag_cmd(), "probe", "--output", "json", "--timeout", str(TIMEOUT), *extra], timeout=60)
+    proc = world.run(
+        [*stsdiag_cmd(), "probe", "--output", "json", "--timeout", str(TIMEOUT), *extra], timeout=60
+    )
     took = time.monotonic() - t
     assert proc.stdout, f"no JSON on stdout (exit {proc.returncode}):\n{proc.stderr}"
     return proc.returncode, json.loads(proc.stdout), took
@@ -86,11 +88,21 @@ def _layer_statuses(a: dict[str, Any]) -> dict[str, str]:
 
 
 def _check_endpoint(doc: dict[str, Any], want: dict[str, Any]) -> None:
-    eps = [e for e in doc["endpoints"] if e["target"]["url"] == want["endpoint_url"] and e["resolver"] == "system"]
-    assert eps, f"{want['endpoint_url']} not probed: {[e['target']['url'] for e in doc['endpoints']]}"
+    eps = [
+        e
+        for e in doc["endpoints"]
+        if e["target"]["url"] == want["endpoint_url"] and e["resolver"] == "system"
+    ]
+    assert eps, (
+        f"{want['endpoint_url']} not probed: {[e['target']['url'] for e in doc['endpoints']]}"
+    )
     ep = eps[0]
     if "finding" in want:  # this endpoint shows exactly its fault
-        codes = {f["code"] for f in doc["findings"] if any(e.get("endpoint") == want["endpoint_url"] for e in f["evidence"])}
+        codes = {
+            f["code"]
+            for f in doc["findings"]
+            if any(e.get("endpoint") == want["endpoint_url"] for e in f["evidence"])
+        }
         assert want["finding"] in codes, (want, codes)
         assert codes <= {want["finding"], *want.get("also", [])}, (want, codes)
         if "operation" in want:
@@ -126,7 +138,9 @@ def check_expectations(name: str, code: int, doc: dict[str, Any], *, bare: bool 
         same = [f for f in found if f["code"] == want["code"]]
         assert same, f"{name}: no {want['code']} {want.get('name')}; got {summary}"
         reasons = [_matches(f, want) for f in same]
-        assert any(not r for r in reasons), f"{name}: {want['code']} found but {reasons}; got {summary}"
+        assert any(not r for r in reasons), (
+            f"{name}: {want['code']} found but {reasons}; got {summary}"
+        )
     for want in exp.get("endpoint", []):
         if bare and ".vpce." in want["endpoint_url"]:
             continue
@@ -168,7 +182,9 @@ def test_private_vpce_bare_probe_and_timing(lab_pool: Any) -> None:
 def test_cname_chain_is_followed(lab_pool: Any) -> None:
     w = lab_pool.get("fault-zoo")
     _, doc, _ = probe(w, "--region", "us-east-1", "--region", "ap-southeast-2")
-    ep = next(e for e in doc["endpoints"] if e["target"]["host"] == "sts.ap-southeast-2.amazonaws.com")
+    ep = next(
+        e for e in doc["endpoints"] if e["target"]["host"] == "sts.ap-southeast-2.amazonaws.com"
+    )
     assert ep["cname_chain"] == ["sts-apse2.edge.lab.example"] and ep["status"] == "ok"
     assert ep["dns"]["data"]["cname"] == "sts-apse2.edge.lab.example"
 
@@ -179,7 +195,31 @@ def test_no_credentials_still_runs_the_unsigned_layers(lab_pool: Any) -> None:
     proc = w.run([*stsdiag_cmd(), "probe", "-o", "json"], env=env, timeout=60)
     doc = json.loads(proc.stdout)
     assert "SD501" in {f["code"] for f in doc["findings"]}
-    ep = next(e for e in doc["endpoints"] if e["target"]["host"] == "sts.ap-northeast-3.amazonaws.com")
+    ep = next(
+        e for e in doc["endpoints"] if e["target"]["host"] == "sts.ap-northeast-3.amazonaws.com"
+    )
     layers = {lr["layer"]: lr for lr in ep["addresses"][0]["layers"]}
     assert layers["https"]["status"] == "ok" and layers["sts"]["status"] == "skipped"
     assert "no credentials" in layers["sts"]["detail"]
+
+
+INTERRUPT = r"""
+import signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+time.sleep(1.5)  # inside the 3 s connect timeout of the dropped global endpoint
+t = time.monotonic()
+p.send_signal(signal.SIGINT)
+try:
+    p.communicate(timeout=10)
+finally:
+    p.kill()
+print(p.returncode, round(time.monotonic() - t, 3))
+"""
+
+
+def test_ctrl_c_stops_at_once_with_130(lab_pool: Any) -> None:
+    w = lab_pool.get("private-vpce")
+    proc = w.run([sys.executable, "-c", INTERRUPT, *stsdiag_cmd(), "probe"], timeout=30)
+    rc, took = proc.stdout.split()
+    assert int(rc) == 130, proc.stdout + proc.stderr
+    assert float(took) < 1.5, took  # most of it is the interpreter's own teardown

@@ -8,7 +8,7 @@ from typing import Any
 from stsdiag.models import AddressClass, ErrorKind, Layer, LayerResult, Status, Target, TargetKind
 from stsdiag.probes import dns
 from stsdiag.runner import Layers, RunOptions, run
-from tests.test_probe_layers import FakeResolver
+from tests.probe_support import FakeResolver
 
 GLOBAL = Target(
     "https://sts.amazonaws.com",

@@ -13,16 +13,9 @@ import pytest
 
 from stsdiag.models import ErrorKind, Layer, Status, Target, TargetKind
 from stsdiag.probes import sts
-from tests.test_probe_layers import (
-    STS_HOST,
-    Ca,
-    Mute,
-    Server,
-    amazon_ca,  # noqa: F401  (fixture)
-    bundle,  # noqa: F401  (fixture)
-    caller_identity_answer,
-    servers,  # noqa: F401  (fixture)
-)
+from tests.probe_support import STS_HOST, Ca, Mute, Server, caller_identity_answer
+
+pytest_plugins = ("tests.probe_support",)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -67,7 +60,7 @@ def test_get_caller_identity_and_assume_role_pinned(
         == "arn:aws:sts::111111111111:assumed-role/demo-Role-A/demo-session"
     )
     # signed for the endpoint's region, sent to the pinned address with the endpoint's Host
-    method, _, headers, body = srv.requests[0]
+    method, _, headers, _ = srv.requests[0]
     assert method == "POST" and headers["Host"] == f"{STS_HOST}:{srv.port}"
     assert "/ap-northeast-1/sts/aws4_request" in headers["Authorization"]
     assert (

@@ -138,7 +138,9 @@ def parse_ts(raw: bytes | None) -> float | None:
         base = _DAY_CACHE.get(day)
         try:
             if base is None:
-                base = calendar.timegm((int(day[:4]), int(day[5:7]), int(day[8:10]), 0, 0, 0, 0, 0, 0))
+                base = calendar.timegm(
+                    (int(day[:4]), int(day[5:7]), int(day[8:10]), 0, 0, 0, 0, 0, 0)
+                )
                 if len(_DAY_CACHE) < 4096:
                     _DAY_CACHE[day] = base
             t = base + int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
@@ -156,7 +158,17 @@ def parse_ts(raw: bytes | None) -> float | None:
         return None
     try:
         base2 = calendar.timegm(
-            (int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), 0, 0, 0)
+            (
+                int(m["y"]),
+                int(m["mo"]),
+                int(m["d"]),
+                int(m["h"]),
+                int(m["mi"]),
+                int(m["s"]),
+                0,
+                0,
+                0,
+            )
         )
     except (ValueError, OverflowError):
         return None

@@ -85,7 +85,9 @@ def dnspython_resolve(host: str, rdtype: str, nameserver: str | None, timeout: f
     for rrset in getattr(chain, "cnames", []) or []:
         for rd in rrset:
             cnames.append(str(rd.target).rstrip("."))
-    found = {rd.address for rd in (ans.rrset or []) if rd.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)}
+    found = {
+        rd.address for rd in (ans.rrset or []) if rd.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
+    }
     addresses = tuple(sorted(found, key=ipaddress.ip_address))  # an RRset has no order: be stable
     return DnsAnswer(addresses, tuple(cnames))
 

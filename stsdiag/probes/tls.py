@@ -123,7 +123,11 @@ def cert_facts(der: bytes) -> CertFacts:
                 continue
             _, os_, _ = parts[-1]  # extnValue OCTET STRING holding GeneralNames
             _, gs, ge = _tlv(der, os_)
-            names += [der[a:b].decode("ascii", "replace") for t, a, b in _children(der, gs, ge) if t == 0x82]
+            names += [
+                der[a:b].decode("ascii", "replace")
+                for t, a, b in _children(der, gs, ge)
+                if t == 0x82
+            ]
     return CertFacts(issuer, subject, not_after, tuple(names))
 
 

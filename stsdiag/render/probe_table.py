@@ -18,6 +18,8 @@ _SHORT = {Status.OK: "ok", Status.FAIL: "FAIL", Status.TIMEOUT: "TIMEOUT", Statu
 def cell(r: LayerResult | None) -> str:
     if r is None:
         return ""
+    if r.status is Status.SKIPPED and "through proxy" in r.detail:
+        return "(via proxy)"
     text = _SHORT[r.status]
     if r.ms is not None and r.status is not Status.SKIPPED:
         text += f" {r.ms:.0f}ms"

@@ -341,7 +341,9 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     msg += " The global endpoint is public: from a private subnet without NAT it has no route."
                 elif any(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits):
                     msg += " These are VPC-endpoint addresses: check its security group (443 from this host) and NACLs."
-                elif ep.target.proxy is None and any(a.classification is AddressClass.PUBLIC for a, _ in hits):
+                elif ep.target.proxy is None and any(
+                    a.classification is AddressClass.PUBLIC for a, _ in hits
+                ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
             total.append(finding(code, msg, [_ev(ep, a, r) for a, r in hits]))
     return partial, total
@@ -368,7 +370,9 @@ def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
                 and any(a.classification is AddressClass.VPC_PRIVATE for a in v.addresses)]  # fmt: skip
         if not vpce:
             continue
-        v = min(vpce, key=lambda x: vpce_zone(x.target.host) is not None)  # the regional vpce name first
+        v = min(
+            vpce, key=lambda x: vpce_zone(x.target.host) is not None
+        )  # the regional vpce name first
         pub = " ".join(a.address for a in ep.addresses if a.family)
         priv = " ".join(
             a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE

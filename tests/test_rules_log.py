@@ -1,0 +1,84 @@
+"""Log rules: every log finding is triggered by some real fixture and absent from another
+(its near miss); the pure rules that no real log here can trigger are tested on records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from stsdiag.models import Attempt, Hit, LogFacts, LogRequest
+from stsdiag.parselog import ParseOptions, parse_path
+from stsdiag.rules import log as log_rules
+from stsdiag.rules.registry import RULES, Where
+from tests.helpers import SEED, cases
+
+# findings that a botocore log cannot show (NO_PROXY is not logged), or that need a crash
+NOT_FROM_REAL_LOGS = {"SD001", "SD002", "SD302", "SD601"}
+
+
+def _codes() -> dict[str, set[str]]:
+    return {
+        c.name: {f.code for f in parse_path(str(c.log), ParseOptions()).findings} for c in cases()
+    }
+
+
+def test_every_log_finding_has_a_trigger_and_a_near_miss() -> None:
+    found = _codes()
+    for info in RULES:
+        if info.where is Where.PROBE or info.code in NOT_FROM_REAL_LOGS:
+            continue
+        hits = [n for n, codes in found.items() if info.code in codes]
+        misses = [n for n, codes in found.items() if info.code not in codes]
+        assert hits, f"{info.code} {info.name}: no real fixture triggers it"
+        assert misses, f"{info.code} {info.name}: fires on every fixture"
+
+
+def test_healthy_logs_cry_no_wolf() -> None:
+    for c in cases():
+        if c.name.endswith(("-ok", "regional-ok", "seed-routine")) and "assume-role" not in c.name:
+            rep = parse_path(str(c.log), ParseOptions())
+            bad = [
+                f.code
+                for f in rep.findings
+                if f.severity.value != "info" and f.code not in ("SD101", "SD102")
+            ]
+            assert not bad, (c.name, bad)
+
+
+def test_crashing_rule_becomes_sd002(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(r: LogRequest) -> Iterable[Hit]:
+        raise ZeroDivisionError("rule bug")
+
+    monkeypatch.setattr(log_rules, "REQUEST_RULES", (("SD104", boom), *log_rules.REQUEST_RULES[:2]))
+    import stsdiag.parselog as pl
+
+    monkeypatch.setattr(pl, "REQUEST_RULES", log_rules.REQUEST_RULES)
+    rep = parse_path(str(SEED), ParseOptions())
+    sd002 = [f for f in rep.findings if f.code == "SD002"]
+    assert sd002 and "ZeroDivisionError" in sd002[0].message and "SD104" in sd002[0].message
+    assert rep.recommendation is not None and rep.recommendation.region == "ap-northeast-1"
+
+
+def _req(i: int, host: str, took: float) -> LogRequest:
+    return LogRequest(
+        index=i, first_line=i, last_line=i, service="sts", operation="GetCallerIdentity",
+        host=host, http_status=200, started=100.0, ended=100.0 + took,
+        attempts=(Attempt(1, i, host=host, status=200),),
+    )  # fmt: skip
+
+
+def test_slow_endpoint_from_latencies() -> None:
+    s = log_rules.Summary()
+    for i in range(5):
+        log_rules.observe(s, _req(i, "sts.amazonaws.com", 1.8))
+        log_rules.observe(s, _req(10 + i, "sts.ap-northeast-1.amazonaws.com", 0.05))
+    facts = LogFacts(source="x", lines=1, records=1, sdk_records=1)
+    hits = list(log_rules.slow_endpoint(facts, s))
+    assert [h.code for h in hits] == ["SD601"] and "sts.amazonaws.com" in hits[0].message
+    # near miss: both fast
+    s2 = log_rules.Summary()
+    for i in range(5):
+        log_rules.observe(s2, _req(i, "sts.amazonaws.com", 0.06))
+        log_rules.observe(s2, _req(10 + i, "sts.ap-northeast-1.amazonaws.com", 0.05))
+    assert list(log_rules.slow_endpoint(facts, s2)) == []
