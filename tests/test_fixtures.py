@@ -55,6 +55,12 @@ SNAP_KEYS = (
 )  # fmt: skip
 
 
+SNAP_KEYS = (
+    "service", "operation", "client_region", "host", "signing_region",
+    "http_status", "error_code", "use_global_endpoint", "resource_regions",
+)  # fmt: skip
+
+
 def snapshot_of(case: Case) -> dict[str, object]:
     """The stable part of the report: findings (code, severity, message, evidence lines),
     the recommendation, and the reconstructed requests' key facts."""
@@ -72,21 +78,7 @@ def snapshot_of(case: Case) -> dict[str, object]:
         ],
         "recommendation": d["recommendation"],
         "requests": [
-            {
-                k: r[k]
-                for k in (
-                    "service",
-                    "operation",
-                    "client_region",
-                    "host",
-                    "signing_region",
-                    "http_status",
-                    "error_code",
-                    "use_global_endpoint",
-                    "resource_regions",
-                )  # fmt: skip
-            }
-            | {"attempts": [a["error"] for a in r["attempts"]]}
+            {k: r[k] for k in SNAP_KEYS} | {"attempts": [a["error"] for a in r["attempts"]]}
             for r in d["requests"]
         ],
         "exit_status": d["exit_status"],

@@ -151,7 +151,7 @@ def parse_ts(raw: bytes | None) -> float | None:
             n = 0
             while n < len(frac) and frac[n : n + 1].isdigit():
                 n += 1
-            return t + int(frac[:n]) / (10**n)
+            return float(t + int(frac[:n]) / (10**n))
         return float(t)
     m = _TS.search(raw)
     if not m:

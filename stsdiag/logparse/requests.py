@@ -86,9 +86,8 @@ def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     (e.g. the `NameResolutionError` under an `EndpointConnectionError`), else the last
     `X: message` line."""
     if kind is not None:
-        last = None
-        for last in _KIND_RX[kind].finditer(text):
-            pass
+        matches = list(_KIND_RX[kind].finditer(text))
+        last = matches[-1] if matches else None
         if last is not None:
             line = _line_at(text, last.start())
             if not line.startswith(("File ", "raise ")):
