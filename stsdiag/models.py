@@ -257,6 +257,18 @@ class HostContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpectationResult:
+    """One asserted expectation of `stsdiag check` (e.g. `--expect-region ap-northeast-1`)."""
+
+    name: str  # the option, e.g. "expect-region"
+    expected: str
+    actual: str
+    passed: bool
+    message: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     command: str
     findings: tuple[Finding, ...]
@@ -268,9 +280,12 @@ class Report:
     endpoints: tuple[EndpointResult, ...] = ()
     context: HostContext | None = None
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    expectations: tuple[ExpectationResult, ...] = ()
 
     @property
     def exit_status(self) -> ExitStatus:
         if any(f.severity.rank >= self.fail_on.rank for f in self.findings):
+            return ExitStatus.FINDINGS
+        if any(not e.passed for e in self.expectations):
             return ExitStatus.FINDINGS
         return ExitStatus.OK

@@ -58,6 +58,8 @@ def as_dict(report: Report) -> dict[str, Any]:
     else:
         d["endpoints"] = to_jsonable(report.endpoints)
         d["context"] = to_jsonable(report.context)
+    if report.expectations:
+        d["expectations"] = to_jsonable(report.expectations)
     for k, v in report.extra:
         d.setdefault(k, redact(v))
     return d

@@ -71,6 +71,25 @@ def render(report: Report) -> str:
                         message=redact(f"{lr.status.value}: {lr.detail}"),
                         type=lr.status.value,
                     )
+    for ex in report.expectations:
+        cases += 1
+        tc = ET.SubElement(
+            suite,
+            "testcase",
+            classname="stsdiag.check.expectations",
+            name=f"{ex.name} {ex.expected}",
+        )
+        if not ex.passed:
+            failures += 1
+            el = ET.SubElement(
+                tc,
+                "failure",
+                message=redact(ex.message or f"expected {ex.expected}, got {ex.actual}"),
+                type="expectation",
+            )
+            el.text = redact(
+                f"expected: {ex.expected}\nactual: {ex.actual}\n{ex.message}\nfix: {ex.fix}"
+            )
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", "0")

@@ -121,6 +121,12 @@ def render(report: Report) -> str:
         from stsdiag.render import probe_table
 
         parts.append(probe_table.endpoints_section(report))
+    if report.expectations:
+        rows = [
+            ["PASS" if e.passed else "FAIL", e.name, e.expected, e.actual, e.message]
+            for e in report.expectations
+        ]
+        parts.append(tabulate(rows, headers=["", "expectation", "expected", "actual", "detail"]))
     parts.append(findings_section(report))
     rec = recommendation_section(report.recommendation)
     if rec:
