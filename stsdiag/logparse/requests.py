@@ -218,9 +218,6 @@ class LogEvents:
 CRED_OPS = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials"}
 )
-_CREATED = re.compile(
-    r"Event (?:request-created|before-send|needs-retry|after-call)\.([\w-]+)\.(\w+)"
-)
 
 
 class _Open:
@@ -241,15 +238,9 @@ class _Open:
     def pop_all(self, thread: str | None) -> list[_Builder]:
         return self.stacks.pop(thread, [])
 
-    def pop_above(self, thread: str | None, operation: str) -> list[_Builder]:
-        """Make the innermost open request for `operation` current; return those closed."""
+    def pop_top(self, thread: str | None) -> list[_Builder]:
         st = self.stacks.get(thread) or []
-        for i in range(len(st) - 1, -1, -1):
-            if st[i].operation == operation:
-                done = st[i + 1 :]
-                del st[i + 1 :]
-                return done
-        return []
+        return [st.pop()] if len(st) > 1 else []
 
     def threads(self) -> list[str | None]:
         return list(self.stacks)
@@ -299,15 +290,18 @@ class Reconstructor:
             p = self.pending.setdefault(rec.thread, _Pending())
             p.result = msg.split(":", 1)[1].strip() if ":" in msg else None
             p.result_rec = rec
-        elif msg.startswith("Event ") and (mc := _CREATED.match(msg)) is not None:
-            for done in self.open.pop_above(rec.thread, mc.group(2)):
-                yield done.freeze()
         elif msg.startswith("Event before-parameter-build."):
             m = _BPB.search(msg)
             if m:
                 p = self.pending.setdefault(rec.thread, _Pending())
                 p.service, p.operation = m.group(1), m.group(2)
         elif msg.startswith("Sending http request"):
+            # a credential provider's nested call that already has its answer is over: this
+            # attempt belongs to the request that needed the credentials
+            top = self.open.get(rec.thread)
+            if top is not None and top.by_provider and top.http_status is not None:
+                for done in self.open.pop_top(rec.thread):
+                    yield done.freeze()
             self._sending(rec)
         elif msg.startswith("StringToSign"):
             b = self.open.get(rec.thread)
