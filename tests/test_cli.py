@@ -157,3 +157,12 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and out.startswith("stsdiag ")
     code, out, _ = cli(capsys, "--help")
     assert code == 0 and "parse-log" in out
+
+
+def test_readme_and_docs_findings_table_match_the_registry() -> None:
+    from stsdiag.rules.registry import markdown_table
+    from tests.helpers import ROOT
+
+    table = markdown_table()
+    assert table in (ROOT / "README.md").read_text()
+    assert (ROOT / "docs" / "findings.md").read_text() == table
