@@ -100,17 +100,31 @@ def summary_line(report: Report) -> str:
     )
 
 
-def finish(report: Report, output: OutputFormat, output_file: Path | None = None) -> int:
-    """Render the report (stdout, or a file with a summary on stderr); return the exit status."""
-    text = render(report, output)
+def finish(
+    report: Report, output: OutputFormat, output_file: Path | None = None, *, quiet: bool = False
+) -> int:
+    """Render the report (stdout, or a file with a summary on stderr); return the exit status.
+    `quiet`: a table on stdout lists only failures (files and JSON/JUnit stay whole) and the
+    summary line is only printed on failure. With GITHUB_ACTIONS=true, annotations follow: on
+    stdout, or on stderr when stdout carries JSON/JUnit."""
+    import os
+
+    from stsdiag.render import github
+
+    quiet_table = quiet and output is OutputFormat.TABLE and output_file is None
+    text = github.failures(report) if quiet_table else render(report, output)
     if output_file is not None:
         try:
             output_file.write_text(text, encoding="utf-8")
         except OSError as e:
             raise UsageError(f"--output-file {output_file}: {e.strerror or e}") from None
-        typer.echo(summary_line(report), err=True)
+        if not quiet or report.exit_status:
+            typer.echo(summary_line(report), err=True)
     else:
         typer.echo(text, nl=False)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        notes = github.render(report, quiet=quiet)
+        typer.echo(notes, nl=False, err=output_file is None and output is not OutputFormat.TABLE)
     return int(report.exit_status)
 
 

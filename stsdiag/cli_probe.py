@@ -20,7 +20,7 @@ RegionOpt = Annotated[
 
 
 def _progress(done: int, total: int, label: str) -> None:
-    sys.stderr.write(f"\rstsdiag probe: {done}/{total} checks done {label[:40]:<40}")
+    sys.stderr.write(f"\r\033[Kstsdiag probe: {done}/{total} done, {label[:60]}")
     sys.stderr.flush()
 
 
@@ -133,6 +133,9 @@ def register(app: typer.Typer) -> None:
             ignore=split_patterns(ignore),
         )
         tty = sys.stderr.isatty()
+        if tty:
+            sys.stderr.write("stsdiag probe: reading the configuration and instance metadata…")
+            sys.stderr.flush()
         try:
             report = run_probe(opts, on_progress=_progress if tty else None)
         finally:

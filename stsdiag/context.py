@@ -133,13 +133,21 @@ class Context:
             imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), "IMDSv2"))
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
+        notes = list(self.notes)
+        for r in self.resolvers:
+            if is_amazon_resolver(r, i.vpc_cidrs):
+                notes.append(f"resolver {r} is the Amazon VPC resolver")
+            elif i.state is ImdsState.OK:
+                notes.append(
+                    f"resolver {r} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
+                )
         return HostContext(
             settings=tuple(settings),
             botocore_version=self.botocore_version,
             sdk_endpoint=self.sdk.url,
             imds=tuple(imds),
             resolvers=self.resolvers,
-            notes=self.notes,
+            notes=tuple(notes),
         )
 
 

@@ -31,6 +31,7 @@ from stsdiag.plan import PlanOptions, parse_endpoint_url, vpce_zone
 from stsdiag.probes import skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
+from stsdiag.redact import redact
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -110,11 +111,12 @@ def sts_layer(g: Gathered, opts: ProbeOptions) -> StsLayer:
     def layer(target: Target, address: str, timeout: float) -> tuple[LayerResult, ...]:
         creds = g.credentials.credentials(timeout)
         frozen: Any = None
+        unusable = "credentials unusable"
         if creds is not None:
             try:
                 frozen = creds.get_frozen_credentials()
-            except Exception:
-                frozen = None
+            except Exception as e:  # a refresh that failed: reported, the unsigned layers stand
+                unusable = f"credentials unusable ({type(e).__name__}: {redact(str(e))[:160]})"
 
         def make_client(signed: bool) -> Any:
             import botocore
@@ -152,7 +154,7 @@ def sts_layer(g: Gathered, opts: ProbeOptions) -> StsLayer:
                 CredState.NONE: "no credentials",
                 CredState.ERROR: f"credential provider failed: {info.detail}",
                 CredState.PENDING: "the credential chain did not finish in time",
-                CredState.FOUND: "credentials unusable",
+                CredState.FOUND: unusable,
             }[info.state]
             out = (skipped(Layer.STS, f"{why}: signed calls not checked"), *out)
         return out

@@ -114,7 +114,7 @@ class Runner:
             finally:
                 self.events.put(name)
 
-        threading.Thread(target=run, daemon=True, name=f"stsdiag-{name}").start()
+        threading.Thread(target=run, daemon=True, name="stsdiag-probe").start()
 
     # ------------------------------------------------------------------ work
 
@@ -175,7 +175,7 @@ class Runner:
                 return
             pipe = _Pipe(t, address)
             self.pipes[key] = pipe
-        self.spawn(f"pipe-{address}", lambda: self.do_pipe(pipe))
+        self.spawn(f"probed {t.host} at {address}", lambda: self.do_pipe(pipe))
 
     # ------------------------------------------------------------------ API
 
@@ -189,7 +189,7 @@ class Runner:
             if known:
                 continue
             for ns in self.resolvers(t):
-                self.spawn(f"dns-{t.host}", lambda t=t, ns=ns: self.do_dns(t, ns))  # type: ignore[misc]
+                self.spawn(f"resolved {t.host}", lambda t=t, ns=ns: self.do_dns(t, ns))  # type: ignore[misc]
             if t.proxy:
                 self.start_pipe(t, proxy_label(t.proxy))
 

@@ -206,3 +206,17 @@ def test_whole_probe_table_and_junit(
     )
     code, out, _ = run_cli([*args, "-o", "junit", "--fail-on", "never"], capsys)
     assert code == 0 and out.startswith("<?xml")
+
+
+def test_help_does_not_import_the_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, stsdiag.cli, stsdiag.cli_probe; "
+        "print(sorted(m for m in ('botocore', 'boto3', 'dns', 'requests', 'urllib3') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert out.stdout.strip() == "[]"

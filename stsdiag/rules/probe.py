@@ -43,7 +43,7 @@ class ProbeFacts:
     role_arn: str | None = None
 
 
-def finding(
+def hit(
     code: str,
     message: str,
     evidence: Iterable[Evidence] = (),
@@ -123,7 +123,7 @@ def sd101_region_not_configured(f: ProbeFacts) -> list[Hit]:
         msg += f" This instance runs in {hint} (IMDS)."
         fix = (f"Set `region = {hint}` in the profile (`aws configure set region {hint}`), or "
                f"`export AWS_DEFAULT_REGION={hint} AWS_REGION={hint}`.")  # fmt: skip
-    return [finding("SD101", msg, [_setting_ev(ctx, "region")], fix=fix)]
+    return [hit("SD101", msg, [_setting_ev(ctx, "region")], fix=fix)]
 
 
 def sd111_aws_region_ignored(f: ProbeFacts) -> list[Hit]:
@@ -132,7 +132,7 @@ def sd111_aws_region_ignored(f: ProbeFacts) -> list[Hit]:
         return []
     if ctx.region_source == "--region":
         return []
-    return [finding(
+    return [hit(
         "SD111",
         f"AWS_REGION={ctx.aws_region_env} is set, but botocore reads AWS_DEFAULT_REGION and the "
         "profile's region only: Python tools have no region.",
@@ -145,7 +145,7 @@ def sd103_legacy(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.sts_regional_endpoints != "legacy":
         return []
-    return [finding("SD103", f"sts_regional_endpoints = legacy is in effect; the SDK uses {ctx.sdk.url}.",
+    return [hit("SD103", f"sts_regional_endpoints = legacy is in effect; the SDK uses {ctx.sdk.url}.",
                     [_setting_ev(ctx, "sts_regional_endpoints")])]  # fmt: skip
 
 
@@ -171,7 +171,7 @@ def sd102_global_used(f: ProbeFacts) -> list[Hit]:
             + (" and it failed" if failed else "")
             + f"; use {better}."
         )
-        out.append(finding("SD102", msg, ev, severity=Severity.ERROR if failed else Severity.WARNING,
+        out.append(hit("SD102", msg, ev, severity=Severity.ERROR if failed else Severity.WARNING,
                            fix=f"Use the regional endpoint {better}: set the region and "
                                "`sts_regional_endpoints = regional`."))  # fmt: skip
     return out
@@ -181,7 +181,7 @@ def sd105_region_differs(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if not ctx.region or not ctx.imds.region or ctx.region == ctx.imds.region:
         return []
-    return [finding("SD105", f"The configured region {ctx.region} is not the instance's region {ctx.imds.region}.",
+    return [hit("SD105", f"The configured region {ctx.region} is not the instance's region {ctx.imds.region}.",
                     [_setting_ev(ctx, "region"), Evidence(excerpt=f"IMDS placement/region = {ctx.imds.region}")])]  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def sd106_unknown_region(f: ProbeFacts) -> list[Hit]:
         f"; did you mean {guess}?" if guess else "."
     )
     fix = f"Use `{guess}`." if guess else None
-    return [finding("SD106", msg, [_setting_ev(ctx, "region")], fix=fix)]
+    return [hit("SD106", msg, [_setting_ev(ctx, "region")], fix=fix)]
 
 
 def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
@@ -212,7 +212,7 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
     known = ctx.region if ctx.region and endpoints.is_known_region(ctx.region) else None
     signing = known or ctx.sdk.signing_region
     if not host or "://" not in url:
-        return [finding("SD107", f"The endpoint override {url!r} is not a valid URL.", ev)]
+        return [hit("SD107", f"The endpoint override {url!r} is not a valid URL.", ev)]
     if not is_sts:
         # a non-STS host that answers as STS (a proxy or test server) is not a mismatch
         answered = any(
@@ -229,9 +229,9 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
         msg = f"The endpoint override {url} is not an STS host" + (
             f"; use {good}." if good else "."
         )
-        return [finding("SD107", msg, ev)]
+        return [hit("SD107", msg, ev)]
     if host_region and signing and host_region != signing:
-        return [finding("SD107", f"The endpoint override {url} serves {host_region} but requests are signed "
+        return [hit("SD107", f"The endpoint override {url} serves {host_region} but requests are signed "
                                  f"for {signing}.", ev)]  # fmt: skip
     return []
 
@@ -253,7 +253,7 @@ def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
     if host.endswith(".amazonaws.com.cn"):
         host_part = "aws-cn"
     if host_part and part and host_part != part:
-        return [finding("SD109", f"Region {region} is in partition {part} but {host} is in {host_part}.",
+        return [hit("SD109", f"Region {region} is in partition {part} but {host} is in {host_part}.",
                         [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
     return []
 
@@ -268,7 +268,7 @@ def sd201_dns(f: ProbeFacts) -> list[Hit]:
             continue
         via = "" if ep.resolver == "system" else f" through nameserver {ep.resolver}"
         out.append(
-            finding(
+            hit(
                 "SD201",
                 f"{ep.target.host} did not resolve{via}: {ep.dns.detail}",
                 [_ev(ep, None, ep.dns)],
@@ -323,7 +323,7 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
             where = "" if all(a.address in az for a, _ in bad) else (
                 " Each address of an interface endpoint is one availability zone's network interface; "
                 "pass the endpoint's zonal names with --vpce-dns to name the zone.")  # fmt: skip
-            partial.append(finding(
+            partial.append(hit(
                 "SD206",
                 f"{ep.target.host}: {len(bad)} of {len(probed)} addresses fail ({names}); {good} work.{where}",
                 [replace(_ev(ep, a, r), excerpt=excerpt(f"{name(a)}: {_ev(ep, a, r).excerpt}", 240)) for a, r in bad],
@@ -345,7 +345,7 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
-            total.append(finding(code, msg, [_ev(ep, a, r) for a, r in hits]))
+            total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits]))
     return partial, total
 
 
@@ -377,7 +377,7 @@ def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
         priv = " ".join(
             a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE
         )
-        out.append(finding(
+        out.append(hit(
             "SD205",
             f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
             f"resolves to private ones ({priv}): private DNS is off for the endpoint.",
@@ -394,7 +394,7 @@ def sd207_resolver(f: ProbeFacts) -> list[Hit]:
         return []
     if any(is_amazon_resolver(r, ctx.imds.vpc_cidrs) for r in ctx.resolvers):
         return []
-    return [finding("SD207", f"The host resolves through {', '.join(ctx.resolvers)}, not the Amazon VPC resolver.",
+    return [hit("SD207", f"The host resolves through {', '.join(ctx.resolvers)}, not the Amazon VPC resolver.",
                     [Evidence(excerpt=f"nameservers: {' '.join(ctx.resolvers)}")])]  # fmt: skip
 
 
@@ -409,10 +409,10 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
         for a in ep.addresses:
             r = _network_failure(a)
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
-                out.append(finding("SD301", f"Proxy {ep.target.proxy} failed for {ep.target.host}: {r.detail}",
+                out.append(hit("SD301", f"Proxy {ep.target.proxy} failed for {ep.target.host}: {r.detail}",
                                    [_ev(ep, a, r)]))  # fmt: skip
     if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
-        out.append(finding("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
+        out.append(hit("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
                                     "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
     return out
 
@@ -433,7 +433,7 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
         return []
     entries = [n.strip() for n in (ctx.no_proxy or "").split(",") if n.strip()]
     wanted = ",".join(dict.fromkeys([*entries, *missing]))
-    return [finding(
+    return [hit(
         "SD302",
         f"HTTPS_PROXY is set and NO_PROXY does not cover {', '.join(dict.fromkeys(missing))}.",
         [_setting_ev(ctx, "HTTPS_PROXY"), _setting_ev(ctx, "NO_PROXY")],
@@ -465,7 +465,7 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
             msg += (f". The certificate is for {r.get('dns_names') or r.get('subject')}, issued by {r.get('issuer')}: "
                     "something else answers at this address (a captive portal, a wrong server)")  # fmt: skip
         msg += f" (CA bundle {f.context.ca_bundle}, {f.context.ca_bundle_source})."
-        out.append(finding("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine]))
+        out.append(hit("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine]))
     return out
 
 
@@ -478,7 +478,7 @@ def sd304_intercepted(f: ProbeFacts) -> list[Hit]:
     msg = f"TLS to {', '.join(dict.fromkeys(ep.target.host for ep, _, _ in hits))} is intercepted: the certificate is issued by {issuers}, not by Amazon."
     if trusted:
         msg += " It verifies against the configured CA bundle, so the interception is trusted here."
-    return [finding("SD304", msg, [_ev(ep, a, r) for ep, a, r in hits],
+    return [hit("SD304", msg, [_ev(ep, a, r) for ep, a, r in hits],
                     severity=Severity.WARNING if trusted else Severity.ERROR)]  # fmt: skip
 
 
@@ -488,7 +488,7 @@ def sd305_not_sts(f: ProbeFacts) -> list[Hit]:
         for a in ep.addresses:
             r = _layer(a, Layer.HTTPS)
             if r is not None and r.get("not_sts") == "true":
-                out.append(finding("SD305", f"{ep.target.host} ({a.address}) answered, but not as STS: {r.detail}",
+                out.append(hit("SD305", f"{ep.target.host} ({a.address}) answered, but not as STS: {r.detail}",
                                    [_ev(ep, a, r)]))  # fmt: skip
     return out
 
@@ -528,10 +528,10 @@ def sd401_clock_skew(f: ProbeFacts) -> list[Hit]:
             if abs(float(r.get("clock_offset_s") or 0)) > SKEW_WARN_S
         ]
         ev += [_ev(ep, a, r) for ep, a, r in skew_errors]
-        return [finding("SD401", msg, ev, severity=sev)]
+        return [hit("SD401", msg, ev, severity=sev)]
     if skew_errors:
         return [
-            finding(
+            hit(
                 "SD401",
                 "STS rejected the signature as expired/skewed.",
                 [_ev(ep, a, r) for ep, a, r in skew_errors],
@@ -573,7 +573,7 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
             a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
         ):
             msg += " The call went through a VPC endpoint: its endpoint policy may deny it."
-        out.append(finding(code, msg, [_ev(e, a, r) for e, a, r in hits]))
+        out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits]))
     return out
 
 
@@ -583,11 +583,11 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
 def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     c = f.credentials
     if c.state is CredState.NONE:
-        return [finding("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
+        return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
                                  "unsigned HTTPS check still ran.",
                         [Evidence(excerpt=f"credential chain: {c.detail}")])]  # fmt: skip
     if c.state is CredState.ERROR:
-        return [finding("SD501", f"The credential provider failed: {c.detail}",
+        return [hit("SD501", f"The credential provider failed: {c.detail}",
                         [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))])]  # fmt: skip
     return []
 
@@ -596,14 +596,14 @@ def sd502_imds(f: ProbeFacts) -> list[Hit]:
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
     if i.state is ImdsState.TOKEN_FAILED:
-        return [finding("SD502", f"The IMDSv2 token PUT to {i.endpoint} got no answer while a plain GET did: "
+        return [hit("SD502", f"The IMDSv2 token PUT to {i.endpoint} got no answer while a plain GET did: "
                                  "the PUT response hop limit is 1 and this runs in a container (one hop more).",
                         ev)]  # fmt: skip
     if i.state is ImdsState.UNREACHABLE and (
         f.context.looks_like_ec2 or i.endpoint_source != "default"
     ):
         return [
-            finding(
+            hit(
                 "SD502",
                 f"The instance metadata service at {i.endpoint} did not answer ({i.detail}).",
                 ev,
@@ -617,7 +617,7 @@ def sd503_credentials_source(f: ProbeFacts) -> list[Hit]:
     if c.state is not CredState.FOUND:
         return []
     key = f", key {c.access_key}" if c.access_key else ""
-    return [finding("SD503", f"Credentials come from the `{c.method}` provider{key}.",
+    return [hit("SD503", f"Credentials come from the `{c.method}` provider{key}.",
                     [Evidence(excerpt=f"botocore credential method: {c.method}")])]  # fmt: skip
 
 
@@ -641,7 +641,7 @@ def sd601_slow(f: ProbeFacts) -> list[Hit]:
             continue
         if ms > best[0] * SLOW_FACTOR and ms - best[0] > SLOW_MIN_GAP_MS:
             seen.add(ep.target.url)
-            out.append(finding("SD601", f"{ep.target.host} answers in {ms:.0f} ms, {best[1].target.host} in "
+            out.append(hit("SD601", f"{ep.target.host} answers in {ms:.0f} ms, {best[1].target.host} in "
                                         f"{best[0]:.0f} ms.", [_ev(ep, a, r), _ev(best[1], best[2], best[3])]))  # fmt: skip
     return out
 

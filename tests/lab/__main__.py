@@ -122,7 +122,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .supervisor import serve_main
 
-    return serve_main(args.spec, args.run_dir, args.ca_dir, args.max_lifetime)
+    return serve_main(
+        args.spec, args.run_dir, args.ca_dir, args.max_lifetime, not args.no_pdeathsig
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", required=True)
     p.add_argument("--ca-dir", required=True)
     p.add_argument("--max-lifetime", type=float, default=3600.0)
+    p.add_argument("--no-pdeathsig", action="store_true")
     p.set_defaults(fn=_cmd_serve)
     args = parser.parse_args(argv)
     return int(args.fn(args))

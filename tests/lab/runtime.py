@@ -271,6 +271,8 @@ class World:
             "--max-lifetime",
             str(self.max_lifetime),
         ]
+        if threading.current_thread() is not threading.main_thread():
+            cmd.append("--no-pdeathsig")  # PDEATHSIG would fire when this thread ends
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])]

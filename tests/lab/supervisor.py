@@ -261,9 +261,14 @@ class Supervisor:
         self.log.close()
 
 
-def serve_main(spec_path: str, run_dir: str, ca_dir: str, max_lifetime: float) -> int:
-    # Die with the process that started us, whatever happens to it.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+def serve_main(
+    spec_path: str, run_dir: str, ca_dir: str, max_lifetime: float, pdeathsig: bool = True
+) -> int:
+    # Die with the process that started us, whatever happens to it.  (PDEATHSIG follows the
+    # *thread* that spawned us, so the parent asks for it only from its main thread; stdin EOF
+    # and --max-lifetime bound us in every case.)
+    if pdeathsig:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
