@@ -267,13 +267,16 @@ def parse_table(table: Mapping[str, Any], source: str) -> CheckSettings:
 
 def _toml_key(text: str, error: str) -> str:
     """`KEY: ` for the key on the line a TOML error points at (empty when there is none)."""
-    m = re.search(r"at line (\d+)", error)
     lines = text.splitlines()
-    if not m or not 0 < int(m.group(1)) <= len(lines):
+    m = re.search(r"at line (\d+)", error)
+    if m and 0 < int(m.group(1)) <= len(lines):
+        line = lines[int(m.group(1)) - 1]
+    elif "end of document" in error:
+        line = next((ln for ln in reversed(lines) if "=" in ln), "")
+    else:
         return ""
-    line = lines[int(m.group(1)) - 1]
     key = line.split("=", 1)[0].strip().strip("\"'") if "=" in line else ""
-    return f"{key}: " if key and len(key) <= 40 and "\n" not in key else ""
+    return f"{key}: " if key and len(key) <= 40 else ""
 
 
 def parse_toml(text: str, source: str, *, pyproject: bool, required: bool = True) -> CheckSettings:
