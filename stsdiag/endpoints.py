@@ -47,13 +47,12 @@ def partitions() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=16)
 def regions(partition: str | None = None) -> tuple[str, ...]:
-    """Regions of a partition (all partitions when None) where botocore knows STS or EC2."""
-    s = _session()
-    names = (partition,) if partition else partitions()
+    """Regions of a partition (all partitions when None), from botocore's endpoint data."""
+    data = _session().get_data("endpoints")
     out: set[str] = set()
-    for p in names:
-        for svc in ("sts", "ec2"):
-            out.update(s.get_available_regions(svc, partition_name=p))
+    for p in data.get("partitions", []):
+        if partition is None or p.get("partition") == partition:
+            out.update(p.get("regions", {}))
     return tuple(sorted(out))
 
 

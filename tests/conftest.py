@@ -17,6 +17,9 @@ import pytest
 if TYPE_CHECKING:
     from tests.lab import World
 
+# loopback servers, test PKI, fake resolver and clean-environment fixtures for probe tests
+pytest_plugins = ("tests.probe_support",)
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")

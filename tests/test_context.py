@@ -16,8 +16,6 @@ from stsdiag import context
 from stsdiag.context import CredState, ImdsState, Overrides
 from tests.probe_support import Mute, Silent
 
-pytest_plugins = ("tests.probe_support",)
-
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 

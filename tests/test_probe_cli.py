@@ -23,8 +23,6 @@ from stsdiag.probes import dns, https, tcp, tls
 from stsdiag.runner import Layers
 from tests.probe_support import STS_HOST, Ca, FakeResolver, Server, Silent, caller_identity_answer
 
-pytest_plugins = ("tests.probe_support",)
-
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = cli.run(args)

@@ -21,8 +21,6 @@ from stsdiag.models import AddressClass, ErrorKind, Layer, Status
 from stsdiag.probes import dns, https, tcp, tls
 from tests.probe_support import STS_HOST, Ca, FakeResolver, Mute, Server, Silent, free_port, make_ca
 
-pytest_plugins = ("tests.probe_support",)
-
 
 def test_dns_collects_a_aaaa_and_cname_chain() -> None:
     r = FakeResolver({

@@ -15,8 +15,6 @@ from stsdiag.models import ErrorKind, Layer, Status, Target, TargetKind
 from stsdiag.probes import sts
 from tests.probe_support import STS_HOST, Ca, Mute, Server, caller_identity_answer
 
-pytest_plugins = ("tests.probe_support",)
-
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 

@@ -131,6 +131,6 @@ def render(report: Report) -> str:
     rec = recommendation_section(report.recommendation)
     if rec:
         parts.append(rec)
-    for k, v in report.extra:
-        parts.append(f"{k}: {v}")
+    if report.extra:
+        parts.append(", ".join(f"{k}: {v}" for k, v in report.extra))
     return redact("\n\n".join(parts)) + "\n"
