@@ -412,8 +412,10 @@ def _works(ep: EndpointResult) -> tuple[bool, str]:
     host = ep.target.host
     n = len(_probed(ep))
     if ep.status != "ok":
-        if not n:
+        if ep.dns.status is not Status.OK:
             return False, f"{host} did not resolve: {ep.dns.detail}"
+        if not n:
+            return False, f"{host}: no address was probed in time"
         ok_n = sum(
             1
             for a in ep.addresses
@@ -515,8 +517,7 @@ def _private(report: Report) -> ExpectationResult:
         return _result("require-private", want, "proxy", False,
                        f"the SDK would reach {host} through the proxy {ep.target.proxy}", fix)  # fmt: skip
     if not probed:
-        return _result("require-private", want, "unresolved", False,
-                       f"{host} did not resolve: {ep.dns.detail}", fix)  # fmt: skip
+        return _result("require-private", want, "unresolved", False, _works(ep)[1], fix)
     if public:
         return _result("require-private", want, "public", False,
                        f"{host} resolves to non-VPC addresses: {', '.join(public)}", fix)  # fmt: skip

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import xmlschema
 
 from stsdiag import check
 from stsdiag.errors import UsageError
@@ -226,6 +227,19 @@ def test_require_private_with_private_but_broken_addresses_fails() -> None:
     got = evaluate(rep, require_private=True)["require-private"]
     assert not got.passed and got.actual == "vpc-endpoint (not working)"
     assert "1 of 2 addresses" in got.message and "10.0.2.10 tcp" in got.message
+
+
+def test_unresolvable_sdk_endpoint() -> None:
+    ep = endpoint(REGIONAL, TargetKind.REGIONAL, {}, sdk=True)
+    ep = replace(ep, dns=LayerResult(Layer.DNS, Status.FAIL, 3.0, "NXDOMAIN"), status="fail")
+    got = evaluate(report(ep, rec_url=None), endpoint="regional", require_private=True)
+    assert not got["expect-endpoint"].passed and not got["require-private"].passed
+    assert (
+        got["expect-endpoint"].message
+        == "sts.ap-northeast-1.amazonaws.com did not resolve: NXDOMAIN"
+    )
+    assert got["require-private"].actual == "unresolved"
+    assert "did not resolve: NXDOMAIN" in got["require-private"].message
 
 
 def test_identity_expectations() -> None:
@@ -502,8 +516,7 @@ def test_quiet_text_lists_only_failures() -> None:
 # --------------------------------------------------------------------------- JUnit
 
 
-def junit_schema() -> object:
-    xmlschema = pytest.importorskip("xmlschema")
+def junit_schema() -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(str(XSD))
 
 
@@ -513,7 +526,7 @@ def test_junit_of_a_check_is_valid_and_carries_expectations() -> None:
     schema = junit_schema()
     rep = failing_check()
     xml = junit.render(rep)
-    schema.validate(xml)  # type: ignore[attr-defined]
+    schema.validate(xml)
     root = ET.fromstring(xml)
     cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
     exp = cases[("stsdiag.check.expectations", "expect-endpoint regional")]
@@ -545,4 +558,4 @@ def test_the_schema_is_not_vacuous() -> None:
         "</testsuite></testsuites>",
     ]
     for doc in bad:
-        assert not schema.is_valid(doc), doc  # type: ignore[attr-defined]
+        assert not schema.is_valid(doc), doc
