@@ -95,9 +95,15 @@ def summary_line(report: Report) -> str:
     }
     rec = report.recommendation
     use = f"; use {rec.endpoint_url} ({rec.region})" if rec and rec.endpoint_url else ""
+    failed = sum(not e.passed for e in report.expectations)
+    exp = (
+        f", {failed} of {len(report.expectations)} expectation(s) failed"
+        if report.expectations
+        else ""
+    )
     return (
         f"stsdiag {report.command}: {n['error']} error(s), {n['warning']} warning(s), "
-        f"{n['info']} info{use}; exit {int(report.exit_status)}"
+        f"{n['info']} info{exp}{use}; exit {int(report.exit_status)}"
     )
 
 
@@ -160,6 +166,7 @@ def parse_log(
         str | None, typer.Option("--region-hint", help="The region the caller meant to use.")
     ] = None,
     output_file: OutputFileOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
 ) -> int:
     """Replay a botocore / AWS CLI debug log: requests, findings with evidence, and the
     endpoint and region to use."""
@@ -171,7 +178,7 @@ def parse_log(
         ignore=split_patterns(ignore),
         fail_on=fail_on,
     )
-    return finish(parse_path(path, opts), output, output_file)
+    return finish(parse_path(path, opts), output, output_file, quiet=quiet)
 
 
 class _ListFormat(str, Enum):

@@ -229,6 +229,37 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
+# network failures of endpoints that nothing uses: expected in a private subnet
+_PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
+
+
+def demote_unused_paths(
+    findings: tuple[Finding, ...], results: tuple[EndpointResult, ...], rec: Recommendation | None
+) -> tuple[Finding, ...]:
+    """An endpoint that fails is an error when the SDK uses it or nothing works. When the SDK's
+    endpoint and the recommended one both work, a failing endpoint that neither of them is (the
+    global endpoint from a private subnet) is a warning: only tools configured for it hang."""
+    if rec is None or not rec.endpoint_url:
+        return findings
+    rec_url = rec.endpoint_url.rstrip("/")
+    used = {ep.target.url.rstrip("/") for ep in results if ep.target.sdk_would_use} | {rec_url}
+    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok"}
+    if not used <= works:
+        return findings
+    out = []
+    for f in findings:
+        eps = {(e.endpoint or "").rstrip("/") for e in f.evidence}
+        if f.code in _PATH_CODES and f.severity is Severity.ERROR and eps and not eps & used:
+            f = replace(
+                f,
+                severity=Severity.WARNING,
+                message=f"{f.message} Neither the SDK's endpoint nor the recommended one is this, and both work.",
+            )
+        out.append(f)
+    out.sort(key=lambda x: -x.severity.rank)
+    return tuple(out)
+
+
 def recommend(
     ctx: Context,
     results: tuple[EndpointResult, ...],
@@ -348,6 +379,7 @@ def run_probe(
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
     rec = recommend(ctx, results, findings, opts.regions)
+    findings = demote_unused_paths(findings, results, rec)
     took = (time.monotonic() - started) * 1000
     return Report(
         command="probe",

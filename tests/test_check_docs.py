@@ -96,3 +96,8 @@ def test_documented_exit_codes_are_the_cli_s() -> None:
     table = DOC.read_text().split("**Exit status**", 1)[1].split("**Retries.**", 1)[0]
     codes = [int(c) for c in re.findall(r"^\| (\d+) \|", table, flags=re.M)]
     assert codes == [int(s) for s in ExitStatus]
+
+
+def test_readme_carries_the_ci_docs() -> None:
+    readme = (DOC.parent.parent / "README.md").read_text()
+    assert DOC.read_text().rstrip() in readme

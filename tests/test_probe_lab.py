@@ -223,3 +223,19 @@ def test_ctrl_c_stops_at_once_with_130(lab_pool: Any) -> None:
     rc, took = proc.stdout.split()
     assert int(rc) == 130, proc.stdout + proc.stderr
     assert float(took) < 1.5, took  # most of it is the interpreter's own teardown
+
+
+def test_configured_private_subnet_passes_with_the_unused_global_endpoint_as_warning(
+    lab_pool: Any,
+) -> None:
+    """With the region set, the SDK's endpoint goes through the VPC endpoint: the dropped global
+    endpoint, which nothing uses, is a warning and the run passes; without the region the
+    SDK's own endpoint is the dropped one and it stays an error."""
+    w = lab_pool.get("private-vpce")
+    code, doc, _ = probe(w, "--region", "ap-northeast-1")
+    sev = {f["code"]: f["severity"] for f in doc["findings"]}
+    assert sev.get("SD202") == "warning", doc["findings"]
+    assert code == 0, [f for f in doc["findings"] if f["severity"] == "error"]
+    code, doc, _ = probe(w)
+    assert {f["code"]: f["severity"] for f in doc["findings"]}.get("SD202") == "error"
+    assert code == 1

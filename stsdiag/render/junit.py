@@ -52,25 +52,41 @@ def render(report: Report) -> str:
             out = ET.SubElement(tc, "system-out")
             out.text = redact(text)
     for ep in report.endpoints:
-        for addr in ep.addresses or ():
-            for lr in addr.layers:
-                cases += 1
-                tc = ET.SubElement(
-                    suite, "testcase", classname=f"stsdiag.probe.{ep.target.host}",
-                    name=f"{addr.address} {lr.layer.value}",
-                    time=f"{(lr.ms or 0) / 1000:.3f}",
-                )  # fmt: skip
-                if lr.status is Status.SKIPPED:
-                    skipped += 1
-                    ET.SubElement(tc, "skipped", message=redact(lr.detail or "skipped"))
-                elif lr.status is not Status.OK:
-                    failures += 1
-                    ET.SubElement(
-                        tc,
-                        "failure",
-                        message=redact(f"{lr.status.value}: {lr.detail}"),
-                        type=lr.status.value,
-                    )
+        url = ep.target.url.rstrip("/")
+        rows = [(None, ep.dns)] + [(a.address, lr) for a in ep.addresses or () for lr in a.layers]
+        for address, lr in rows:
+            cases += 1
+            name = f"{address} {lr.layer.value}" if address else f"dns via {ep.resolver}"
+            tc = ET.SubElement(
+                suite, "testcase", classname=f"stsdiag.probe.{ep.target.host}", name=name,
+                time=f"{(lr.ms or 0) / 1000:.3f}",
+            )  # fmt: skip
+            if lr.status is Status.SKIPPED:
+                skipped += 1
+                ET.SubElement(tc, "skipped", message=redact(lr.detail or "skipped"))
+                continue
+            if lr.status is Status.OK:
+                continue
+            related = [
+                f for f in report.findings
+                if any((e.endpoint or "").rstrip("/") == url and e.address in (None, address)
+                       and e.layer in (None, lr.layer.value) for e in f.evidence)
+            ]  # fmt: skip
+            text = f"{lr.status.value}: {lr.detail}" + "".join(
+                f"\n{f.code} {f.name}: {f.message}\nfix: {f.fix}" for f in related
+            )
+            if related and all(f.severity.rank < report.fail_on.rank for f in related):
+                out = ET.SubElement(tc, "system-out")  # failed, but below --fail-on (unused path)
+                out.text = redact(text)
+                continue
+            failures += 1
+            el = ET.SubElement(
+                tc,
+                "failure",
+                message=redact(f"{lr.status.value}: {lr.detail}"),
+                type=lr.status.value,
+            )
+            el.text = redact(text)
     for ex in report.expectations:
         cases += 1
         tc = ET.SubElement(
@@ -100,7 +116,6 @@ def render(report: Report) -> str:
         tests=str(cases),
         failures=str(failures),
         errors="0",
-        skipped=str(skipped),
     )
     root.append(suite)
     ET.indent(root)
