@@ -64,8 +64,48 @@ def main() -> None:
     print(
         f"stsdiag --help: best {min(runs) * 1000:.0f} ms, median {sorted(runs)[2] * 1000:.0f} ms (target < 150 ms)"
     )
-    if shutil.which("nproc"):
-        print(f"machine: {os.cpu_count()} cores")
+    print(f"machine: {os.cpu_count()} cores")
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        probe_bench()
+    else:
+        print("probe: skipped (the lab worlds need root)")
+
+
+def _median_run(w: object, cmd: list[str], n: int = 3) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        w.run(cmd, timeout=400)  # type: ignore[attr-defined]
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def probe_bench() -> None:
+    """Probe figures in the lab worlds (issue 4): healthy world vs one `aws sts
+    get-caller-identity`; verdict time with a dropped global endpoint. STSDIAG_BENCH_AWS_FAIL=1
+    also times the aws CLI failing against the dropped endpoint with its defaults (~5 min)."""
+    sys.path.insert(0, str(ROOT))
+    from tests import lab
+
+    aws = str(Path(sys.executable).parent / "aws")
+    with lab.world("public-healthy") as w:
+        a = _median_run(w, [aws, "sts", "get-caller-identity"])
+        p = _median_run(w, [str(BIN), "probe", "--output", "json"])
+    print(
+        f"public-healthy: aws sts get-caller-identity {a:.2f} s, stsdiag probe {p:.2f} s = {p / a:.2f}x (target < 2x)"
+    )
+    with lab.world("private-vpce") as w:
+        p = _median_run(w, [str(BIN), "probe", "--timeout", "3", "--output", "json"])
+        print(
+            f"private-vpce: stsdiag probe --timeout 3 gives its verdict in {p:.2f} s (target <= 3.5 s + start-up)"
+        )
+        if os.environ.get("STSDIAG_BENCH_AWS_FAIL") == "1":
+            t0 = time.perf_counter()
+            w.run([aws, "sts", "get-caller-identity"], timeout=900)
+            f = time.perf_counter() - t0
+            print(
+                f"private-vpce: aws sts get-caller-identity fails after {f:.0f} s = {f / p:.0f}x slower"
+            )
 
 
 if __name__ == "__main__":
