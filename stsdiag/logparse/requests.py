@@ -17,9 +17,10 @@ from stsdiag.logparse.records import Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
+_UA = re.compile(r"'User-Agent': b?'([^']{1,400})'")
 _PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
-_BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
+_BPB = re.compile(r"Event before-(?:parameter-build|call)\.([\w-]+)\.(\w+)")
 _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
@@ -41,8 +42,8 @@ _MAX_ATTEMPTS = re.compile(
 )
 _ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
 _PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
-_VERSION = re.compile(r"\b(aws-cli/[\d.]+|botocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
-_FOUND_CREDS = re.compile(r"Found credentials (?:in|from|via) ([^.:\n]+)")
+_VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
+_FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
 
 # exception text → kind, most specific first
@@ -290,7 +291,7 @@ class Reconstructor:
             p = self.pending.setdefault(rec.thread, _Pending())
             p.result = msg.split(":", 1)[1].strip() if ":" in msg else None
             p.result_rec = rec
-        elif msg.startswith("Event before-parameter-build."):
+        elif msg.startswith(("Event before-parameter-build.", "Event before-call.")):
             m = _BPB.search(msg)
             if m:
                 p = self.pending.setdefault(rec.thread, _Pending())
@@ -322,7 +323,7 @@ class Reconstructor:
                 self._region_hints(b, rec, rec.flat)
         elif msg.startswith("Response body"):
             self._body(rec)
-        elif "Exception received when sending HTTP request" in msg or msg.startswith(
+        elif "received when sending HTTP request" in msg or msg.startswith(
             ("retry needed, retryable exception caught", "Retry needed, retryable exception")
         ):
             self._exception(rec)
@@ -359,7 +360,9 @@ class Reconstructor:
         b.opened = True
         b.by_provider = nested
         self.open.push(rec.thread, b)
-        b.operation = op
+        b.operation = op or (
+            self.pending[rec.thread].operation if rec.thread in self.pending else None
+        )
         # read the two parts that carry facts (no eval): the URL and the context dict
         mu = _PARAM_URL.search(flat)
         b.url = mu.group(1) if mu else None
@@ -373,6 +376,10 @@ class Reconstructor:
             from urllib.parse import urlsplit
 
             b.host = (urlsplit(b.url).hostname or "").lower() or None
+        if not self.events.versions:  # the User-Agent names the SDK and CLI versions
+            ua = _UA.search(flat)
+            for v in _VERSION.findall(ua.group(1) if ua else ""):
+                self.events.versions[v] = None
         ctx = pyrepr.get(params, "context")
         b.client_region = pyrepr.get_str(ctx, "client_region")
         if b.client_region is None:

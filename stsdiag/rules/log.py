@@ -479,11 +479,23 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             evs("no-region"),
         )
     if "imds-failed" in by_tag and "imds-disabled" not in by_tag:
+        # it matters when IMDS was to supply credentials (or nothing did); when another
+        # provider supplied them, it only cost the SDK time
+        src = (facts.credential_source or "").lower()
+        from_imds = not src or any(
+            k in src for k in ("iam role", "iam-role", "container", "metadata")
+        )
         yield Hit(
             "SD502",
             "The instance metadata service (IMDS) did not answer. On EC2 in a container, an IMDSv2 "
-            "PUT response hop limit of 1 causes this; off EC2 it is expected.",
+            "PUT response hop limit of 1 causes this; off EC2 it is expected"
+            + (
+                "."
+                if from_imds
+                else f", and harmless here (credentials came from {facts.credential_source}) but slow."
+            ),
             evs("imds-failed"),
+            severity=None if from_imds else Severity.INFO,
         )
     if "retries-exhausted" in by_tag:
         yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
