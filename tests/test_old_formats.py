@@ -11,7 +11,7 @@ from stsdiag.parselog import ParseOptions, analyze
 
 OLD = b"""\
 2017-07-01 09:08:51,100 - MainThread - botocore.credentials - INFO - Credentials found in config file: ~/.aws/config
-2017-07-01 09:08:51,200 - MainThread - botocore.hooks - DEBUG - Event before-call.sts.GetCallerIdentity: calling handler <function inject_api_version_header_if_needed at 0x7f00>
+2017-07-01 09:08:51,200 - MainThread - botocore.hooks - DEBUG - Event before-parameter-build.sts.GetCallerIdentity: calling handler <function generate_idempotent_uuid at 0x7f00>
 2017-07-01 09:08:51,201 - MainThread - botocore.endpoint - DEBUG - Making request for <botocore.model.OperationModel object at 0x7fce78f4ca10> (verify_ssl=True) with params: {'body': {'Action': u'GetCallerIdentity', 'Version': u'2011-06-15'}, 'url': u'https://sts.amazonaws.com/', 'headers': {'User-Agent': 'aws-cli/1.11.13 Python/2.7.12 Linux/4.4.0 botocore/1.4.70'}, 'context': {'client_region': 'eu-west-1'}, 'query_string': '', 'url_path': '/', 'method': u'POST'}
 2017-07-01 09:08:51,290 - MainThread - botocore.auth - DEBUG - StringToSign:
 AWS4-HMAC-SHA256

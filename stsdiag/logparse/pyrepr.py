@@ -21,6 +21,7 @@ _STR_START = re.compile(r"([uUbBrR]{0,2})(['\"])")
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WORD = re.compile(r"[A-Za-z_][\w.]*")
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
+_HEX_ESC = {"x": 2, "u": 4, "U": 8}
 MAX_DEPTH = 64
 
 
@@ -39,6 +40,10 @@ class _Reader:
 
     def string(self, quote: str, raw: bool) -> str:
         s, i = self.s, self.pos
+        end = s.find(quote, i)
+        if end >= 0 and s.find("\\", i, end) < 0:  # the common case: no escapes
+            self.pos = end + 1
+            return s[i:end]
         out: list[str] = []
         n = len(s)
         while i < n:
@@ -50,12 +55,13 @@ class _Reader:
                 nxt = s[i + 1]
                 if raw:
                     out.append(c + nxt)
-                elif nxt == "x" and i + 3 < n:
+                elif nxt in _HEX_ESC and i + 1 + _HEX_ESC[nxt] < n:
+                    w = _HEX_ESC[nxt]  # \xHH, \uHHHH, \UHHHHHHHH
                     try:
-                        out.append(chr(int(s[i + 2 : i + 4], 16)))
+                        out.append(chr(int(s[i + 2 : i + 2 + w], 16)))
                     except ValueError:
-                        out.append(s[i : i + 4])
-                    i += 4
+                        out.append(s[i : i + 2 + w])
+                    i += 2 + w
                     continue
                 else:
                     out.append(_ESC.get(nxt, "\\" + nxt))

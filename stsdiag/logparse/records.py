@@ -75,7 +75,7 @@ _KEEP = re.compile(
     rb"received when sending|Credentials found|Exception received|Retry needed|retry needed|Reached the maximum|Max attempts|Not retrying|"
     rb"Retry needed, action|StringToSign|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
     rb"Found credentials|Looking for credentials via|Retrieving credentials|credentials|"
-    rb"metadata|IMDS|Event before-parameter-build|Event before-call|CLI version|Arguments entered to CLI|"
+    rb"metadata|IMDS|Event before-parameter-build|CLI version|Arguments entered to CLI|"
     rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"
     rb"Skipping environment variable credential|sts_regional_endpoints|Loading variable|"
     rb"Unable to |Error |error|Certificate path|Switching signature version|"
@@ -251,8 +251,8 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         fmt = "custom"
     if not _SDK_LOGGER.match(logger_b):
         return hint, FOREIGN, None
-    if logger_b == b"botocore.hooks":  # the chattiest logger: two events carry facts
-        keep = line.startswith((b"Event before-parameter-build.", b"Event before-call."), msg_start)
+    if logger_b == b"botocore.hooks":  # the chattiest logger: one event carries facts
+        keep = line.startswith(b"Event before-parameter-build.", msg_start)
     elif logger_b == b"botocore.loaders":
         keep = False
     else:

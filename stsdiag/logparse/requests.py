@@ -20,7 +20,7 @@ from stsdiag.redact import excerpt, mask_key_id
 _UA = re.compile(r"'User-Agent': b?'([^']{1,400})'")
 _PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
-_BPB = re.compile(r"Event before-(?:parameter-build|call)\.([\w-]+)\.(\w+)")
+_BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
 _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
@@ -65,7 +65,14 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_ANY_ERROR = re.compile("|".join(rx.pattern for rx, _ in _ERRORS))
+
+
 def classify(text: str) -> ErrorKind | None:
+    """The error kind a text shows, most specific first (a proxy error mentioning a timeout
+    is a proxy error)."""
+    if not _ANY_ERROR.search(text):
+        return None
     for rx, kind in _ERRORS:
         if rx.search(text):
             return kind
@@ -291,7 +298,7 @@ class Reconstructor:
             p = self.pending.setdefault(rec.thread, _Pending())
             p.result = msg.split(":", 1)[1].strip() if ":" in msg else None
             p.result_rec = rec
-        elif msg.startswith(("Event before-parameter-build.", "Event before-call.")):
+        elif msg.startswith("Event before-parameter-build."):
             m = _BPB.search(msg)
             if m:
                 p = self.pending.setdefault(rec.thread, _Pending())
