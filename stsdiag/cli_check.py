@@ -10,6 +10,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stsdiag.cli_options import (
+    CaBundleOpt,
+    EndpointUrlOpt,
+    ExternalIdOpt,
+    NameserverOpt,
+    ProfileOpt,
+    QuietOpt,
+    RegionOpt,
+    RoleSessionNameOpt,
+    TimeoutOpt,
+    VariantsOpt,
+    VpceDnsOpt,
+)
 from stsdiag.enums import FailOn, OutputFormat
 
 if TYPE_CHECKING:
@@ -100,72 +113,17 @@ def register(app: typer.Typer) -> None:
                 help="Try again up to N times after a failure (back-off 1, 2, 4, 8 s).",
             ),
         ] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
-        region: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--region",
-                "-r",
-                metavar="REGION",
-                help="Region to probe (repeatable); the first one also acts as `aws --region`.",
-            ),
-        ] = None,
-        profile: Annotated[
-            str | None,
-            typer.Option("--profile", metavar="NAME", help="AWS profile (as `aws --profile`)."),
-        ] = None,
-        endpoint_url: Annotated[
-            str | None,
-            typer.Option(
-                "--endpoint-url",
-                metavar="URL",
-                help="STS endpoint override (as `aws --endpoint-url`).",
-            ),
-        ] = None,
-        vpce_dns: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--vpce-dns",
-                metavar="NAME",
-                help="A VPC endpoint's own DNS name to probe too (repeatable).",
-            ),
-        ] = None,
-        variants: Annotated[
-            bool | None,
-            typer.Option(
-                "--variants/--no-variants", help="Also probe FIPS and dual-stack endpoints."
-            ),
-        ] = None,
-        nameserver: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--nameserver",
-                metavar="ADDR",
-                help="Also resolve through this nameserver (repeatable; ADDR[:PORT]).",
-            ),
-        ] = None,
-        ca_bundle: Annotated[
-            str | None,
-            typer.Option(
-                "--ca-bundle", metavar="FILE", help="CA bundle to verify TLS (as AWS_CA_BUNDLE)."
-            ),
-        ] = None,
-        external_id: Annotated[
-            str | None,
-            typer.Option("--external-id", metavar="ID", help="ExternalId for --role-arn."),
-        ] = None,
-        role_session_name: Annotated[
-            str | None,
-            typer.Option(
-                "--role-session-name",
-                metavar="NAME",
-                help="Session name for --role-arn (default stsdiag).",
-            ),
-        ] = None,
-        timeout: Annotated[
-            float | None,
-            typer.Option("--timeout", metavar="SECONDS", help="Seconds per layer (default 3)."),
-        ] = None,
+        quiet: QuietOpt = False,
+        region: RegionOpt = None,
+        profile: ProfileOpt = None,
+        endpoint_url: EndpointUrlOpt = None,
+        vpce_dns: VpceDnsOpt = None,
+        variants: VariantsOpt = None,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        external_id: ExternalIdOpt = None,
+        role_session_name: RoleSessionNameOpt = None,
+        timeout: TimeoutOpt = None,
         total_timeout: Annotated[
             float | None,
             typer.Option(

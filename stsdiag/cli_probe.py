@@ -10,13 +10,21 @@ from typing import Annotated
 
 import typer
 
+from stsdiag.cli_options import (
+    CaBundleOpt,
+    EndpointUrlOpt,
+    ExternalIdOpt,
+    NameserverOpt,
+    ProfileOpt,
+    QuietOpt,
+    RegionOpt,
+    RoleSessionNameOpt,
+    TimeoutOpt,
+    TotalTimeoutOpt,
+    VariantsOpt,
+    VpceDnsOpt,
+)
 from stsdiag.enums import FailOn, OutputFormat
-
-RegionOpt = Annotated[
-    list[str] | None,
-    typer.Option("--region", "-r", metavar="REGION", help="Region to probe (repeatable); the first one also acts as "
-                 "`aws --region` for the SDK's own choice."),
-]  # fmt: skip
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -43,73 +51,26 @@ def register(app: typer.Typer) -> None:
     @app.command("probe")
     def probe(
         region: RegionOpt = None,
-        profile: Annotated[
-            str | None,
-            typer.Option("--profile", metavar="NAME", help="AWS profile (as `aws --profile`)."),
-        ] = None,
-        endpoint_url: Annotated[
-            str | None,
-            typer.Option(
-                "--endpoint-url",
-                metavar="URL",
-                help="STS endpoint override (as `aws --endpoint-url`).",
-            ),
-        ] = None,
-        vpce_dns: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--vpce-dns",
-                metavar="NAME",
-                help="A VPC endpoint's own DNS name to probe too (repeatable).",
-            ),
-        ] = None,
-        variants: Annotated[
-            bool, typer.Option("--variants", help="Also probe FIPS and dual-stack endpoints.")
-        ] = False,
-        nameserver: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--nameserver",
-                metavar="ADDR",
-                help="Also resolve through this nameserver (repeatable; ADDR[:PORT]).",
-            ),
-        ] = None,
-        ca_bundle: Annotated[
-            str | None,
-            typer.Option(
-                "--ca-bundle", metavar="FILE", help="CA bundle to verify TLS (as AWS_CA_BUNDLE)."
-            ),
-        ] = None,
+        profile: ProfileOpt = None,
+        endpoint_url: EndpointUrlOpt = None,
+        vpce_dns: VpceDnsOpt = None,
+        variants: VariantsOpt = None,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
         role_arn: Annotated[
             str | None,
             typer.Option("--role-arn", metavar="ARN", help="Also try AssumeRole at each endpoint."),
         ] = None,
-        external_id: Annotated[
-            str | None,
-            typer.Option("--external-id", metavar="ID", help="ExternalId for --role-arn."),
-        ] = None,
-        role_session_name: Annotated[
-            str,
-            typer.Option(
-                "--role-session-name", metavar="NAME", help="Session name for --role-arn."
-            ),
-        ] = "stsdiag",
-        timeout: Annotated[
-            float, typer.Option("--timeout", metavar="SECONDS", help="Seconds per layer.")
-        ] = 3.0,
-        total_timeout: Annotated[
-            float | None,
-            typer.Option(
-                "--total-timeout",
-                metavar="SECONDS",
-                help="Seconds for the whole probe (default 3 × --timeout).",
-            ),
-        ] = None,
+        external_id: ExternalIdOpt = None,
+        role_session_name: RoleSessionNameOpt = None,
+        timeout: TimeoutOpt = None,
+        total_timeout: TotalTimeoutOpt = None,
         output: OutputOpt = OutputFormat.TABLE,
         fail_on: FailOnOpt = FailOn.ERROR,
         select: SelectOpt = None,
         ignore: IgnoreOpt = None,
         output_file: OutputFileOpt = None,
+        quiet: QuietOpt = False,
     ) -> int:
         """Probe STS from this host: context, DNS, TCP, TLS, HTTPS and signed calls per
         endpoint and address; findings; the endpoint and region to use."""
@@ -120,13 +81,13 @@ def register(app: typer.Typer) -> None:
             profile=profile,
             endpoint_url=endpoint_url,
             vpce_names=tuple(vpce_dns or ()),
-            variants=variants,
+            variants=bool(variants),
             nameservers=tuple(nameserver or ()),
             ca_bundle=ca_bundle,
             role_arn=role_arn,
             external_id=external_id,
-            role_session_name=role_session_name,
-            timeout=timeout,
+            role_session_name=role_session_name or "stsdiag",
+            timeout=3.0 if timeout is None else timeout,
             total=total_timeout,
             fail_on=fail_on,
             select=split_patterns(select),
@@ -142,7 +103,7 @@ def register(app: typer.Typer) -> None:
             if tty:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
-        return finish(report, output, output_file)
+        return finish(report, output, output_file, quiet=quiet)
 
     @app.command("endpoints")
     def endpoints_cmd(
