@@ -151,9 +151,11 @@ class LogRequest:
         return max(0.0, self.ended - self.started)
 
     def ref(self, *tags: str) -> LineRef | None:
-        for r in self.refs:
-            if r.tag in tags:
-                return r
+        """The first line with the first of `tags` that the request has (tags in priority order)."""
+        for t in tags:
+            for r in self.refs:
+                if r.tag == t:
+                    return r
         return None
 
 

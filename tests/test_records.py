@@ -100,3 +100,16 @@ def test_interleaved_other_programs_and_quoting() -> None:
     noise = b"2021-07-29 17:29:45,100 - MainThread - myapp.worker - INFO - unrelated\nrandom text\n"
     s = _summary(noise + b"> " + line + b"\n" + noise)
     assert ("SD104", "error") in s[0]
+
+
+def test_time_of_day_only_timestamps_give_durations() -> None:
+    """A custom format with `%(asctime)s` replaced by a time of day (`17:29:45,221`)."""
+    logs = awscli_logs()
+    data = next(p.read_bytes() for p in logs if b"Connect timeout" in p.read_bytes())
+    short = re.sub(rb"^\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d,\d+) - [^\n]+? - ([\w.]+) - (DEBUG|INFO) - ",
+                   rb"\1 \3 \2: ", data, flags=re.M)  # fmt: skip
+    full = analyze(io.BufferedReader(io.BytesIO(data)), "x", ParseOptions())  # type: ignore[arg-type]
+    rep = analyze(io.BufferedReader(io.BytesIO(short)), "x", ParseOptions())  # type: ignore[arg-type]
+    d_full = [r.duration_s for r in full.requests]
+    d_short = [r.duration_s for r in rep.requests]
+    assert d_short == pytest.approx(d_full) and any(d for d in d_short)

@@ -82,3 +82,24 @@ def test_slow_endpoint_from_latencies() -> None:
         log_rules.observe(s2, _req(i, "sts.amazonaws.com", 0.06))
         log_rules.observe(s2, _req(10 + i, "sts.ap-northeast-1.amazonaws.com", 0.05))
     assert list(log_rules.slow_endpoint(facts, s2)) == []
+
+
+def test_s3_redirect_message_is_a_client_region_mismatch() -> None:
+    """Hand-typed (marked): botocore.utils' redirect warning (text from botocore's source);
+    the fixture generator has no S3 stub that answers 301 with x-amz-bucket-region."""
+    import io
+
+    from stsdiag.parselog import analyze
+
+    log = (
+        b"2024-05-01 10:00:00,001 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        b"OperationModel(name=ListObjectsV2) with params: {'url': 'https://mybucket.s3.amazonaws.com/', "
+        b"'context': {'client_region': 'us-east-1', 'signing': {'bucket': 'mybucket'}}}\n"
+        b"2024-05-01 10:00:00,200 - MainThread - botocore.utils - DEBUG - S3 client configured for "
+        b"region us-east-1 but the bucket mybucket is in region eu-west-1; Please configure the proper "
+        b"region to avoid multiple unnecessary redirects and signing attempts.\n"
+    )
+    rep = analyze(io.BufferedReader(io.BytesIO(log)), "x", ParseOptions())  # type: ignore[arg-type]
+    f = [f for f in rep.findings if f.code == "SD104"]
+    assert f and "eu-west-1" in f[0].message and f[0].evidence[0].line == 2
+    assert rep.recommendation is not None and rep.recommendation.region == "eu-west-1"

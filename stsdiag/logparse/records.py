@@ -127,6 +127,9 @@ class ReadStats:
 
 
 _DAY_CACHE: dict[bytes, int] = {}
+_TIME_ONLY = re.compile(
+    rb"\b(?P<h>[01]\d|2[0-3]):(?P<mi>[0-5]\d):(?P<s>[0-5]\d)(?:[,.](?P<f>\d{1,6}))?\b"
+)
 
 
 def parse_ts(raw: bytes | None) -> float | None:
@@ -155,7 +158,13 @@ def parse_ts(raw: bytes | None) -> float | None:
         return float(t)
     m = _TS.search(raw)
     if not m:
-        return None
+        # a time of day only (custom formats): seconds since midnight, enough for durations
+        t2 = _TIME_ONLY.search(raw)
+        if not t2:
+            return None
+        f2 = t2["f"]
+        secs = int(t2["h"]) * 3600 + int(t2["mi"]) * 60 + int(t2["s"])
+        return secs + (int(f2) / (10 ** len(f2)) if f2 else 0.0)
     try:
         base2 = calendar.timegm(
             (
@@ -246,7 +255,7 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         pre = g["pre"]
         t = _THREAD.search(pre)
         thread_b = g["thread1"] or (t.group(1) if t else None)
-        ts_b = pre if _TS.search(pre) else None
+        ts_b = pre if (_TS.search(pre) or _TIME_ONLY.search(pre)) else None
         msg_start = g.end()
         fmt = "custom"
     if not _SDK_LOGGER.match(logger_b):

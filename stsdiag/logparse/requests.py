@@ -17,6 +17,9 @@ from stsdiag.logparse.records import Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
+_S3_REDIRECT = re.compile(
+    r"S3 client configured for region ([\w-]+) but the bucket \S+ is in region ([\w-]+)"
+)
 _UA = re.compile(r"'User-Agent': b?'([^']{1,400})'")
 _PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
@@ -539,8 +542,15 @@ class Reconstructor:
         ):
             self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
             return
-        m2 = _CLIENT_ERROR.search(text)
         b = self.open.get(rec.thread)
+        ms3 = _S3_REDIRECT.search(msg)
+        if ms3 and b is not None:
+            # botocore's own words: the bucket lives in another region than the client's
+            b.resource_regions.append(ms3.group(2))
+            b.client_region = b.client_region or ms3.group(1)
+            b.ref(rec, "bucket-region")
+            return
+        m2 = _CLIENT_ERROR.search(text)
         if m2:
             self.events.add(rec, "client-error", m2.group(0))
             target = b or self._latest(m2.group(2))
