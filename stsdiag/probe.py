@@ -335,6 +335,13 @@ def recommend(
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
 
 
+GLOBAL_HOST = "sts.amazonaws.com"
+
+
+def _proxy_env() -> bool:
+    return any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"))
+
+
 def default_layers() -> Layers:
     """The real layer functions (tests replace this to inject a fake resolver)."""
     return Layers()
@@ -350,6 +357,18 @@ def run_probe(
 
     validate(opts)
     started = time.monotonic()
+    base = layers or default_layers()
+    from stsdiag.probes import dns as dns_layer
+    from stsdiag.probes import tcp as tcp_layer
+
+    if (
+        base.tcp is tcp_layer.probe
+        and base.resolve is dns_layer.dnspython_resolve
+        and not _proxy_env()
+    ):
+        # the global endpoint's connect timeout is the floor of the whole probe: start it now,
+        # while the configuration, credentials and IMDS are read
+        base = replace(base, tcp=tcp_layer.EarlyConnects(GLOBAL_HOST, 443, opts.timeout).probe)
     ov = Overrides(
         region=opts.regions[0] if opts.regions else None,
         profile=opts.profile,
@@ -362,7 +381,6 @@ def run_probe(
     total = opts.total if opts.total is not None else 3 * opts.timeout
     ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
                        ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
-    base = layers or default_layers()
     if base.sts is None:
         base = Layers(base.resolve, base.tcp, base.tls, base.https, sts_layer(g, opts))
     context_ms = (time.monotonic() - started) * 1000

@@ -170,13 +170,12 @@ def test_probe_gives_the_worlds_diagnosis(name: str, lab_pool: Any) -> None:
 
 def test_private_vpce_bare_probe_and_timing(lab_pool: Any) -> None:
     """`stsdiag probe` exactly as a user types it; the dropped global endpoint costs one
-    --timeout: the verdict comes within --timeout + 0.5 s of the start of probing."""
+    --timeout: the whole probe (configuration, IMDS and every layer; the global endpoint's
+    connects start first) gives its verdict within --timeout + 0.5 s."""
     w = lab_pool.get("private-vpce")
     code, doc, _ = probe(w)
     check_expectations("private-vpce", code, doc, bare=True)
-    probe_ms = float(doc["probe_ms"])
-    assert probe_ms < (TIMEOUT + 0.5) * 1000, doc["probe_ms"]
-    assert float(doc["duration_ms"]) < (TIMEOUT + 1.5) * 1000, doc["duration_ms"]
+    assert float(doc["duration_ms"]) < (TIMEOUT + 0.5) * 1000, doc["duration_ms"]
 
 
 def test_cname_chain_is_followed(lab_pool: Any) -> None:

@@ -338,3 +338,25 @@ def test_is_sts_answer() -> None:
 
 def test_layer_enum_values_are_the_json_contract() -> None:
     assert [lr.value for lr in Layer] == ["dns", "tcp", "tls", "https", "sts"]
+
+
+def test_early_connects_are_reused_not_repeated() -> None:
+    """The global endpoint's connects start before the context is read; the TCP layer takes
+    their results (the very same ones) instead of connecting again."""
+    import socket as _socket
+
+    from stsdiag.probes import tcp
+
+    srv = _socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    try:
+        early = tcp.EarlyConnects("127.0.0.1", port, timeout=2.0)
+        first = early.probe("127.0.0.1", port, timeout=2.0)
+        again = early.probe("127.0.0.1", port, timeout=2.0)
+        assert first.status is Status.OK and again is first
+        other = early.probe("127.0.0.1", port + 1 if port < 65535 else port - 1, timeout=0.5)
+        assert other is not first  # another port: a connect of its own
+    finally:
+        srv.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 
 from stsdiag.models import ErrorKind, Layer, LayerResult, Status
 from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_label
@@ -95,3 +96,50 @@ def probe(address: str, port: int, *, timeout: float, proxy: str | None = None) 
         return bad(Layer.TCP, status, kind, text, ms_since(start))
     sock.close()
     return ok(Layer.TCP, ms_since(start), "connected")
+
+
+class EarlyConnects:
+    """TCP connects to one host started before anything else (the global endpoint, which every
+    plan of the commercial partition probes and which drops from private subnets: its connect
+    timeout is the floor of a probe's duration). The runner's TCP layer takes a started
+    connect's result instead of connecting again; anything else connects as usual."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self._port = port
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._started: dict[str, tuple[threading.Event, list[LayerResult]]] = {}
+        threading.Thread(
+            target=self._resolve, args=(host,), daemon=True, name="stsdiag-early"
+        ).start()
+
+    def _resolve(self, host: str) -> None:
+        try:  # the system resolver, as the SDK uses; a daemon thread, so it may block freely
+            infos = socket.getaddrinfo(host, self._port, type=socket.SOCK_STREAM)
+        except OSError:
+            return
+        for info in infos:
+            address = str(info[4][0])
+            with self._lock:
+                if address in self._started:
+                    continue
+                slot: tuple[threading.Event, list[LayerResult]] = (threading.Event(), [])
+                self._started[address] = slot
+            threading.Thread(target=self._connect, args=(address, slot), daemon=True).start()
+
+    def _connect(self, address: str, slot: tuple[threading.Event, list[LayerResult]]) -> None:
+        try:
+            slot[1].append(probe(address, self._port, timeout=self._timeout))
+        finally:
+            slot[0].set()
+
+    def probe(
+        self, address: str, port: int, *, timeout: float, proxy: str | None = None
+    ) -> LayerResult:
+        with self._lock:
+            slot = self._started.get(address) if proxy is None and port == self._port else None
+        if slot is not None and timeout >= self._timeout:
+            slot[0].wait(timeout + 1.0)
+            if slot[1]:
+                return slot[1][0]
+        return probe(address, port, timeout=timeout, proxy=proxy)
