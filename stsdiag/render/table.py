@@ -26,7 +26,7 @@ def _outcome(r: LogRequest) -> str:
         return errs[-1] + (f" ×{len(errs)}" if len(errs) > 1 else "")
     if r.http_status:
         return str(r.http_status)
-    return "?"
+    return "not in log"
 
 
 def requests_section(report: Report) -> str:
@@ -42,7 +42,7 @@ def requests_section(report: Report) -> str:
                 r.signing_region or "",
                 len(r.attempts) or "",
                 _outcome(r),
-                f"{r.duration_s:.1f}s" if r.duration_s is not None else "",
+                f"{r.duration_s:.1f}s" if r.duration_s else "",
             ]
         )
     head = [
