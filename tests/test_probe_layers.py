@@ -353,6 +353,9 @@ def test_early_connects_are_reused_not_repeated() -> None:
     port = srv.getsockname()[1]
     try:
         early = tcp.EarlyConnects("127.0.0.1", port, timeout=2.0)
+        deadline = time.monotonic() + 2.0
+        while not early.started("127.0.0.1") and time.monotonic() < deadline:
+            time.sleep(0.01)
         first = early.probe("127.0.0.1", port, timeout=2.0)
         again = early.probe("127.0.0.1", port, timeout=2.0)
         assert first.status is Status.OK and again is first

@@ -133,6 +133,10 @@ class EarlyConnects:
         finally:
             slot[0].set()
 
+    def started(self, address: str) -> bool:
+        with self._lock:
+            return address in self._started
+
     def probe(
         self, address: str, port: int, *, timeout: float, proxy: str | None = None
     ) -> LayerResult:
