@@ -113,3 +113,29 @@ def test_time_of_day_only_timestamps_give_durations() -> None:
     d_full = [r.duration_s for r in full.requests]
     d_short = [r.duration_s for r in rep.requests]
     assert d_short == pytest.approx(d_full) and any(d for d in d_short)
+
+
+def test_concurrent_threads_without_thread_names() -> None:
+    """A real log of four threads calling STS at once, rewritten into a format without thread
+    names (as `boto3.set_stream_logger('')` writes): every request still gets its own attempt
+    and answer, the same as with thread names."""
+    log = next(p for p in (c.log for c in cases()) if p.name == "glatest-boto3-threads-ok.log")
+    data = log.read_bytes()
+    bare = re.sub(
+        rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) - [^\n]+? - ([\w.]+) - (DEBUG|INFO|WARNING|ERROR) - ",
+        rb"\1 \2 [\3] ",
+        data,
+        flags=re.M,
+    )
+    assert b"Thread" not in bare.split(b"\n")[40]
+
+    def shape(d: bytes) -> list[tuple[object, ...]]:
+        rep = analyze(io.BufferedReader(io.BytesIO(d)), "x", ParseOptions())  # type: ignore[arg-type]
+        return sorted(
+            (r.operation, r.host, r.signing_region, len(r.attempts), r.http_status)
+            for r in rep.requests
+        )
+
+    threaded = shape(data)
+    assert len(threaded) >= 5 and all(t[3] == 1 and t[4] == 200 for t in threaded)
+    assert shape(bare) == threaded

@@ -260,6 +260,23 @@ class _Open:
         return [b for st in self.stacks.values() for b in st]
 
 
+def _in_flight(b: _Builder) -> bool:
+    """Sent and not yet answered (no status, no exception)."""
+    return bool(b.attempts) and b.attempts[-1].status is None and b.attempts[-1].error is None
+
+
+def _answered(b: _Builder) -> bool:
+    return bool(b.attempts) and (
+        b.attempts[-1].status is not None or b.attempts[-1].error is not None
+    )
+
+
+def _host_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower() or None
+
+
 class Reconstructor:
     def __init__(self) -> None:
         self.open = _Open()
@@ -267,6 +284,11 @@ class Reconstructor:
         self.events = LogEvents()
         self.count = 0
         self._provider_pending: dict[str | None, bool] = {}
+        # formats without thread names: requests whose attempt is still in flight when
+        # another request starts (concurrent threads) wait here for their answers
+        self.floating: list[_Builder] = []
+        self._sent: _Builder | None = None
+        self._answered: _Builder | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -283,9 +305,52 @@ class Reconstructor:
         return b
 
     def finish(self) -> Iterator[LogRequest]:
+        for b in self.floating:
+            yield b.freeze()
+        self.floating = []
         for t in self.open.threads():
             for b in self.open.pop_all(t):
                 yield b.freeze()
+
+    # ------------------------------------------------------------------ routing
+    def _route(self, rec: Record, step: str, host: str | None = None) -> _Builder | None:
+        """The request a record belongs to. With thread names: the thread's current one.
+        Without (and only once requests overlap): `send` goes to the newest request unless
+        it is waiting for an answer, then to the oldest one waiting to retry on that host;
+        `answer` (status, exception) to the oldest in-flight request on that host; `conn`
+        and `after` (headers, body, retry lines) follow the last `send` / `answer`."""
+        top = self.open.get(rec.thread)
+        if rec.thread is not None or not self.floating:
+            return top
+        if step == "send":
+            pool = [*self.floating, *([top] if top else [])]
+            same = [b for b in pool if host is None or b.host in (None, host)]
+            unsent = [b for b in same if not b.attempts]
+            retry = [b for b in same if b.attempts and not _in_flight(b)]
+            chosen = min(unsent or retry or [top] if top else unsent or retry or [None],
+                         key=lambda b: b.index if b else 0)  # fmt: skip
+            self._sent = chosen
+            return chosen
+        if step == "conn":
+            return self._sent or top
+        if step == "answer":
+            cands = [b for b in [*self.floating, *([top] if top else [])] if _in_flight(b)
+                     and (host is None or host in (b.host, b.attempts[-1].host))]  # fmt: skip
+            chosen = min(cands, key=lambda b: b.attempts[-1].line) if cands else top
+            self._answered = chosen
+            return chosen
+        return self._answered or top
+
+    def _settle(self, b: _Builder | None) -> Iterator[LogRequest]:
+        """A floating request that got a successful answer is complete."""
+        if (
+            b is not None
+            and b in self.floating
+            and b.http_status is not None
+            and b.http_status < 400
+        ):
+            self.floating.remove(b)
+            yield b.freeze()
 
     # ------------------------------------------------------------------ dispatch
     def feed(self, rec: Record) -> Iterator[LogRequest]:
@@ -313,32 +378,38 @@ class Reconstructor:
             if top is not None and top.by_provider and top.http_status is not None:
                 for done in self.open.pop_top(rec.thread):
                     yield done.freeze()
-            self._sending(rec)
+            url = _URL.search(rec.flat)
+            self._sending(rec, self._route(rec, "send", _host_of(url.group(1)) if url else None))
         elif msg.startswith("StringToSign"):
-            b = self.open.get(rec.thread)
+            b = self._route(rec, "sign")
             m = _SCOPE.search(rec.text)
             if b is not None and m:
                 b.signing_region, b.signing_service = m.group(1), m.group(2)
                 b.touch(rec)
         elif msg.startswith(("Starting new HTTP", "Resetting dropped connection")):
             m = _NEW_CONN.search(msg)
-            b = self.open.get(rec.thread)
+            b = self._route(rec, "conn")
             if m and b is not None:
                 b.touch(rec)
                 b.set_attempt(host=m.group(2).lower())
         elif msg.startswith("Response headers"):
-            b = self.open.get(rec.thread)
+            b = self._route(rec, "after")
             if b is not None:
                 b.touch(rec)
                 self._region_hints(b, rec, rec.flat)
         elif msg.startswith("Response body"):
-            self._body(rec)
+            self._body(rec, self._route(rec, "after"))
         elif "received when sending HTTP request" in msg or msg.startswith(
             ("retry needed, retryable exception caught", "Retry needed, retryable exception")
         ):
-            self._exception(rec)
+            retry_line = msg.startswith(("retry needed", "Retry needed"))
+            u = _ENDPOINT_URL.search(rec.text)
+            b = self._route(
+                rec, "after" if retry_line else "answer", _host_of(u.group(1)) if u else None
+            )
+            self._exception(rec, b)
         elif _MAX_ATTEMPTS.search(msg):
-            b = self.open.get(rec.thread)
+            b = self._route(rec, "after")
             if b is not None:
                 b.exhausted = True
                 b.touch(rec)
@@ -346,13 +417,14 @@ class Reconstructor:
             else:
                 self.events.add(rec, "retries-exhausted")
         elif (m := _STATUS.search(msg)) is not None:
-            b = self.open.get(rec.thread)
+            b = self._route(rec, "answer", m.group(2).lower())
             if b is not None:
                 b.touch(rec)
                 b.http_status = int(m.group(4))
                 b.set_attempt(status=int(m.group(4)), host=m.group(2).lower())
                 if b.http_status >= 300:
                     b.ref(rec, "http-status")
+                yield from self._settle(b)
         else:
             self._other(rec)
 
@@ -365,7 +437,15 @@ class Reconstructor:
         nested = outer is not None and not outer.attempts and op in CRED_OPS and outer.opened
         if not nested:
             for prev in self.open.pop_all(rec.thread):
-                yield prev.freeze()
+                if (
+                    rec.thread is None
+                    and not _answered(prev)
+                    and prev.opened
+                    and len(self.floating) < 32
+                ):
+                    self.floating.append(prev)  # maybe another thread's request, still waiting
+                else:
+                    yield prev.freeze()
         b = self._new(rec)
         b.opened = True
         b.by_provider = nested
@@ -445,8 +525,8 @@ class Reconstructor:
             b.resource_regions.append(m2.group(1))
             b.ref(rec, "bucket-region")
 
-    def _sending(self, rec: Record) -> None:
-        b = self._current(rec)
+    def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
+        b = routed or self._current(rec)
         b.touch(rec)
         flat = rec.flat
         n = len(b.attempts) + 1
@@ -471,8 +551,7 @@ class Reconstructor:
         if n == 1:
             b.ref(rec, "sending")
 
-    def _body(self, rec: Record) -> None:
-        b = self.open.get(rec.thread)
+    def _body(self, rec: Record, b: _Builder | None) -> None:
         if b is None:
             return
         b.touch(rec)
@@ -485,8 +564,8 @@ class Reconstructor:
             b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}")
         self._region_hints(b, rec, text)
 
-    def _exception(self, rec: Record) -> None:
-        b = self._current(rec)
+    def _exception(self, rec: Record, routed: _Builder | None = None) -> None:
+        b = routed or self._current(rec)
         b.touch(rec)
         text = rec.text
         kind = classify(text)
