@@ -327,8 +327,8 @@ class Reconstructor:
             same = [b for b in pool if host is None or b.host in (None, host)]
             unsent = [b for b in same if not b.attempts]
             retry = [b for b in same if b.attempts and not _in_flight(b)]
-            chosen = min(unsent or retry or [top] if top else unsent or retry or [None],
-                         key=lambda b: b.index if b else 0)  # fmt: skip
+            picks = unsent or retry
+            chosen = min(picks, key=lambda b: b.index) if picks else top
             self._sent = chosen
             return chosen
         if step == "conn":
@@ -340,6 +340,13 @@ class Reconstructor:
             self._answered = chosen
             return chosen
         return self._answered or top
+
+    def _drain(self, line: int) -> list[_Builder]:
+        """Floating requests that have had an answer, or nothing for 1000 lines, are over."""
+        done = [b for b in self.floating if _answered(b) or line - b.last_line > 1000]
+        if done:
+            self.floating = [b for b in self.floating if b not in done]
+        return done
 
     def _settle(self, b: _Builder | None) -> Iterator[LogRequest]:
         """A floating request that got a successful answer is complete."""
@@ -436,12 +443,14 @@ class Reconstructor:
         outer = self.open.get(rec.thread)
         nested = outer is not None and not outer.attempts and op in CRED_OPS and outer.opened
         if not nested:
+            for old in self._drain(rec.line):
+                yield old.freeze()
             for prev in self.open.pop_all(rec.thread):
                 if (
                     rec.thread is None
                     and not _answered(prev)
                     and prev.opened
-                    and len(self.floating) < 32
+                    and len(self.floating) < 8
                 ):
                     self.floating.append(prev)  # maybe another thread's request, still waiting
                 else:
