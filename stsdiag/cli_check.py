@@ -151,8 +151,8 @@ def register(app: typer.Typer) -> None:
         import time
 
         from stsdiag import check as core
+        from stsdiag.cli_probe import probe_with_progress
         from stsdiag.models import Report
-        from stsdiag.probe import run_probe
 
         given = core.CheckSettings(
             expect_account=expect_account,
@@ -181,21 +181,10 @@ def register(app: typer.Typer) -> None:
         )
         core.validate(given)
         settings = _from_file(config).merged(given)
-        tty = sys.stderr.isatty() and not quiet
-
-        def progress(done: int, total: int, label: str) -> None:
-            sys.stderr.write(f"\r\033[Kstsdiag check: {done}/{total} done, {label[:60]}")
-            sys.stderr.flush()
+        show = sys.stderr.isatty() and not quiet
 
         def probe_once() -> Report:
-            try:
-                return run_probe(
-                    core.probe_options(settings), on_progress=progress if tty else None
-                )
-            finally:
-                if tty:
-                    sys.stderr.write("\r\033[K")
-                    sys.stderr.flush()
+            return probe_with_progress(core.probe_options(settings), "check", show=show)
 
         def on_attempt(outcome: core.AttemptOutcome) -> None:
             if outcome.of > 1 and not (quiet and outcome.passed):

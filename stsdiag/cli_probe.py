@@ -6,7 +6,7 @@ commands defined inside `register`, which refer to names local to it."""
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,10 +26,29 @@ from stsdiag.cli_options import (
 )
 from stsdiag.enums import FailOn, OutputFormat
 
+if TYPE_CHECKING:
+    from stsdiag.models import Report
+    from stsdiag.probe import ProbeOptions
 
-def _progress(done: int, total: int, label: str) -> None:
-    sys.stderr.write(f"\r\033[Kstsdiag probe: {done}/{total} done, {label[:60]}")
-    sys.stderr.flush()
+
+def probe_with_progress(opts: "ProbeOptions", command: str, *, show: bool) -> "Report":
+    """Run the probe; with `show` (stderr is a terminal) keep one progress line on stderr,
+    erased when the probe ends. Shared by `probe` and `check`."""
+    from stsdiag.probe import run_probe
+
+    def progress(done: int, total: int, label: str) -> None:
+        sys.stderr.write(f"\r\033[Kstsdiag {command}: {done}/{total} done, {label[:60]}")
+        sys.stderr.flush()
+
+    if show:
+        sys.stderr.write(f"stsdiag {command}: reading the configuration and instance metadata…")
+        sys.stderr.flush()
+    try:
+        return run_probe(opts, on_progress=progress if show else None)
+    finally:
+        if show:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 class _MapFormat(str, Enum):
@@ -74,7 +93,7 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """Probe STS from this host: context, DNS, TCP, TLS, HTTPS and signed calls per
         endpoint and address; findings; the endpoint and region to use."""
-        from stsdiag.probe import ProbeOptions, run_probe
+        from stsdiag.probe import ProbeOptions
 
         opts = ProbeOptions(
             regions=tuple(region or ()),
@@ -93,16 +112,7 @@ def register(app: typer.Typer) -> None:
             select=split_patterns(select),
             ignore=split_patterns(ignore),
         )
-        tty = sys.stderr.isatty()
-        if tty:
-            sys.stderr.write("stsdiag probe: reading the configuration and instance metadata…")
-            sys.stderr.flush()
-        try:
-            report = run_probe(opts, on_progress=_progress if tty else None)
-        finally:
-            if tty:
-                sys.stderr.write("\r\033[K")
-                sys.stderr.flush()
+        report = probe_with_progress(opts, "probe", show=sys.stderr.isatty())
         return finish(report, output, output_file, quiet=quiet)
 
     @app.command("endpoints")
