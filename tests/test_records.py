@@ -7,6 +7,8 @@ import io
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stsdiag.logparse.records import ReadStats, iter_records, physical_lines, records_from_lines
 from stsdiag.parselog import ParseOptions, analyze
@@ -27,7 +29,13 @@ def both(
         (r.line, r.logger, r.thread, r.ts, tuple(r.lines))
         for r in iter_records(io.BytesIO(data), s2, block=block)  # type: ignore[arg-type]
     ]
-    assert s1.lines == s2.lines
+    assert (s1.lines, s1.records, s1.sdk_records, s1.formats, s1.truncated_last_line) == (
+        s2.lines,
+        s2.records,
+        s2.sdk_records,
+        s2.formats,
+        s2.truncated_last_line,
+    )
     return ref, fast
 
 
@@ -39,6 +47,70 @@ def test_fast_reader_equals_reference(log: object) -> None:
     # tiny blocks: records spanning block boundaries
     ref2, fast2 = both(data, block=997)
     assert ref2 == fast2 == ref
+
+
+_FORMATS = [
+    "set_stream_logger",
+    "basicConfig",
+    "botocore",
+    "custom-iso",
+    "custom-nots",
+    "crlf-ansi",
+]
+
+
+@pytest.mark.parametrize("fmt", _FORMATS)
+def test_fast_reader_equals_reference_in_every_format(fmt: str) -> None:
+    for log in awscli_logs()[:6]:
+        data = _convert(log.read_bytes(), fmt)
+        ref, fast = both(data)
+        assert ref == fast, (fmt, log.name)
+        assert both(data, block=1499)[1] == ref, (fmt, log.name)
+
+
+_POOL = b"".join(p.read_bytes() for p in LOGS).split(b"\n")
+_ODD = [
+    b"",
+    b"\r",
+    b"DEBUG",
+    b"INFO:root:hello ERROR",
+    b"2021-07-29 17:29:45,221 - MainThread - myapp.x - WARNING - other program",
+    b"2021-07-29 17:29:45,221 - botocore.endpoint - DEBUG - Sending http request: <x>",
+    b"2021-07-29 17:29:45,221 botocore.credentials [INFO] Found credentials in environment",
+    b"DEBUG:botocore.hooks:Event before-parameter-build.sts.GetCallerIdentity: calling",
+    b"[DEBUG] botocore.endpoint: Making request for OperationModel(name=AssumeRole)",
+    b'  File "x.py", line 1, in <module>  DEBUG',
+    b"botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL",
+    b"An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: x",
+    b"\x1b[31m2021-07-29 17:29:45,221 - MainThread - botocore.endpoint - DEBUG - x\x1b[0m",
+    b"2021-07-29 17:29:45,221 - " + b"T" * 70 + b" - botocore.endpoint - DEBUG - long thread",
+    b"2021-07-29 17:29:45,221 - MainThread - botocore." + b"x" * 130 + b" - DEBUG - long logger",
+    b"x" * 180 + b" ERROR here",
+    b"\xff\xfe invalid utf-8 CRITICAL",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    picks=st.lists(
+        st.one_of(
+            st.integers(0, len(_POOL) - 1).map(lambda i: _POOL[i]),
+            st.sampled_from(_ODD),
+            st.binary(max_size=80),
+        ),
+        max_size=120,
+    ),
+    block=st.integers(1, 4096),
+    tail=st.booleans(),
+)
+def test_fast_reader_equals_reference_on_mutated_logs(
+    picks: list[bytes], block: int, tail: bool
+) -> None:
+    """Real lines, odd lines and random bytes in any order, read in blocks of any size:
+    the fast reader's records and statistics are the reference reader's."""
+    data = b"\n".join(picks) + (b"\n" if tail else b"")
+    ref, fast = both(data, block=block)
+    assert ref == fast
 
 
 def _convert(data: bytes, fmt: str) -> bytes:
@@ -75,10 +147,7 @@ def _summary(data: bytes) -> tuple[object, ...]:
     )
 
 
-@pytest.mark.parametrize(
-    "fmt",
-    ["set_stream_logger", "basicConfig", "botocore", "custom-iso", "custom-nots", "crlf-ansi"],
-)
+@pytest.mark.parametrize("fmt", _FORMATS)
 def test_every_format_gives_the_same_diagnosis(fmt: str) -> None:
     logs = awscli_logs()[:8]
     assert logs

@@ -211,34 +211,64 @@ def _decode(b: bytes) -> str:
     return b.decode("utf-8", "replace").rstrip("\r")
 
 
-def _header(line: bytes, hint: int) -> tuple[int, re.Match[bytes] | None, str]:
-    """Match a header: the last matching format first (logs use one format throughout)."""
-    name, rx = _FORMATS[hint]
-    m = rx.match(line)
-    if m is not None:
-        return hint, m, name
-    for i, (name, rx) in enumerate(_FORMATS):
-        if i != hint:
-            m = rx.match(line)
-            if m is not None:
-                return i, m, name
-    return hint, None, ""
+def _header(line: bytes) -> tuple[re.Match[bytes] | None, str]:
+    """Match a stock header format, trying them in `_FORMATS` order (as `_STOCK` does)."""
+    for name, rx in _FORMATS:
+        m = rx.match(line)
+        if m is not None:
+            return m, name
+    return None, ""
 
 
 CONT, FOREIGN, DROPPED, KEPT = 0, 1, 2, 3
+_P_FOREIGN, _P_NONE, _P_ALL, _P_HOOKS, _P_SEARCH = 0, 1, 2, 3, 4
+_KEEP_LOGGER = re.compile(
+    rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|urllib3\.|awscli\.clidriver"
+)
+_POLICY: dict[bytes, int] = {}
 
 
-def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record | None]:
-    """(format hint, kind, record) for one physical line. kind: CONT (no header: a
-    continuation line), FOREIGN (another program's record), DROPPED (an SDK record without
-    facts) or KEPT (an SDK record that carries facts: the new Record)."""
+def _policy(logger: bytes) -> int:
+    """What to do with a record of this logger: a cached decision per logger name."""
+    p = _POLICY.get(logger)
+    if p is None:
+        if not _SDK_LOGGER.match(logger):
+            p = _P_FOREIGN
+        elif logger == b"botocore.hooks":  # the chattiest logger: one event carries facts
+            p = _P_HOOKS
+        elif logger == b"botocore.loaders":
+            p = _P_NONE
+        elif _KEEP_LOGGER.match(logger):
+            p = _P_ALL
+        else:
+            p = _P_SEARCH
+        if len(_POLICY) < 4096:
+            _POLICY[logger] = p
+    return p
+
+
+def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
+    if policy == _P_ALL:
+        return KEPT
+    if policy == _P_SEARCH:
+        end = msg_start + 200
+        return KEPT if _KEEP.search(line, msg_start, min(end, line_end)) else DROPPED
+    if policy == _P_HOOKS:
+        return KEPT if line.startswith(b"Event before-parameter-build.", msg_start) else DROPPED
+    return FOREIGN if policy == _P_FOREIGN else DROPPED
+
+
+def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
+    """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
+    FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
+    only carries its format) or KEPT (an SDK record that carries facts)."""
     if line[:1] in (b"\x1b", b"\r") or b"\x1b" in line[:64]:
         line = _ANSI.sub(b"", line)
     if line.endswith(b"\r"):
         line = line[:-1]
     if not _LEVEL_NEAR_START.match(line):
-        return hint, CONT, None  # every header format has a level word near the start
-    hint, m, fmt = _header(line, hint)
+        return CONT, None  # every header format has a level word near the start
+    m, fmt = _header(line)
     if m is not None:
         logger_b = m["logger"]
         level_b = m["level"]
@@ -249,7 +279,7 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
     else:
         g = _GENERIC.match(line)
         if g is None:
-            return hint, CONT, None
+            return CONT, None
         logger_b = g["logger1"] or g["logger2"]
         level_b = g["level1"] or g["level2"]
         pre = g["pre"]
@@ -258,18 +288,25 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         ts_b = pre if (_TS.search(pre) or _TIME_ONLY.search(pre)) else None
         msg_start = g.end()
         fmt = "custom"
-    if not _SDK_LOGGER.match(logger_b):
-        return hint, FOREIGN, None
-    if logger_b == b"botocore.hooks":  # the chattiest logger: one event carries facts
-        keep = line.startswith(b"Event before-parameter-build.", msg_start)
-    elif logger_b == b"botocore.loaders":
-        keep = False
-    else:
-        keep = bool(_KEEP_LOGGER.match(logger_b) or _KEEP.search(line, msg_start, msg_start + 200))
-    if not keep:
-        return hint, DROPPED, Record(lineno, "", "", None, None, fmt)
-    msg = _decode(line[msg_start:])
-    rec = Record(
+    kind = _kind(_policy(logger_b), line, msg_start, len(line))
+    if kind == FOREIGN:
+        return FOREIGN, None
+    if kind == DROPPED:
+        return DROPPED, Record(lineno, "", "", None, None, fmt)
+    return KEPT, _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
+
+
+def _record(
+    lineno: int,
+    logger_b: bytes,
+    level_b: bytes,
+    thread_b: bytes | None,
+    ts_b: bytes | None,
+    fmt: str,
+    msg_b: bytes,
+) -> Record:
+    msg = _decode(msg_b)
+    return Record(
         line=lineno,
         logger=logger_b.decode("ascii", "replace"),
         level=level_b.decode("ascii", "replace"),
@@ -279,7 +316,6 @@ def classify_line(line: bytes, lineno: int, hint: int) -> tuple[int, int, Record
         lines=[msg],
         size=len(msg),
     )
-    return hint, KEPT, rec
 
 
 def _append(cur: Record, line: bytes) -> None:
@@ -289,55 +325,213 @@ def _append(cur: Record, line: bytes) -> None:
         cur.size += len(t)
 
 
+def _extend(cur: Record, seg: bytes) -> None:
+    """Append the lines of `seg` (complete lines joined by newlines, no trailing one): the
+    same as `_append` on each line, decoded in one go when the caps are not near."""
+    if len(cur.lines) >= MAX_RECORD_LINES or cur.size >= MAX_RECORD_BYTES:
+        return
+    if b"\x1b" in seg or len(seg) + cur.size >= MAX_RECORD_BYTES:
+        for ln in seg.split(b"\n"):
+            _append(cur, ln)
+        return
+    text = seg.decode("utf-8", "replace")
+    parts = text.split("\n")
+    if len(cur.lines) + len(parts) > MAX_RECORD_LINES:
+        for ln in seg.split(b"\n"):
+            _append(cur, ln)
+        return
+    if "\r" in text:
+        parts = [x.rstrip("\r") for x in parts]
+        cur.size += sum(len(x) for x in parts)
+    else:
+        cur.size += len(text) - len(parts) + 1
+    cur.lines.extend(parts)
+
+
+def _step(
+    raw: bytes, lineno: int, cur: Record | None, stats: ReadStats, out: list[Record]
+) -> Record | None:
+    """The reference reader's step for one physical line: returns the open record."""
+    kind, rec = classify_line(raw, lineno)
+    if kind == CONT:
+        if cur is not None:
+            _append(cur, raw)
+        elif _CONT_FACT.search(raw):
+            stats.records += 1
+            cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(raw)])
+        return cur
+    stats.records += 1
+    if cur is not None:
+        out.append(cur)
+    if kind == FOREIGN:
+        return None
+    stats.sdk_records += 1
+    assert rec is not None
+    stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
+    return rec if kind == KEPT else None
+
+
 def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
     """Reference reader: every line through `classify_line`. `iter_records` must yield the
-    same records (tested on every fixture)."""
-    hint = 0
+    same records and statistics (tested on every fixture, and on mutated logs)."""
     cur: Record | None = None
     lineno = 0
+    out: list[Record] = []
     for raw in lines:
         lineno += 1
-        hint, kind, rec = classify_line(raw, lineno, hint)
-        if kind == CONT:
-            if cur is not None:
-                _append(cur, raw)
-            elif _CONT_FACT.search(raw):
-                stats.records += 1
-                cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(raw)])
-            continue
-        stats.records += 1
-        if cur is not None:
-            yield cur
-            cur = None
-        if kind == FOREIGN:
-            continue
-        stats.sdk_records += 1
-        assert rec is not None
-        stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-        if kind == KEPT:
-            cur = rec
+        cur = _step(raw, lineno, cur, stats, out)
+        if out:
+            yield from out
+            out.clear()
     stats.lines = lineno
     if cur is not None:
         yield cur
 
 
-# A line is a candidate when it holds a fact keyword or a continuation fact; everything
-# else is skipped inside the regex engine (C speed). Records are then rebuilt exactly as
-# `records_from_lines` does, from the candidate line up to the next header line.
-_KEEP_LOGGER = re.compile(
-    rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|urllib3\.|awscli\.clidriver"
+# The fast reader. The four stock formats at a line start, in `_FORMATS` order, as one
+# pattern led by a newline (a literal prefix: the regex engine skips from newline to
+# newline at C speed). Logger names and fractions are bounded so that a match always has
+# its level word within 192 bytes of the line start, as `classify_line` requires; longer
+# ones are left to the exact path (`_odd_lines`).
+_LOGGER_B = rb"[\w.]{1,80}"
+_TS_B = rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d{1,9})?"
+_STOCK = re.compile(
+    rb"\n(?:(" + _TS_B + rb")(?:"
+    rb" - ([^\n]{1,64}?) - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
+    rb"| - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
+    rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?)"
+    rb"|(" + LEVEL + rb"):(" + _LOGGER_B + rb"):)"
 )
-_CANDIDATE = re.compile(_KEEP.pattern + rb"|" + _CONT_FACT.pattern + rb"|" + _KEEP_LOGGER.pattern)
+# m.lastindex → (format, index of the logger group, of the level group) in m.groups()
+_STOCK_BRANCH = {
+    4: ("awscli", 2, 3),
+    6: ("botocore", 4, 5),
+    8: ("set_stream_logger", 6, 7),
+    10: ("basicConfig", 9, 8),
+}
+_LEVEL_WORDS = (b"DEBUG", b"INFO", b"WARN", b"ERROR", b"CRITICAL")  # WARN counts WARNING too
+
+
+def _odd_lines(buf: bytes, stock: set[int]) -> list[int]:
+    """Offsets of the newlines before the lines that have a level word within 192 bytes
+    of their start but are not stock headers. Only these can be other headers (custom
+    formats, other programs' lines), so only these go through `classify_line`."""
+    odd: set[int] = set()
+    for w in _LEVEL_WORDS:
+        p = buf.find(w)
+        while p >= 0:
+            ls = buf.rfind(b"\n", 0, p)
+            if p - ls <= 193 and ls not in stock:
+                odd.add(ls)
+            p = buf.find(w, p + 1)
+    return sorted(odd)
+
+
+class _Block:
+    """One block of whole lines, led by a newline (`buf[0]`), scanned header to header."""
+
+    def __init__(self, buf: bytes, lineno: int, stats: ReadStats) -> None:
+        self.buf = buf
+        self.stats = stats
+        self.cnt_pos = 1  # buf[:cnt_pos] holds the newlines counted so far
+        self.cnt_line = lineno + 1  # ... so buf[cnt_pos] starts this line
+
+    def line_at(self, ls: int) -> int:
+        """Number of the line after the newline at `ls` (offsets only grow)."""
+        self.cnt_line += self.buf.count(b"\n", self.cnt_pos, ls + 1)
+        self.cnt_pos = ls + 1
+        return self.cnt_line
+
+    def gap(self, s: int, e: int, cur: Record | None) -> Record | None:
+        """Continuation lines buf[s:e] (no header among them): they extend the open record,
+        or, with none open, the first one that states a fact opens an orphan record."""
+        buf = self.buf
+        if cur is not None:
+            _extend(cur, buf[s:e])
+            return cur
+        m = _CONT_FACT.search(buf, s, e)
+        if m is None:
+            return None
+        ls = buf.rfind(b"\n", s - 1, m.start())
+        le = buf.find(b"\n", m.start(), e)
+        if le < 0:
+            le = e
+        self.stats.records += 1
+        cur = Record(
+            self.line_at(ls), "stderr", "", None, None, "plain", [_decode(buf[ls + 1 : le])]
+        )
+        if le < e:
+            _extend(cur, buf[le + 1 : e])
+        return cur
+
+    def scan(self, cur: Record | None, out: list[Record]) -> Record | None:
+        buf = self.buf
+        stats = self.stats
+        formats = stats.formats
+        heads = list(_STOCK.finditer(buf))
+        total = 0
+        for w in _LEVEL_WORDS:
+            total += buf.count(w)
+        # every stock header holds a level word: any other one may sit on another header
+        odd = _odd_lines(buf, {m.start() for m in heads}) if total > len(heads) else []
+        prev_end = 0  # offset of the newline that ends the last header line
+        hi = oi = 0
+        nh, no = len(heads), len(odd)
+        while hi < nh or oi < no:
+            rec: Record | None
+            if hi < nh and (oi >= no or heads[hi].start() < odd[oi]):
+                m = heads[hi]
+                hi += 1
+                ls = m.start()
+                end = m.end()
+                le = buf.find(b"\n", end)
+                g = m.groups()
+                fmt, gl, gv = _STOCK_BRANCH[m.lastindex or 0]
+                logger_b = g[gl]
+                kind = _kind(_policy(logger_b), buf, end, le)
+                if ls > prev_end:
+                    cur = self.gap(prev_end + 1, ls, cur)
+                rec = None
+                if kind == KEPT:
+                    rec = _record(self.line_at(ls), logger_b, g[gv], g[1], g[0], fmt, buf[end:le])
+            else:
+                ls = odd[oi]
+                oi += 1
+                le = buf.find(b"\n", ls + 1)
+                kind, rec = classify_line(buf[ls + 1 : le], 0)
+                if kind == CONT:
+                    continue
+                fmt = rec.fmt if rec is not None else ""
+                if ls > prev_end:
+                    cur = self.gap(prev_end + 1, ls, cur)
+                if rec is not None:
+                    rec.line = self.line_at(ls)
+            stats.records += 1
+            if cur is not None:
+                out.append(cur)
+                cur = None
+            prev_end = le
+            if kind == FOREIGN:
+                continue
+            stats.sdk_records += 1
+            formats[fmt] = formats.get(fmt, 0) + 1
+            if kind == KEPT:
+                cur = rec
+        if prev_end < len(buf) - 1:
+            cur = self.gap(prev_end + 1, len(buf) - 1, cur)
+        return cur
 
 
 def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> Iterator[Record]:
-    """Fast reader: scan blocks for candidate lines, classify only those and the lines that
-    follow a kept record. Counts `sdk_records` only for the lines it classifies."""
-    hint = 0
-    cur: Record | None = None  # a kept or orphan record still collecting continuation lines
-    lineno = 0  # number of the line *before* position 0 of the current block
+    """Fast reader, record for record and count for count the same as `records_from_lines`:
+    in each block one regex pass finds the stock-format headers, a count of level words
+    proves that no other line can be a header (or finds the few lines that can, for
+    `classify_line`), and continuation lines are decoded as whole segments."""
+    cur: Record | None = None
+    lineno = 0  # lines before the current block
     rest = b""
     eof = False
+    out: list[Record] = []
     while not eof:
         chunk = stream.read(block)
         if not chunk:
@@ -345,7 +539,7 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> It
             if not rest:
                 break
             stats.truncated_last_line = True
-            data, rest = rest, b""
+            data, rest = rest + b"\n", b""
         else:
             stats.bytes += len(chunk)
             data = rest + chunk if rest else chunk
@@ -354,80 +548,18 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> It
                 if len(data) <= MAX_LINE:
                     rest = data
                     continue
-                cut = MAX_LINE - 1  # a huge line with no newline: split it
-                data, rest = data[: cut + 1] + b"\n", data[cut + 1 :]
-                cut += 1
+                data, rest = data[:MAX_LINE] + b"\n", data[MAX_LINE:]
             else:
                 data, rest = data[: cut + 1], data[cut + 1 :]
-        pos = 0  # everything before pos is consumed
-        counted = 0  # newlines counted up to this offset
-        n = len(data)
-        while pos < n:
-            if cur is not None:
-                # extend the open record: lines before the next line with a level word near
-                # its start are continuation lines for sure; take them in one piece
-                nh = _NEXT_HEADERISH.search(data, pos)
-                nxt = nh.start() if nh is not None else n
-                if nxt > pos:
-                    seg = data[pos:nxt]
-                    chunk_lines = (seg[:-1] if seg.endswith(b"\n") else seg).split(b"\n")
-                    for ln in chunk_lines:
-                        _append(cur, ln)
-                    lineno += len(chunk_lines)
-                    pos = nxt
-                    counted = pos
-                    continue
-                end = data.find(b"\n", pos)
-                if end < 0:
-                    end = n
-                line = data[pos:end]
-                lineno += 1
-                counted = end + 1
-                hint, kind, rec = classify_line(line, lineno, hint)
-                if kind == CONT:
-                    _append(cur, line)
-                    pos = end + 1
-                    continue
-                stats.records += 1
-                yield cur
-                cur = None
-                if kind != FOREIGN:
-                    stats.sdk_records += 1
-                    if kind == KEPT:
-                        assert rec is not None
-                        stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-                        cur = rec
-                pos = end + 1
-                continue
-            m = _CANDIDATE.search(data, pos)
-            if m is None:
-                lineno += data.count(b"\n", counted, n)
-                counted = n
-                pos = n
-                break
-            start = data.rfind(b"\n", 0, m.start()) + 1
-            if start < pos:
-                start = pos
-            end = data.find(b"\n", m.start())
-            if end < 0:
-                end = n
-            lineno += data.count(b"\n", counted, start) + 1
-            counted = end + 1
-            line = data[start:end]
-            hint, kind, rec = classify_line(line, lineno, hint)
-            if kind == KEPT:
-                assert rec is not None
-                stats.records += 1
-                stats.sdk_records += 1
-                stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-                cur = rec
-            elif kind == CONT and _CONT_FACT.search(line):
-                stats.records += 1
-                cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(line)])
-            elif kind == DROPPED:
-                stats.sdk_records += 1
-            pos = end + 1
+        n = data.count(b"\n")
+        if b"\x1b" in data:  # ANSI colours: line by line, the reference way
+            for i, raw in enumerate(data[:-1].split(b"\n")):
+                cur = _step(raw, lineno + i + 1, cur, stats, out)
+        else:
+            cur = _Block(b"\n" + data, lineno, stats).scan(cur, out)
+        lineno += n
+        yield from out
+        out.clear()
     stats.lines = lineno
     if cur is not None:
-        stats.records += 1
         yield cur
