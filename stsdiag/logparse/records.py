@@ -132,29 +132,40 @@ _TIME_ONLY = re.compile(
 )
 
 
+_SECONDS: dict[bytes, int] = {}
+
+
 def parse_ts(raw: bytes | None) -> float | None:
     if not raw:
         return None
-    # fast path: 'YYYY-MM-DD HH:MM:SS[,.]fff' at the start (every stock format)
+    # fast path: 'YYYY-MM-DD HH:MM:SS[,.]fff' at the start (every stock format); a log has
+    # many records per second, so whole seconds are cached
     if len(raw) >= 19 and raw[4:5] == b"-" and raw[13:14] == b":" and raw[10:11] in (b" ", b"T"):
-        day = raw[:10]
-        base = _DAY_CACHE.get(day)
-        try:
-            if base is None:
-                base = calendar.timegm(
-                    (int(day[:4]), int(day[5:7]), int(day[8:10]), 0, 0, 0, 0, 0, 0)
-                )
-                if len(_DAY_CACHE) < 4096:
-                    _DAY_CACHE[day] = base
-            t = base + int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
-        except (ValueError, OverflowError):
-            return None
+        t = _SECONDS.get(raw[:19])
+        if t is None:
+            day = raw[:10]
+            try:
+                base = _DAY_CACHE.get(day)
+                if base is None:
+                    base = calendar.timegm(
+                        (int(day[:4]), int(day[5:7]), int(day[8:10]), 0, 0, 0, 0, 0, 0)
+                    )
+                    if len(_DAY_CACHE) < 4096:
+                        _DAY_CACHE[day] = base
+                t = base + int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
+            except (ValueError, OverflowError):
+                return None
+            if len(_SECONDS) > 65536:
+                _SECONDS.clear()
+            _SECONDS[raw[:19]] = t
         if raw[19:20] in (b",", b".") and raw[20:21].isdigit():
             frac = raw[20:26]
-            n = 0
-            while n < len(frac) and frac[n : n + 1].isdigit():
-                n += 1
-            return float(t + int(frac[:n]) / (10**n))
+            if not frac.isdigit():
+                n = 0
+                while n < len(frac) and frac[n : n + 1].isdigit():
+                    n += 1
+                frac = frac[:n]
+            return float(t + int(frac) / (10 ** len(frac)))
         return float(t)
     m = _TS.search(raw)
     if not m:
@@ -296,6 +307,18 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     return KEPT, _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
 
 
+_NAMES: dict[bytes, str] = {}  # logger, level and thread names, decoded once
+
+
+def _name(b: bytes, encoding: str) -> str:
+    s = _NAMES.get(b)
+    if s is None:
+        s = b.decode(encoding, "replace")
+        if len(_NAMES) < 4096:
+            _NAMES[b] = s
+    return s
+
+
 def _record(
     lineno: int,
     logger_b: bytes,
@@ -306,11 +329,14 @@ def _record(
     msg_b: bytes,
 ) -> Record:
     msg = _decode(msg_b)
+    logger = _name(logger_b, "ascii")
+    level = _name(level_b, "ascii")
+    thread = _name(thread_b, "utf-8").strip() if thread_b else None
     return Record(
         line=lineno,
-        logger=logger_b.decode("ascii", "replace"),
-        level=level_b.decode("ascii", "replace"),
-        thread=thread_b.decode("utf-8", "replace").strip() if thread_b else None,
+        logger=logger,
+        level=level,
+        thread=thread,
         ts=parse_ts(ts_b),
         fmt=fmt,
         lines=[msg],
@@ -402,13 +428,22 @@ _STOCK = re.compile(
     rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?)"
     rb"|(" + LEVEL + rb"):(" + _LOGGER_B + rb"):)"
 )
-# m.lastindex → (format, index of the logger group, of the level group) in m.groups()
-_STOCK_BRANCH = {
-    4: ("awscli", 2, 3),
-    6: ("botocore", 4, 5),
-    8: ("set_stream_logger", 6, 7),
-    10: ("basicConfig", 9, 8),
-}
+# by m.lastindex (the branch's last group): the format, its logger and level groups
+_STOCK_NAMES = (
+    "",
+    "",
+    "",
+    "",
+    "awscli",
+    "",
+    "botocore",
+    "",
+    "set_stream_logger",
+    "",
+    "basicConfig",
+)
+_LOGGER_GROUP = (0, 0, 0, 0, 3, 0, 5, 0, 7, 0, 10)
+_LEVEL_GROUP = (0, 0, 0, 0, 4, 0, 6, 0, 8, 0, 9)
 _LEVEL_WORDS = (b"DEBUG", b"INFO", b"WARN", b"ERROR", b"CRITICAL")  # WARN counts WARNING too
 
 
@@ -467,62 +502,103 @@ class _Block:
     def scan(self, cur: Record | None, out: list[Record]) -> Record | None:
         buf = self.buf
         stats = self.stats
-        formats = stats.formats
-        heads = list(_STOCK.finditer(buf))
         total = 0
         for w in _LEVEL_WORDS:
             total += buf.count(w)
+        matches = list(_STOCK.finditer(buf))
         # every stock header holds a level word: any other one may sit on another header
-        odd = _odd_lines(buf, {m.start() for m in heads}) if total > len(heads) else []
+        odd = _odd_lines(buf, {m.start() for m in matches}) if total > len(matches) else []
+        odd.append(len(buf))  # sentinel
+        oi = 0
+        next_odd = odd[0]
+        find = buf.find
+        keep_search = _KEEP.search
+        policies = _POLICY
+        branch_counts = [0] * 11
+        foreign = 0
         prev_end = 0  # offset of the newline that ends the last header line
-        hi = oi = 0
-        nh, no = len(heads), len(odd)
-        while hi < nh or oi < no:
-            rec: Record | None
-            if hi < nh and (oi >= no or heads[hi].start() < odd[oi]):
-                m = heads[hi]
-                hi += 1
-                ls = m.start()
-                end = m.end()
-                le = buf.find(b"\n", end)
-                g = m.groups()
-                fmt, gl, gv = _STOCK_BRANCH[m.lastindex or 0]
-                logger_b = g[gl]
-                kind = _kind(_policy(logger_b), buf, end, le)
-                if ls > prev_end:
-                    cur = self.gap(prev_end + 1, ls, cur)
-                rec = None
-                if kind == KEPT:
-                    rec = _record(self.line_at(ls), logger_b, g[gv], g[1], g[0], fmt, buf[end:le])
-            else:
-                ls = odd[oi]
+        for m in matches:
+            ls = m.start()
+            while next_odd < ls:  # odd lines first (rare): the exact path
+                cur, prev_end, foreign = self._odd(next_odd, prev_end, cur, out, foreign)
                 oi += 1
-                le = buf.find(b"\n", ls + 1)
-                kind, rec = classify_line(buf[ls + 1 : le], 0)
-                if kind == CONT:
-                    continue
-                fmt = rec.fmt if rec is not None else ""
-                if ls > prev_end:
-                    cur = self.gap(prev_end + 1, ls, cur)
-                if rec is not None:
-                    rec.line = self.line_at(ls)
-            stats.records += 1
+                next_odd = odd[oi]
+            k = m.lastindex or 0
+            logger_b = m.group(_LOGGER_GROUP[k])
+            pol = policies.get(logger_b, -1)
+            if pol < 0:
+                pol = _policy(logger_b)
+            end = m.end()
+            le = find(b"\n", end)
+            if ls != prev_end:
+                cur = self.gap(prev_end + 1, ls, cur)
+            prev_end = le
             if cur is not None:
                 out.append(cur)
                 cur = None
-            prev_end = le
-            if kind == FOREIGN:
+            if pol == _P_FOREIGN:
+                foreign += 1
                 continue
-            stats.sdk_records += 1
-            formats[fmt] = formats.get(fmt, 0) + 1
-            if kind == KEPT:
-                cur = rec
+            branch_counts[k] += 1
+            if (
+                pol == _P_ALL
+                or (pol == _P_SEARCH and keep_search(buf, end, end + 200 if end + 200 < le else le))
+                or (pol == _P_HOOKS and buf.startswith(b"Event before-parameter-build.", end))
+            ):
+                g = m.groups()
+                cur = _record(
+                    self.line_at(ls),
+                    logger_b,
+                    g[_LEVEL_GROUP[k] - 1],
+                    g[1],
+                    g[0],
+                    _STOCK_NAMES[k],
+                    buf[end:le],
+                )
+        while oi < len(odd) - 1:
+            cur, prev_end, foreign = self._odd(odd[oi], prev_end, cur, out, foreign)
+            oi += 1
         if prev_end < len(buf) - 1:
             cur = self.gap(prev_end + 1, len(buf) - 1, cur)
+        n = len(matches)
+        stats.records += n
+        stats.sdk_records += n - foreign
+        formats = stats.formats
+        for k, c in enumerate(branch_counts):
+            if c:
+                formats[_STOCK_NAMES[k]] = formats.get(_STOCK_NAMES[k], 0) + c
         return cur
 
+    def _odd(
+        self, ls: int, prev_end: int, cur: Record | None, out: list[Record], foreign: int
+    ) -> tuple[Record | None, int, int]:
+        """A line that may be a header in another format: classified the reference way.
+        Counts its statistics itself except for FOREIGN, counted in `foreign` by the caller
+        as stock FOREIGN headers are (and added back to `records` here)."""
+        buf = self.buf
+        le = buf.find(b"\n", ls + 1)
+        kind, rec = classify_line(buf[ls + 1 : le], 0)
+        if kind == CONT:
+            return cur, prev_end, foreign
+        if ls != prev_end:
+            cur = self.gap(prev_end + 1, ls, cur)
+        if cur is not None:
+            out.append(cur)
+            cur = None
+        stats = self.stats
+        stats.records += 1
+        if kind == FOREIGN:
+            return None, le, foreign
+        stats.sdk_records += 1
+        assert rec is not None
+        stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
+        if kind == KEPT:
+            rec.line = self.line_at(ls)
+            return rec, le, foreign
+        return None, le, foreign
 
-def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 4 << 20) -> Iterator[Record]:
+
+def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> Iterator[Record]:
     """Fast reader, record for record and count for count the same as `records_from_lines`:
     in each block one regex pass finds the stock-format headers, a count of level words
     proves that no other line can be a header (or finds the few lines that can, for

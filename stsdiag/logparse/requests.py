@@ -20,6 +20,7 @@ from stsdiag.redact import excerpt, mask_key_id
 _S3_REDIRECT = re.compile(
     r"S3 client configured for region ([\w-]+) but the bucket \S+ is in region ([\w-]+)"
 )
+_CLIENT_REGION = re.compile(r"'client_region': u?'([\w-]+)'")
 _UA = re.compile(r"'User-Agent': b?'([^']{1,400})'")
 _PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
@@ -68,6 +69,12 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_PROVIDER_CALL = re.compile(r"Retrieving credentials via (assume role|web identity)|Assuming role")
+_NO_CRED_OR_REGION = re.compile(
+    "|".join(
+        rx.pattern for rx, k in _ERRORS if k in (ErrorKind.NO_CREDENTIALS, ErrorKind.NO_REGION)
+    )
+)
 _ANY_ERROR = re.compile("|".join(rx.pattern for rx, _ in _ERRORS))
 
 
@@ -83,6 +90,23 @@ def classify(text: str) -> ErrorKind | None:
 
 
 _KIND_RX = {kind: rx for rx, kind in _ERRORS}
+
+
+def error_text(lines: list[str]) -> str:
+    """A record's lines without its traceback frames (the `File ...` lines and the source
+    lines under them, indented deeper than their `Traceback` line): the exception lines are
+    what says what went wrong, and scanning only them keeps long tracebacks cheap."""
+    out: list[str] = []
+    base = -1
+    for ln in lines:
+        if base >= 0 and ln[: base + 1].isspace() and len(ln) > base:
+            continue
+        if "Traceback (most recent call last)" in ln:
+            base = len(ln) - len(ln.lstrip())
+        out.append(ln)
+    return "\n".join(out)
+
+
 _EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
 
 
@@ -415,7 +439,7 @@ class Reconstructor:
                 rec, "after" if retry_line else "answer", _host_of(u.group(1)) if u else None
             )
             self._exception(rec, b)
-        elif _MAX_ATTEMPTS.search(msg):
+        elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             b = self._route(rec, "after")
             if b is not None:
                 b.exhausted = True
@@ -423,7 +447,7 @@ class Reconstructor:
                 b.ref(rec, "retries-exhausted")
             else:
                 self.events.add(rec, "retries-exhausted")
-        elif (m := _STATUS.search(msg)) is not None:
+        elif "HTTP/" in msg and (m := _STATUS.search(msg)) is not None:
             b = self._route(rec, "answer", m.group(2).lower())
             if b is not None:
                 b.touch(rec)
@@ -465,12 +489,18 @@ class Reconstructor:
         # read the two parts that carry facts (no eval): the URL and the context dict
         mu = _PARAM_URL.search(flat)
         b.url = mu.group(1) if mu else None
+        # the context dict holds opaque objects and lists that cost time to read: read only
+        # the two small dicts that carry facts (signing, s3_accesspoint), and the region
         ci = flat.find("'context': {")
-        params: dict[str, object] = {}
+        ctx: dict[str, object] = {}
         if ci >= 0:
-            ctx_v = pyrepr.parse(flat, ci + len("'context': "))
-            if isinstance(ctx_v, dict):
-                params = {"context": ctx_v}
+            for key in ("signing", "s3_accesspoint"):
+                ki = flat.find(f"'{key}': {{", ci)
+                if ki >= 0:
+                    ctx[key] = pyrepr.parse(flat, ki + len(key) + 4)
+            mr = _CLIENT_REGION.search(flat, ci)
+            if mr:
+                ctx["client_region"] = mr.group(1)
         if b.url:
             from urllib.parse import urlsplit
 
@@ -479,10 +509,9 @@ class Reconstructor:
             ua = _UA.search(flat)
             for v in _VERSION.findall(ua.group(1) if ua else ""):
                 self.events.versions[v] = None
-        ctx = pyrepr.get(params, "context")
         b.client_region = pyrepr.get_str(ctx, "client_region")
         if b.client_region is None:
-            mc = re.search(r"'client_region': u?'([\w-]+)'", flat)
+            mc = _CLIENT_REGION.search(flat)
             b.client_region = mc.group(1) if mc else None
         signing = pyrepr.get(ctx, "signing")
         sreg = pyrepr.get_str(signing, "region")
@@ -520,7 +549,7 @@ class Reconstructor:
         b.ref(rec, "making-request")
 
     def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
-        for m in _ARN.finditer(text):
+        for m in _ARN.finditer(text) if "arn:" in text else ():
             if m.group(2) not in ("iam", "sts"):
                 b.resource_regions.append(m.group(3))
                 if not any(r.tag == "resource-arn" for r in b.refs):
@@ -576,7 +605,7 @@ class Reconstructor:
     def _exception(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
-        text = rec.text
+        text = error_text(rec.lines)
         kind = classify(text)
         line = _last_exception_line(text, kind) or rec.message
         m = _ENDPOINT_URL.search(text)
@@ -597,10 +626,11 @@ class Reconstructor:
 
     def _other(self, rec: Record) -> None:
         msg = rec.message
-        text = rec.text
-        for v in _VERSION.findall(msg):
-            if len(self.events.versions) < 8:
-                self.events.versions[v] = None
+        text = error_text(rec.lines)
+        if "/" in msg and len(self.events.versions) < 8:
+            for v in _VERSION.findall(msg):
+                if len(self.events.versions) < 8:
+                    self.events.versions[v] = None
         if msg.startswith("Looking for credentials via"):
             m = _LOOKING.search(msg)
             if m and len(self.events.looking_for) < 20:
@@ -612,13 +642,13 @@ class Reconstructor:
             ):
                 self._provider_pending[rec.thread] = True
             return
-        m = _FOUND_CREDS.search(msg)
+        m = _FOUND_CREDS.search(msg) if "redentials" in msg else None
         if m and rec.logger.startswith("botocore"):
             self.events.credential_source = m.group(1).strip()
             self.events.credential_line = rec.line
             self.events.add(rec, "credentials-found")
             return
-        if re.search(r"Retrieving credentials via (assume role|web identity)|Assuming role", msg):
+        if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
         if "Access to EC2 metadata has been disabled" in msg:
             self.events.add(rec, "imds-disabled")
@@ -631,14 +661,14 @@ class Reconstructor:
             self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
             return
         b = self.open.get(rec.thread)
-        ms3 = _S3_REDIRECT.search(msg)
+        ms3 = _S3_REDIRECT.search(msg) if "S3 client configured" in msg else None
         if ms3 and b is not None:
             # botocore's own words: the bucket lives in another region than the client's
             b.resource_regions.append(ms3.group(2))
             b.client_region = b.client_region or ms3.group(1)
             b.ref(rec, "bucket-region")
             return
-        m2 = _CLIENT_ERROR.search(text)
+        m2 = _CLIENT_ERROR.search(text) if "An error occurred" in text else None
         if m2:
             self.events.add(rec, "client-error", m2.group(0))
             target = b or self._latest(m2.group(2))
@@ -649,14 +679,14 @@ class Reconstructor:
             elif target is None:
                 self.events.add(rec, "orphan-client-error", m2.group(0))
             return
-        kind = classify(text)
+        final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
+        # only a final error, or a missing credential or region, is an event here
+        kind = classify(text) if final or _NO_CRED_OR_REGION.search(text) else None
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or msg)
         elif kind is ErrorKind.NO_REGION:
             self.events.add(rec, "no-region", _last_exception_line(text) or msg)
-        elif kind is not None and (
-            "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
-        ):
+        elif kind is not None and final:
             self.events.add(rec, "final-error", _last_exception_line(text) or msg)
             if kind in _TRANSPORT:
                 # the final exception belongs to the last attempt when nothing else said so
