@@ -32,17 +32,71 @@ def mask_key_id(key: str) -> str:
     return _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", key)
 
 
+_PAIRS_LOWER = re.compile(_PAIRS.pattern.removeprefix("(?i)"))
+_PAIR_WORDS = ("token", "secret", "signature", "password")
+# every long-secret pattern matches inside a run of 40+ such characters: one cheap scan
+# finds the runs, and the patterns run only there (with a character of context each side)
+_RUNS = re.compile(r"[A-Za-z0-9/+]{40,}")
+
+
+def _long_secrets(text: str) -> str:
+    windows: list[list[int]] = []  # [start, end): a run with one character of context
+    for run in _RUNS.finditer(text):  # before it and three after; overlapping ones merged
+        a, b = max(0, run.start() - 1), run.end() + 3
+        if windows and a <= windows[-1][1]:
+            windows[-1][1] = b
+        else:
+            windows.append([a, b])
+    if not windows:
+        return text
+    out: list[str] = []
+    last = 0
+    for a, b in windows:
+        out.append(text[last:a])
+        seg = _LONG_B64.sub(MASK, text[a:b])
+        seg = _SECRET40.sub(MASK, seg)
+        out.append(_HEX64.sub("<hex>", seg))
+        last = b
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _pairs(text: str, low: str) -> str:
+    """`_PAIRS` without the slow case-insensitive scan: match on the lower-cased text (same
+    offsets when lower-casing keeps the length), replace in the original."""
+    if len(low) != len(text):
+        return _PAIRS.sub(lambda m: m.group(1) + MASK, text)
+    out: list[str] = []
+    last = 0
+    for m in _PAIRS_LOWER.finditer(low):
+        out.append(text[last : m.start(2)])
+        out.append(MASK)
+        last = m.end(2)
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
 def redact(text: str) -> str:
     if not text:
         return text
-    text = _XML.sub(lambda m: m.group(1) + MASK + m.group(4), text)
-    text = _PAIRS.sub(lambda m: m.group(1) + MASK, text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    text = _JWT.sub(MASK, text)
-    text = _LONG_B64.sub(MASK, text)
-    text = _SECRET40.sub(MASK, text)
-    text = _HEX64.sub("<hex>", text)
-    return _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", text)
+    low = text.lower()
+    if "<" in text:
+        text = _XML.sub(lambda m: m.group(1) + MASK + m.group(4), text)
+        low = text.lower()
+    if any(w in low for w in _PAIR_WORDS):
+        text = _pairs(text, low)
+        low = text.lower()
+    if "bearer" in low:
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    if "eyJ" in text:
+        text = _JWT.sub(MASK, text)
+    if len(text) >= 40:
+        text = _long_secrets(text)
+    if "A" in text:
+        text = _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", text)
+    return text
 
 
 def excerpt(text: str, limit: int = 240) -> str:

@@ -72,3 +72,29 @@ def test_fixture_logs_through_json_have_no_raw_secrets(capsys: pytest.CaptureFix
         out, _ = capsys.readouterr()
         assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", out), c.name
         assert "Signature=" not in out or "Signature=<redacted>" in out, c.name
+
+
+def test_redact_windows_equal_whole_text_patterns() -> None:
+    """`redact` runs the long-secret patterns only around runs of 40+ characters and the
+    key=value pattern on lower-cased text: the result is what the plain patterns give."""
+    import random
+
+    from stsdiag import redact as r
+
+    def plain(text: str) -> str:
+        text = r._LONG_B64.sub(r.MASK, text)
+        text = r._SECRET40.sub(r.MASK, text)
+        return r._HEX64.sub("<hex>", text)
+
+    rng = random.Random(7)
+    alphabet = "AbCdEf0123456789/+=-_.% \"'xyzXYZ"
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            n = rng.choice([1, 3, 39, 40, 41, 59, 60, 64, 70])
+            parts.append("".join(rng.choice(alphabet[:18]) for _ in range(n)))
+            parts.append("".join(rng.choice(alphabet[16:]) for _ in range(rng.randint(0, 3))))
+        text = "".join(parts)
+        assert r._long_secrets(text) == plain(text), text
+    for text in ["X-Amz-Security-Token: abc", "İİ token=abc", "Password = 'x'", "none here"]:
+        assert r._pairs(text, text.lower()) == r._PAIRS.sub(lambda m: m.group(1) + r.MASK, text)
