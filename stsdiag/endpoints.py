@@ -74,6 +74,7 @@ def is_opt_in(region: str) -> bool:
     return partition_of(region) == "aws" and region not in _DEFAULT_ENABLED
 
 
+@functools.lru_cache(maxsize=256)
 def closest_region(name: str) -> str | None:
     """Best guess for a mistyped region: AZ names lose their letter, then fuzzy match."""
     n = name.strip().lower()

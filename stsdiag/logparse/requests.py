@@ -8,9 +8,11 @@ memory stays bounded on huge logs."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from stsdiag.logparse import pyrepr
 from stsdiag.logparse.records import Record
@@ -134,6 +136,20 @@ def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
 
 
 @dataclass(slots=True)
+class _Try:
+    """An attempt while its request is open (mutable); frozen into `Attempt`."""
+
+    number: int
+    line: int
+    host: str | None = None
+    proxy: str | None = None
+    status: int | None = None
+    error: ErrorKind | None = None
+    error_text: str = ""
+    time: float | None = None
+
+
+@dataclass(slots=True)
 class _Builder:
     index: int
     first_line: int
@@ -154,7 +170,7 @@ class _Builder:
     access_key: str | None = None
     resource_regions: list[str] = field(default_factory=list)
     proxy: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[_Try] = field(default_factory=list)
     http_status: int | None = None
     error_code: str | None = None
     error_message: str | None = None
@@ -181,8 +197,10 @@ class _Builder:
 
     def set_attempt(self, **kw: object) -> None:
         if not self.attempts:
-            self.attempts.append(Attempt(1, self.last_line))
-        self.attempts[-1] = replace(self.attempts[-1], **kw)  # type: ignore[arg-type]
+            self.attempts.append(_Try(1, self.last_line))
+        a = self.attempts[-1]
+        for k, v in kw.items():
+            setattr(a, k, v)
 
     def freeze(self) -> LogRequest:
         # every attempt failed and the SDK stopped: retries exhausted, even when the retry
@@ -210,7 +228,10 @@ class _Builder:
             access_key=self.access_key,
             resource_regions=tuple(dict.fromkeys(self.resource_regions)),
             proxy=self.proxy,
-            attempts=tuple(self.attempts),
+            attempts=tuple(
+                Attempt(a.number, a.line, a.host, a.proxy, a.status, a.error, a.error_text, a.time)
+                for a in self.attempts
+            ),
             http_status=self.http_status,
             error_code=self.error_code,
             error_message=excerpt(self.error_message, 300) if self.error_message else None,
@@ -295,10 +316,12 @@ def _answered(b: _Builder) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _host_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    return (urlsplit(url).hostname or "").lower() or None
+    try:
+        return (urlsplit(url).hostname or "").lower() or None
+    except ValueError:
+        return None
 
 
 class Reconstructor:
@@ -409,8 +432,11 @@ class Reconstructor:
             if top is not None and top.by_provider and top.http_status is not None:
                 for done in self.open.pop_top(rec.thread):
                     yield done.freeze()
-            url = _URL.search(rec.flat)
-            self._sending(rec, self._route(rec, "send", _host_of(url.group(1)) if url else None))
+            host = None
+            if rec.thread is None and self.floating:  # only routing without threads needs it
+                url = _URL.search(rec.flat)
+                host = _host_of(url.group(1)) if url else None
+            self._sending(rec, self._route(rec, "send", host))
         elif msg.startswith("StringToSign"):
             b = self._route(rec, "sign")
             m = _SCOPE.search(rec.text)
@@ -502,9 +528,7 @@ class Reconstructor:
             if mr:
                 ctx["client_region"] = mr.group(1)
         if b.url:
-            from urllib.parse import urlsplit
-
-            b.host = (urlsplit(b.url).hostname or "").lower() or None
+            b.host = _host_of(b.url)
         if not self.events.versions:  # the User-Agent names the SDK and CLI versions
             ua = _UA.search(flat)
             for v in _VERSION.findall(ua.group(1) if ua else ""):
@@ -537,11 +561,14 @@ class Reconstructor:
                 b.endpoint_result = p.result
                 b.ref(p.result_rec, "endpoint-result")
         cli_url = self.events.cli_args.get("--endpoint-url")
-        if b.endpoint_override is None and cli_url and not nested:
-            from urllib.parse import urlsplit
-
-            if b.host and (urlsplit(cli_url).hostname or "").lower() == b.host:
-                b.endpoint_override = cli_url
+        if (
+            b.endpoint_override is None
+            and cli_url
+            and not nested
+            and b.host
+            and _host_of(cli_url) == b.host
+        ):
+            b.endpoint_override = cli_url
         if b.service is None and b.host:
             b.service = b.host.split(".")[0].replace("-fips", "") or None
         if b.operation in CRED_OPS and self._provider_pending.pop(rec.thread, False):
@@ -569,14 +596,12 @@ class Reconstructor:
         flat = rec.flat
         n = len(b.attempts) + 1
         url = _URL.search(flat)
-        b.attempts.append(Attempt(n, rec.line, time=rec.ts))
+        b.attempts.append(_Try(n, rec.line, time=rec.ts))
         if url:
             u = url.group(1)
             if b.url is None:
                 b.url = u
-            from urllib.parse import urlsplit
-
-            h = (urlsplit(u).hostname or "").lower()
+            h = _host_of(u)
             if h:
                 b.host = b.host or h
                 b.set_attempt(host=h)
@@ -620,7 +645,7 @@ class Reconstructor:
                 b.set_attempt(error=kind, error_text=excerpt(line))
             return
         if not b.attempts:
-            b.attempts.append(Attempt(1, rec.line, time=rec.ts))
+            b.attempts.append(_Try(1, rec.line, time=rec.ts))
         b.set_attempt(error=kind or ErrorKind.OTHER, error_text=excerpt(line))
         b.ref(rec, "exception", line)
 
@@ -696,7 +721,7 @@ class Reconstructor:
                     last is None or (last.error is None and last.status is None)
                 ):
                     if last is None:
-                        target.attempts.append(Attempt(1, rec.line, time=rec.ts))
+                        target.attempts.append(_Try(1, rec.line, time=rec.ts))
                     line = _last_exception_line(text, kind) or msg
                     target.set_attempt(error=kind, error_text=excerpt(line))
                     target.touch(rec)

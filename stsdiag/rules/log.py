@@ -3,6 +3,7 @@ whole log's summary (`LogRule`). Each returns hits; the engine groups them into 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -190,14 +191,19 @@ def _sts_hosts_for(region: str) -> set[str]:
     return hosts
 
 
+@functools.lru_cache(maxsize=256)
+def _near_global(host: str) -> bool:
+    """A host that looks like a typo of the global endpoint (`sts.amazonaws.co`)."""
+    import difflib
+
+    return difflib.SequenceMatcher(None, host, "sts.amazonaws.com").ratio() >= 0.8
+
+
 def sd107(r: LogRequest) -> Iterable[Hit]:
     if not is_sts(r) or not r.host:
         return
-    import difflib
-
     ok, hreg = endpoints.region_of_sts_host(r.host)
-    near = difflib.SequenceMatcher(None, r.host, "sts.amazonaws.com").ratio() >= 0.8
-    if not (ok or near or _AWS_DOMAIN.search(r.host)):
+    if not (ok or _AWS_DOMAIN.search(r.host) or _near_global(r.host)):
         return  # a custom test endpoint (localhost, LocalStack): not ours to judge
     sreg = r.signing_region or where_region(r)
     known = sreg is not None and endpoints.is_known_region(sreg)
