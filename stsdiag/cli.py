@@ -167,16 +167,27 @@ def parse_log(
     ] = None,
     output_file: OutputFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Processes for a big log of many AWS CLI runs (0 = one per CPU; the "
+            "result is the same as with 1).",
+        ),
+    ] = 0,
 ) -> int:
     """Replay a botocore / AWS CLI debug log: requests, findings with evidence, and the
     endpoint and region to use."""
-    from stsdiag.parselog import ParseOptions, parse_path
+    from stsdiag.parselog import ParseOptions, jobs_default, parse_path
 
     opts = ParseOptions(
         region_hint=region_hint,
         select=split_patterns(select),
         ignore=split_patterns(ignore),
         fail_on=fail_on,
+        jobs=jobs or jobs_default(),
     )
     return finish(parse_path(path, opts), output, output_file, quiet=quiet)
 

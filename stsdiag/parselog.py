@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from stsdiag import endpoints
 from stsdiag.errors import InputError, UsageError
-from stsdiag.logparse.records import ReadStats, iter_records
-from stsdiag.logparse.requests import Reconstructor
-from stsdiag.models import FailOn, LogFacts, LogRequest, Report
+from stsdiag.logparse.records import ReadStats, classify_line, iter_records
+from stsdiag.logparse.requests import LogEvents, Reconstructor
+from stsdiag.models import FailOn, LineRef, LogFacts, LogRequest, Report
 from stsdiag.recommend import recommend_from_log
 from stsdiag.report import Collector, run_guarded
-from stsdiag.rules.log import LOG_RULES, REQUEST_RULES, Summary, observe
+from stsdiag.rules.log import LOG_RULES, REQUEST_RULES, Summary, merge_summary, observe
 
 KEEP_REQUESTS = 500
 
@@ -28,6 +30,8 @@ class ParseOptions:
     ignore: tuple[str, ...] = ()
     fail_on: FailOn = FailOn.ERROR
     keep_requests: int = KEEP_REQUESTS
+    jobs: int = 1
+    min_chunk: int = 32 << 20
 
 
 def open_input(path: str) -> tuple[BinaryIO, str]:
@@ -52,28 +56,87 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
     return buf, name
 
 
-def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
+@dataclass(slots=True)
+class _Part:
+    """What reading one stretch of a log leaves: folded by `_merge` when a log is split."""
+
+    stats: ReadStats
+    summary: Summary
+    collector: Collector
+    kept: list[LogRequest]
+    events: LogEvents
+    count: int
+    note: str = ""
+
+
+def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
+    stats = ReadStats()
+    collector = Collector(opts.select, opts.ignore)
+    summary = Summary()
+    kept: list[LogRequest] = []
+    rec = Reconstructor()
+    note = ""
+    try:
+        for record in iter_records(stream, stats):
+            for req in rec.feed(record):
+                _take(req, kept, summary, collector, opts)
+    except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
+        note = f"input ended early ({type(e).__name__})"
+        stats.truncated_last_line = True
+    for req in rec.finish():
+        _take(req, kept, summary, collector, opts)
+    return _Part(stats, summary, collector, kept, rec.events, rec.count, note)
+
+
+def _shift(r: LogRequest, lines: int, index: int) -> LogRequest:
+    return replace(
+        r,
+        index=r.index + index,
+        first_line=r.first_line + lines,
+        last_line=r.last_line + lines,
+        attempts=tuple(replace(a, line=a.line + lines) for a in r.attempts),
+        refs=tuple(LineRef(x.line + lines, x.tag, x.excerpt) for x in r.refs),
+    )
+
+
+def _merge(parts: list[_Part], keep: int) -> _Part:
+    """Parts of one log, in order, folded into what reading it in one go gives."""
+    first = parts[0]
+    for p in parts[1:]:
+        lines, index = first.stats.lines, first.count
+        first.kept.extend(_shift(r, lines, index) for r in p.kept[: max(0, keep - len(first.kept))])
+        merge_summary(first.summary, p.summary, lines)
+        first.collector.merge(p.collector, lines)
+        first.events.merge(p.events, lines)
+        st, ps = first.stats, p.stats
+        st.lines += ps.lines
+        st.records += ps.records
+        st.sdk_records += ps.sdk_records
+        st.bytes += ps.bytes
+        for k, v in ps.formats.items():
+            st.formats[k] = st.formats.get(k, 0) + v
+        st.truncated_last_line = st.truncated_last_line or ps.truncated_last_line
+        first.count += p.count
+        first.note = first.note or p.note
+    return first
+
+
+def _check_hint(opts: ParseOptions) -> None:
     if opts.region_hint is not None and not endpoints.is_known_region(opts.region_hint):
         near = endpoints.closest_region(opts.region_hint)
         raise UsageError(
             f"--region-hint {opts.region_hint!r} is not a known region"
             + (f" (did you mean {near}?)" if near else "")
         )
-    stats = ReadStats()
-    collector = Collector(opts.select, opts.ignore)
-    summary = Summary()
-    kept: list[LogRequest] = []
-    rec = Reconstructor()
-    truncated_note = ""
-    try:
-        for record in iter_records(stream, stats):
-            for req in rec.feed(record):
-                _take(req, kept, summary, collector, opts)
-    except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
-        truncated_note = f"input ended early ({type(e).__name__})"
-        stats.truncated_last_line = True
-    for req in rec.finish():
-        _take(req, kept, summary, collector, opts)
+
+
+def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
+    _check_hint(opts)
+    return _report(_scan(stream, opts), source, opts)
+
+
+def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
+    stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
     if stats.sdk_records == 0:
         what = (
             "empty"
@@ -84,7 +147,7 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
             f"{source}: not a botocore debug log ({what}) [SD001 not-a-botocore-log]; "
             "capture one with `aws ... --debug 2> debug.txt`"
         )
-    ev = rec.events
+    ev = part.events
     facts = LogFacts(
         source=source,
         lines=stats.lines,
@@ -116,7 +179,7 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
         vpce_url=vpce,
         via_proxy=summary.proxy_used,
     )
-    extra = (("note", truncated_note),) if truncated_note else ()
+    extra = (("note", part.note),) if part.note else ()
     return Report(
         command="parse-log",
         findings=findings,
@@ -144,9 +207,120 @@ def _take(
 
 
 def parse_path(path: str, opts: ParseOptions) -> Report:
+    _check_hint(opts)
     stream, name = open_input(path)
     try:
-        return analyze(stream, name, opts)
+        if path != "-" and isinstance(stream, io.BufferedReader):
+            chunks = plan_chunks(stream, opts.jobs, opts.min_chunk)
+            if len(chunks) > 1:
+                return _report(
+                    _merge(_scan_parallel(path, chunks, opts), opts.keep_requests), name, opts
+                )
+        return _report(_scan(stream, opts), name, opts)
     finally:
         if path != "-":
             stream.close()
+
+
+# ---------------------------------------------------------------- split logs, parallel
+# A log of many AWS CLI runs (a cron job appending `aws ... --debug` output, the bench's
+# concatenated fixtures) can be read in parts at run starts: the reconstructor ends every
+# request at a run start anyway (`Reconstructor.new_process`), so the parts' results fold
+# into exactly what one pass gives (tested). Logs of one long process are read in one pass.
+MIN_CHUNK = 32 << 20
+_RUN_START = b"CLI version: "
+_SEARCH_LIMIT = 8 << 20
+
+
+def jobs_default() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_chunks(f: BinaryIO, jobs: int, min_chunk: int) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) of a regular file, cut at AWS CLI run starts near equal
+    shares; one range when the file is small, a single run, or jobs is 1."""
+    try:
+        size = os.fstat(f.fileno()).st_size
+        here = f.tell()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return []
+    n = min(jobs, size // max(1, min_chunk))
+    if n < 2 or here != 0:
+        return []
+    cuts = [0]
+    try:
+        for k in range(1, n):
+            pos = _run_start_after(f, max(size * k // n, cuts[-1] + 1), size)
+            if pos is None:
+                break
+            if pos < size and pos > cuts[-1]:
+                cuts.append(pos)
+        f.seek(0)
+    except OSError:
+        return []
+    cuts.append(size)
+    return list(itertools.pairwise(cuts))
+
+
+def _run_start_after(f: BinaryIO, pos: int, size: int) -> int | None:
+    """Offset of the first line starting at or after `pos` (>= 1) that is a `CLI
+    version:` record, searched within `_SEARCH_LIMIT` bytes."""
+    start = pos - 1  # from the newline before pos: a line starting at pos is seen whole
+    f.seek(start)
+    window = f.read(min(size, pos + _SEARCH_LIMIT) - start)
+    i = 0
+    while (i := window.find(_RUN_START, i)) >= 0:
+        ls = window.rfind(b"\n", 0, i) + 1
+        le = window.find(b"\n", i)
+        if le < 0:
+            return None
+        if ls > 0:
+            _, rec = classify_line(window[ls:le], 0)
+            if (
+                rec is not None
+                and rec.logger == "awscli.clidriver"
+                and rec.message.startswith("CLI version: ")
+            ):
+                return start + ls
+        i = le
+    return None
+
+
+class _Range(io.RawIOBase):
+    """Bytes [start, end) of a file."""
+
+    def __init__(self, f: BinaryIO, start: int, end: int) -> None:
+        self.f = f
+        self.left = end - start
+        f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        data = self.f.read(self.left if n < 0 else min(n, self.left))
+        self.left -= len(data)
+        return data
+
+
+def _scan_range(args: tuple[str, int, int, ParseOptions]) -> _Part:
+    path, start, end, opts = args
+    with open(path, "rb") as f:
+        return _scan(_Range(f, start, end), opts)  # type: ignore[arg-type]
+
+
+def _scan_parallel(path: str, chunks: list[tuple[int, int]], opts: ParseOptions) -> list[_Part]:
+    """The first part in this process, the others in forked workers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=ctx) as ex:
+        rest = ex.map(_scan_range, [(path, a, b, opts) for a, b in chunks[1:]])
+        first = _scan_range((path, *chunks[0], opts))
+        return [first, *rest]

@@ -71,6 +71,25 @@ class Collector:
             if h.severity is not None and (sev is None or h.severity.rank > sev.rank):
                 g.hit = replace(g.hit, severity=h.severity)
 
+    def merge(self, later: Collector, lines: int) -> None:
+        """Fold in the hits collected from the next part of a split log (its lines start
+        after `lines`), as `add` would have grouped them in one go."""
+        for key, g in later._groups.items():
+            evidence = [
+                replace(e, line=e.line + lines) if e.line is not None else e for e in g.evidence
+            ]
+            mine = self._groups.get(key)
+            if mine is None:
+                self._groups[key] = _Group(g.hit, evidence, g.count)
+                continue
+            mine.count += g.count
+            for e in evidence:
+                if len(mine.evidence) < MAX_EVIDENCE and e not in mine.evidence:
+                    mine.evidence.append(e)
+            sev = mine.hit.severity
+            if g.hit.severity is not None and (sev is None or g.hit.severity.rank > sev.rank):
+                mine.hit = replace(mine.hit, severity=g.hit.severity)
+
     def findings(self) -> tuple[Finding, ...]:
         out: list[Finding] = []
         for (code, _), g in self._groups.items():

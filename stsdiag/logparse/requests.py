@@ -265,10 +265,30 @@ class LogEvents:
     credential_line: int | None = None
     looking_for: list[str] = field(default_factory=list)
     cli_args: dict[str, str] = field(default_factory=dict)
+    _per_tag: dict[str, int] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None) -> None:
-        if sum(1 for e in self.events if e.tag == tag) < 20:
-            self.events.append(LineRef(rec.line, tag, excerpt(text or rec.message)))
+        self._add(LineRef(rec.line, tag, excerpt(text or rec.message)))
+
+    def _add(self, ref: LineRef) -> None:
+        n = self._per_tag.get(ref.tag, 0)
+        if n < 20:
+            self._per_tag[ref.tag] = n + 1
+            self.events.append(ref)
+
+    def merge(self, later: LogEvents, lines: int) -> None:
+        """Fold in the events of the next part of a split log (its lines start after
+        `lines`), as if read in one go."""
+        for e in later.events:
+            self._add(LineRef(e.line + lines, e.tag, e.excerpt))
+        for v in later.versions:
+            if len(self.versions) < 8:
+                self.versions[v] = None
+        if later.credential_source is not None:
+            self.credential_source = later.credential_source
+            self.credential_line = (later.credential_line or 0) + lines
+        self.looking_for.extend(later.looking_for[: max(0, 20 - len(self.looking_for))])
+        self.cli_args = dict(later.cli_args)
 
 
 CRED_OPS = frozenset(
@@ -407,9 +427,21 @@ class Reconstructor:
             yield b.freeze()
 
     # ------------------------------------------------------------------ dispatch
+    def new_process(self) -> Iterator[LogRequest]:
+        """An AWS CLI run starts (`CLI version: ...`): nothing of the previous run goes on,
+        so its requests are over and its per-run state is dropped. Logs of many runs can
+        therefore be split at run starts and read in parallel with the same result."""
+        yield from self.finish()
+        self.pending.clear()
+        self._provider_pending.clear()
+        self._sent = self._answered = None
+        self.events.cli_args.clear()
+
     def feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message folded by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
+        if msg.startswith("CLI version: ") and rec.logger == "awscli.clidriver":
+            yield from self.new_process()
         if "Making request for" in msg:
             yield from self._making_request(rec)
         elif msg.startswith("Calling endpoint provider with parameters"):

@@ -46,11 +46,33 @@ class Summary:
     no_region_requests: int = 0
 
 
+def merge_summary(s: Summary, later: Summary, lines: int) -> None:
+    """Fold in the summary of the next part of a split log (its lines start after
+    `lines`), as `observe` would have built it in one go."""
+    s.requests += later.requests
+    s.region_votes.update(later.region_votes)
+    s.services |= later.services
+    for u in later.vpce_urls:
+        s.vpce_urls.setdefault(u)
+    s.proxy_used = s.proxy_used or later.proxy_used
+    for mine, theirs in (
+        (s.provider_hosts, later.provider_hosts),
+        (s.client_sts_hosts, later.client_sts_hosts),
+    ):
+        for host, ref in theirs.items():
+            if len(mine) < 16 and host not in mine:
+                mine[host] = LineRef(ref.line + lines, ref.tag, ref.excerpt)
+    for host, lat in later.ok_latency.items():
+        dst = s.ok_latency.setdefault(host, [])
+        dst.extend(lat[: max(0, 1000 - len(dst))])
+    s.no_region_requests += later.no_region_requests
+
+
 def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
     if ref is not None:
         return Evidence(excerpt=ref.excerpt, line=ref.line)
     if req is not None:
-        return Evidence(excerpt=f"request #{req.index} {req.operation or '?'}", line=req.first_line)
+        return Evidence(excerpt=f"{req.operation or '?'} request", line=req.first_line)
     return Evidence(excerpt="")
 
 
