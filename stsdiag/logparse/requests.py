@@ -98,6 +98,8 @@ def error_text(lines: list[str]) -> str:
     """A record's lines without its traceback frames (the `File ...` lines and the source
     lines under them, indented deeper than their `Traceback` line): the exception lines are
     what says what went wrong, and scanning only them keeps long tracebacks cheap."""
+    if len(lines) < 4:
+        return "\n".join(lines)  # too short to hold a traceback frame
     out: list[str] = []
     base = -1
     for ln in lines:
@@ -492,11 +494,12 @@ class Reconstructor:
             ("retry needed, retryable exception caught", "Retry needed, retryable exception")
         ):
             retry_line = msg.startswith(("retry needed", "Retry needed"))
-            u = _ENDPOINT_URL.search(rec.text)
+            text = error_text(rec.lines)
+            u = _ENDPOINT_URL.search(text)
             b = self._route(
                 rec, "after" if retry_line else "answer", _host_of(u.group(1)) if u else None
             )
-            self._exception(rec, b)
+            self._exception(rec, text, b)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             b = self._route(rec, "after")
             if b is not None:
@@ -659,10 +662,9 @@ class Reconstructor:
             b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}")
         self._region_hints(b, rec, text)
 
-    def _exception(self, rec: Record, routed: _Builder | None = None) -> None:
+    def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
-        text = error_text(rec.lines)
         kind = classify(text)
         line = _last_exception_line(text, kind) or rec.message
         m = _ENDPOINT_URL.search(text)
