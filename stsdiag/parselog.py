@@ -213,9 +213,10 @@ def parse_path(path: str, opts: ParseOptions) -> Report:
         if path != "-" and isinstance(stream, io.BufferedReader):
             chunks = plan_chunks(stream, opts.jobs, opts.min_chunk)
             if len(chunks) > 1:
-                return _report(
-                    _merge(_scan_parallel(path, chunks, opts), opts.keep_requests), name, opts
-                )
+                parts = _scan_parallel(path, chunks, opts)
+                if parts is not None:
+                    return _report(_merge(parts, opts.keep_requests), name, opts)
+                stream.seek(0)
         return _report(_scan(stream, opts), name, opts)
     finally:
         if path != "-":
@@ -314,13 +315,22 @@ def _scan_range(args: tuple[str, int, int, ParseOptions]) -> _Part:
         return _scan(_Range(f, start, end), opts)  # type: ignore[arg-type]
 
 
-def _scan_parallel(path: str, chunks: list[tuple[int, int]], opts: ParseOptions) -> list[_Part]:
-    """The first part in this process, the others in forked workers."""
+def _scan_parallel(
+    path: str, chunks: list[tuple[int, int]], opts: ParseOptions
+) -> list[_Part] | None:
+    """The first part in this process, the others in forked workers; None when workers
+    cannot be had (no fork on this platform, a worker died), to read in one pass instead."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=ctx) as ex:
-        rest = ex.map(_scan_range, [(path, a, b, opts) for a, b in chunks[1:]])
-        first = _scan_range((path, *chunks[0], opts))
-        return [first, *rest]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=ctx) as ex:
+            rest = ex.map(_scan_range, [(path, a, b, opts) for a, b in chunks[1:]])
+            first = _scan_range((path, *chunks[0], opts))
+            return [first, *rest]
+    except (BrokenProcessPool, OSError):
+        return None

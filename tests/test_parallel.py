@@ -47,3 +47,13 @@ def test_logs_without_run_starts_are_not_split(tmp_path: Path) -> None:
     with path.open("rb") as f:
         assert len(plan_chunks(f, 4, 16 << 10)) < 2  # type: ignore[arg-type]
     assert len(plan_chunks(io.BytesIO(b"x" * 100), 4, 10)) < 2  # type: ignore[arg-type]
+
+
+def test_no_fork_reads_in_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    path = _multi_run_log(tmp_path)
+    one = parse_path(str(path), ParseOptions(jobs=1))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    split = parse_path(str(path), ParseOptions(jobs=3, min_chunk=64 << 10))
+    assert render_json.render(split) == render_json.render(one)
