@@ -2,7 +2,9 @@
 botocore, boto3 and the AWS CLI write (and custom ones), joins continuation lines, strips
 CRLF and ANSI colours, and keeps only the records that carry facts.
 
-Hot path: one bytes regex match per line, no decoding of lines that are skipped."""
+Two readers that yield the same records: `records_from_lines`, the reference (every line
+through `classify_line`), and `iter_records`, the fast one (one regex pass per block finds
+the stock-format headers; only kept records and their continuation lines are decoded)."""
 
 from __future__ import annotations
 
@@ -52,10 +54,8 @@ _GENERIC = re.compile(
     rb"|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
 )
 # A line can be a header only when a level word starts within its first 192 bytes (every
-# header format has one there). The same test, compiled for a block scan, finds the next
-# possible header after a kept record without classifying each continuation line.
+# header format has one there): the fast reader's proof that it missed no header rests on it.
 _LEVEL_NEAR_START = re.compile(rb"[^\n]{0,192}?" + LEVEL)
-_NEXT_HEADERISH = re.compile(rb"^[^\n]{0,192}?" + LEVEL, re.M)
 _TS = re.compile(
     rb"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[,.](?P<f>\d+))?"
 )
