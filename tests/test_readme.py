@@ -1,0 +1,40 @@
+"""The README's parse-log and endpoints examples are real output: each `$ stsdiag ...` block
+whose command reads only bundled files is run and must print exactly what the README shows."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+_BLOCK = re.compile(r"^\$ (stsdiag (?:parse-log|endpoints) [^\n]+)\n(.*?)^```$", re.M | re.S)
+EXAMPLES = _BLOCK.findall(README)
+
+
+def test_readme_has_examples() -> None:
+    assert len(EXAMPLES) >= 3
+
+
+@pytest.mark.parametrize("command,shown", EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example_is_real_output(command: str, shown: str) -> None:
+    args, _, pipe = command.partition(" | ")
+    argv = shlex.split(args)
+    out = subprocess.run(
+        [sys.executable, "-m", "stsdiag", *argv[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    if pipe:
+        m = re.fullmatch(r"head -(\d+)", pipe.strip())
+        assert m, f"unsupported pipe in README example: {pipe}"
+        out = "".join(out.splitlines(keepends=True)[: int(m.group(1))])
+    assert out == shown
