@@ -57,3 +57,26 @@ def test_no_fork_reads_in_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     split = parse_path(str(path), ParseOptions(jobs=3, min_chunk=64 << 10))
     assert render_json.render(split) == render_json.render(one)
+
+
+def test_cuts_only_at_real_run_starts(tmp_path: Path) -> None:
+    """`CLI version:` inside a message or a continuation line is not a run start."""
+    data = _multi_run_log(tmp_path).read_bytes()
+    mid = data.find(b"\n", len(data) // 2) + 1
+    decoys = (
+        b"    CLI version: aws-cli/9.9.9 (a quoted line)\n"
+        b"2021-07-29 17:29:45,221 - MainThread - myapp - DEBUG - CLI version: aws-cli/9\n"
+        b"2021-07-29 17:29:45,221 - MainThread - botocore.hooks - DEBUG - x CLI version: y\n"
+    )
+    path = tmp_path / "decoys.log"
+    path.write_bytes(data[:mid] + decoys + data[mid:])
+    with path.open("rb") as f:
+        chunks = plan_chunks(f, 2, 64 << 10)  # type: ignore[arg-type]
+    assert len(chunks) == 2
+    cut = chunks[1][0]
+    line = path.read_bytes()[cut : path.read_bytes().find(b"\n", cut)]
+    assert cut > mid + len(decoys) - 1
+    assert b" - awscli.clidriver - DEBUG - CLI version: aws-cli/" in line
+    one = parse_path(str(path), ParseOptions(jobs=1))
+    two = parse_path(str(path), ParseOptions(jobs=2, min_chunk=64 << 10))
+    assert render_json.render(two) == render_json.render(one)
