@@ -133,6 +133,13 @@ def service_url(
     return str(client.meta.endpoint_url)
 
 
+def preload() -> None:
+    """Load botocore's partition and endpoint data now (e.g. before forking workers, so
+    that they share it instead of each loading a copy)."""
+    is_known_region("us-east-1")
+    sts_url("us-east-1")
+
+
 def sts_url(region: str, *, fips: bool = False, dualstack: bool = False) -> str:
     return service_url("sts", region, fips=fips, dualstack=dualstack)
 

@@ -213,6 +213,7 @@ def parse_path(path: str, opts: ParseOptions) -> Report:
         if path != "-" and isinstance(stream, io.BufferedReader):
             chunks = plan_chunks(stream, opts.jobs, opts.min_chunk)
             if len(chunks) > 1:
+                endpoints.preload()  # loaded before the fork, shared with the workers
                 parts = _scan_parallel(path, chunks, opts)
                 if parts is not None:
                     return _report(_merge(parts, opts.keep_requests), name, opts)
