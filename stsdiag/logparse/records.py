@@ -520,7 +520,7 @@ class _Block:
         for m in matches:
             ls = m.start()
             while next_odd < ls:  # odd lines first (rare): the exact path
-                cur, prev_end, foreign = self._odd(next_odd, prev_end, cur, out, foreign)
+                cur, prev_end = self._odd(next_odd, prev_end, cur, out)
                 oi += 1
                 next_odd = odd[oi]
             k = m.lastindex or 0
@@ -556,7 +556,7 @@ class _Block:
                     buf[end:le],
                 )
         while oi < len(odd) - 1:
-            cur, prev_end, foreign = self._odd(odd[oi], prev_end, cur, out, foreign)
+            cur, prev_end = self._odd(odd[oi], prev_end, cur, out)
             oi += 1
         if prev_end < len(buf) - 1:
             cur = self.gap(prev_end + 1, len(buf) - 1, cur)
@@ -570,16 +570,15 @@ class _Block:
         return cur
 
     def _odd(
-        self, ls: int, prev_end: int, cur: Record | None, out: list[Record], foreign: int
-    ) -> tuple[Record | None, int, int]:
-        """A line that may be a header in another format: classified the reference way.
-        Counts its statistics itself except for FOREIGN, counted in `foreign` by the caller
-        as stock FOREIGN headers are (and added back to `records` here)."""
+        self, ls: int, prev_end: int, cur: Record | None, out: list[Record]
+    ) -> tuple[Record | None, int]:
+        """A line that may be a header in another format, classified the reference way
+        (its statistics counted here). Returns the open record and the last header's end."""
         buf = self.buf
         le = buf.find(b"\n", ls + 1)
         kind, rec = classify_line(buf[ls + 1 : le], 0)
         if kind == CONT:
-            return cur, prev_end, foreign
+            return cur, prev_end
         if ls != prev_end:
             cur = self.gap(prev_end + 1, ls, cur)
         if cur is not None:
@@ -588,14 +587,14 @@ class _Block:
         stats = self.stats
         stats.records += 1
         if kind == FOREIGN:
-            return None, le, foreign
+            return None, le
         stats.sdk_records += 1
         assert rec is not None
         stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
         if kind == KEPT:
             rec.line = self.line_at(ls)
-            return rec, le, foreign
-        return None, le, foreign
+            return rec, le
+        return None, le
 
 
 def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> Iterator[Record]:
