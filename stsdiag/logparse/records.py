@@ -237,6 +237,11 @@ _KEEP_LOGGER = re.compile(
     rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|urllib3\.|awscli\.clidriver"
 )
 _POLICY: dict[bytes, int] = {}
+# one-line messages of those loggers that state nothing stsdiag uses
+_NO_FACTS = re.compile(
+    rb"Response received to retry|No retry needed|Not retrying request|OrderedDict\(|"
+    rb"Setting [\w-]+ timeout as "
+)
 
 
 def _policy(logger: bytes) -> int:
@@ -260,7 +265,7 @@ def _policy(logger: bytes) -> int:
 
 def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
     if policy == _P_ALL:
-        return KEPT
+        return DROPPED if _NO_FACTS.match(line, msg_start) else KEPT
     if policy == _P_SEARCH:
         end = msg_start + 200
         return KEPT if _KEEP.search(line, msg_start, min(end, line_end)) else DROPPED
@@ -513,6 +518,7 @@ class _Block:
         next_odd = odd[0]
         find = buf.find
         keep_search = _KEEP.search
+        no_facts = _NO_FACTS.match
         policies = _POLICY
         branch_counts = [0] * 11
         foreign = 0
@@ -541,7 +547,7 @@ class _Block:
                 continue
             branch_counts[k] += 1
             if (
-                pol == _P_ALL
+                (pol == _P_ALL and not no_facts(buf, end))
                 or (pol == _P_SEARCH and keep_search(buf, end, end + 200 if end + 200 < le else le))
                 or (pol == _P_HOOKS and buf.startswith(b"Event before-parameter-build.", end))
             ):
