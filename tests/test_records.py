@@ -87,6 +87,13 @@ _ODD = [
     b"2021-07-29 17:29:45,221 - MainThread - botocore." + b"x" * 130 + b" - DEBUG - long logger",
     b"x" * 180 + b" ERROR here",
     b"\xff\xfe invalid utf-8 CRITICAL",
+    b"[DEBUG]\t2026-11-28T09:00:35.307Z\t8f5e2b1c\tSending http request: <AWSPreparedRequest>",
+    b"[INFO]\t2026-11-28T09:00:35.307Z\t8f5e2b1c\tthe function's own line",
+    b'{"timestamp": "2026-11-28T09:00:40Z", "level": "DEBUG", "message": "Making request for x"}',
+    b'{"level": "INFO", "message": "app line", "logger": "myapp"}',
+    b'{"level": "ERROR", "message": "boom", "logger": "botocore.endpoint", "stackTrace": ["  File \\"x\\"\\n"], "errorType": "ReadTimeoutError", "errorMessage": "Read timeout"}',
+    b"{not json at all DEBUG",
+    b'{"level": "DEBUG"}',
 ]
 
 
@@ -111,6 +118,29 @@ def test_fast_reader_equals_reference_on_mutated_logs(
     data = b"\n".join(picks) + (b"\n" if tail else b"")
     ref, fast = both(data, block=block)
     assert ref == fast
+
+
+def test_lambda_logs_through_aws_logs_tail() -> None:
+    """A real Lambda-format log as `aws logs tail` prints it (each line behind the event's
+    time and log stream; the prefix is added here): the same diagnosis."""
+    log = next(p for p in LOGS if p.name == "glatest-boto3-lambda-vpc-timeout.log")
+    data = log.read_bytes()
+    prefix = (
+        b"2026-11-28T09:00:35.307000+00:00 2026/11/28/[$LATEST]0123456789abcdef0123456789abcdef "
+    )
+    tailed = b"".join(prefix + ln for ln in data.splitlines(keepends=True))
+    assert _summary(tailed) == _summary(data)
+    assert ("SD202", "error") in _summary(data)[0]
+
+
+def test_lambda_function_lines_are_not_sdk_records() -> None:
+    text = (
+        b"[INFO]\t2026-11-28T09:00:35.307Z\tabc\tprocessing order 42\n"
+        b'{"level": "INFO", "message": "order done", "logger": "app"}\n'
+    )
+    stats = ReadStats()
+    assert list(iter_records(io.BytesIO(text), stats)) == []  # type: ignore[arg-type]
+    assert stats.sdk_records == 0 and stats.records == 2
 
 
 def _convert(data: bytes, fmt: str) -> bytes:

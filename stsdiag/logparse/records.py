@@ -274,6 +274,93 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
     return FOREIGN if policy == _P_FOREIGN else DROPPED
 
 
+# AWS Lambda's Python runtime, text format: '[LEVEL]\t<UTC time>Z\t<request id>\t<message>'
+# (awslambdaric's bootstrap), possibly after a prefix added by `aws logs tail` or a console copy
+_LAMBDA = re.compile(
+    rb"\[(?P<level>" + LEVEL + rb")\]\t(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)\t"
+    rb"(?P<thread>[^\t\n]{0,64})\t"
+)
+# how botocore's, boto3's and urllib3's log messages open: identifies them where the log
+# format names no logger
+_SDK_MESSAGE = re.compile(
+    rb"(?:Making request for|Sending http request|Calling endpoint provider|Endpoint provider "
+    rb"result|Response headers|Response body|Response received to retry|Event [\w.-]+[.:]|"
+    rb"Changing event name|Loading JSON file|Loading variable|Setting [\w-]+ timeout|"
+    rb"Registering retry handlers|Converted retries value|Looking for credentials via|Found "
+    rb"credentials|Credentials found|Retrieving credentials|Retrieved credentials|Refreshing "
+    rb"temporary credentials|Assuming role|Skipping environment variable|CanonicalRequest:|"
+    rb"StringToSign:|Signature:|Certificate path|Starting new HTTPS? connection|Resetting "
+    rb"dropped connection|https?://\S+:\d+ \"|Retry needed|retry needed|No retry needed|Not "
+    rb"retrying|Reached the maximum|Max attempts|Exception received when sending|IMDS "
+    rb"ENDPOINT|Selecting from endpoint provider|Selected auth type|Switching signature "
+    rb"version|S3 client configured|Defaulting to S3|Using S3|Checking for DNS compatible|URI "
+    rb"updated|Updating URI|Acquiring \d|Releasing acquire|Connection pool is full|Calculating "
+    rb"checksum|Error (?:when|while|during) |Caught retryable HTTP exception|Unable to )"
+)
+_JSON_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"})
+
+
+def _json_field(d: dict[str, object], *keys: str) -> str | None:
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, str) and v:
+            return v
+    return None
+
+
+def _json_line(line: bytes, lineno: int) -> tuple[int, Record | None] | None:
+    """A log record written as one JSON object (AWS Lambda's JSON log format, python-json-
+    logger and alike): its fields, its traceback from `stackTrace`/`errorType`/`errorMessage`
+    or `exc_info`. None when the line is not such an object."""
+    import json
+
+    try:
+        d = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(d, dict):
+        return None
+    level = _json_field(d, "level", "levelname", "severity")
+    message = _json_field(d, "message", "msg")
+    if level is None or level.upper() not in _JSON_LEVELS or message is None:
+        return None
+    msg_b = message.encode("utf-8", "replace")
+    logger = _json_field(d, "logger", "name", "logger_name")
+    if logger is None:
+        if not _SDK_MESSAGE.match(msg_b):
+            return FOREIGN, None
+        logger = "botocore"
+    kind = _kind(_policy(logger.encode("utf-8", "replace")), msg_b, 0, len(msg_b))
+    if kind != KEPT:
+        return kind, (Record(lineno, "", "", None, None, "json") if kind == DROPPED else None)
+    lines = message.split("\n")
+    trace = d.get("stackTrace")
+    if isinstance(trace, list) and trace:
+        lines.append("Traceback (most recent call last):")
+        for frame in trace:
+            if isinstance(frame, str):
+                lines.extend(frame.rstrip("\n").split("\n"))
+    err = _json_field(d, "errorType")
+    if err is not None:
+        lines.append(f"{err}: {_json_field(d, 'errorMessage') or ''}")
+    exc = _json_field(d, "exc_info", "exception", "stack_trace")
+    if exc is not None:
+        lines.extend(exc.split("\n"))
+    lines = lines[:MAX_RECORD_LINES]
+    ts = _json_field(d, "timestamp", "time", "asctime", "@timestamp")
+    thread = _json_field(d, "requestId", "aws_request_id", "threadName", "thread_name")
+    return KEPT, Record(
+        line=lineno,
+        logger=logger,
+        level=level.upper(),
+        thread=thread,
+        ts=parse_ts(ts.encode("ascii", "replace")) if ts else None,
+        fmt="json",
+        lines=lines,
+        size=sum(len(x) for x in lines),
+    )
+
+
 def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
     FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
@@ -285,6 +372,7 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     if not _LEVEL_NEAR_START.match(line):
         return CONT, None  # every header format has a level word near the start
     m, fmt = _header(line)
+    lam = None
     if m is not None:
         logger_b = m["logger"]
         level_b = m["level"]
@@ -292,6 +380,17 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
         thread_b = gd.get("thread")
         ts_b = gd.get("ts")
         msg_start = m.end()
+    elif line[:1] == b"{" and (js := _json_line(line, lineno)) is not None:
+        return js
+    elif (lam := _LAMBDA.search(line, 0, 240)) is not None:
+        # the Lambda runtime's text format names no logger: botocore's and urllib3's
+        # messages are recognised by their openings, other lines are the function's own
+        msg_start = lam.end()
+        if not _SDK_MESSAGE.match(line, msg_start):
+            return FOREIGN, None
+        logger_b, level_b, ts_b = b"botocore", lam["level"], lam["ts"]
+        thread_b = lam["thread"] or None  # the invocation's request id
+        fmt = "lambda"
     else:
         g = _GENERIC.match(line)
         if g is None:
