@@ -120,6 +120,24 @@ def test_fast_reader_equals_reference_on_mutated_logs(
     assert ref == fast
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        b"Nov 28 09:00:35 ip-10-0-1-23 myjob[1234]: ",  # journald / syslog
+        b"2026-11-28T09:00:35.307123456Z ",  # kubectl logs --timestamps
+        b"> ",  # quoted in an issue or e-mail
+        b"    ",  # indented as a code block
+    ],
+    ids=["journald", "kubectl-timestamps", "quoted", "indented"],
+)
+def test_line_prefixes_keep_the_diagnosis(prefix: bytes) -> None:
+    """Real logs behind the prefixes that log collectors and pastes add (added here)."""
+    for log in awscli_logs()[:4] + [p for p in LOGS if "custom-iso" in p.name]:
+        data = log.read_bytes()
+        prefixed = b"".join(prefix + ln for ln in data.splitlines(keepends=True))
+        assert _summary(prefixed) == _summary(data), log.name
+
+
 def test_lambda_logs_through_aws_logs_tail() -> None:
     """A real Lambda-format log as `aws logs tail` prints it (each line behind the event's
     time and log stream; the prefix is added here): the same diagnosis."""
