@@ -110,6 +110,7 @@ class Attempt:
     error: ErrorKind | None = None
     error_text: str = ""
     time: float | None = None
+    answered: bool = False  # a status, response, or error was logged for it
 
 
 @dataclass(frozen=True, slots=True)

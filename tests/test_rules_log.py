@@ -103,3 +103,49 @@ def test_s3_redirect_message_is_a_client_region_mismatch() -> None:
     f = [f for f in rep.findings if f.code == "SD104"]
     assert f and "eu-west-1" in f[0].message and f[0].evidence[0].line == 2
     assert rep.recommendation is not None and rep.recommendation.region == "eu-west-1"
+
+
+def _sd210(path: object, data: bytes | None = None) -> list[object]:
+    import io
+
+    from stsdiag.parselog import analyze
+
+    if data is None:
+        rep = parse_path(str(path), ParseOptions())
+    else:
+        rep = analyze(io.BufferedReader(io.BytesIO(data)), "x", ParseOptions())  # type: ignore[arg-type]
+    return [f for f in rep.findings if f.code == "SD210"]
+
+
+def test_no_answer_says_what_stopped_the_wait() -> None:
+    by_name = {c.name: c.log for c in cases()}
+    # real: Ctrl-C in a boto3 script (the KeyboardInterrupt traceback is in the log)
+    (f,) = _sd210(by_name["glatest-boto3-regional-interrupted"])
+    assert f.severity.value == "error" and "interrupted (KeyboardInterrupt)" in f.message
+    assert f.evidence[-1].excerpt == "KeyboardInterrupt"
+    # real: Ctrl-C in the AWS CLI, which logs nothing more: only the log's end is known
+    (g,) = _sd210(by_name["glatest-cli-noregion-global-interrupted"])
+    assert g.severity.value == "warning" and "when the log ends" in g.message
+    assert "global endpoint cannot be reached" in g.message
+
+
+def test_no_answer_in_a_lambda_that_timed_out() -> None:
+    """A real Lambda-format log cut after its first connection attempt, followed by the
+    Lambda platform's timeout lines. Hand-typed (marked): those lines come from the Lambda
+    service, which cannot run here."""
+    log = next(c.log for c in cases() if c.name == "glatest-boto3-lambda-vpc-timeout")
+    lines = log.read_bytes().split(b"\n")
+    cut = next(i for i, ln in enumerate(lines) if b"Starting new HTTPS connection" in ln)
+    rid = b"8f5e2b1c-3d4a-4b6e-9f70-1a2b3c4d5e6f"
+    platform = [
+        b"2026-11-28T09:00:38.320Z " + rid + b" Task timed out after 3.00 seconds",
+        b"END RequestId: " + rid,
+        b"REPORT RequestId: " + rid + b"\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+        b"Memory Size: 128 MB\tMax Memory Used: 80 MB\tStatus: timeout",
+    ]
+    data = b"\n".join(lines[: cut + 1] + platform) + b"\n"
+    (f,) = _sd210(None, data)
+    assert f.severity.value == "error" and "Lambda function timed out" in f.message
+    assert f.evidence[-1].line == cut + 2
+    # near miss: the same log uncut has the SDK's own timeout, not a missing answer
+    assert _sd210(log) == []

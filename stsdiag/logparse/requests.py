@@ -149,6 +149,7 @@ class _Try:
     error: ErrorKind | None = None
     error_text: str = ""
     time: float | None = None
+    answered: bool = False
 
 
 @dataclass(slots=True)
@@ -231,7 +232,17 @@ class _Builder:
             resource_regions=tuple(dict.fromkeys(self.resource_regions)),
             proxy=self.proxy,
             attempts=tuple(
-                Attempt(a.number, a.line, a.host, a.proxy, a.status, a.error, a.error_text, a.time)
+                Attempt(
+                    a.number,
+                    a.line,
+                    a.host,
+                    a.proxy,
+                    a.status,
+                    a.error,
+                    a.error_text,
+                    a.time,
+                    a.answered or a.status is not None or a.error is not None,
+                )
                 for a in self.attempts
             ),
             http_status=self.http_status,
@@ -269,8 +280,9 @@ class LogEvents:
     cli_args: dict[str, str] = field(default_factory=dict)
     _per_tag: dict[str, int] = field(default_factory=dict)
 
-    def add(self, rec: Record, tag: str, text: str | None = None) -> None:
-        self._add(LineRef(rec.line, tag, excerpt(text or rec.message)))
+    def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
+        """An event at the record's line, or `offset` lines further into the record."""
+        self._add(LineRef(rec.line + offset, tag, excerpt(text or rec.message)))
 
     def _add(self, ref: LineRef) -> None:
         n = self._per_tag.get(ref.tag, 0)
@@ -444,6 +456,16 @@ class Reconstructor:
         msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
         if msg.startswith("CLI version: ") and rec.logger == "awscli.clidriver":
             yield from self.new_process()
+        n = len(rec.lines)
+        for i in range(max(0, n - 4), n):
+            # the process was stopped while it ran: Ctrl-C (the traceback's last line), or
+            # the Lambda platform's timeout line, wherever a record's last lines hold them
+            tail = rec.lines[i]
+            if "KeyboardInterrupt" in tail or "Task timed out after" in tail:
+                tag = "interrupted" if "KeyboardInterrupt" in tail else "function-timeout"
+                # a text record's lines are the log's lines; a JSON record's are not
+                self.events.add(rec, tag, tail.strip(), i if rec.fmt != "json" else 0)
+                break
         if "Making request for" in msg:
             yield from self._making_request(rec)
         elif msg.startswith("Calling endpoint provider with parameters"):
@@ -487,6 +509,8 @@ class Reconstructor:
             b = self._route(rec, "after")
             if b is not None:
                 b.touch(rec)
+                if b.attempts:
+                    b.attempts[-1].answered = True
                 self._region_hints(b, rec, rec.flat)
         elif msg.startswith("Response body"):
             self._body(rec, self._route(rec, "after"))
@@ -653,6 +677,8 @@ class Reconstructor:
         if b is None:
             return
         b.touch(rec)
+        if b.attempts:
+            b.attempts[-1].answered = True
         text = rec.flat
         code = _CODE_XML.search(text) or _CODE_JSON.search(text)
         if code:

@@ -44,6 +44,8 @@ class Summary:
     client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
     ok_latency: dict[str, list[float]] = field(default_factory=dict)
     no_region_requests: int = 0
+    # requests whose last attempt got no answer in the log: (what, host, the attempt's line)
+    unanswered: list[tuple[str, str, LineRef]] = field(default_factory=list)
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -66,6 +68,8 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
         dst = s.ok_latency.setdefault(host, [])
         dst.extend(lat[: max(0, 1000 - len(dst))])
     s.no_region_requests += later.no_region_requests
+    for what, host, ref in later.unanswered[: max(0, 5 - len(s.unanswered))]:
+        s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt)))
 
 
 def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
@@ -477,6 +481,14 @@ def observe(s: Summary, r: LogRequest) -> None:
         target = s.provider_hosts if r.by_credential_provider else s.client_sts_hosts
         if len(target) < 16:
             target.setdefault(r.host, ref)
+    last = r.attempts[-1] if r.attempts else None
+    if last is not None and not last.answered and len(s.unanswered) < 5:
+        host = last.host or r.host or "?"
+        at = [x for x in r.refs if x.line == last.line]
+        ref = next((x for x in at if x.tag == "sending"), at[0] if at else None) or LineRef(
+            last.line, "attempt", f"attempt {last.number} sent to {host}"
+        )
+        s.unanswered.append((f"{r.service or '?'}.{r.operation or '?'}", host, ref))
     if r.duration_s is not None and not failed_kinds(r) and r.host and r.http_status == 200:
         lat = s.ok_latency.setdefault(r.host, [])
         if len(lat) < 1000:
@@ -555,6 +567,28 @@ def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             return
 
 
+def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
+    stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout")]
+    stop = stops[-1] if stops else None
+    for what, host, ref in s.unanswered:
+        if stop is None:
+            when = "the log ends"
+        elif stop.tag == "interrupted":
+            when = "the process was interrupted (KeyboardInterrupt)"
+        else:
+            when = f"the Lambda function timed out ({stop.excerpt})"
+        msg = f"{what} to {host} got no answer in the log: the SDK was still waiting when {when}."
+        if host in GLOBAL_HOSTS:
+            msg += (
+                " From a private subnet without NAT the global endpoint cannot be reached; the "
+                "regional endpoint, served by an STS VPC endpoint, can."
+            )
+        ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
+        if stop is not None:
+            ev += (Evidence(stop.excerpt, stop.line),)
+        yield Hit("SD210", msg, ev, severity=Severity.ERROR if stop is not None else None)
+
+
 def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     med = {h: sorted(v)[len(v) // 2] for h, v in s.ok_latency.items() if v}
     if len(med) < 2:
@@ -572,6 +606,7 @@ def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 LogRule = Callable[[LogFacts, Summary], Iterable[Hit]]
 LOG_RULES: tuple[tuple[str, LogRule], ...] = (
     ("SD5xx", log_events),
+    ("SD210", no_answer),
     ("SD110", provider_bypass),
     ("SD601", slow_endpoint),
 )

@@ -249,6 +249,21 @@ RULES: tuple[RuleInfo, ...] = (
         "Re-run with `--debug` and keep the whole traceback; run `stsdiag probe` from the same host.",
     ),
     RuleInfo(
+        "SD210",
+        "no-answer",
+        W,
+        LOG,
+        "A request was sent and the log ends before any answer or error: the SDK was still "
+        "waiting.",
+        "The last attempt has no HTTP status, no response and no exception. The process was "
+        "interrupted or killed while the SDK hung (Ctrl-C, a Lambda `Task timed out`, a CI job "
+        "timeout), or the log was cut short. The SDK's defaults wait 60 s per connect and per "
+        "read, times every attempt, before it fails on its own.",
+        "Find out why the endpoint does not answer (`stsdiag probe` from the same host); make "
+        "the SDK fail fast meanwhile: `--cli-connect-timeout 5` or `Config(connect_timeout=5, "
+        "retries={'total_max_attempts': 2})`.",
+    ),
+    RuleInfo(
         "SD301",
         "proxy-error",
         E,
