@@ -457,7 +457,8 @@ class Reconstructor:
         if msg.startswith("CLI version: ") and rec.logger == "awscli.clidriver":
             yield from self.new_process()
         n = len(rec.lines)
-        for i in range(max(0, n - 4), n):
+        # (the markers are never on a header line: only continuation lines and orphans hold them)
+        for i in range(max(0, n - 4), n if n > 1 or rec.logger == "stderr" else 0):
             # the process was stopped while it ran: Ctrl-C (the traceback's last line), or
             # the Lambda platform's timeout line, wherever a record's last lines hold them
             tail = rec.lines[i]
