@@ -26,7 +26,15 @@ def _outcome(r: LogRequest) -> str:
         return errs[-1] + (f" ×{len(errs)}" if len(errs) > 1 else "")
     if r.http_status:
         return str(r.http_status)
+    if r.attempts and not r.attempts[-1].answered:
+        return "no answer"  # sent; the log ends before a response or an error (SD210)
     return "not in log"
+
+
+def _took(r: LogRequest) -> str:
+    if r.attempts and not r.attempts[-1].answered and r.duration_s is not None:
+        return f"≥{r.duration_s:.1f}s"  # still waiting when the log ends
+    return f"{r.duration_s:.1f}s" if r.duration_s else ""
 
 
 def requests_section(report: Report) -> str:
@@ -42,7 +50,7 @@ def requests_section(report: Report) -> str:
                 r.signing_region or "",
                 len(r.attempts) or "",
                 _outcome(r),
-                f"{r.duration_s:.1f}s" if r.duration_s else "",
+                _took(r),
             ]
         )
     head = [
