@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from stsdiag.models import Evidence, Finding, Hit
+from stsdiag.models import Evidence, Finding, Hit, Severity
 from stsdiag.redact import excerpt, redact
 from stsdiag.rules.registry import BY_CODE, matches
 
@@ -38,6 +38,17 @@ class _Group:
     evidence: list[Evidence]
     count: int = 1
 
+    def absorb(self, evidence: Iterable[Evidence], severity: Severity | None, count: int) -> None:
+        """More hits of this group: count them, keep new evidence up to the cap, and the
+        highest severity."""
+        self.count += count
+        for e in evidence:
+            if len(self.evidence) < MAX_EVIDENCE and e not in self.evidence:
+                self.evidence.append(e)
+        sev = self.hit.severity
+        if severity is not None and (sev is None or severity.rank > sev.rank):
+            self.hit = replace(self.hit, severity=severity)
+
 
 class Collector:
     """Accumulates hits grouped by (code, message); evidence capped, counts kept."""
@@ -62,14 +73,8 @@ class Collector:
             g = self._groups.get((h.code, h.message))
             if g is None:
                 self._groups[(h.code, h.message)] = _Group(h, list(h.evidence[:MAX_EVIDENCE]))
-                continue
-            g.count += 1
-            for e in h.evidence:
-                if len(g.evidence) < MAX_EVIDENCE and e not in g.evidence:
-                    g.evidence.append(e)
-            sev = g.hit.severity
-            if h.severity is not None and (sev is None or h.severity.rank > sev.rank):
-                g.hit = replace(g.hit, severity=h.severity)
+            else:
+                g.absorb(h.evidence, h.severity, 1)
 
     def merge(self, later: Collector, lines: int) -> None:
         """Fold in the hits collected from the next part of a split log (its lines start
@@ -81,14 +86,8 @@ class Collector:
             mine = self._groups.get(key)
             if mine is None:
                 self._groups[key] = _Group(g.hit, evidence, g.count)
-                continue
-            mine.count += g.count
-            for e in evidence:
-                if len(mine.evidence) < MAX_EVIDENCE and e not in mine.evidence:
-                    mine.evidence.append(e)
-            sev = mine.hit.severity
-            if g.hit.severity is not None and (sev is None or g.hit.severity.rank > sev.rank):
-                mine.hit = replace(mine.hit, severity=g.hit.severity)
+            else:
+                mine.absorb(evidence, g.hit.severity, g.count)
 
     def findings(self) -> tuple[Finding, ...]:
         out: list[Finding] = []
