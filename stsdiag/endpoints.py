@@ -149,6 +149,7 @@ def global_sts_url() -> str:
     return service_url("sts", "us-east-1", sts_regional=False)
 
 
+@functools.lru_cache(maxsize=1024)
 def host_of(url: str) -> str:
     from urllib.parse import urlsplit
 

@@ -14,13 +14,14 @@ from typing import BinaryIO
 from stsdiag import endpoints
 from stsdiag.errors import InputError, UsageError
 from stsdiag.logparse.records import ReadStats, classify_line, iter_records
-from stsdiag.logparse.requests import LogEvents, Reconstructor
+from stsdiag.logparse.requests import LogEvents, Reconstructor, is_run_start
 from stsdiag.models import FailOn, LineRef, LogFacts, LogRequest, Report
 from stsdiag.recommend import recommend_from_log
 from stsdiag.report import Collector, run_guarded
 from stsdiag.rules.log import LOG_RULES, REQUEST_RULES, Summary, merge_summary, observe
 
 KEEP_REQUESTS = 500
+MIN_CHUNK = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class ParseOptions:
     fail_on: FailOn = FailOn.ERROR
     keep_requests: int = KEEP_REQUESTS
     jobs: int = 1
-    min_chunk: int = 32 << 20
+    min_chunk: int = MIN_CHUNK  # a log is split only into parts at least this big
 
 
 def open_input(path: str) -> tuple[BinaryIO, str]:
@@ -108,14 +109,7 @@ def _merge(parts: list[_Part], keep: int) -> _Part:
         merge_summary(first.summary, p.summary, lines)
         first.collector.merge(p.collector, lines)
         first.events.merge(p.events, lines)
-        st, ps = first.stats, p.stats
-        st.lines += ps.lines
-        st.records += ps.records
-        st.sdk_records += ps.sdk_records
-        st.bytes += ps.bytes
-        for k, v in ps.formats.items():
-            st.formats[k] = st.formats.get(k, 0) + v
-        st.truncated_last_line = st.truncated_last_line or ps.truncated_last_line
+        first.stats.merge(p.stats)
         first.count += p.count
         first.note = first.note or p.note
     return first
@@ -229,7 +223,6 @@ def parse_path(path: str, opts: ParseOptions) -> Report:
 # concatenated fixtures) can be read in parts at run starts: the reconstructor ends every
 # request at a run start anyway (`Reconstructor.new_process`), so the parts' results fold
 # into exactly what one pass gives (tested). Logs of one long process are read in one pass.
-MIN_CHUNK = 32 << 20
 _RUN_START = b"CLI version: "
 _SEARCH_LIMIT = 8 << 20
 
@@ -281,11 +274,7 @@ def _run_start_after(f: BinaryIO, pos: int, size: int) -> int | None:
             return None
         if ls > 0:
             _, rec = classify_line(window[ls:le], 0)
-            if (
-                rec is not None
-                and rec.logger == "awscli.clidriver"
-                and rec.message.startswith("CLI version: ")
-            ):
+            if rec is not None and is_run_start(rec):
                 return start + ls
         i = le
     return None

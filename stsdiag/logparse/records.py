@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 SDK = rb"(?:botocore|boto3|urllib3|awscli|s3transfer|aiobotocore)(?:\.[A-Za-z_][\w]*)*"
-LEVEL = rb"(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)"
+LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+LEVEL = rb"(?:" + "|".join(LEVEL_NAMES).encode() + rb")"
 
 # Known header formats, most specific first. Each yields ts?, thread?, logger, level, msg.
 _FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
@@ -124,6 +125,16 @@ class ReadStats:
     bytes: int = 0
     formats: dict[str, int] = field(default_factory=dict)
     truncated_last_line: bool = False
+
+    def merge(self, later: ReadStats) -> None:
+        """Add the counts of the next part of a split log."""
+        self.lines += later.lines
+        self.records += later.records
+        self.sdk_records += later.sdk_records
+        self.bytes += later.bytes
+        for k, v in later.formats.items():
+            self.formats[k] = self.formats.get(k, 0) + v
+        self.truncated_last_line = self.truncated_last_line or later.truncated_last_line
 
 
 _DAY_CACHE: dict[bytes, int] = {}
@@ -297,7 +308,12 @@ _SDK_MESSAGE = re.compile(
     rb"updated|Updating URI|Acquiring \d|Releasing acquire|Connection pool is full|Calculating "
     rb"checksum|Error (?:when|while|during) |Caught retryable HTTP exception|Unable to )"
 )
-_JSON_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"})
+
+
+def _sdk_logger_of(msg: bytes, start: int) -> bytes | None:
+    """For formats that name no logger: a stand-in SDK logger when the message at `start`
+    opens like one of botocore's, boto3's or urllib3's, else None (another program)."""
+    return b"botocore" if _SDK_MESSAGE.match(msg, start) else None
 
 
 def _json_field(d: dict[str, object], *keys: str) -> str | None:
@@ -322,15 +338,14 @@ def _json_line(line: bytes, lineno: int) -> tuple[int, Record | None] | None:
         return None
     level = _json_field(d, "level", "levelname", "severity")
     message = _json_field(d, "message", "msg")
-    if level is None or level.upper() not in _JSON_LEVELS or message is None:
+    if level is None or level.upper() not in LEVEL_NAMES or message is None:
         return None
     msg_b = message.encode("utf-8", "replace")
     logger = _json_field(d, "logger", "name", "logger_name")
-    if logger is None:
-        if not _SDK_MESSAGE.match(msg_b):
-            return FOREIGN, None
-        logger = "botocore"
-    kind = _kind(_policy(logger.encode("utf-8", "replace")), msg_b, 0, len(msg_b))
+    logger_b = logger.encode("utf-8", "replace") if logger else _sdk_logger_of(msg_b, 0)
+    if logger_b is None:
+        return FOREIGN, None
+    kind = _kind(_policy(logger_b), msg_b, 0, len(msg_b))
     if kind != KEPT:
         return kind, (Record(lineno, "", "", None, None, "json") if kind == DROPPED else None)
     lines = message.split("\n")
@@ -351,7 +366,7 @@ def _json_line(line: bytes, lineno: int) -> tuple[int, Record | None] | None:
     thread = _json_field(d, "requestId", "aws_request_id", "threadName", "thread_name")
     return KEPT, Record(
         line=lineno,
-        logger=logger,
+        logger=_name(logger_b, "utf-8"),
         level=level.upper(),
         thread=thread,
         ts=parse_ts(ts.encode("ascii", "replace")) if ts else None,
@@ -386,9 +401,10 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
         # the Lambda runtime's text format names no logger: botocore's and urllib3's
         # messages are recognised by their openings, other lines are the function's own
         msg_start = lam.end()
-        if not _SDK_MESSAGE.match(line, msg_start):
+        inferred = _sdk_logger_of(line, msg_start)
+        if inferred is None:
             return FOREIGN, None
-        logger_b, level_b, ts_b = b"botocore", lam["level"], lam["ts"]
+        logger_b, level_b, ts_b = inferred, lam["level"], lam["ts"]
         thread_b = lam["thread"] or None  # the invocation's request id
         fmt = "lambda"
     else:
@@ -616,8 +632,6 @@ class _Block:
         oi = 0
         next_odd = odd[0]
         find = buf.find
-        keep_search = _KEEP.search
-        no_facts = _NO_FACTS.match
         policies = _POLICY
         branch_counts = [0] * 11
         foreign = 0
@@ -641,15 +655,12 @@ class _Block:
             if cur is not None:
                 out.append(cur)
                 cur = None
-            if pol == _P_FOREIGN:
+            kind = _kind(pol, buf, end, le)
+            if kind == FOREIGN:
                 foreign += 1
                 continue
             branch_counts[k] += 1
-            if (
-                (pol == _P_ALL and not no_facts(buf, end))
-                or (pol == _P_SEARCH and keep_search(buf, end, end + 200 if end + 200 < le else le))
-                or (pol == _P_HOOKS and buf.startswith(b"Event before-parameter-build.", end))
-            ):
+            if kind == KEPT:
                 g = m.groups()
                 cur = _record(
                     self.line_at(ls),

@@ -8,12 +8,11 @@ memory stays bounded on huge logs."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
 from stsdiag.logparse.records import Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
@@ -350,12 +349,17 @@ def _answered(b: _Builder) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=1024)
 def _host_of(url: str) -> str | None:
     try:
-        return (urlsplit(url).hostname or "").lower() or None
-    except ValueError:
+        return endpoints.host_of(url) or None
+    except ValueError:  # a malformed URL in the log
         return None
+
+
+def is_run_start(rec: Record) -> bool:
+    """The AWS CLI's first record of a run (`CLI version: ...`): where `new_process` ends
+    the previous run's requests, and where a split log may be cut."""
+    return rec.logger == "awscli.clidriver" and rec.message.startswith("CLI version: ")
 
 
 class Reconstructor:
@@ -454,7 +458,7 @@ class Reconstructor:
     def feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message folded by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
-        if msg.startswith("CLI version: ") and rec.logger == "awscli.clidriver":
+        if is_run_start(rec):
             yield from self.new_process()
         n = len(rec.lines)
         # (the markers are never on a header line: only continuation lines and orphans hold them)
