@@ -60,7 +60,7 @@ OutputFileOpt = Annotated[
 
 
 def split_patterns(values: list[str] | None) -> tuple[str, ...]:
-    from stsdiag.rules.registry import RULES
+    from stsdiag.rules.registry import RULES, matches
 
     out: list[str] = []
     for v in values or []:
@@ -68,7 +68,7 @@ def split_patterns(values: list[str] | None) -> tuple[str, ...]:
             p = p.strip()
             if not p:
                 continue
-            if not any(r.code.startswith(p.upper()) or r.name == p.lower() for r in RULES):
+            if not any(matches(r, (p,)) for r in RULES):
                 raise UsageError(f"--select/--ignore: {p!r} matches no finding code or name")
             out.append(p)
     return tuple(out)
@@ -114,8 +114,6 @@ def finish(
     `quiet`: a table on stdout lists only failures (files and JSON/JUnit stay whole) and the
     summary line is only printed on failure. With GITHUB_ACTIONS=true, annotations follow: on
     stdout, or on stderr when stdout carries JSON/JUnit."""
-    import os
-
     from stsdiag.render import github
 
     quiet_table = quiet and output is OutputFormat.TABLE and output_file is None

@@ -285,9 +285,13 @@ class Report:
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     expectations: tuple[ExpectationResult, ...] = ()
 
+    def fails(self, f: Finding) -> bool:
+        """The finding is at or above `--fail-on`."""
+        return f.severity.rank >= self.fail_on.rank
+
     @property
     def exit_status(self) -> ExitStatus:
-        if any(f.severity.rank >= self.fail_on.rank for f in self.findings):
+        if any(self.fails(f) for f in self.findings):
             return ExitStatus.FINDINGS
         if any(not e.passed for e in self.expectations):
             return ExitStatus.FINDINGS

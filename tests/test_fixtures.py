@@ -55,12 +55,6 @@ SNAP_KEYS = (
 )  # fmt: skip
 
 
-SNAP_KEYS = (
-    "service", "operation", "client_region", "host", "signing_region",
-    "http_status", "error_code", "use_global_endpoint", "resource_regions",
-)  # fmt: skip
-
-
 def snapshot_of(case: Case) -> dict[str, object]:
     """The stable part of the report: findings (code, severity, message, evidence lines),
     the recommendation, and the reconstructed requests' key facts."""

@@ -25,14 +25,10 @@ def command(kind: str, title: str, message: str) -> str:
     return f"::{kind} title={escape_property(redact(title))}::{escape_data(redact(message))}"
 
 
-def _fails(report: Report, f: Finding) -> bool:
-    return f.severity.rank >= report.fail_on.rank
-
-
 def _failed(report: Report) -> tuple[list[ExpectationResult], list[Finding]]:
     return (
         [e for e in report.expectations if not e.passed],
-        [f for f in report.findings if _fails(report, f)],
+        [f for f in report.findings if report.fails(f)],
     )
 
 
@@ -64,7 +60,7 @@ def render(report: Report, *, quiet: bool = False) -> str:
             msg = _expectation_text(e) + (f"\nfix: {e.fix}" if e.fix else "")
             lines.append(command("error", f"stsdiag {report.command}: {e.name}", msg))
     for f in report.findings:
-        failing = _fails(report, f)
+        failing = report.fails(f)
         if not failing and (quiet or f.severity is Severity.INFO):
             continue
         msg = "\n".join([f.message, *_evidence(f), f"fix: {f.fix}"])

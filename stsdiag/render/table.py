@@ -26,13 +26,18 @@ def _outcome(r: LogRequest) -> str:
         return errs[-1] + (f" ×{len(errs)}" if len(errs) > 1 else "")
     if r.http_status:
         return str(r.http_status)
-    if r.attempts and not r.attempts[-1].answered:
+    if _waiting(r):
         return "no answer"  # sent; the log ends before a response or an error (SD210)
     return "not in log"
 
 
+def _waiting(r: LogRequest) -> bool:
+    """Still waiting for an answer when the log ends."""
+    return bool(r.attempts) and not r.attempts[-1].answered
+
+
 def _took(r: LogRequest) -> str:
-    if r.attempts and not r.attempts[-1].answered and r.duration_s is not None:
+    if _waiting(r) and r.duration_s is not None:
         return f"≥{r.duration_s:.1f}s"  # still waiting when the log ends
     return f"{r.duration_s:.1f}s" if r.duration_s else ""
 
