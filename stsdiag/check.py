@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from stsdiag.enums import BLOCKING
 from stsdiag.errors import UsageError
 from stsdiag.models import (
     AddressClass,
@@ -133,32 +134,38 @@ class ValueKind(str, Enum):
 
 _STR, _BOOL, _NUM, _INT, _LIST, _FAIL_ON = ValueKind
 
-# file key -> (field, kind); the keys are the command-line option names
-KEYS: dict[str, tuple[str, ValueKind]] = {
-    "expect-account": ("expect_account", _STR),
-    "expect-arn": ("expect_arn", _STR),
-    "expect-region": ("expect_region", _STR),
-    "expect-endpoint": ("expect_endpoint", _STR),
-    "require-private": ("require_private", _BOOL),
-    "max-latency-ms": ("max_latency_ms", _NUM),
-    "max-clock-skew-s": ("max_clock_skew_s", _NUM),
-    "role-arn": ("role_arn", _STR),
-    "retries": ("retries", _INT),
-    "fail-on": ("fail_on", _FAIL_ON),
-    "region": ("region", _LIST),
-    "profile": ("profile", _STR),
-    "endpoint-url": ("endpoint_url", _STR),
-    "vpce-dns": ("vpce_dns", _LIST),
-    "variants": ("variants", _BOOL),
-    "nameserver": ("nameserver", _LIST),
-    "ca-bundle": ("ca_bundle", _STR),
-    "external-id": ("external_id", _STR),
-    "role-session-name": ("role_session_name", _STR),
-    "timeout": ("timeout", _NUM),
-    "total-timeout": ("total_timeout", _NUM),
-    "select": ("select", _LIST),
-    "ignore": ("ignore", _LIST),
+# file key -> kind; the keys are the command-line option names, the fields the same
+# names with underscores (`_field`)
+KEYS: dict[str, ValueKind] = {
+    "expect-account": _STR,
+    "expect-arn": _STR,
+    "expect-region": _STR,
+    "expect-endpoint": _STR,
+    "require-private": _BOOL,
+    "max-latency-ms": _NUM,
+    "max-clock-skew-s": _NUM,
+    "role-arn": _STR,
+    "retries": _INT,
+    "fail-on": _FAIL_ON,
+    "region": _LIST,
+    "profile": _STR,
+    "endpoint-url": _STR,
+    "vpce-dns": _LIST,
+    "variants": _BOOL,
+    "nameserver": _LIST,
+    "ca-bundle": _STR,
+    "external-id": _STR,
+    "role-session-name": _STR,
+    "timeout": _NUM,
+    "total-timeout": _NUM,
+    "select": _LIST,
+    "ignore": _LIST,
 }
+
+
+def _field(key: str) -> str:
+    """The settings field of a file key / option name."""
+    return key.replace("-", "_")
 
 
 def value_problem(key: str, value: Any) -> str | None:
@@ -168,9 +175,8 @@ def value_problem(key: str, value: Any) -> str | None:
 
     if key == "expect-account" and not _ACCOUNT.match(value):
         return f"must be a 12-digit account id (quoted in TOML), not {value!r}"
-    if key in ("expect-region", "region") and not endpoints.is_known_region(value):
-        guess = endpoints.closest_region(value)
-        return f"unknown region {value!r}" + (f"; did you mean {guess}?" if guess else "")
+    if key in ("expect-region", "region") and (why := endpoints.region_problem(value)):
+        return why
     if key == "expect-endpoint" and value not in ENDPOINT_KINDS:
         if "://" not in value:
             return f"must be regional, vpce, global or an https:// URL, not {value!r}"
@@ -195,9 +201,9 @@ def value_problem(key: str, value: Any) -> str | None:
     if key == "total-timeout" and not 0 < value <= 600:
         return f"must be between 0 and 600 seconds, not {value:g}"
     if key in ("select", "ignore"):
-        from stsdiag.rules.registry import RULES
+        from stsdiag.rules.registry import RULES, matches
 
-        if not any(r.code.startswith(value.upper()) or r.name == value.lower() for r in RULES):
+        if not any(matches(r, (value,)) for r in RULES):
             return f"{value!r} matches no finding code or name"
     return None
 
@@ -212,8 +218,8 @@ def check_value(key: str, value: Any, where: str) -> None:
 
 def validate(settings: CheckSettings) -> None:
     """Command-line values: UsageError naming the option."""
-    for key, (name, _) in KEYS.items():
-        check_value(key, getattr(settings, name), f"--{key}")
+    for key in KEYS:
+        check_value(key, getattr(settings, _field(key)), f"--{key}")
 
 
 def _coerce(key: str, kind: ValueKind, raw: Any) -> Any:
@@ -244,7 +250,7 @@ def _coerce(key: str, kind: ValueKind, raw: Any) -> Any:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
         raise ValueError(f"must be a string or a list of strings, not {raw!r}")
-    return tuple(p.strip() for i in items for p in i.split(",") if p.strip())
+    return listed(items)
 
 
 def parse_table(table: Mapping[str, Any], source: str) -> CheckSettings:
@@ -256,12 +262,11 @@ def parse_table(table: Mapping[str, Any], source: str) -> CheckSettings:
             close = difflib.get_close_matches(key, list(KEYS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"{source}: {raw_key}: unknown key{hint}")
-        name, kind = KEYS[key]
         try:
-            values[name] = _coerce(key, kind, raw)
+            values[_field(key)] = _coerce(key, KEYS[key], raw)
         except ValueError as e:
             raise UsageError(f"{source}: {raw_key}: {e}") from None
-        check_value(key, values[name], f"{source}: {raw_key}")
+        check_value(key, values[_field(key)], f"{source}: {raw_key}")
     return CheckSettings(**values)
 
 
@@ -328,9 +333,9 @@ def _sts(ep: EndpointResult, operation: str) -> list[LayerResult]:
 
 
 def _probed(ep: EndpointResult) -> list[str]:
-    return [
-        a.address for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)
-    ]
+    from stsdiag.rules.probe import direct_addresses
+
+    return [a.address for a in direct_addresses(ep)]
 
 
 def _identity(report: Report) -> LayerResult | None:
@@ -402,7 +407,7 @@ def _region(report: Report, want: str) -> ExpectationResult:
 def _first_problem(ep: EndpointResult) -> str:
     for a in ep.addresses:
         for r in a.layers:
-            if r.status in (Status.FAIL, Status.TIMEOUT, Status.ERROR):
+            if r.status in BLOCKING:
                 return f"{a.address} {r.layer.value}: {r.detail}"
     return ""
 
@@ -427,7 +432,7 @@ def _works(ep: EndpointResult) -> tuple[bool, str]:
             r
             for a in ep.addresses
             for r in a.layers
-            if r.layer is Layer.STS and r.status in (Status.FAIL, Status.TIMEOUT, Status.ERROR)
+            if r.layer is Layer.STS and r.status in BLOCKING
         ),
         None,
     )
@@ -637,7 +642,7 @@ def backoff_s(attempt: int) -> float:
 
 def _failed(report: Report) -> tuple[str, ...]:
     names = [e.name for e in report.expectations if not e.passed]
-    names += [f.code for f in report.findings if f.severity.rank >= report.fail_on.rank]
+    names += [f.code for f in report.findings if report.fails(f)]
     return tuple(dict.fromkeys(names))
 
 

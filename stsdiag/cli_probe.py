@@ -144,11 +144,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 f"unknown partition {partition!r}; known: {', '.join(endpoints.partitions())}"
             )
-        if region is not None and not endpoints.is_known_region(region):
-            guess = endpoints.closest_region(region)
-            raise UsageError(
-                f"unknown region {region!r}" + (f"; did you mean {guess}?" if guess else "")
-            )
+        if region is not None and (why := endpoints.region_problem(region)):
+            raise UsageError(why)
         sdk = sdk_endpoint(make_session(Overrides()), None)
         rows = endpoint_map(partition, region, sdk.url)
         if output is _MapFormat.JSON:

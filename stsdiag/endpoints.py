@@ -70,6 +70,14 @@ def is_known_region(region: str) -> bool:
     return region in _region_to_partition()
 
 
+def region_problem(region: str) -> str | None:
+    """Why `region` is not usable (unknown to botocore, with the closest guess), or None."""
+    if is_known_region(region):
+        return None
+    guess = closest_region(region)
+    return f"unknown region {region!r}" + (f"; did you mean {guess}?" if guess else "")
+
+
 def is_opt_in(region: str) -> bool:
     return partition_of(region) == "aws" and region not in _DEFAULT_ENABLED
 
@@ -115,7 +123,7 @@ def service_url(
         # loading the service model (S3's alone costs tens of MB)
         from botocore.regions import EndpointResolver
 
-        data = _session().get_component("data_loader").load_data("endpoints")
+        data = _session().get_data("endpoints")
         ep = EndpointResolver(data).construct_endpoint(service, region)
         if ep and ep.get("hostname"):
             return f"https://{ep['hostname']}"

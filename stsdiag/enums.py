@@ -84,6 +84,10 @@ class Status(str, Enum):
     ERROR = "error"  # a bug in stsdiag
 
 
+# a layer that ended like this stops its address's later layers
+BLOCKING = (Status.FAIL, Status.TIMEOUT, Status.ERROR)
+
+
 class TargetKind(str, Enum):
     SDK_DEFAULT = "sdk-default"
     GLOBAL = "global"

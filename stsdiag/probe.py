@@ -13,7 +13,6 @@ from stsdiag.context import Context, CredentialInfo, CredState, Gathered, Overri
 from stsdiag.errors import UsageError
 from stsdiag.models import (
     AddressClass,
-    AddressResult,
     EndpointResult,
     FailOn,
     Finding,
@@ -32,6 +31,7 @@ from stsdiag.probes import skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
+from stsdiag.rules.probe import direct_addresses
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -61,11 +61,8 @@ def validate(opts: ProbeOptions) -> None:
     if opts.total is not None and not 0 < opts.total <= 600:
         raise UsageError(f"--total-timeout must be between 0 and 600 seconds, not {opts.total:g}")
     for r in opts.regions:
-        if not endpoints.is_known_region(r):
-            guess = endpoints.closest_region(r)
-            raise UsageError(
-                f"unknown region {r!r}" + (f"; did you mean {guess}?" if guess else "")
-            )
+        if why := endpoints.region_problem(r):
+            raise UsageError(why)
     if opts.endpoint_url is not None:
         parse_endpoint_url(opts.endpoint_url)
     for name in opts.vpce_names:
@@ -175,17 +172,13 @@ def _address_score(layers: tuple[LayerResult, ...]) -> int:
     return 1 if tls is not None and tls.get("intercepted") == "true" else 0
 
 
-def _probed(ep: EndpointResult) -> list[AddressResult]:
-    return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
-
-
 def _score(ep: EndpointResult) -> int:
-    return max((_address_score(a.layers) for a in _probed(ep)), default=0)
+    return max((_address_score(a.layers) for a in direct_addresses(ep)), default=0)
 
 
 def _health(ep: EndpointResult) -> tuple[int, int]:
     """(usable addresses at the endpoint's best score, probed addresses)."""
-    probed = _probed(ep)
+    probed = direct_addresses(ep)
     best = _score(ep)
     return sum(1 for a in probed if best and _address_score(a.layers) == best), len(probed)
 
@@ -193,7 +186,7 @@ def _health(ep: EndpointResult) -> tuple[int, int]:
 def _via(ep: EndpointResult) -> Via:
     if ep.target.proxy:
         return Via.PROXY
-    good = [a for a in _probed(ep) if _address_score(a.layers) > 0]
+    good = [a for a in direct_addresses(ep) if _address_score(a.layers) > 0]
     if good and all(a.classification is AddressClass.VPC_PRIVATE for a in good):
         return Via.VPC_ENDPOINT
     return Via.PUBLIC
@@ -223,7 +216,7 @@ def _kind_rank(ep: EndpointResult, ctx: Context) -> int:
 
 def verdict(ep: EndpointResult) -> EndpointResult:
     """Fill the endpoint's status (ok / partial / fail) and the path that worked."""
-    probed = _probed(ep)
+    probed = direct_addresses(ep)
     ok_n = sum(1 for a in probed if _address_score(a.layers) == 2)
     status = "ok" if probed and ok_n == len(probed) else "partial" if ok_n else "fail"
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
@@ -299,7 +292,7 @@ def recommend(
     use_region = t.region or region or t.signing_region or "us-east-1"
     via = _via(best)
     ok_n, n = _health(best)
-    good = [a.address for a in _probed(best) if _address_score(a.layers) == _score(best)]
+    good = [a.address for a in direct_addresses(best) if _address_score(a.layers) == _score(best)]
     if _score(best) == 2:
         why = f"{t.host} answered as STS"
     else:
@@ -382,7 +375,7 @@ def run_probe(
     ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
                        ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
     if base.sts is None:
-        base = Layers(base.resolve, base.tcp, base.tls, base.https, sts_layer(g, opts))
+        base = replace(base, sts=sts_layer(g, opts))
     context_ms = (time.monotonic() - started) * 1000
     run_started = time.monotonic()
     run = runner.Runner(ropts, base, on_progress=on_progress)

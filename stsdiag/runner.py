@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -28,7 +29,6 @@ from stsdiag.probes import tcp as tcp_layer
 from stsdiag.probes import tls as tls_layer
 
 ORDER = (Layer.TCP, Layer.TLS, Layer.HTTPS, Layer.STS)
-BLOCKING = (Status.FAIL, Status.TIMEOUT, Status.ERROR)
 
 # (target, address, timeout) -> the STS layer's results (GetCallerIdentity, AssumeRole, …)
 StsLayer = Callable[[Target, str, float], tuple[LayerResult, ...]]
@@ -157,7 +157,7 @@ class Runner:
             many = got if isinstance(got, tuple) else (got,)
             with self.lock:
                 pipe.results.extend(many)
-            why = next((w for w in map(_blocking, many[:1]) if w), None)
+            why = _blocking(many[0])
             if why:
                 with self.lock:
                     _skip_rest(pipe.results, f"skipped: {why}")

@@ -87,13 +87,10 @@ def error_kind(exc: BaseException) -> tuple[Status, ErrorKind, str]:
         return Status.FAIL, ErrorKind.CONNECTION_ERROR, text
     if isinstance(exc, bex.NoRegionError):
         return Status.FAIL, ErrorKind.NO_REGION, text
-    try:
-        import requests.exceptions as rex
+    import requests.exceptions as rex
 
-        if isinstance(exc, rex.RequestException):
-            return https_error_kind(exc)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(exc, rex.RequestException):
+        return https_error_kind(exc)
     if isinstance(exc, bex.BotoCoreError):
         return Status.FAIL, ErrorKind.OTHER, f"{type(exc).__name__}: {text}"
     return Status.ERROR, ErrorKind.OTHER, f"{type(exc).__name__}: {text}"

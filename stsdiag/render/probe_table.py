@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
+from stsdiag.enums import BLOCKING
 from stsdiag.models import AddressResult, EndpointResult, Layer, LayerResult, Report, Status
 from stsdiag.plan import MapRow
 
@@ -86,7 +87,7 @@ def endpoints_section(report: Report) -> str:
                 " / ".join(cell(r) for r in sts_rows) if sts_rows else "",
             ])  # fmt: skip
             bad = next(
-                (r for r in a.layers if r.status in (Status.FAIL, Status.TIMEOUT, Status.ERROR)),
+                (r for r in a.layers if r.status in BLOCKING),
                 None,
             )
             if bad is not None:

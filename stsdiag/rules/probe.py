@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from stsdiag import endpoints
 from stsdiag.context import Context, CredentialInfo, CredState, ImdsState, is_amazon_resolver
+from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -83,15 +84,13 @@ def _system(f: ProbeFacts) -> list[EndpointResult]:
     return [e for e in f.endpoints if e.resolver == "system"]
 
 
-def _direct(ep: EndpointResult) -> list[AddressResult]:
+def direct_addresses(ep: EndpointResult) -> list[AddressResult]:
     """Addresses actually probed (not the ones skipped because of a proxy)."""
     return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
 
 
 def _first_failure(a: AddressResult) -> LayerResult | None:
-    return next(
-        (r for r in a.layers if r.status in (Status.FAIL, Status.TIMEOUT, Status.ERROR)), None
-    )
+    return next((r for r in a.layers if r.status in BLOCKING), None)
 
 
 def _network_failure(a: AddressResult) -> LayerResult | None:
@@ -311,7 +310,7 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
         return f"{a.address} ({az[a.address]})" if a.address in az else a.address
 
     for ep in _system(f):
-        probed = _direct(ep)
+        probed = direct_addresses(ep)
         if not probed:
             continue
         bad = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
