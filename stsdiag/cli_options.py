@@ -10,7 +10,7 @@ import typer
 
 RegionOpt = Annotated[
     list[str] | None,
-    typer.Option("--region", "-r", metavar="REGION", help="Region to probe (repeatable); the first one also acts as "
+    typer.Option("--region", "-r", metavar="REGION", help="Region to probe (repeatable or comma-separated); the first one also acts as "
                  "`aws --region` for the SDK's own choice."),
 ]  # fmt: skip
 ProfileOpt = Annotated[
@@ -27,7 +27,7 @@ VpceDnsOpt = Annotated[
     typer.Option(
         "--vpce-dns",
         metavar="NAME",
-        help="A VPC endpoint's own DNS name to probe too (repeatable).",
+        help="A VPC endpoint's own DNS name to probe too (repeatable or comma-separated).",
     ),
 ]
 VariantsOpt = Annotated[
@@ -39,7 +39,7 @@ NameserverOpt = Annotated[
     typer.Option(
         "--nameserver",
         metavar="ADDR",
-        help="Also resolve through this nameserver (repeatable; ADDR[:PORT]).",
+        help="Also resolve through this nameserver (repeatable or comma-separated; ADDR[:PORT]).",
     ),
 ]
 CaBundleOpt = Annotated[

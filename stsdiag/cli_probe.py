@@ -93,15 +93,16 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """Probe STS from this host: context, DNS, TCP, TLS, HTTPS and signed calls per
         endpoint and address; findings; the endpoint and region to use."""
+        from stsdiag.check import listed
         from stsdiag.probe import ProbeOptions
 
         opts = ProbeOptions(
-            regions=tuple(region or ()),
+            regions=listed(region),
             profile=profile,
             endpoint_url=endpoint_url,
-            vpce_names=tuple(vpce_dns or ()),
+            vpce_names=listed(vpce_dns),
             variants=bool(variants),
-            nameservers=tuple(nameserver or ()),
+            nameservers=listed(nameserver),
             ca_bundle=ca_bundle,
             role_arn=role_arn,
             external_id=external_id,

@@ -35,6 +35,8 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     [
         (["probe", "--region", "ap-northeast1"], "did you mean ap-northeast-1"),
         (["probe", "--region", "us-east-1a"], "did you mean us-east-1"),
+        # comma-separated as in `check`: each region is checked on its own
+        (["probe", "--region", "ap-northeast-1,eu-west-9"], "unknown region 'eu-west-9'"),
         (["probe", "--endpoint-url", "sts.amazonaws.com"], "malformed endpoint URL"),
         (["probe", "--endpoint-url", "https://st s.amazonaws.com"], "malformed endpoint URL"),
         (["probe", "--ca-bundle", "/nonexistent/ca.pem"], "not a readable file"),
