@@ -24,12 +24,29 @@ _SECRET40 = re.compile(
     r"(?<![\w/+=%.-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![\w/+=%-])"
 )
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+# key ids of any format (S3-compatible stores use hex or other ids): after `Credential=`
+# (SigV4, also URL-encoded in presigned URLs), `AWSAccessKeyId=` (SigV2 query) and access key
+# fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
+_ID_AFTER = re.compile(
+    r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*b?['"]?|"""
+    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*b?['"]?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
+)
+_SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
 
 MASK = "<redacted>"
 
 
 def mask_key_id(key: str) -> str:
     return _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", key)
+
+
+def _mask_any_id(key: str) -> str:
+    """An access key id of AWS's format as `AKIA…MPLE`; of any other format only its last
+    four characters (`…6a6c`)."""
+    masked = mask_key_id(key)
+    if masked != key or key.startswith(("<", "…")):
+        return masked
+    return "…" + key[-4:] if len(key) >= 12 else MASK
 
 
 _PAIRS_LOWER = re.compile(_PAIRS.pattern.removeprefix("(?i)"))
@@ -88,6 +105,10 @@ def redact(text: str) -> str:
     if any(w in low for w in _PAIR_WORDS):
         text = _pairs(text, low)
         low = text.lower()
+    if "redential=" in low or "ccess" in low or "accesskeyid" in low:
+        text = _ID_AFTER.sub(lambda m: m.group(1) + _mask_any_id(m.group(2)), text)
+    if "AWS " in text:
+        text = _SIGV2.sub(lambda m: m.group(1) + _mask_any_id(m.group(2)) + ":" + MASK, text)
     if "bearer" in low:
         text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
     if "eyJ" in text:

@@ -14,6 +14,9 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEtokenAQoDYXdzEJr//////////wEaDEXAMPLE" +
 SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
 JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6IkVYQU1QTEUifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnbmF0dXJlRVhBTVBMRQ"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+# an S3-compatible store's key id (MinIO, Ceph: not AWS's format) and a SigV2 signature
+OTHER_KEY_ID = "00e2fda87cd7416e6a6c"
+SIGV2 = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=="
 
 
 def secret_log(base: bytes) -> bytes:
@@ -34,6 +37,11 @@ def secret_log(base: bytes) -> bytes:
         f"'WebIdentityToken': '{JWT}', 'RoleArn': 'arn:aws:iam::123456789012:role/x'}}, "
         f"'url': 'https://sts.amazonaws.com/', 'context': {{'client_region': 'aws-global'}}}}\n"
         f"2021-07-29 17:29:45,303 - MainThread - botocore.credentials - DEBUG - aws_secret_access_key = {SECRET_KEY}\n"
+        f"2021-07-29 17:29:45,304 - MainThread - botocore.endpoint - DEBUG - Sending http request: "
+        f"<AWSPreparedRequest stream_output=False, method=GET, url=https://s3.example.net/b?"
+        f"AWSAccessKeyId={OTHER_KEY_ID}&X-Amz-Credential={OTHER_KEY_ID}%2F20210729%2Fus-east-1, "
+        f"headers={{'Authorization': b'AWS4-HMAC-SHA256 Credential={OTHER_KEY_ID}/20210729/us-east-1/s3/aws4_request', "
+        f"'X-Old': 'AWS {OTHER_KEY_ID}:{SIGV2}'}}>\n"
         f"An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: "
         f"The security token {SESSION_TOKEN} included in the request is invalid. Key {KEY_ID} Signature={SIGNATURE}\n"
     ).encode()
@@ -59,11 +67,13 @@ def test_no_secret_survives_any_output(
     assert SIGNATURE not in text
     assert JWT[:30] not in text
     assert KEY_ID not in text
+    assert OTHER_KEY_ID not in text and SIGV2 not in text
     # no unmasked access key id of any kind
     assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", text)
     # masked ids are still useful
     if output != "junit":
-        assert "AKIA…MPLE" in text or "ASIA…MPLE" in text or "InvalidClientTokenId" in text
+        useful = ("AKIA…MPLE", "ASIA…MPLE", "…6a6c", "InvalidClientTokenId")
+        assert any(u in text for u in useful)
 
 
 def test_fixture_logs_through_json_have_no_raw_secrets(capsys: pytest.CaptureFixture[str]) -> None:
