@@ -40,11 +40,16 @@ def mask_key_id(key: str) -> str:
     return _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", key)
 
 
+# literals where a key id may stand (`"access_key": null` in stsdiag's own JSON): kept, so
+# redacting a rendered document keeps it valid
+_NOT_IDS = frozenset({"null", "None", "none", "true", "false", "True", "False"})
+
+
 def _mask_any_id(key: str) -> str:
     """An access key id of AWS's format as `AKIA…MPLE`; of any other format only its last
     four characters (`…6a6c`)."""
     masked = mask_key_id(key)
-    if masked != key or key.startswith(("<", "…")):
+    if masked != key or key.startswith(("<", "…")) or key in _NOT_IDS:
         return masked
     return "…" + key[-4:] if len(key) >= 12 else MASK
 

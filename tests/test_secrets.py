@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -61,6 +63,10 @@ def test_no_secret_survives_any_output(
     code = run(["parse-log", str(log), "--output", output, "--fail-on", "never"])
     out, err = capsys.readouterr()
     assert code == 0, err
+    if output == "json":
+        json.loads(out)  # still a valid document after redaction
+    elif output == "junit":
+        ElementTree.fromstring(out)
     text = out + err
     assert SECRET_KEY not in text
     assert SESSION_TOKEN[:40] not in text
@@ -80,6 +86,7 @@ def test_fixture_logs_through_json_have_no_raw_secrets(capsys: pytest.CaptureFix
     for c in cases():
         run(["parse-log", str(c.log), "--output", "json", "--fail-on", "never"])
         out, _ = capsys.readouterr()
+        json.loads(out)  # redacting the rendered document keeps it valid JSON
         assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", out), c.name
         assert "Signature=" not in out or "Signature=<redacted>" in out, c.name
 
