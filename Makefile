@@ -49,9 +49,10 @@ bench: install
 fixtures:
 	python3 fixtures/generate.py
 
-## snapshots: refresh fixtures/expected/*.json from the current parser (review the diff!).
+## snapshots: refresh fixtures/expected/*.json and the README examples from the current parser (review the diff!).
 snapshots: install
 	$(PY) tests/update_snapshots.py
+	$(PY) -m tests.update_readme
 
 docs: install
 	$(BIN)/stsdiag explain --format markdown > docs/findings.md

@@ -21,8 +21,8 @@ def test_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 3
 
 
-@pytest.mark.parametrize("command,shown", EXAMPLES, ids=[c for c, _ in EXAMPLES])
-def test_readme_example_is_real_output(command: str, shown: str) -> None:
+def run_example(command: str) -> str:
+    """What the example's command prints (a `| head -N` applied)."""
     args, _, pipe = command.partition(" | ")
     argv = shlex.split(args)
     out = subprocess.run(
@@ -37,4 +37,9 @@ def test_readme_example_is_real_output(command: str, shown: str) -> None:
         m = re.fullmatch(r"head -(\d+)", pipe.strip())
         assert m, f"unsupported pipe in README example: {pipe}"
         out = "".join(out.splitlines(keepends=True)[: int(m.group(1))])
-    assert out == shown
+    return out
+
+
+@pytest.mark.parametrize("command,shown", EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example_is_real_output(command: str, shown: str) -> None:
+    assert run_example(command) == shown, "refresh with `python -m tests.update_readme`"

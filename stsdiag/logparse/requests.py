@@ -32,7 +32,23 @@ _CRED_SCOPE = re.compile(
 _SCOPE = re.compile(r"\b\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request\b")
 _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
-_STATUS = re.compile(r"(https?)://([^\s:/]+)(?::\d+)? \"(\w+) [^\"]* HTTP/[\d.]+\" (\d{3})")
+# urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
+# is a path, or a whole URL when the request went through an HTTP proxy
+_STATUS = re.compile(
+    r"(?:(https?)://([^\s:/]+)(?::\d+)? )?\"(\w+) ([^\"\s]*) HTTP/[\d.]+\" (\d{3})"
+)
+# where credentials come from over plain HTTP (IMDS, ECS/EKS container endpoints, CloudShell):
+# their connections and answers are the credential chain's, not an attempt of the API call
+_CRED_HOSTS = frozenset({"169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254",
+                         "fd00:ec2::23"})  # fmt: skip
+_CRED_PATHS = ("/latest/", "/v2/credentials", "/v1/credentials", "/get-credentials")
+_IMDS_STATUS = re.compile(
+    r"Metadata service returned non-200 response with status code of (\d{3}) for url: (\S+?),"
+)
+# the error code of JSON and REST protocols, in the response headers: query-compatible
+# services give the Query code (`InvalidClientTokenId;Sender`), others the shape name
+_QUERY_ERROR = re.compile(r"(?i)x-amzn-query-error'?\s*:\s*b?'([A-Za-z][\w.]{0,127})[;']")
+_ERROR_TYPE = re.compile(r"(?i)x-amzn-errortype'?\s*:\s*b?'([A-Za-z][\w.]{0,127})[;:']")
 _ARN = re.compile(r"\barn:(aws[\w-]*):([\w-]+):([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12})?:")
 _CODE_XML = re.compile(r"<Code>([^<]{1,128})</Code>")
 _MSG_XML = re.compile(r"<Message>([^<]{0,2000})</Message>")
@@ -184,11 +200,12 @@ class _Builder:
     refs: list[LineRef] = field(default_factory=list)
     opened: bool = False  # saw "Making request"
 
-    def ref(self, rec: Record, tag: str, text: str | None = None) -> None:
+    def ref(self, rec: Record, tag: str, text: str | None = None, at: str | None = None) -> None:
+        """Evidence: `text` (the record's message by default), at the line of the record
+        that holds `at` (default: `text`)."""
         if len(self.refs) < 40:
-            self.refs.append(
-                LineRef(rec.line, tag, excerpt(text if text is not None else rec.message))
-            )
+            line = line_of(rec, at or text)
+            self.refs.append(LineRef(line, tag, excerpt(text if text is not None else rec.message)))
 
     def touch(self, rec: Record) -> None:
         self.last_line = max(self.last_line, rec.line)
@@ -280,8 +297,10 @@ class LogEvents:
     _per_tag: dict[str, int] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
-        """An event at the record's line, or `offset` lines further into the record."""
-        self._add(LineRef(rec.line + offset, tag, excerpt(text or rec.message)))
+        """An event at the line of `text` in the record (its first line by default), or
+        `offset` lines further into the record."""
+        line = rec.line + offset if offset else line_of(rec, text)
+        self._add(LineRef(line, tag, excerpt(text or rec.message)))
 
     def _add(self, ref: LineRef) -> None:
         n = self._per_tag.get(ref.tag, 0)
@@ -349,6 +368,35 @@ def _answered(b: _Builder) -> bool:
     )
 
 
+def line_of(rec: Record, text: str | None) -> int:
+    """The log line of `text` inside a record of several lines (the last line holding its
+    start: tracebacks end with the telling line); the record's first line otherwise. JSON
+    records are one log line each."""
+    if text is None or len(rec.lines) == 1 or rec.fmt == "json":
+        return rec.line
+    needle = text.strip()[:60]
+    if needle and needle not in rec.lines[0]:
+        for i in range(len(rec.lines) - 1, 0, -1):
+            if needle in rec.lines[i]:
+                return rec.line + i
+    return rec.line
+
+
+def _service_of(host: str) -> str | None:
+    """The service a host names (`sts.ap-northeast-1.amazonaws.com` → sts)."""
+    return host.split(".")[0].replace("-fips", "") or None
+
+
+def _is_credential_fetch(host: str | None, target: str) -> bool:
+    """A request of the credential chain (IMDS, container endpoints), by its host or path;
+    through a proxy the target is the whole URL."""
+    if target.startswith("http://"):
+        host, target = _host_of(target), "/"
+    if host in _CRED_HOSTS:
+        return True
+    return target.startswith(_CRED_PATHS) and host in (None, "localhost", "127.0.0.1", "::1")
+
+
 def _host_of(url: str) -> str | None:
     try:
         return endpoints.host_of(url) or None
@@ -374,6 +422,10 @@ class Reconstructor:
         self.floating: list[_Builder] = []
         self._sent: _Builder | None = None
         self._answered: _Builder | None = None
+        # the host of each thread's last new connection: old urllib3 names none in its
+        # response lines
+        self._conn_host: dict[str | None, str] = {}
+        self._imds_status: int | None = None  # the credential chain's last HTTP answer
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -387,6 +439,16 @@ class Reconstructor:
         if b is None:
             b = self._new(rec)
             self.open.push(rec.thread, b)
+        return b
+
+    def _implicit(self, rec: Record, host: str | None, scheme: str = "https") -> _Builder:
+        """The request a record belongs to when none is open: a paste that starts in the
+        middle of a request (after `Making request`) still shows what went wrong."""
+        b = self._current(rec)
+        if host:
+            b.host = b.host or host
+            b.url = b.url or f"{scheme}://{host}/"
+            b.service = b.service or _service_of(host)
         return b
 
     def finish(self) -> Iterator[LogRequest]:
@@ -453,6 +515,8 @@ class Reconstructor:
         self.pending.clear()
         self._provider_pending.clear()
         self._sent = self._answered = None
+        self._conn_host.clear()
+        self._imds_status = None
         self.events.cli_args.clear()
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
@@ -499,26 +563,40 @@ class Reconstructor:
                 host = _host_of(url.group(1)) if url else None
             self._sending(rec, self._route(rec, "send", host))
         elif msg.startswith("StringToSign"):
-            b = self._route(rec, "sign")
             m = _SCOPE.search(rec.text)
+            b = self._route(rec, "sign") or (self._implicit(rec, None) if m else None)
             if b is not None and m:
                 b.signing_region, b.signing_service = m.group(1), m.group(2)
                 b.touch(rec)
         elif msg.startswith(("Starting new HTTP", "Resetting dropped connection")):
             m = _NEW_CONN.search(msg)
-            b = self._route(rec, "conn")
-            if m and b is not None:
-                b.touch(rec)
-                b.set_attempt(host=m.group(2).lower())
+            if m is not None:
+                host = m.group(2).lower()
+                self._conn_host[rec.thread] = host
+                b = self._route(rec, "conn")
+                # botocore logs `Sending` before connecting: a connection of a request not
+                # yet sent is the credential chain's (IMDS, a container endpoint)
+                local = host in _CRED_HOSTS or host in ("localhost", "127.0.0.1", "::1")
+                if b is None and not local:
+                    b = self._implicit(rec, host, m.group(1).lower())
+                if b is not None and not (local and not b.attempts):
+                    b.touch(rec)
+                    b.host = b.host or host
+                    b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
-            b = self._route(rec, "after")
-            if b is not None:
-                b.touch(rec)
-                if b.attempts:
-                    b.attempts[-1].answered = True
-                self._region_hints(b, rec, rec.flat)
+            b = self._route(rec, "after") or self._implicit(rec, None)
+            b.touch(rec)
+            if b.attempts:
+                b.attempts[-1].answered = True
+            flat = rec.flat
+            if b.error_code is None and "x-amzn-" in flat.lower():
+                m = _QUERY_ERROR.search(flat) or _ERROR_TYPE.search(flat)
+                if m:
+                    b.error_code = m.group(1)
+                    b.ref(rec, "error-type", m.group(0))
+            self._region_hints(b, rec, flat)
         elif msg.startswith("Response body"):
-            self._body(rec, self._route(rec, "after"))
+            self._body(rec, self._route(rec, "after") or self._implicit(rec, None))
         elif "received when sending HTTP request" in msg or msg.startswith(
             ("retry needed, retryable exception caught", "Retry needed, retryable exception")
         ):
@@ -537,19 +615,46 @@ class Reconstructor:
                 b.ref(rec, "retries-exhausted")
             else:
                 self.events.add(rec, "retries-exhausted")
-        elif "HTTP/" in msg and (m := _STATUS.search(msg)) is not None:
-            b = self._route(rec, "answer", m.group(2).lower())
-            if b is not None:
+        elif (m := self._status(rec, msg)) is not None:
+            host = (m.group(2) or self._conn_host.get(rec.thread) or "").lower() or None
+            status = int(m.group(5))
+            if _is_credential_fetch(host, m.group(4)):
+                self._credential_fetch(rec, host, m.group(4), status)
+            else:
+                b = self._route(rec, "answer", host) or self._implicit(
+                    rec, host, m.group(1) or "https"
+                )
                 b.touch(rec)
-                b.http_status = int(m.group(4))
-                b.set_attempt(status=int(m.group(4)), host=m.group(2).lower())
-                if b.http_status >= 300:
+                b.http_status = status
+                b.set_attempt(status=status, **({"host": host} if host else {}))
+                if status >= 300:
                     b.ref(rec, "http-status")
                 yield from self._settle(b)
         else:
             self._other(rec)
 
     # ------------------------------------------------------------------ handlers
+    @staticmethod
+    def _status(rec: Record, msg: str) -> re.Match[str] | None:
+        """urllib3's response line (`https://host:443 "POST / HTTP/1.1" 200 419`), also when
+        a paste wrapped it onto the next line."""
+        if "HTTP/" in msg:
+            return _STATUS.search(msg)
+        if len(rec.lines) > 1 and "urllib3" in rec.logger and "HTTP/" in (flat := rec.flat[:600]):
+            return _STATUS.search(flat)
+        return None
+
+    def _credential_fetch(self, rec: Record, host: str | None, target: str, status: int) -> None:
+        """An answer to the credential chain: IMDS answered (so it is reachable), through a
+        proxy when the target is a whole URL; 404 on the role list: no role attached."""
+        self._imds_status = status
+        proxied = target.startswith("http://")
+        self.events.add(rec, "imds-via-proxy" if proxied else "imds-answered")
+        if status == 404 and "security-credentials" in target:
+            self.events.add(rec, "imds-no-role")
+        elif status == 407:
+            self.events.add(rec, "proxy-auth-required")
+
     def _making_request(self, rec: Record) -> Iterator[LogRequest]:
         flat = rec.flat
         m = _OP.search(flat)
@@ -690,7 +795,13 @@ class Reconstructor:
             b.error_code = code.group(1).strip()
             msg = _MSG_XML.search(text) or _MSG_JSON.search(text)
             b.error_message = msg.group(1).strip() if msg else None
-            b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}")
+            b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}", code.group(0))
+        elif b.error_code is not None and b.error_message is None:
+            # JSON and REST protocols: the code was in the headers, the body has the message
+            msg = _MSG_JSON.search(text) or _MSG_XML.search(text)
+            if msg:
+                b.error_message = msg.group(1).strip()
+                b.ref(rec, "error-body", f"{b.error_code}: {b.error_message}", msg.group(0))
         self._region_hints(b, rec, text)
 
     def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
@@ -701,12 +812,14 @@ class Reconstructor:
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
             b.url = m.group(1)
+            if b.host is None and (h := _host_of(b.url)):
+                b.host, b.service = h, b.service or _service_of(h)
         pm = _PROXY_URL.search(text)
         if pm:
             b.proxy = pm.group(1)
-        if rec.message.startswith(("retry needed", "Retry needed")):
+        if rec.message.startswith(("retry needed", "Retry needed")) and b.attempts:
             # the retry line repeats the attempt's exception: keep the kind, no new attempt
-            if b.attempts and b.attempts[-1].error is None and kind is not None:
+            if b.attempts[-1].error is None and kind is not None:
                 b.set_attempt(error=kind, error_text=excerpt(line))
             return
         if not b.attempts:
@@ -743,6 +856,20 @@ class Reconstructor:
         if "Access to EC2 metadata has been disabled" in msg:
             self.events.add(rec, "imds-disabled")
             return
+        if msg.startswith("Metadata service returned non-200") and (
+            mi := _IMDS_STATUS.search(text)
+        ):
+            if self._imds_status is None:  # no urllib3 line said it already
+                url = mi.group(2)
+                path = url[url.find("/", url.find("//") + 2) :] if "//" in url else url
+                self._credential_fetch(rec, _host_of(url), path, int(mi.group(1)))
+            return
+        if (
+            self._imds_status is not None
+            and self._imds_status >= 400
+            and "metadata service" in text
+        ):
+            return  # IMDS answered, with an error: said by the events of that answer
         if "metadata service" in text and re.search(
             r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
             r"Error response received when making metadata|timeout|Timeout",
