@@ -229,3 +229,29 @@ def test_evidence_points_at_the_line_it_quotes(capsys: pytest.CaptureFixture[str
                     checked += 1
                     assert at in holders, (case.name, f["code"], at, holders[:5], needle)
     assert checked > 50  # the check really ran
+
+
+# termux-packages#30067 (AWS CLI v2): the paste starts with the exception that ended the
+# attempt; the retry lines follow in MainThread
+TRACEBACK_FIRST = """\
+botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: "https://sts.us-west-2.amazonaws.com/"
+2026-06-07 19:07:37,699 - MainThread - botocore.hooks - DEBUG - Event needs-retry.sts.GetCallerIdentity: calling handler <bound method RetryHandler.needs_retry of <botocore.retries.standard.RetryHandler object at 0x78faa>>
+2026-06-07 19:07:37,699 - MainThread - botocore.retries.standard - DEBUG - Retry needed, retrying request after delay of: 1.746204831341471
+"""
+# botocore#1791: an IMDS timeout's last traceback line, then botocore giving up on IMDS
+IMDS_TRACEBACK = """\
+botocore.exceptions.ConnectTimeoutError: Connect timeout on endpoint URL: "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+2020-01-23 03:39:24,361 botocore.utils [DEBUG] Max number of attempts exceeded (1) when attempting to retrieve data from metadata service.
+"""
+
+
+def test_a_paste_that_starts_with_the_exception(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = parse(tmp_path, TRACEBACK_FIRST, capsys)
+    (req,) = doc["requests"]
+    assert req["host"] == "sts.us-west-2.amazonaws.com"
+    assert "SD209" in codes(doc) and doc["recommendation"]["region"] == "us-west-2"
+    # the credential chain's failure is IMDS's (SD502), not a request that timed out
+    doc = parse(tmp_path, IMDS_TRACEBACK, capsys)
+    assert doc["requests_total"] == 0 and codes(doc) == ["SD502"]

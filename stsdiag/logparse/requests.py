@@ -199,6 +199,7 @@ class _Builder:
     by_provider: bool = False
     refs: list[LineRef] = field(default_factory=list)
     opened: bool = False  # saw "Making request"
+    implicit: bool = False  # opened by a fact from its middle (a paste that starts there)
 
     def ref(self, rec: Record, tag: str, text: str | None = None, at: str | None = None) -> None:
         """Evidence: `text` (the record's message by default), at the line of the record
@@ -397,6 +398,11 @@ def _is_credential_fetch(host: str | None, target: str) -> bool:
     return target.startswith(_CRED_PATHS) and host in (None, "localhost", "127.0.0.1", "::1")
 
 
+def _about_credential_chain(text: str) -> bool:
+    """An error of the credential chain's own HTTP (IMDS, container endpoints)."""
+    return "metadata" in text or "169.254.17" in text or any(h in text for h in _CRED_HOSTS)
+
+
 def _host_of(url: str) -> str | None:
     try:
         return endpoints.host_of(url) or None
@@ -445,6 +451,7 @@ class Reconstructor:
         """The request a record belongs to when none is open: a paste that starts in the
         middle of a request (after `Making request`) still shows what went wrong."""
         b = self._current(rec)
+        b.implicit = not b.opened
         if host:
             b.host = b.host or host
             b.url = b.url or f"{scheme}://{host}/"
@@ -603,9 +610,12 @@ class Reconstructor:
             retry_line = msg.startswith(("retry needed", "Retry needed"))
             text = error_text(rec.lines)
             u = _ENDPOINT_URL.search(text)
-            b = self._route(
-                rec, "after" if retry_line else "answer", _host_of(u.group(1)) if u else None
-            )
+            host = _host_of(u.group(1)) if u else None
+            b = self._route(rec, "after" if retry_line else "answer", host)
+            orphan = self.open.get(None)
+            if b is None and retry_line and orphan is not None and orphan.implicit:
+                # the paste began inside this attempt's traceback (no thread name there)
+                b = orphan if host is None or orphan.host in (None, host) else None
             self._exception(rec, text, b)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             b = self._route(rec, "after")
@@ -906,8 +916,12 @@ class Reconstructor:
         elif kind is not None and final:
             self.events.add(rec, "final-error", _last_exception_line(text) or msg)
             if kind in _TRANSPORT:
-                # the final exception belongs to the last attempt when nothing else said so
+                # the final exception belongs to the last attempt when nothing else said so;
+                # a paste of only the traceback is a request of its own
                 target = b or self._latest(None)
+                if target is None and not _about_credential_chain(text):
+                    u = _ENDPOINT_URL.search(text)
+                    target = self._implicit(rec, _host_of(u.group(1)) if u else None)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
