@@ -388,14 +388,20 @@ def _service_of(host: str) -> str | None:
     return host.split(".")[0].replace("-fips", "") or None
 
 
-def _is_credential_fetch(host: str | None, target: str) -> bool:
-    """A request of the credential chain (IMDS, container endpoints), by its host or path;
-    through a proxy the target is the whole URL."""
+_IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
+_IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_credential_fetch(host: str | None, target: str, cred_hosts: frozenset[str]) -> bool:
+    """A request of the credential chain (IMDS, container endpoints), by its host or path
+    (IMDS's paths are its own; over plain HTTP they are never an API call); through a proxy
+    the target is the whole URL."""
     if target.startswith("http://"):
-        host, target = _host_of(target), "/"
-    if host in _CRED_HOSTS:
+        host, target = _host_of(target), target[target.find("/", 7) :] if "/" in target[7:] else "/"
+    if host in _CRED_HOSTS or host in cred_hosts or target.startswith(_IMDS_PATHS):
         return True
-    return target.startswith(_CRED_PATHS) and host in (None, "localhost", "127.0.0.1", "::1")
+    return target.startswith(_CRED_PATHS) and (host is None or host in _LOOPBACK)
 
 
 def _about_credential_chain(text: str) -> bool:
@@ -432,6 +438,7 @@ class Reconstructor:
         # response lines
         self._conn_host: dict[str | None, str] = {}
         self._imds_status: int | None = None  # the credential chain's last HTTP answer
+        self._cred_hosts: frozenset[str] = frozenset()  # IMDS elsewhere (`IMDS ENDPOINT: ...`)
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -524,6 +531,7 @@ class Reconstructor:
         self._sent = self._answered = None
         self._conn_host.clear()
         self._imds_status = None
+        self._cred_hosts = frozenset()
         self.events.cli_args.clear()
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
@@ -583,7 +591,7 @@ class Reconstructor:
                 b = self._route(rec, "conn")
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
-                local = host in _CRED_HOSTS or host in ("localhost", "127.0.0.1", "::1")
+                local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
                 if b is None and not local:
                     b = self._implicit(rec, host, m.group(1).lower())
                 if b is not None and not (local and not b.attempts):
@@ -628,7 +636,9 @@ class Reconstructor:
         elif (m := self._status(rec, msg)) is not None:
             host = (m.group(2) or self._conn_host.get(rec.thread) or "").lower() or None
             status = int(m.group(5))
-            if _is_credential_fetch(host, m.group(4)):
+            if (m.group(1) or "http") == "http" and _is_credential_fetch(
+                host, m.group(4), self._cred_hosts
+            ):
                 self._credential_fetch(rec, host, m.group(4), status)
             else:
                 b = self._route(rec, "answer", host) or self._implicit(
@@ -865,6 +875,10 @@ class Reconstructor:
             self._provider_pending[rec.thread] = True
         if "Access to EC2 metadata has been disabled" in msg:
             self.events.add(rec, "imds-disabled")
+            return
+        if msg.startswith("IMDS ENDPOINT: ") and (mi := _IMDS_ENDPOINT.search(msg)):
+            if (h := _host_of(mi.group(1))) and len(self._cred_hosts) < 8:
+                self._cred_hosts |= {h}
             return
         if msg.startswith("Metadata service returned non-200") and (
             mi := _IMDS_STATUS.search(text)
