@@ -1,6 +1,8 @@
 """Bytes → log records. Streams the input (bounded memory), recognises the header formats
-botocore, boto3 and the AWS CLI write (and custom ones), joins continuation lines, strips
-CRLF and ANSI colours, and keeps only the records that carry facts.
+botocore, boto3 and the AWS CLI write (and custom ones, and applications' formats that name
+no logger: AWS Lambda's, Airflow's, Celery's, level-only ones, where botocore's records are
+known by their messages or source files), joins continuation lines, strips CRLF and ANSI
+colours, and keeps only the records that carry facts.
 
 Two readers that yield the same records: `records_from_lines`, the reference (every line
 through `classify_line`), and `iter_records`, the fast one (one regex pass per block finds
@@ -286,34 +288,227 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 
 
 # AWS Lambda's Python runtime, text format: '[LEVEL]\t<UTC time>Z\t<request id>\t<message>'
-# (awslambdaric's bootstrap), possibly after a prefix added by `aws logs tail` or a console copy
+# (awslambdaric's bootstrap), possibly after a prefix added by `aws logs tail` or a console
+# copy; console copies and issue pastes turn the tabs into spaces (then the request id, when
+# there is one, is a UUID, and the time keeps its 'Z')
+_UUID = rb"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
 _LAMBDA = re.compile(
-    rb"\[(?P<level>" + LEVEL + rb")\]\t(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)\t"
-    rb"(?P<thread>[^\t\n]{0,64})\t"
+    rb"\[(?P<level>" + LEVEL + rb")\]"
+    rb"(?:\t(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)\t(?P<thread>[^\t\n]{0,64})\t"
+    rb"|[ \t]+(?P<ts2>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)[ \t]+"
+    rb"(?:(?P<thread2>" + _UUID + rb")[ \t]+)?)"
 )
-# how botocore's, boto3's and urllib3's log messages open: identifies them where the log
-# format names no logger
+# How the log messages of botocore, boto3, urllib3 and s3transfer open, by the logger that
+# writes them (from their sources): where a log format names no logger, a message that opens
+# like one of these is the SDK's, written by that logger. First match wins.
+_SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
+    (
+        b"botocore.endpoint",
+        rb"Making request for|Sending http request|Setting [\w-]+ timeout|Response received to "
+        rb"retry|Exception received when sending",
+    ),
+    (
+        b"botocore.regions",
+        rb"Calling endpoint provider|Endpoint provider result|Selecting from endpoint provider|"
+        rb"Selected auth type|Creating a regex based endpoint|Using partition endpoint",
+    ),
+    (b"botocore.parsers", rb"Response headers|Response body"),
+    (b"botocore.hooks", rb"Event [\w.-]+[.:]|Changing event name"),
+    (b"botocore.loaders", rb"Loading JSON file"),
+    (b"botocore.session", rb"Loading variable"),
+    (
+        b"botocore.client",
+        rb"Registering retry handlers|Assuming an endpoint|Switching signature version",
+    ),
+    (
+        b"botocore.configprovider",
+        rb"Looking for endpoint for|No configured endpoint found|Found endpoint for",
+    ),
+    (
+        b"botocore.credentials",
+        rb"Looking for credentials via|Found credentials|Credentials found|Retrieving "
+        rb"credentials|Retrieved credentials|Refreshing temporary credentials|Assuming role|"
+        rb"Skipping environment variable|Credentials need to be refreshed",
+    ),
+    (
+        b"botocore.auth",
+        rb"CanonicalRequest:|StringToSign:|Signature:|Calculating signature using",
+    ),
+    (b"botocore.httpsession", rb"Certificate path"),
+    (
+        b"botocore.retryhandler",
+        rb"Retry needed, action of|retry needed|No retry needed|Reached the maximum",
+    ),
+    (b"botocore.retries.standard", rb"Retry needed|Not retrying|Max attempts"),
+    (
+        b"botocore.utils",
+        rb"IMDS ENDPOINT|Caught retryable HTTP exception|Max number of attempts exceeded|"
+        rb"Updating URI|URI updated|Checking for DNS compatible|Defaulting to S3|Using S3|"
+        rb"S3 client configured|S3 request was previously|Registering S3|Access to EC2 "
+        rb"metadata|Bad IMDS request|Error response received when retrieving",
+    ),
+    (b"botocore.awsrequest", rb"Waiting for 100 Continue|100 Continue response seen"),
+    (b"botocore.handlers", rb"Adding expect 100 continue"),
+    (
+        b"urllib3.connectionpool",
+        rb"Starting new HTTPS? connection|Resetting dropped connection|https?://\S+:\d+ \"|"
+        rb"Connection pool is full|Retrying \(Retry\(",
+    ),
+    (b"urllib3.util.retry", rb"Converted retries value|Incremented Retry for"),
+    (b"s3transfer.utils", rb"Acquiring \d|Releasing acquire"),
+    # the AWS CLI run in-process (awscli.clidriver's main() in a Lambda function or a task)
+    (
+        b"awscli.clidriver",
+        rb"CLI version: aws-cli/|Arguments entered to CLI|Exception caught in main|Exiting "
+        rb"with rc|Unable to locate credentials",
+    ),
+    (b"botocore", rb"Calculating checksum|Error (?:when|while|during) |Unable to "),
+)
 _SDK_MESSAGE = re.compile(
-    rb"(?:Making request for|Sending http request|Calling endpoint provider|Endpoint provider "
-    rb"result|Response headers|Response body|Response received to retry|Event [\w.-]+[.:]|"
-    rb"Changing event name|Loading JSON file|Loading variable|Setting [\w-]+ timeout|"
-    rb"Registering retry handlers|Converted retries value|Looking for credentials via|Found "
-    rb"credentials|Credentials found|Retrieving credentials|Retrieved credentials|Refreshing "
-    rb"temporary credentials|Assuming role|Skipping environment variable|CanonicalRequest:|"
-    rb"StringToSign:|Signature:|Certificate path|Starting new HTTPS? connection|Resetting "
-    rb"dropped connection|https?://\S+:\d+ \"|Retry needed|retry needed|No retry needed|Not "
-    rb"retrying|Reached the maximum|Max attempts|Exception received when sending|IMDS "
-    rb"ENDPOINT|Selecting from endpoint provider|Selected auth type|Switching signature "
-    rb"version|S3 client configured|Defaulting to S3|Using S3|Checking for DNS compatible|URI "
-    rb"updated|Updating URI|Acquiring \d|Releasing acquire|Connection pool is full|Calculating "
-    rb"checksum|Error (?:when|while|during) |Caught retryable HTTP exception|Unable to )"
+    b"|".join(b"(?P<o%d>%s)" % (i, alt) for i, (_, alt) in enumerate(_SDK_OPENINGS))
 )
 
 
 def _sdk_logger_of(msg: bytes, start: int) -> bytes | None:
-    """For formats that name no logger: a stand-in SDK logger when the message at `start`
-    opens like one of botocore's, boto3's or urllib3's, else None (another program)."""
-    return b"botocore" if _SDK_MESSAGE.match(msg, start) else None
+    """For formats that name no logger: the SDK logger that writes the message at `start`
+    when it opens like one of botocore's, boto3's, urllib3's or s3transfer's, else None
+    (another program)."""
+    m = _SDK_MESSAGE.match(msg, start)
+    if m is None:
+        return None
+    return _SDK_OPENINGS[int((m.lastgroup or "o0")[1:])][0]
+
+
+# Formats that name the source file or module instead of the logger (Airflow's task log
+# '{credentials.py:1974}', Flask's 'in credentials:'): the SDK modules that write log
+# records, by file stem. A file name only the SDK uses names its logger; a common one
+# (utils.py, client.py, ...) may be the application's own, so there the message must open
+# like the SDK's too (then a logger the file can be is taken from the message).
+_SDK_FILES: dict[bytes, tuple[bytes, ...]] = {
+    b"connectionpool": (b"urllib3.connectionpool",),
+    b"poolmanager": (b"urllib3.poolmanager",),
+    b"retryhandler": (b"botocore.retryhandler",),
+    b"httpsession": (b"botocore.httpsession",),
+    b"configprovider": (b"botocore.configprovider",),
+    b"endpoint_provider": (b"botocore.endpoint_provider",),
+    b"awsrequest": (b"botocore.awsrequest",),
+    b"httpchecksum": (b"botocore.httpchecksum",),
+    b"clidriver": (b"awscli.clidriver",),
+}
+_SDK_COMMON_FILES: dict[bytes, tuple[bytes, ...]] = {
+    b"endpoint": (b"botocore.endpoint",),
+    b"credentials": (b"botocore.credentials",),
+    b"auth": (b"botocore.auth",),
+    b"parsers": (b"botocore.parsers",),
+    b"regions": (b"botocore.regions",),
+    b"hooks": (b"botocore.hooks",),
+    b"utils": (b"botocore.utils", b"s3transfer.utils"),
+    b"client": (b"botocore.client",),
+    b"loaders": (b"botocore.loaders",),
+    b"session": (b"botocore.session",),
+    b"handlers": (b"botocore.handlers",),
+    b"args": (b"botocore.args",),
+    b"tokens": (b"botocore.tokens",),
+    b"discovery": (b"botocore.discovery",),
+    b"response": (b"botocore.response", b"urllib3.response"),
+    b"standard": (b"botocore.retries.standard",),
+    b"adaptive": (b"botocore.retries.adaptive",),
+    b"connection": (b"urllib3.connection",),
+    b"retry": (b"urllib3.util.retry",),
+    b"tasks": (b"s3transfer.tasks",),
+    b"futures": (b"s3transfer.futures",),
+    b"manager": (b"s3transfer.manager",),
+}
+
+
+def _file_logger(stem: bytes, line: bytes, msg_start: int) -> bytes | None:
+    """The SDK logger of a record that names its source file (stem, no '.py'), or None
+    when the record is the application's."""
+    own = _SDK_FILES.get(stem)
+    if own is not None:
+        return own[0]
+    common = _SDK_COMMON_FILES.get(stem)
+    if common is None:
+        return None
+    inferred = _sdk_logger_of(line, msg_start)
+    if inferred is None:
+        return None
+    return inferred if inferred in common else common[0]
+
+
+# Apache Airflow's task log: '[<time>] {<file>.py:<line>} LEVEL - msg' (the time may read
+# '2024-03-25, 10:23:09 UTC' in the web UI, or '2025-05-20T15:07:45.785+0000'; a
+# '[SOURCE:...]' tag may follow it), possibly behind a docker compose or journald prefix
+_AIRFLOW = re.compile(
+    rb"\[(?P<ts>\d{4}-\d\d-\d\d[^\]\n]{0,40})\] (?:\[[^\]\n]{1,40}\] )?"
+    rb"\{(?P<file>[\w-]{1,80})\.py:\d{1,7}\} (?P<level>" + LEVEL + rb") - ?"
+)
+# Celery's worker log: '[<time>: LEVEL/<process name>] msg'
+_CELERY = re.compile(
+    rb"\[(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d{1,6})?): (?P<level>" + LEVEL + rb")/"
+    rb"(?P<thread>[^\]\n]{1,64})\] ?"
+)
+# Formats with a level word and no logger name ('%(asctime)s %(levelname)s %(message)s',
+# '%(asctime)s - %(levelname)s - %(message)s', '%(asctime)s [%(levelname)s] ...',
+# '%(levelname)s: %(message)s', '%(levelname)s %(asctime)s ...', Flask's '[%(asctime)s]
+# %(levelname)s in %(module)s: ...'): before the level word only a time stamp, thread or
+# process name may stand (no other name: that could be another program's logger).
+_STAMP = (
+    rb"(?:[\d \t\-:.,/TZ+()\[\]|]|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|AM|PM|UTC|"
+    rb"GMT|MainThread|MainProcess|Thread-|ForkPoolWorker-)"
+)
+_BARE = re.compile(
+    rb"[ \t>]*(?P<pre>" + _STAMP + rb"{0,80}?)(?<![\w.])\[?(?P<level>" + LEVEL + rb")\]?"
+    rb"(?![\w.])(?: in (?P<module>\w{1,64}))?[ \t]*[:|\-]?[ \t]*"
+    rb"(?:(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)"
+    rb"[ \t]*[:|\-]?[ \t]*)?"
+)
+# what log collectors put before such a line: journald's 'host prog[pid]: ', docker compose's
+# 'service | ' (only lines with a time stamp are looked for behind one)
+_OUTER = re.compile(rb"[^\n]{1,120}?(?:: |\| )")
+
+
+# a header that names no SDK logger but whose record is the SDK's: (logger, level, thread,
+# time, message start, format)
+_Inferred = tuple[bytes, bytes, bytes | None, bytes | None, int, str]
+
+
+def _loggerless(line: bytes) -> _Inferred | int:
+    """A header of Airflow's, Celery's or a level-only format whose record is the SDK's;
+    else FOREIGN (another program's record in one of those formats) or CONT (none of them)."""
+    a = _AIRFLOW.search(line, 0, 240)
+    if a is not None:
+        logger = _file_logger(a["file"], line, a.end())
+        if logger is None:
+            return FOREIGN
+        ts = a["ts"].replace(b", ", b" ")  # the web UI's '2024-03-25, 10:23:09 UTC'
+        return logger, a["level"], None, ts, a.end(), "airflow"
+    c = _CELERY.search(line, 0, 240)
+    if c is not None:
+        logger = _sdk_logger_of(line, c.end())
+        if logger is None:
+            return FOREIGN
+        return logger, c["level"], c["thread"], c["ts"], c.end(), "celery"
+    b = _BARE.match(line)
+    outer = False
+    if b is None:
+        o = _OUTER.match(line)
+        if o is None or (b := _BARE.match(line, o.end())) is None:
+            return CONT
+        outer = True
+    pre = b["pre"]
+    ts = b["ts"] or (pre if _TS.search(pre) or _TIME_ONLY.search(pre) else None)
+    if ts is None and outer:
+        return CONT
+    start = b.end()
+    module = b["module"]
+    logger = _file_logger(module, line, start) if module else _sdk_logger_of(line, start)
+    if logger is None:
+        # a time-stamped record of another program; without a time stamp the line may as
+        # well be a message's text, so it stays a continuation line
+        return CONT if ts is None else FOREIGN
+    t = _THREAD.search(pre)
+    return logger, b["level"], t.group(1) if t else None, ts, start, "level-only"
 
 
 def _json_field(d: dict[str, object], *keys: str) -> str | None:
@@ -404,21 +599,27 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
         inferred = _sdk_logger_of(line, msg_start)
         if inferred is None:
             return FOREIGN, None
-        logger_b, level_b, ts_b = inferred, lam["level"], lam["ts"]
-        thread_b = lam["thread"] or None  # the invocation's request id
+        logger_b, level_b, ts_b = inferred, lam["level"], lam["ts"] or lam["ts2"]
+        thread_b = lam["thread"] or lam["thread2"] or None  # the invocation's request id
         fmt = "lambda"
     else:
         g = _GENERIC.match(line)
-        if g is None:
-            return CONT, None
-        logger_b = g["logger1"] or g["logger2"]
-        level_b = g["level1"] or g["level2"]
-        pre = g["pre"]
-        t = _THREAD.search(pre)
-        thread_b = g["thread1"] or (t.group(1) if t else None)
-        ts_b = pre if (_TS.search(pre) or _TIME_ONLY.search(pre)) else None
-        msg_start = g.end()
-        fmt = "custom"
+        if g is not None:
+            logger_b = g["logger1"] or g["logger2"]
+            level_b = g["level1"] or g["level2"]
+            pre = g["pre"]
+            t = _THREAD.search(pre)
+            thread_b = g["thread1"] or (t.group(1) if t else None)
+            ts_b = pre if (_TS.search(pre) or _TIME_ONLY.search(pre)) else None
+            msg_start = g.end()
+            fmt = "custom"
+        else:
+            # formats that name no logger (or a source file): the SDK's messages are
+            # recognised by their openings (or the file), other records are foreign
+            head = _loggerless(line)
+            if isinstance(head, int):
+                return head, None
+            logger_b, level_b, thread_b, ts_b, msg_start, fmt = head
     kind = _kind(_policy(logger_b), line, msg_start, len(line))
     if kind == FOREIGN:
         return FOREIGN, None
