@@ -131,7 +131,7 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
 
 def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
-    if stats.sdk_records == 0:
+    if stats.sdk_records == 0 and not part.events.sdk_text:
         what = (
             "empty"
             if stats.bytes == 0

@@ -255,3 +255,41 @@ def test_a_paste_that_starts_with_the_exception(
     # the credential chain's failure is IMDS's (SD502), not a request that timed out
     doc = parse(tmp_path, IMDS_TRACEBACK, capsys)
     assert doc["requests_total"] == 0 and codes(doc) == ["SD502"]
+
+
+# aws-cli#5872 (AWS CLI v2 on Windows): only the traceback was pasted, no log record at all
+TLS_TRACEBACK_ONLY = """\
+Traceback (most recent call last):
+  File "lib\\site-packages\\urllib3\\connectionpool.py", line 706, in urlopen
+  File "ssl.py", line 1139, in do_handshake
+urllib3.exceptions.SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1091)
+"""
+
+
+def test_sdk_text_without_any_log_record_is_diagnosed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = parse(tmp_path, TLS_TRACEBACK_ONLY, capsys)
+    assert codes(doc) == ["SD303"] and doc["log"]["sdk_records"] == 0
+    # the CLI's error message alone (a paste without --debug)
+    doc = parse(
+        tmp_path,
+        "An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: "
+        "The security token included in the request is invalid.\n",
+        capsys,
+    )
+    assert codes(doc) == ["SD403"]
+
+
+def test_another_sdks_traceback_is_still_not_a_botocore_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "java.log"
+    log.write_text(
+        "Exception in thread main com.amazonaws.SdkClientException: Unable to execute HTTP request:"
+        " Connect to sts.amazonaws.com:443 failed: connect timed out\n"
+        "java.net.SocketTimeoutException: connect timed out\n"
+        "\tat java.net.PlainSocketImpl.socketConnect(Native Method)\n"
+    )
+    assert run(["parse-log", str(log), "--output", "json"]) == 2
+    assert "SD001" in capsys.readouterr().err

@@ -295,6 +295,9 @@ class LogEvents:
     credential_line: int | None = None
     looking_for: list[str] = field(default_factory=list)
     cli_args: dict[str, str] = field(default_factory=dict)
+    # lines outside any log record that only the SDK writes (a traceback through botocore,
+    # the CLI's error message): a paste of those alone is still the SDK's story
+    sdk_text: int = 0
     _per_tag: dict[str, int] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
@@ -322,6 +325,7 @@ class LogEvents:
             self.credential_line = (later.credential_line or 0) + lines
         self.looking_for.extend(later.looking_for[: max(0, 20 - len(self.looking_for))])
         self.cli_args = dict(later.cli_args)
+        self.sdk_text += later.sdk_text
 
 
 CRED_OPS = frozenset(
@@ -388,6 +392,11 @@ def _service_of(host: str) -> str | None:
     return host.split(".")[0].replace("-fips", "") or None
 
 
+# what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
+_SDK_TEXT = re.compile(
+    r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
+    r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials"
+)
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -850,6 +859,8 @@ class Reconstructor:
     def _other(self, rec: Record) -> None:
         msg = rec.message
         text = error_text(rec.lines)
+        if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
+            self.events.sdk_text += 1
         if "/" in msg and len(self.events.versions) < 8:
             for v in _VERSION.findall(msg):
                 if len(self.events.versions) < 8:
@@ -894,10 +905,20 @@ class Reconstructor:
             and "metadata service" in text
         ):
             return  # IMDS answered, with an error: said by the events of that answer
-        if "metadata service" in text and re.search(
-            r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
-            r"Error response received when making metadata|timeout|Timeout",
-            text,
+        if (
+            "metadata service" in text
+            and re.search(
+                r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
+                r"Error response received when making metadata|timeout|Timeout",
+                text,
+            )
+        ) or (
+            # a pasted traceback of the credential chain's own request (IMDS, container)
+            rec.logger == "stderr"
+            and (
+                "BadIMDSRequestError" in text
+                or (_about_credential_chain(text) and classify(text) in _TRANSPORT)
+            )
         ):
             self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
             return
