@@ -601,8 +601,10 @@ class Reconstructor:
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
                 local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
-                if b is None and not local:
-                    b = self._implicit(rec, host, m.group(1).lower())
+                # only HTTPS opens a request: the credential chain speaks plain HTTP (to IMDS,
+                # or to a proxy on its way there) before any request is made
+                if b is None and not local and m.group(1) == "HTTPS":
+                    b = self._implicit(rec, host, "https")
                 if b is not None and not (local and not b.attempts):
                     b.touch(rec)
                     b.host = b.host or host
