@@ -82,7 +82,7 @@ _KEEP = re.compile(
     rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"
     rb"Skipping environment variable credential|sts_regional_endpoints|Loading variable|"
     rb"Unable to |Error |error|Certificate path|Switching signature version|"
-    rb"S3 client configured|Setting \w+ timeout|Resetting dropped connection|Retrying \(|"
+    rb"S3 client configured|Setting \w+ timeout|Setting config variable for region|Resetting dropped connection|Retrying \(|"
     rb"Proxy|proxy|Connection pool is full|Using S3|Checking for DNS|URI updated|"
     rb"Updating URI|Redirecting|redirect"
 )
@@ -315,7 +315,7 @@ _SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
     (b"botocore.parsers", rb"Response headers|Response body"),
     (b"botocore.hooks", rb"Event [\w.-]+[.:]|Changing event name"),
     (b"botocore.loaders", rb"Loading JSON file"),
-    (b"botocore.session", rb"Loading variable"),
+    (b"botocore.session", rb"Loading variable|Setting config variable"),
     (
         b"botocore.client",
         rb"Registering retry handlers|Assuming an endpoint|Switching signature version",
@@ -345,7 +345,8 @@ _SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
         rb"IMDS ENDPOINT|Caught retryable HTTP exception|Max number of attempts exceeded|"
         rb"Updating URI|URI updated|Checking for DNS compatible|Defaulting to S3|Using S3|"
         rb"S3 client configured|S3 request was previously|Registering S3|Access to EC2 "
-        rb"metadata|Bad IMDS request|Error response received when retrieving",
+        rb"metadata|Bad IMDS request|Error response received when retrieving|Metadata service "
+        rb"returned",
     ),
     (b"botocore.awsrequest", rb"Waiting for 100 Continue|100 Continue response seen"),
     (b"botocore.handlers", rb"Adding expect 100 continue"),

@@ -397,6 +397,10 @@ _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
     r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials"
 )
+_CONFIG_REGION = re.compile(
+    r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
+    r"u?'([a-z]{2}(?:-[a-z]+)+-\d+)'"
+)
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -970,6 +974,10 @@ class Reconstructor:
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):
                         target.ref(rec, "exception", line)
+        if "region" in msg and (m3 := _CONFIG_REGION.search(msg)) is not None:
+            # the region the session was given (`--region`, `Session(region_name=...)`, or
+            # old botocore's config lookup): evidence of the intended region
+            self.events.add(rec, "config-region", m3.group(0))
         if "sts_regional_endpoints" in msg or "AWS_STS_REGIONAL_ENDPOINTS" in msg:
             self.events.add(rec, "sts-regional-endpoints")
         if msg.startswith("Arguments entered to CLI"):
