@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -87,3 +88,81 @@ def test_imds_paste_line_through_parse_log(
     assert code == 0, err
     assert "/api/token: Connect timeout" in out
     json.loads(out)
+
+
+# ------------------------------------------------------------------ 5. error documents
+
+NOT_A_LOG = "hello\nthis is not a debug log\n"
+
+
+def test_not_a_log_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text(NOT_A_LOG)
+    code, out, err = cli(capsys, "parse-log", str(p), "--output", "json")
+    assert code == 2
+    assert err.count("\n") == 1 and "SD001" in err
+    doc = json.loads(out)
+    assert doc["schema_version"] == 1 and doc["command"] == "parse-log"
+    assert doc["exit_status"] == 2
+    assert doc["error"]["code"] == "SD001" and "not a botocore debug log" in doc["error"]["message"]
+
+
+def test_not_a_log_junit_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text(NOT_A_LOG)
+    code, out, err = cli(capsys, "parse-log", str(p), "-o", "junit")
+    assert code == 2 and "SD001" in err
+    root = ElementTree.fromstring(out)
+    cases = root.findall(".//testcase")
+    assert len(cases) == 1 and cases[0].get("name") == "SD001 not-a-botocore-log"
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("type") == "SD001"
+    assert root.get("failures") == "1"
+
+
+def test_error_document_goes_to_the_output_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text(NOT_A_LOG)
+    report = tmp_path / "report.json"
+    code, out, err = cli(capsys, "parse-log", str(p), "-o", "json", "--output-file", str(report))
+    assert code == 2 and out == "" and "SD001" in err
+    assert json.loads(report.read_text())["error"]["code"] == "SD001"
+
+
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        (["parse-log", "/nonexistent/debug.log", "-o", "json"], "input-error"),
+        (["parse-log", "-o", "json"], "usage-error"),  # missing PATH (click)
+        (["parse-log", "{seed}", "-o", "json", "--select", "SD999"], "usage-error"),
+        (["parse-log", "{seed}", "-o", "json", "--region-hint", "mars-1"], "usage-error"),
+        (["parse-log", "{seed}", "-o", "json", "--fail-on", "bogus"], "usage-error"),
+        (["endpoints", "--region", "bogus", "-o", "json"], "usage-error"),
+    ],
+)
+def test_usage_and_input_errors_give_a_document(
+    args: list[str], code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import SEED
+
+    rc, out, err = cli(capsys, *[a.replace("{seed}", str(SEED)) for a in args])
+    assert rc == 2 and err.startswith("stsdiag: ") and err.count("\n") == 1
+    doc = json.loads(out)
+    assert doc["error"]["code"] == code and doc["exit_status"] == 2
+    assert doc["error"]["message"] in err
+
+
+def test_table_and_unreadable_format_give_only_the_stderr_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text(NOT_A_LOG)
+    for args in (
+        ["parse-log", str(p)],
+        ["parse-log", str(p), "-o", "xml"],
+        ["nosuch", "-o", "json"],
+    ):
+        rc, out, err = cli(capsys, *args)
+        assert rc == 2 and out == "" and err.count("\n") == 1, args
