@@ -37,11 +37,17 @@ def settings_for(
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",
                     f"  endpoint_url = {endpoint_url}"]  # fmt: skip
     cli = f"aws sts get-caller-identity --region {region} --endpoint-url {endpoint_url}"
-    others = tuple(
-        ServiceEndpoint(svc, region, endpoints.service_url(svc, region))
-        for svc in sorted(set(other_services) - {"sts"})
-        if endpoints.is_known_region(region)
-    )
+    # the other services' endpoints as botocore computes them (CloudWatch Logs, named
+    # cloudwatch-logs in the log, is logs.<region>); services botocore does not know (a
+    # host label taken for a name) are left out rather than guessed
+    others: tuple[ServiceEndpoint, ...] = ()
+    if endpoints.is_known_region(region):
+        found = (
+            (svc, endpoints.service_endpoint(svc, region))
+            for svc in sorted(set(other_services) - {"sts"})
+            if endpoints.client_name(svc) != "sts"
+        )
+        others = tuple(ServiceEndpoint(svc, region, url) for svc, url in found if url)
     return Recommendation(
         region=region,
         endpoint_url=endpoint_url,

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from stsdiag import endpoints
 from stsdiag.cli import run
 from stsdiag.models import Finding, Report
 from stsdiag.parselog import ParseOptions, parse_path
@@ -88,6 +89,92 @@ def test_imds_paste_line_through_parse_log(
     assert code == 0, err
     assert "/api/token: Connect timeout" in out
     json.loads(out)
+
+
+# ------------------------------------------------------------------ 4. other services' endpoints
+
+
+@pytest.mark.parametrize(
+    "name,region,url",
+    [
+        ("cloudwatch-logs", "us-east-1", "https://logs.us-east-1.amazonaws.com"),
+        ("logs", "eu-west-1", "https://logs.eu-west-1.amazonaws.com"),
+        ("cloudwatch", "us-east-1", "https://monitoring.us-east-1.amazonaws.com"),
+        ("monitoring", "ap-northeast-1", "https://monitoring.ap-northeast-1.amazonaws.com"),
+        (
+            "elastic-load-balancing",
+            "us-east-1",
+            "https://elasticloadbalancing.us-east-1.amazonaws.com",
+        ),
+        (
+            "elasticloadbalancing",
+            "us-east-1",
+            "https://elasticloadbalancing.us-east-1.amazonaws.com",
+        ),
+        ("elb", "us-east-1", "https://elasticloadbalancing.us-east-1.amazonaws.com"),
+        (
+            "elastic-load-balancing-v2",
+            "eu-west-1",
+            "https://elasticloadbalancing.eu-west-1.amazonaws.com",
+        ),
+        ("sso-oidc", "us-west-2", "https://oidc.us-west-2.amazonaws.com"),
+        ("emr", "us-west-2", "https://elasticmapreduce.us-west-2.amazonaws.com"),
+        ("sfn", "eu-west-1", "https://states.eu-west-1.amazonaws.com"),
+        ("s3", "ap-northeast-1", "https://s3.ap-northeast-1.amazonaws.com"),
+        ("s3", "us-east-1", "https://s3.us-east-1.amazonaws.com"),  # regional, as STS is
+        ("s3", "cn-north-1", "https://s3.cn-north-1.amazonaws.com.cn"),
+        ("cloudwatch-logs", "cn-north-1", "https://logs.cn-north-1.amazonaws.com.cn"),
+    ],
+)
+def test_service_endpoint_from_botocore(name: str, region: str, url: str) -> None:
+    assert endpoints.service_endpoint(name, region) == url
+
+
+def test_prefix_resolver_agrees_with_the_endpoint_ruleset() -> None:
+    """service_endpoint reads only the endpoint prefix and botocore's endpoint data; a real
+    client (endpoint ruleset, regional S3) gets the same URL, for a sample of every service."""
+    names = sorted(endpoints._client_names()[0])
+    sample = [*names[::20], "logs", "cloudwatch", "elb", "elbv2", "sso-oidc", "s3", "iam"]
+    for name in sample:
+        for region in ("us-east-1", "eu-west-1", "cn-north-1"):
+            want = endpoints.service_url(name, region).rstrip("/")
+            assert endpoints.service_endpoint(name, region) == want, (name, region)
+
+
+@pytest.mark.parametrize("name", ["us-west-2", "mybucket", "no-such-service"])
+def test_unknown_service_gets_no_made_up_endpoint(name: str) -> None:
+    assert endpoints.service_endpoint(name, "us-east-1") is None
+
+
+# REAL PASTE: a CloudShell run of `aws logs start-query` (aws-cli/2.24.21), from a public
+# repository's reproduction notes for SDK issue #6928 (`xxx` masks are the author's): eight
+# of its lines, from the endpoint resolution to the response headers
+LOGS_START_QUERY = r"""2025-03-18 19:18:21,634 - MainThread - botocore.hooks - DEBUG - Event before-parameter-build.cloudwatch-logs.StartQuery: calling handler <function generate_idempotent_uuid at 0x7f8a38727d80>
+2025-03-18 19:18:21,634 - MainThread - botocore.regions - DEBUG - Calling endpoint provider with parameters: {'Region': 'us-east-1', 'UseDualStack': False, 'UseFIPS': False}
+2025-03-18 19:18:21,635 - MainThread - botocore.regions - DEBUG - Endpoint provider result: https://logs.us-east-1.amazonaws.com
+2025-03-18 19:18:21,636 - MainThread - botocore.endpoint - DEBUG - Making request for OperationModel(name=StartQuery) with params: {'url_path': '/', 'query_string': '', 'method': 'POST', 'headers': {'X-Amz-Target': 'Logs_20140328.StartQuery', 'Content-Type': 'application/x-amz-json-1.1', 'User-Agent': 'aws-cli/2.24.21 md/awscrt#0.23.8 ua/2.1 os/linux#6.1.127-135.201.amzn2023.x86_64 md/arch#x86_64 lang/python#3.12.9 md/pyimpl#CPython exec-env/CloudShell cfg/retry-mode#standard md/installer#exe md/distrib#amzn.2023 md/prompt#off md/command#logs.start-query'}, 'body': b'{"logGroupName": "/aws/lambda/6896", "startTime": 1742205559, "endTime": 1742248759, "queryString": "filter @type = \'REPORT\' | parse @message /REPORT (?:.+)Memory Size: (?<memoryLimit>\\\\d+) MB\\\\sMax Memory Used: (?<memoryUsed>\\\\d+) MB/"}', 'url': 'https://logs.us-east-1.amazonaws.com/', 'context': {'client_region': 'us-east-1', 'client_config': <botocore.config.Config object at 0x7f8a355aeb10>, 'has_streaming_input': False, 'auth_type': None, 'unsigned_payload': None}}
+2025-03-18 19:18:21,669 - MainThread - botocore.endpoint - DEBUG - Sending http request: <AWSPreparedRequest stream_output=False, method=POST, url=https://logs.us-east-1.amazonaws.com/, headers={'X-Amz-Target': b'Logs_20140328.StartQuery', 'Content-Type': b'application/x-amz-json-1.1', 'User-Agent': b'aws-cli/2.24.21 md/awscrt#0.23.8 ua/2.1 os/linux#6.1.127-135.201.amzn2023.x86_64 md/arch#x86_64 lang/python#3.12.9 md/pyimpl#CPython exec-env/CloudShell cfg/retry-mode#standard md/installer#exe md/distrib#amzn.2023 md/prompt#off md/command#logs.start-query', 'X-Amz-Date': b'20250318T191821Z', 'X-Amz-Security-Token': b'xxxxxxx', 'Authorization': b'AWS4-HMAC-SHA256 Credential=xxxx/20250318/us-east-1/logs/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=xxxxx', 'Content-Length': '237'}>
+2025-03-18 19:18:21,680 - MainThread - urllib3.connectionpool - DEBUG - Starting new HTTPS connection (1): logs.us-east-1.amazonaws.com:443
+2025-03-18 19:18:21,756 - MainThread - urllib3.connectionpool - DEBUG - https://logs.us-east-1.amazonaws.com:443 "POST / HTTP/1.1" 200 50
+2025-03-18 19:18:21,757 - MainThread - botocore.parsers - DEBUG - Response headers: {'x-amzn-RequestId': '20f83c1e-c1bf-4929-bc6b-7669d46c31eb', 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': '50', 'Date': 'Tue, 18 Mar 2025 19:18:21 GMT'}
+"""
+
+
+def test_cloudwatch_logs_recommendation_names_its_real_endpoint(tmp_path: Path) -> None:
+    rep = parse(tmp_path, LOGS_START_QUERY)
+    rec = rep.recommendation
+    assert rec is not None and rec.region == "us-east-1"
+    urls = {o.service: o.url for o in rec.other_endpoints}
+    assert urls == {"cloudwatch-logs": "https://logs.us-east-1.amazonaws.com"}
+
+
+def test_recommendation_in_another_region_uses_the_prefix(tmp_path: Path) -> None:
+    p = tmp_path / "logs.log"
+    p.write_text(LOGS_START_QUERY, encoding="utf-8")
+    rep = parse_path(str(p), ParseOptions(region_hint="eu-central-1"))
+    assert rep.recommendation is not None
+    (o,) = rep.recommendation.other_endpoints
+    assert o.url == "https://logs.eu-central-1.amazonaws.com"
 
 
 # ------------------------------------------------------------------ 5. error documents
