@@ -14,7 +14,7 @@ import pytest
 
 from stsdiag import endpoints
 from stsdiag.cli import run
-from stsdiag.models import Finding, Report
+from stsdiag.models import Finding, Report, Severity
 from stsdiag.parselog import ParseOptions, parse_path
 from stsdiag.redact import MASK, redact
 
@@ -35,6 +35,65 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = run(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# ------------------------------------------------------------------ 2. SD106 custom endpoints
+
+# REAL PASTE: boto/boto3#2357 (boto3 1.9.86, Python 2.7, an S3-compatible store with region
+# `region1`; host name masked by the user), without its `Signature:` record: the paste ends
+# in a cut header line
+S3_COMPATIBLE = r"""2020-03-30 07:27:35,445 botocore.auth [DEBUG] StringToSign:
+AWS4-HMAC-SHA256
+20200330T072735Z
+20200330/region1/s3/aws4_request
+485c0830a5601d8222ce0e41b953b59600f4d8b9449411704fea74f36d837585
+2020-03-30 07:27:35,445 botocore.endpoint [DEBUG] Sending http request: <AWSPreparedRequest stream_output=False, method=GET, url=https://xxxx.xxxxx.xxxxx.xxxxx.net/, headers={'X-Amz-Content-SHA256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'Authorization': 'AWS4-HMAC-SHA256 Credential=00e2fda87cd7416e6a6c/20200330/region1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=eff5cf71eee519dd3d226b14e22a8d9d6afe1b9b0c40a02989c96adf7baae259', 'X-Amz-Date': '20200330T072735Z', 'User-Agent': 'Boto3/1.9.86 Python/2.7.16 Linux/5.0.0-13-generic Botocore/1.12.71'}>
+2020-03-30 07:27:35,446 urllib3.util.retry [DEBUG] Converted retries value: False -> Retry(total=False, connect=None, read=None, redirect=0, status=None)
+2020-03-30 07:27:35,446 ur
+"""
+
+
+def test_custom_endpoint_region_is_no_error(tmp_path: Path) -> None:
+    rep = parse(tmp_path, S3_COMPATIBLE)
+    f = one(rep, "SD106")
+    assert f.severity is Severity.INFO
+    assert "region1" in f.message and "xxxx.xxxxx.xxxxx.xxxxx.net" in f.message
+    assert rep.exit_status == 0
+
+
+def test_unknown_region_on_an_aws_host_is_an_error(tmp_path: Path) -> None:
+    """Near miss: the same request sent to AWS (S3's own host) with that region is an error;
+    no known region is close to `region1`, so the fix promises no suggestion."""
+    text = S3_COMPATIBLE.replace("xxxx.xxxxx.xxxxx.xxxxx.net", "s3.amazonaws.com")
+    f = one(parse(tmp_path, text), "SD106")
+    assert f.severity is Severity.ERROR
+    assert "Did you mean" not in f.message
+    assert "suggested" not in f.fix and "stsdiag endpoints" in f.fix
+
+
+@pytest.mark.parametrize(
+    "typo,near", [("ap-northeast1", "ap-northeast-1"), ("us-east-1a", "us-east-1")]
+)
+def test_unknown_region_suggestion_is_shown(tmp_path: Path, typo: str, near: str) -> None:
+    text = S3_COMPATIBLE.replace("xxxx.xxxxx.xxxxx.xxxxx.net", f"s3.{typo}.amazonaws.com")
+    text = text.replace("/region1/", f"/{typo}/")
+    f = one(parse(tmp_path, text), "SD106")
+    assert f.severity is Severity.ERROR
+    assert f"Did you mean {near}?" in f.message
+    assert f.fix == f"Use `--region {near}`."
+
+
+def test_aws_hosts_from_partition_data() -> None:
+    for h in (
+        "sts.us-east-1.amazonaws.com",
+        "s3.cn-north-1.amazonaws.com.cn",
+        "sts.us-east-1.api.aws",
+        "sts.us-iso-east-1.c2s.ic.gov",
+        "vpce-0abc-1234.sts.eu-west-1.vpce.amazonaws.com",
+    ):
+        assert endpoints.is_aws_host(h), h
+    for h in ("xxxx.example.net", "localhost", "s3.amazonaws.com.example.net", "minio"):
+        assert not endpoints.is_aws_host(h), h
 
 
 # ------------------------------------------------------------------ 3. redaction

@@ -189,21 +189,50 @@ def sd104(r: LogRequest) -> Iterable[Hit]:
             return
 
 
+def _custom_host(r: LogRequest) -> str | None:
+    """The host of a custom, non-AWS endpoint the request went to (an S3-compatible store,
+    LocalStack), or None when it went to an AWS host or no custom endpoint is in play."""
+    if r.host:
+        return None if endpoints.is_aws_host(r.host) else r.host
+    if r.endpoint_override:
+        host = endpoints.host_of(r.endpoint_override)
+        return host if host and not endpoints.is_aws_host(host) else None
+    return None
+
+
 def sd106(r: LogRequest) -> Iterable[Hit]:
     for reg in (r.client_region, r.param_region, r.signing_region):
-        if reg and reg != "aws-global" and not endpoints.is_known_region(reg):
-            near = endpoints.closest_region(reg)
-            hint = f" Did you mean {near}?" if near else ""
+        if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
+            continue
+        e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
+        custom = _custom_host(r)
+        if custom is not None:
+            # an S3-compatible store or emulator names its regions as it likes
             yield Hit(
                 "SD106",
-                f"Region {reg!r} is not known to botocore.{hint}",
-                (ev(r.ref("endpoint-params", "making-request", "sending"), r),),
-                fix=f"Use `--region {near}`." if near else None,
+                f"Region {reg!r} is not an AWS region; the request went to the custom "
+                f"endpoint {custom}, where it may be a valid region name.",
+                e,
+                severity=Severity.INFO,
+                fix="Nothing to fix if the endpoint's provider documents this region name; "
+                "for an AWS endpoint use an AWS region.",
             )
             return
+        near = endpoints.closest_region(reg)
+        hint = f" Did you mean {near}?" if near else ""
+        yield Hit(
+            "SD106",
+            f"Region {reg!r} is not known to botocore.{hint}",
+            e,
+            fix=f"Use `--region {near}`." if near else _NO_NEAR_FIX,
+        )
+        return
 
 
-_AWS_DOMAIN = re.compile(r"(?:^|\.)(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
+_NO_NEAR_FIX = (
+    "Use a valid region name (none known is close to this one; `stsdiag endpoints` lists the "
+    "regions botocore knows), or upgrade botocore if the region is newer than it."
+)
 
 
 def _sts_hosts_for(region: str) -> set[str]:
@@ -229,7 +258,7 @@ def sd107(r: LogRequest) -> Iterable[Hit]:
     if not is_sts(r) or not r.host:
         return
     ok, hreg = endpoints.region_of_sts_host(r.host)
-    if not (ok or _AWS_DOMAIN.search(r.host) or _near_global(r.host)):
+    if not (ok or endpoints.is_aws_host(r.host) or _near_global(r.host)):
         return  # a custom test endpoint (localhost, LocalStack): not ours to judge
     sreg = r.signing_region or where_region(r)
     known = sreg is not None and endpoints.is_known_region(sreg)

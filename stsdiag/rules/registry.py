@@ -108,8 +108,11 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The region is not a region of any AWS partition known to botocore.",
         "A typo (`ap-northeast1`), an availability zone name (`us-east-1a`) or a region newer "
-        "than this botocore makes the SDK build a host name that does not exist.",
-        "Use a valid region name (the closest one is suggested), or upgrade botocore.",
+        "than this botocore makes the SDK build a host name that does not exist. A request to a "
+        "custom, non-AWS endpoint (an S3-compatible store, an emulator) may use any region name "
+        "its provider chose: there the finding is only an info.",
+        "Use a valid region name (the finding names the closest known one when there is one; "
+        "`stsdiag endpoints` lists them all), or upgrade botocore if the region is newer than it.",
     ),
     RuleInfo(
         "SD107",
