@@ -73,11 +73,18 @@ def recommend_from_log(
     services: Iterable[str],
     vpce_url: str | None,
     via_proxy: bool,
+    not_sts: Iterable[str] = (),
 ) -> Recommendation:
     """Choose the region from evidence: a hint wins, then resource regions, hosts and signing
-    scopes (votes weighted by the log reader), then the client region."""
-    fs = list(findings)
-    reasons = [f"{f.code} {f.name}" for f in fs if f.severity is not Severity.INFO]
+    scopes (votes weighted by the log reader), then the client region. The reasons are the
+    findings above info, except `not_sts`: codes that only concern other services' requests
+    (an EMR call that got no answer does not call for an STS endpoint)."""
+    skip = set(not_sts)
+    reasons = [
+        f"{f.code} {f.name}"
+        for f in findings
+        if f.severity is not Severity.INFO and f.code not in skip
+    ]
     region: str | None = None
     why = ""
     if region_hint:

@@ -14,8 +14,9 @@ import pytest
 
 from stsdiag import endpoints
 from stsdiag.cli import run
+from stsdiag.logparse.cutoff import cut_header, unclosed
 from stsdiag.models import Finding, Report, Severity
-from stsdiag.parselog import ParseOptions, parse_path
+from stsdiag.parselog import ParseOptions, parse_path, plan_chunks
 from stsdiag.redact import MASK, redact
 
 
@@ -35,6 +36,145 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = run(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# ------------------------------------------------------------------ 1. SD210 on a cut log
+
+# REAL PASTE: aws/aws-cli#5878 (aws sso login, aws-cli/2.1.18), its last four lines: the
+# paste ends in a cut header line `2021-01-19 1`
+SSO_OIDC_CUT = r"""2021-01-19 18:26:39,201 - MainThread - botocore.hooks - DEBUG - Event request-created.sso-oidc.CreateToken: calling handler <bound method RequestSigner.handler of <botocore.signers.RequestSigner object at 0x7fd96f252750>>
+2021-01-19 18:26:39,201 - MainThread - botocore.hooks - DEBUG - Event choose-signer.sso-oidc.CreateToken: calling handler <function set_operation_specific_signer at 0x7fd96e20c7a0>
+2021-01-19 18:26:39,201 - MainThread - botocore.endpoint - DEBUG - Sending http request: <AWSPreparedRequest stream_output=False, method=POST, url=https://oidc.us-west-2.amazonaws.com/token, headers={'User-Agent': b'aws-cli/2.1.18 Python/3.7.4 Darwin/20.2.0 exe/x86_64 prompt/off command/sso.login', 'Content-Length': '1059'}>
+2021-01-19 1
+"""
+# REAL PASTE: aws/aws-cli#9089 (aws s3 ls, aws-cli/2.22.0 on Windows; `[redacted]` is the
+# user's): the paste ends in a cut header line `202`
+S3_CUT = r"""2024-11-20 09:12:22,644 - MainThread - botocore.endpoint - DEBUG - Sending http request: <AWSPreparedRequest stream_output=False, method=GET, url=https://s3.us-east-1.amazonaws.com/, headers={'User-Agent': b'aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/windows#2019Server md/arch#amd64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#s3.ls', 'X-Amz-Date': b'20241120T141222Z', 'X-Amz-Content-SHA256': b'[redacted]', 'Authorization': b'AWS4-HMAC-SHA256 Credential=[redacted]/20241120/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[redacted]'}>
+2024-11-20 09:12:22,644 - MainThread - botocore.httpsession - DEBUG - Certificate path: C:\Program Files\Amazon\AWSCLIV2\awscli\botocore\cacert.pem
+2024-11-20 09:12:22,675 - MainThread - urllib3.connectionpool - DEBUG - Starting new HTTPS connection (3): s3.us-east-1.amazonaws.com:443
+202
+"""
+# REAL PASTE: aws/aws-cli#5109 (sts get-caller-identity, aws-cli/2.2.2; `<redacted>` is the
+# user's): the paste ends inside the request's repr, at `'Authorization': b`
+STS_SEND = r"""2021-05-07 12:45:19,153 - MainThread - botocore.auth - DEBUG - Signature:
+<redacted>
+2021-05-07 12:45:19,153 - MainThread - botocore.endpoint - DEBUG - Sending http request: <AWSPreparedRequest stream_output=False, method=POST, url=https://sts.us-east-1.amazonaws.com/, headers={'Content-Type': b'application/x-www-form-urlencoded; charset=utf-8', 'User-Agent': b'aws-cli/2.2.2 Python/3.8.8 Windows/10 exe/AMD64 prompt/off command/sts.get-caller-identity', 'X-Amz-Date': b'20210507T164519Z', 'X-Amz-Security-Token': b'"<redacted>"', 'Authorization': b"""
+STS_CUT = STS_SEND + "\n"
+# REAL PASTE: boto/boto3#2341 (EMR AddJobFlowSteps, boto3 1.12.22). The paste is cut inside
+# the session token; here its last line stops where the token starts (a real token is not
+# repeated in a test), and its `Signature:` record is left out
+EMR_CUT = r"""2020-03-16 19:48:06,666 botocore.auth [DEBUG] StringToSign:
+AWS4-HMAC-SHA256
+20200316T194806Z
+20200316/us-west-2/elasticmapreduce/aws4_request
+3847cd7cff7296a06b586ba6378925276a5e42e42a1c9fb978b1c8abf54bc52d
+2020-03-16 19:48:06,667 botocore.endpoint [DEBUG] Sending http request: <AWSPreparedRequest stream_output=False, method=POST, url=https://us-west-2.elasticmapreduce.amazonaws.com/, headers={'X-Amz-Target': b'ElasticMapReduce.AddJobFlowSteps', 'Content-Type': b'application/x-amz-json-1.1', 'User-Agent': b'Boto3/1.12.22 Python/3.6.10 Linux/4.14.165-103.209.amzn1.x86_64 Botocore/1.15.22', 'X-Amz-Date': b'20200316T194806Z', 'X-Amz-Security-Token': b'
+"""
+
+
+@pytest.mark.parametrize(
+    "text,host",
+    [
+        (SSO_OIDC_CUT, "oidc.us-west-2.amazonaws.com"),
+        (S3_CUT, "s3.us-east-1.amazonaws.com"),
+        (STS_CUT, "sts.us-east-1.amazonaws.com"),
+        (EMR_CUT, "us-west-2.elasticmapreduce.amazonaws.com"),
+    ],
+    ids=["aws-cli#5878", "aws-cli#9089", "aws-cli#5109", "boto3#2341"],
+)
+def test_cut_paste_is_no_hang(tmp_path: Path, text: str, host: str) -> None:
+    rep = parse(tmp_path, text)
+    assert rep.log is not None and rep.log.truncated
+    f = one(rep, "SD210")
+    assert f.severity is Severity.INFO
+    assert host in f.message and "cut off" in f.message
+    assert "still waiting" not in f.message
+    assert "whole log" in f.fix
+    rec = rep.recommendation
+    assert rec is not None and not any(r.startswith("SD210") for r in rec.reasons)
+    assert rep.exit_status == 0
+
+
+def test_cut_paste_table_says_cut_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "cut.log"
+    p.write_text(S3_CUT, encoding="utf-8")
+    code, out, _ = cli(capsys, "parse-log", str(p))
+    assert code == 0
+    assert "[truncated]" in out.splitlines()[0]
+    (row,) = [x for x in out.splitlines() if x.startswith("  1 ")]
+    assert "cut off" in row and "no answer" not in row
+
+
+def test_whole_log_ending_in_a_hang_still_warns(tmp_path: Path) -> None:
+    """Near miss: the same requests in a log whose last line is whole (the SDK really was
+    waiting when it ended) keep the warning; only an STS request's makes it a reason for
+    the STS recommendation."""
+    s3 = parse(tmp_path, S3_CUT.removesuffix("202\n"), "s3.log")
+    assert s3.log is not None and not s3.log.truncated
+    f = one(s3, "SD210")
+    assert f.severity is Severity.WARNING and "still waiting" in f.message
+    assert s3.recommendation is not None
+    assert "SD210 no-answer" not in s3.recommendation.reasons  # S3, not STS
+
+    sso = parse(tmp_path, SSO_OIDC_CUT.removesuffix("2021-01-19 1\n"), "sso.log")
+    assert one(sso, "SD210").severity is Severity.WARNING
+    assert sso.recommendation is not None
+    assert "SD210 no-answer" not in sso.recommendation.reasons  # SSO OIDC, not STS
+
+    sts = parse(tmp_path, STS_SEND + "'AWS4-HMAC-SHA256 ...'}>\n", "sts.log")
+    assert sts.log is not None and not sts.log.truncated
+    assert one(sts, "SD210").severity is Severity.WARNING
+    assert sts.recommendation is not None
+    assert "SD210 no-answer" in sts.recommendation.reasons
+
+
+def test_interrupted_cut_log_stays_an_error(tmp_path: Path) -> None:
+    """A stop marker (Ctrl-C) is evidence of the hang even when the paste is cut after it."""
+    text = (
+        S3_CUT.removesuffix("202\n")
+        + "Traceback (most recent call last):\nKeyboardInterrupt\n2024-11-20 09:1\n"
+    )
+    rep = parse(tmp_path, text)
+    assert rep.log is not None and rep.log.truncated
+    f = one(rep, "SD210")
+    assert f.severity is Severity.ERROR and "interrupted" in f.message
+
+
+@pytest.mark.parametrize(
+    "line", ["202", "2021-01-19 1", "2022-02-15 09", "2020-03-30 07:27:35,446 ur", "`2021-0"]
+)
+def test_cut_header_lines(line: str) -> None:
+    assert cut_header(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2020-03-30 07:27:35,446 myapp INFO done",  # another program's whole line
+        "42",  # command output
+        "",
+        "Could not connect to the endpoint URL",
+    ],
+)
+def test_not_cut_header_lines(line: str) -> None:
+    assert not cut_header(line)
+
+
+def test_unclosed_reprs() -> None:
+    assert unclosed("Sending http request: <AWSPreparedRequest method=POST, headers={'A': b")
+    assert unclosed("Response body:", 'b\'{"queryId":"1bfa8')
+    assert not unclosed(
+        "Sending http request: <AWSPreparedRequest method=POST, headers={'A': b'x'}>"
+    )
+    assert not unclosed("Response body:", 'b\'{"queryId":"1bfa8633"}\'')
+    assert not unclosed("Starting new HTTPS connection (1): sts.amazonaws.com:443")
+    # a traceback's source lines are not reprs, and an apostrophe is not a quote
+    assert not unclosed(
+        "Exception caught in main()",
+        "Traceback (most recent call last):\n    raise ConnectTimeoutError(\nError: can't",
+    )
+    assert not unclosed("Retry needed (it's throttled)")
+    assert not unclosed("Converted retries value: False -> Retry(total=False, connect=None)")
 
 
 # ------------------------------------------------------------------ 2. SD106 custom endpoints
@@ -312,3 +452,31 @@ def test_table_and_unreadable_format_give_only_the_stderr_line(
     ):
         rc, out, err = cli(capsys, *args)
         assert rc == 2 and out == "" and err.count("\n") == 1, args
+
+
+def test_cut_end_is_the_same_split_or_not(tmp_path: Path) -> None:
+    """A log of many AWS CLI runs is read in parts: only the end of the last part is the end
+    of the log. A cut run in the middle (a part's end) marks nothing; a cut end does."""
+    from stsdiag.render import json as render_json
+    from tests.helpers import awscli_logs
+
+    runs = b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in awscli_logs())
+    for tail, cut in ((b"", False), (b"2024-11-20 09:12:22,6\n", True)):
+        path = tmp_path / f"runs-{cut}.log"
+        # each copy of the runs ends in a cut header line, as a paste of pastes would
+        path.write_bytes((runs + b"202\n") * 3 + runs + tail)
+        with path.open("rb") as f:
+            assert len(plan_chunks(f, 3, 64 << 10)) == 3  # type: ignore[arg-type]
+        one = parse_path(str(path), ParseOptions(jobs=1))
+        split = parse_path(str(path), ParseOptions(jobs=3, min_chunk=64 << 10))
+        assert one.log is not None and one.log.truncated is cut
+        assert render_json.render(split) == render_json.render(one)
+
+
+def test_custom_endpoint_paste_is_cut_too(tmp_path: Path) -> None:
+    """boto3#2357's paste ends in `2020-03-30 07:27:35,446 ur`: a header cut after the
+    logger's first letters, following a record the reader drops."""
+    rep = parse(tmp_path, S3_COMPATIBLE)
+    assert rep.log is not None and rep.log.truncated
+    f = one(rep, "SD210")
+    assert f.severity is Severity.INFO and "xxxx.xxxxx.xxxxx.xxxxx.net" in f.message

@@ -44,8 +44,16 @@ class Summary:
     client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
     ok_latency: dict[str, list[float]] = field(default_factory=dict)
     no_region_requests: int = 0
-    # requests whose last attempt got no answer in the log: (what, host, the attempt's line)
-    unanswered: list[tuple[str, str, LineRef]] = field(default_factory=list)
+    # requests whose last attempt got no answer in the log: (what, host, the attempt's line,
+    # the request is an STS call)
+    unanswered: list[tuple[str, str, LineRef, bool]] = field(default_factory=list)
+
+    def not_sts(self) -> frozenset[str]:
+        """Codes of log rules whose findings here concern only requests to other services
+        than STS (they are no reason to recommend an STS endpoint)."""
+        if self.unanswered and not any(u[3] for u in self.unanswered):
+            return frozenset({"SD210"})
+        return frozenset()
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -68,8 +76,8 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
         dst = s.ok_latency.setdefault(host, [])
         dst.extend(lat[: max(0, 1000 - len(dst))])
     s.no_region_requests += later.no_region_requests
-    for what, host, ref in later.unanswered[: max(0, 5 - len(s.unanswered))]:
-        s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt)))
+    for what, host, ref, sts in later.unanswered[: max(0, 5 - len(s.unanswered))]:
+        s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt), sts))
 
 
 def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
@@ -517,7 +525,7 @@ def observe(s: Summary, r: LogRequest) -> None:
         ref = next((x for x in at if x.tag == "sending"), at[0] if at else None) or LineRef(
             last.line, "attempt", f"attempt {last.number} sent to {host}"
         )
-        s.unanswered.append((f"{r.service or '?'}.{r.operation or '?'}", host, ref))
+        s.unanswered.append((f"{r.service or '?'}.{r.operation or '?'}", host, ref, is_sts(r)))
     if r.duration_s is not None and not failed_kinds(r) and r.host and r.http_status == 200:
         lat = s.ok_latency.setdefault(r.host, [])
         if len(lat) < 1000:
@@ -596,10 +604,29 @@ def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             return
 
 
+_CUT_FIX = (
+    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`), "
+    "to see how the request ended."
+)
+
+
 def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout")]
     stop = stops[-1] if stops else None
-    for what, host, ref in s.unanswered:
+    for what, host, ref, _sts in s.unanswered:
+        ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
+        if stop is None and facts.truncated:
+            # a pasted excerpt or a partial file: the answer may be in the part that is
+            # missing, so nothing shows that the SDK was still waiting
+            yield Hit(
+                "SD210",
+                f"{what} to {host} has no answer in the log, but the log was cut off (its last "
+                "line or record is incomplete): the answer may be in the missing part.",
+                ev,
+                severity=Severity.INFO,
+                fix=_CUT_FIX,
+            )
+            continue
         if stop is None:
             when = "the log ends"
         elif stop.tag == "interrupted":
@@ -612,7 +639,6 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
                 " From a private subnet without NAT the global endpoint cannot be reached; the "
                 "regional endpoint, served by an STS VPC endpoint, can."
             )
-        ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
         if stop is not None:
             ev += (Evidence(stop.excerpt, stop.line),)
         yield Hit("SD210", msg, ev, severity=Severity.ERROR if stop is not None else None)
