@@ -5,16 +5,17 @@ commands so `stsdiag --help` stays fast."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from stsdiag import __version__
 from stsdiag.enums import ExitStatus, FailOn, OutputFormat
-from stsdiag.errors import StsdiagError, UsageError
+from stsdiag.errors import InputError, StsdiagError, UsageError
 
 if TYPE_CHECKING:
     from stsdiag.models import Report
@@ -249,6 +250,73 @@ _USAGE_ERROR: type[Exception] = next(
 )
 
 
+_FINDING_IN_MESSAGE = re.compile(r"\[(SD\d{3}) ([a-z0-9-]+)\]")
+
+
+def _error_code(e: StsdiagError) -> str:
+    """The finding an error names (`[SD001 not-a-botocore-log]`), else its kind."""
+    m = _FINDING_IN_MESSAGE.search(str(e))
+    if m:
+        return m.group(1)
+    return "input-error" if isinstance(e, InputError) else "usage-error"
+
+
+def _requested_output(args: list[str]) -> tuple[str, str, Path | None] | None:
+    """(command, output format, --output-file) as the arguments ask for them, parsed the
+    way the command would (resiliently: the arguments may be what failed); None when no
+    command or no output format can be read from them."""
+    group = typer.main.get_command(app)
+    commands: dict[str, Any] = getattr(group, "commands", {})
+    for i, a in enumerate(args):
+        if a in commands:
+            name, rest = a, args[i + 1 :]
+            break
+        if not a.startswith("-"):
+            return None
+    else:
+        return None
+    try:
+        ctx = commands[name].make_context(name, list(rest), resilient_parsing=True)
+    except Exception:  # unparseable arguments: no format to honour
+        return None
+    out = ctx.params.get("output")
+    fmt = str(getattr(out, "value", out) or "")
+    path = ctx.params.get("output_file")
+    return name, fmt, path if isinstance(path, Path) else None
+
+
+def error_document(args: list[str], code: str, message: str) -> None:
+    """A run that stops with exit 2 before any report still gives CI a document when one
+    was asked for: JSON (`error`: code and message, `exit_status`) or JUnit (one failing
+    testcase), to `--output-file` when given (stdout when it cannot be written), else to
+    stdout. The one-line error on stderr is printed as before."""
+    try:
+        asked = _requested_output(args)
+    except Exception:  # never let the error path fail
+        return
+    if asked is None:
+        return
+    command, fmt, path = asked
+    if fmt == "json":
+        from stsdiag.render import json as r_json
+
+        doc = r_json.render_error(command, code, message, int(ExitStatus.USAGE))
+    elif fmt == "junit":
+        from stsdiag.render import junit
+
+        m = _FINDING_IN_MESSAGE.search(message)
+        doc = junit.render_error(command, code, m.group(2) if m else "", message)
+    else:
+        return
+    if path is not None:
+        try:
+            path.write_text(doc, encoding="utf-8")
+            return
+        except OSError:
+            pass
+    typer.echo(doc, nl=False)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit status: the single exception boundary."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -268,15 +336,19 @@ def run(argv: list[str] | None = None) -> int:
     except _USAGE_ERROR as e:
         fmt = getattr(e, "format_message", None)
         lines = str(fmt() if callable(fmt) else e).splitlines()
-        typer.echo(f"stsdiag: usage error: {lines[0] if lines else e}", err=True)
+        msg = lines[0] if lines else str(e)
+        typer.echo(f"stsdiag: usage error: {msg}", err=True)
+        error_document(args, "usage-error", msg)
         return ExitStatus.USAGE
     except _CLICK_ERROR as e:
         typer.echo(f"stsdiag: error: {e}", err=True)
+        error_document(args, "usage-error", str(e))
         return ExitStatus.USAGE
     except StsdiagError as e:
         if debug:
             raise
         typer.echo(f"stsdiag: error: {e}", err=True)
+        error_document(args, _error_code(e), str(e))
         return ExitStatus.USAGE
     except BrokenPipeError:
         return ExitStatus.OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from typing import Any
 
@@ -116,21 +117,18 @@ def service_url(
     fips: bool = False,
     dualstack: bool = False,
 ) -> str:
-    """The endpoint URL botocore computes for `service` in `region`, ignoring the
-    caller's own overrides (environment, config files)."""
-    if service != "sts" and not (fips or dualstack):
-        # other services (the S3 endpoint next to STS): botocore's endpoint data, without
-        # loading the service model (S3's alone costs tens of MB)
-        from botocore.regions import EndpointResolver
-
-        data = _session().get_data("endpoints")
-        ep = EndpointResolver(data).construct_endpoint(service, region)
-        if ep and ep.get("hostname"):
-            return f"https://{ep['hostname']}"
+    """The endpoint URL botocore computes for the client `service` (a botocore client name:
+    `sts`, `logs`, `elb`) in `region`: a client is built and its endpoint ruleset evaluated,
+    ignoring the caller's own overrides (environment, config files). S3 in us-east-1 gets
+    its regional endpoint, as STS does (`sts_regional`)."""
     import botocore.config
 
     s = _isolated_session(sts_regional, fips, dualstack)
-    cfg = botocore.config.Config(use_fips_endpoint=fips, use_dualstack_endpoint=dualstack)
+    cfg = botocore.config.Config(
+        use_fips_endpoint=fips,
+        use_dualstack_endpoint=dualstack,
+        s3={"us_east_1_regional_endpoint": "regional"} if service == "s3" else None,
+    )
     client = s.create_client(
         service,
         region_name=region,
@@ -139,6 +137,94 @@ def service_url(
         config=cfg,
     )
     return str(client.meta.endpoint_url)
+
+
+@functools.lru_cache(maxsize=1)
+def _client_names() -> tuple[frozenset[str], dict[str, str]]:
+    """botocore's client names, and its names for them that differ: hyphenized service ids
+    (`cloudwatch-logs` is the client `logs`) and the legacy names and endpoint prefixes
+    event names once used (`monitoring` is `cloudwatch`), both from `botocore.utils`."""
+    from botocore import utils
+
+    names = frozenset(_session().get_available_services())
+    overrides: dict[str, str] = getattr(utils, "CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES", {})
+    aliases: dict[str, str] = getattr(utils, "EVENT_ALIASES", {})
+    by_id = {sid: name for name, sid in overrides.items() if name in names}
+    other: dict[str, str] = dict(by_id)
+    for old, sid in aliases.items():
+        target = by_id.get(sid, sid)
+        if target in names:
+            other.setdefault(old, target)
+    return names, other
+
+
+def client_name(service: str) -> str | None:
+    """The botocore client for a service as a log names it: a client name (`logs`), the
+    hyphenized service id of botocore's event names (`cloudwatch-logs`), or a legacy name or
+    endpoint prefix botocore aliases (`elasticloadbalancing`); None when botocore knows no
+    such service (a host label such as a bucket name)."""
+    n = service.strip().lower()
+    names, other = _client_names()
+    if n in names:
+        return n
+    return other.get(n)
+
+
+_PREFIX = re.compile(rb'"endpointPrefix"\s*:\s*"([^"]+)"')
+
+
+@functools.lru_cache(maxsize=256)
+def endpoint_prefix(client: str) -> str | None:
+    """The `endpointPrefix` of a botocore client's service model (`logs`, `monitoring`,
+    `elasticloadbalancing`, `oidc`): read from the head of its `service-2.json`, where the
+    metadata comes first, instead of loading the whole model (EC2's costs 20+ MB)."""
+    import gzip
+
+    from botocore.exceptions import DataNotFoundError
+
+    loader = _session().get_component("data_loader")
+    try:
+        version = loader.determine_latest_version(client, "service-2")
+    except DataNotFoundError:  # UnknownServiceError included
+        return None
+    for base in loader.search_paths:
+        stem = os.path.join(base, client, version, "service-2")
+        for ext, opener in ((".json", open), (".json.gz", gzip.open)):
+            if os.path.isfile(stem + ext):
+                with opener(stem + ext, "rb") as f:
+                    m = _PREFIX.search(f.read(8192))
+                if m:
+                    return m.group(1).decode()
+                # an unusual layout: the model's own metadata (loads the whole model)
+                meta = loader.load_service_model(client, "service-2").get("metadata", {})
+                prefix = meta.get("endpointPrefix")
+                return str(prefix) if prefix else None
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def service_endpoint(service: str, region: str) -> str | None:
+    """The endpoint URL of a service named as in a log (see `client_name`) in `region`:
+    botocore's endpoint resolver for the service's endpoint prefix (CloudWatch Logs is
+    `logs.<region>`, not `cloudwatch-logs.<region>`; S3 in us-east-1 its regional name). For
+    every service botocore knows this is the URL its endpoint ruleset gives a client (with
+    regional S3; checked for every service of botocore 1.44 in five regions of four
+    partitions), without loading the service model. None when botocore does not know the
+    service or has no endpoint for it there."""
+    name = client_name(service)
+    prefix = endpoint_prefix(name) if name else None
+    if prefix is None:
+        return None
+    ep = _endpoint_resolver().construct_endpoint(prefix, region)
+    host = ep.get("hostname") if ep else None
+    return f"https://{host}" if host else None
+
+
+@functools.lru_cache(maxsize=1)
+def _endpoint_resolver() -> Any:
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(_session().get_data("endpoints"))
 
 
 def preload() -> None:
@@ -194,3 +280,31 @@ def region_of_host(host: str) -> str | None:
         if is_known_region(label):
             return label
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def dns_suffixes() -> tuple[str, ...]:
+    """The DNS suffixes of every partition botocore knows (amazonaws.com, api.aws,
+    amazonaws.com.cn, c2s.ic.gov, …), from its endpoint and partition data; longest first."""
+    s = _session()
+    out: set[str] = set()
+    for p in s.get_data("endpoints").get("partitions", []):
+        out.add(p.get("dnsSuffix") or "")
+        out.update(v.get("dnsSuffix") or "" for v in p.get("defaults", {}).get("variants", []))
+    try:
+        parts = s.get_data("partitions").get("partitions", [])
+    except Exception:  # pragma: no cover - botocore before partitions.json
+        parts = []
+    for p in parts:
+        o = p.get("outputs", {})
+        out.update((o.get("dnsSuffix") or "", o.get("dualStackDnsSuffix") or ""))
+    out.discard("")
+    return tuple(sorted(out, key=lambda x: (-len(x), x)))
+
+
+@functools.lru_cache(maxsize=1024)
+def is_aws_host(host: str) -> bool:
+    """A host in one of AWS's partitions' DNS domains (not a custom endpoint such as an
+    S3-compatible store, LocalStack or a proxy's name)."""
+    h = host.lower().rstrip(".")
+    return any(h == sfx or h.endswith("." + sfx) for sfx in dns_suffixes())

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from stsdiag import endpoints
 from stsdiag.errors import InputError, UsageError
+from stsdiag.logparse.cutoff import Tail, was_cut
 from stsdiag.logparse.records import ReadStats, classify_line, iter_records
 from stsdiag.logparse.requests import LogEvents, Reconstructor, is_run_start
 from stsdiag.models import FailOn, LineRef, LogFacts, LogRequest, Report
@@ -68,6 +69,7 @@ class _Part:
     events: LogEvents
     count: int
     note: str = ""
+    cut: bool = False  # the input ends mid-record (a cut paste): see logparse.cutoff
 
 
 def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
@@ -77,8 +79,11 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
     kept: list[LogRequest] = []
     rec = Reconstructor()
     note = ""
+    tail = Tail(stream)
+    last = None
     try:
-        for record in iter_records(stream, stats):
+        for record in iter_records(tail, stats):  # type: ignore[arg-type]
+            last = record
             for req in rec.feed(record):
                 _take(req, kept, summary, collector, opts)
     except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
@@ -86,7 +91,8 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
         stats.truncated_last_line = True
     for req in rec.finish():
         _take(req, kept, summary, collector, opts)
-    return _Part(stats, summary, collector, kept, rec.events, rec.count, note)
+    cut = was_cut(tail.data, last)
+    return _Part(stats, summary, collector, kept, rec.events, rec.count, note, cut)
 
 
 def _shift(r: LogRequest, lines: int, index: int) -> LogRequest:
@@ -112,6 +118,7 @@ def _merge(parts: list[_Part], keep: int) -> _Part:
         first.stats.merge(p.stats)
         first.count += p.count
         first.note = first.note or p.note
+        first.cut = p.cut  # only the end of the last part is the end of the log
     return first
 
 
@@ -158,7 +165,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             else None
         ),
         events=tuple(ev.events),
-        truncated=stats.truncated_last_line,
+        truncated=stats.truncated_last_line or part.cut,
         region_hint=opts.region_hint,
     )
     for name, rule in LOG_RULES:
@@ -172,6 +179,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
         services=summary.services,
         vpce_url=vpce,
         via_proxy=summary.proxy_used,
+        not_sts=summary.not_sts(),
     )
     extra = (("note", part.note),) if part.note else ()
     return Report(

@@ -37,11 +37,17 @@ def settings_for(
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",
                     f"  endpoint_url = {endpoint_url}"]  # fmt: skip
     cli = f"aws sts get-caller-identity --region {region} --endpoint-url {endpoint_url}"
-    others = tuple(
-        ServiceEndpoint(svc, region, endpoints.service_url(svc, region))
-        for svc in sorted(set(other_services) - {"sts"})
-        if endpoints.is_known_region(region)
-    )
+    # the other services' endpoints as botocore computes them (CloudWatch Logs, named
+    # cloudwatch-logs in the log, is logs.<region>); services botocore does not know (a
+    # host label taken for a name) are left out rather than guessed
+    others: tuple[ServiceEndpoint, ...] = ()
+    if endpoints.is_known_region(region):
+        found = (
+            (svc, endpoints.service_endpoint(svc, region))
+            for svc in sorted(set(other_services) - {"sts"})
+            if endpoints.client_name(svc) != "sts"
+        )
+        others = tuple(ServiceEndpoint(svc, region, url) for svc, url in found if url)
     return Recommendation(
         region=region,
         endpoint_url=endpoint_url,
@@ -67,11 +73,18 @@ def recommend_from_log(
     services: Iterable[str],
     vpce_url: str | None,
     via_proxy: bool,
+    not_sts: Iterable[str] = (),
 ) -> Recommendation:
     """Choose the region from evidence: a hint wins, then resource regions, hosts and signing
-    scopes (votes weighted by the log reader), then the client region."""
-    fs = list(findings)
-    reasons = [f"{f.code} {f.name}" for f in fs if f.severity is not Severity.INFO]
+    scopes (votes weighted by the log reader), then the client region. The reasons are the
+    findings above info, except `not_sts`: codes that only concern other services' requests
+    (an EMR call that got no answer does not call for an STS endpoint)."""
+    skip = set(not_sts)
+    reasons = [
+        f"{f.code} {f.name}"
+        for f in findings
+        if f.severity is not Severity.INFO and f.code not in skip
+    ]
     region: str | None = None
     why = ""
     if region_hint:

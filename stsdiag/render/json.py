@@ -67,3 +67,16 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     return redact(json.dumps(as_dict(report), indent=2, ensure_ascii=False)) + "\n"
+
+
+def render_error(command: str, code: str, message: str, exit_status: int) -> str:
+    """The document for a run that stopped before a report (unusable input, a bad option):
+    what CI reads instead of nothing. No findings: the input was not diagnosed."""
+    d = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "stsdiag", "version": __version__},
+        "command": command,
+        "exit_status": exit_status,
+        "error": {"code": code, "message": message},
+    }
+    return redact(json.dumps(d, indent=2, ensure_ascii=False)) + "\n"

@@ -120,3 +120,20 @@ def render(report: Report) -> str:
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render_error(command: str, code: str, name: str, message: str) -> str:
+    """One failing testcase for a run that stopped before a report (unusable input, a bad
+    option), so that CI shows the failure instead of an empty or missing file."""
+    root = ET.Element("testsuites", name="stsdiag", tests="1", failures="1", errors="0")
+    suite = ET.SubElement(
+        root, "testsuite", name=f"stsdiag {command}", tests="1", failures="1", errors="0",
+        skipped="0",
+    )  # fmt: skip
+    tc = ET.SubElement(
+        suite, "testcase", classname=f"stsdiag.{command}", name=f"{code} {name}" if name else code
+    )
+    el = ET.SubElement(tc, "failure", message=redact(message), type=code)
+    el.text = redact(message)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

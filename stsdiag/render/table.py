@@ -18,7 +18,7 @@ def _ts(t: float | None) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _outcome(r: LogRequest) -> str:
+def _outcome(r: LogRequest, cut: bool = False) -> str:
     if r.error_code:
         return f"{r.http_status or ''} {r.error_code}".strip()
     errs = [a.error.value for a in r.attempts if a.error is not None]
@@ -27,7 +27,8 @@ def _outcome(r: LogRequest) -> str:
     if r.http_status:
         return str(r.http_status)
     if _waiting(r):
-        return "no answer"  # sent; the log ends before a response or an error (SD210)
+        # sent; the log ends before a response or an error (SD210), or was cut off first
+        return "cut off" if cut else "no answer"
     return "not in log"
 
 
@@ -44,6 +45,7 @@ def _took(r: LogRequest) -> str:
 
 def requests_section(report: Report) -> str:
     rows = []
+    cut = report.log is not None and report.log.truncated
     for r in report.requests[:MAX_ROWS]:
         rows.append(
             [
@@ -54,7 +56,7 @@ def requests_section(report: Report) -> str:
                 r.host or "",
                 r.signing_region or "",
                 len(r.attempts) or "",
-                _outcome(r),
+                _outcome(r, cut),
                 _took(r),
             ]
         )

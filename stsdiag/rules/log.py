@@ -44,8 +44,16 @@ class Summary:
     client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
     ok_latency: dict[str, list[float]] = field(default_factory=dict)
     no_region_requests: int = 0
-    # requests whose last attempt got no answer in the log: (what, host, the attempt's line)
-    unanswered: list[tuple[str, str, LineRef]] = field(default_factory=list)
+    # requests whose last attempt got no answer in the log: (what, host, the attempt's line,
+    # the request is an STS call)
+    unanswered: list[tuple[str, str, LineRef, bool]] = field(default_factory=list)
+
+    def not_sts(self) -> frozenset[str]:
+        """Codes of log rules whose findings here concern only requests to other services
+        than STS (they are no reason to recommend an STS endpoint)."""
+        if self.unanswered and not any(u[3] for u in self.unanswered):
+            return frozenset({"SD210"})
+        return frozenset()
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -68,8 +76,8 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
         dst = s.ok_latency.setdefault(host, [])
         dst.extend(lat[: max(0, 1000 - len(dst))])
     s.no_region_requests += later.no_region_requests
-    for what, host, ref in later.unanswered[: max(0, 5 - len(s.unanswered))]:
-        s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt)))
+    for what, host, ref, sts in later.unanswered[: max(0, 5 - len(s.unanswered))]:
+        s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt), sts))
 
 
 def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
@@ -189,21 +197,50 @@ def sd104(r: LogRequest) -> Iterable[Hit]:
             return
 
 
+def _custom_host(r: LogRequest) -> str | None:
+    """The host of a custom, non-AWS endpoint the request went to (an S3-compatible store,
+    LocalStack), or None when it went to an AWS host or no custom endpoint is in play."""
+    if r.host:
+        return None if endpoints.is_aws_host(r.host) else r.host
+    if r.endpoint_override:
+        host = endpoints.host_of(r.endpoint_override)
+        return host if host and not endpoints.is_aws_host(host) else None
+    return None
+
+
 def sd106(r: LogRequest) -> Iterable[Hit]:
     for reg in (r.client_region, r.param_region, r.signing_region):
-        if reg and reg != "aws-global" and not endpoints.is_known_region(reg):
-            near = endpoints.closest_region(reg)
-            hint = f" Did you mean {near}?" if near else ""
+        if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
+            continue
+        e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
+        custom = _custom_host(r)
+        if custom is not None:
+            # an S3-compatible store or emulator names its regions as it likes
             yield Hit(
                 "SD106",
-                f"Region {reg!r} is not known to botocore.{hint}",
-                (ev(r.ref("endpoint-params", "making-request", "sending"), r),),
-                fix=f"Use `--region {near}`." if near else None,
+                f"Region {reg!r} is not an AWS region; the request went to the custom "
+                f"endpoint {custom}, where it may be a valid region name.",
+                e,
+                severity=Severity.INFO,
+                fix="Nothing to fix if the endpoint's provider documents this region name; "
+                "for an AWS endpoint use an AWS region.",
             )
             return
+        near = endpoints.closest_region(reg)
+        hint = f" Did you mean {near}?" if near else ""
+        yield Hit(
+            "SD106",
+            f"Region {reg!r} is not known to botocore.{hint}",
+            e,
+            fix=f"Use `--region {near}`." if near else _NO_NEAR_FIX,
+        )
+        return
 
 
-_AWS_DOMAIN = re.compile(r"(?:^|\.)(?:amazonaws\.com(?:\.cn)?|api\.aws)$")
+_NO_NEAR_FIX = (
+    "Use a valid region name (none known is close to this one; `stsdiag endpoints` lists the "
+    "regions botocore knows), or upgrade botocore if the region is newer than it."
+)
 
 
 def _sts_hosts_for(region: str) -> set[str]:
@@ -229,7 +266,7 @@ def sd107(r: LogRequest) -> Iterable[Hit]:
     if not is_sts(r) or not r.host:
         return
     ok, hreg = endpoints.region_of_sts_host(r.host)
-    if not (ok or _AWS_DOMAIN.search(r.host) or _near_global(r.host)):
+    if not (ok or endpoints.is_aws_host(r.host) or _near_global(r.host)):
         return  # a custom test endpoint (localhost, LocalStack): not ours to judge
     sreg = r.signing_region or where_region(r)
     known = sreg is not None and endpoints.is_known_region(sreg)
@@ -488,7 +525,7 @@ def observe(s: Summary, r: LogRequest) -> None:
         ref = next((x for x in at if x.tag == "sending"), at[0] if at else None) or LineRef(
             last.line, "attempt", f"attempt {last.number} sent to {host}"
         )
-        s.unanswered.append((f"{r.service or '?'}.{r.operation or '?'}", host, ref))
+        s.unanswered.append((f"{r.service or '?'}.{r.operation or '?'}", host, ref, is_sts(r)))
     if r.duration_s is not None and not failed_kinds(r) and r.host and r.http_status == 200:
         lat = s.ok_latency.setdefault(r.host, [])
         if len(lat) < 1000:
@@ -567,10 +604,29 @@ def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             return
 
 
+_CUT_FIX = (
+    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`), "
+    "to see how the request ended."
+)
+
+
 def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout")]
     stop = stops[-1] if stops else None
-    for what, host, ref in s.unanswered:
+    for what, host, ref, _sts in s.unanswered:
+        ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
+        if stop is None and facts.truncated:
+            # a pasted excerpt or a partial file: the answer may be in the part that is
+            # missing, so nothing shows that the SDK was still waiting
+            yield Hit(
+                "SD210",
+                f"{what} to {host} has no answer in the log, but the log was cut off (its last "
+                "line or record is incomplete): the answer may be in the missing part.",
+                ev,
+                severity=Severity.INFO,
+                fix=_CUT_FIX,
+            )
+            continue
         if stop is None:
             when = "the log ends"
         elif stop.tag == "interrupted":
@@ -583,7 +639,6 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
                 " From a private subnet without NAT the global endpoint cannot be reached; the "
                 "regional endpoint, served by an STS VPC endpoint, can."
             )
-        ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
         if stop is not None:
             ev += (Evidence(stop.excerpt, stop.line),)
         yield Hit("SD210", msg, ev, severity=Severity.ERROR if stop is not None else None)

@@ -108,8 +108,11 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The region is not a region of any AWS partition known to botocore.",
         "A typo (`ap-northeast1`), an availability zone name (`us-east-1a`) or a region newer "
-        "than this botocore makes the SDK build a host name that does not exist.",
-        "Use a valid region name (the closest one is suggested), or upgrade botocore.",
+        "than this botocore makes the SDK build a host name that does not exist. A request to a "
+        "custom, non-AWS endpoint (an S3-compatible store, an emulator) may use any region name "
+        "its provider chose: there the finding is only an info.",
+        "Use a valid region name (the finding names the closest known one when there is one; "
+        "`stsdiag endpoints` lists them all), or upgrade botocore if the region is newer than it.",
     ),
     RuleInfo(
         "SD107",
@@ -254,11 +257,14 @@ RULES: tuple[RuleInfo, ...] = (
         W,
         LOG,
         "A request was sent and the log ends before any answer or error: the SDK was still "
-        "waiting.",
+        "waiting, or the log was cut off.",
         "The last attempt has no HTTP status, no response and no exception. The process was "
         "interrupted or killed while the SDK hung (Ctrl-C, a Lambda `Task timed out`, a CI job "
         "timeout), or the log was cut short. The SDK's defaults wait 60 s per connect and per "
-        "read, times every attempt, before it fails on its own.",
+        "read, times every attempt, before it fails on its own. When the log itself was cut "
+        "off (its last line or record is incomplete, as in a pasted excerpt) the answer may be "
+        "in the missing part: the finding is then only an info that says so. It is a reason "
+        "for the STS recommendation only when an STS request got no answer.",
         "Find out why the endpoint does not answer (`stsdiag probe` from the same host); make "
         "the SDK fail fast meanwhile: `--cli-connect-timeout 5` or `Config(connect_timeout=5, "
         "retries={'total_max_attempts': 2})`.",
