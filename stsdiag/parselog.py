@@ -19,7 +19,14 @@ from stsdiag.logparse.requests import LogEvents, Reconstructor, is_run_start
 from stsdiag.models import FailOn, LineRef, LogFacts, LogRequest, Report
 from stsdiag.recommend import recommend_from_log
 from stsdiag.report import Collector, run_guarded
-from stsdiag.rules.log import LOG_RULES, REQUEST_RULES, Summary, merge_summary, observe
+from stsdiag.rules.log import (
+    LOG_RULES,
+    REQUEST_RULES,
+    Summary,
+    merge_summary,
+    observe,
+    region_votes,
+)
 
 KEEP_REQUESTS = 500
 MIN_CHUNK = 32 << 20
@@ -174,7 +181,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     vpce = next(iter(summary.vpce_urls), None)
     recommendation = recommend_from_log(
         findings,
-        summary.region_votes,
+        region_votes(summary, ev.events),
         region_hint=opts.region_hint,
         services=summary.services,
         vpce_url=vpce,

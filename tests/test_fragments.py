@@ -293,3 +293,43 @@ def test_another_sdks_traceback_is_still_not_a_botocore_log(
     )
     assert run(["parse-log", str(log), "--output", "json"]) == 2
     assert "SD001" in capsys.readouterr().err
+
+
+def test_imds_answers_become_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """404 on the role list: SD501 says no role is attached (not SD502: IMDS answered); IMDS
+    through a proxy: SD302, and the proxy's 407 SD301. The real fixtures (imds-no-role,
+    imds-via-proxy, three generations) are checked by their snapshots."""
+    doc = parse(tmp_path, IMDS_404 + NO_CREDS, capsys)
+    assert codes(doc) == ["SD501"] and "no IAM role" in doc["findings"][0]["message"]
+    doc = parse(tmp_path, IMDS_PROXY + NO_CREDS, capsys)
+    assert set(codes(doc)) == {"SD301", "SD302", "SD501"}
+    # near-miss: a healthy IMDS answer is no finding
+    healthy = IMDS_404.replace('HTTP/1.1" 404', 'HTTP/1.1" 200').splitlines()[:3]
+    doc = parse(tmp_path, "\n".join(healthy) + "\n", capsys)
+    assert codes(doc) == [] and "imds-no-role" not in events(doc)
+
+
+NO_CREDS = (
+    "2014-09-19 18:29:08,200 - MainThread - awscli.clidriver - DEBUG - Exception caught in main()\n"
+    "Traceback (most recent call last):\n"
+    '  File "awscli/clidriver.py", line 217, in main\n'
+    "NoCredentialsError: Unable to locate credentials\n"
+)
+
+
+def test_the_region_the_session_was_given_is_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # curator#1618 (boto3 in an app, custom format): nothing else in the paste names a region
+    text = (
+        "2021-09-23 10:15:40,591 DEBUG botocore.session set_config_variable:311 Setting config "
+        "variable for region to 'eu-west-1'\n"
+        "2021-09-23 10:15:40,600 INFO botocore.credentials load:1113 Found credentials in "
+        "environment variables.\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert doc["recommendation"]["region"] == "eu-west-1"
+    # a resource's region outweighs it (the seed's case: the session says us-east-1)
+    arn_req = AF_SOUTH_403.replace("af-south-1", "ap-northeast-1")
+    doc = parse(tmp_path, text.replace("eu-west-1", "us-east-1") + arn_req, capsys)
+    assert doc["recommendation"]["region"] == "ap-northeast-1"

@@ -56,6 +56,19 @@ class Summary:
         return frozenset()
 
 
+_QUOTED_REGION = re.compile(r"'([a-z]{2}(?:-[a-z]+)+-\d+)'")
+
+
+def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
+    """The requests' region votes, plus the region the session was given (`--region`,
+    `Session(region_name=...)`): less than a regional host's, more than a client region's."""
+    votes = Counter(s.region_votes)
+    for e in events:
+        if e.tag == "config-region" and (m := _QUOTED_REGION.search(e.excerpt)):
+            votes[m.group(1)] += 3
+    return votes
+
+
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
     """Fold in the summary of the next part of a split log (its lines start after
     `lines`), as `observe` would have built it in one go."""
@@ -544,10 +557,31 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         return tuple(Evidence(excerpt=e.excerpt, line=e.line) for e in by_tag.get(tag, [])[:5])
 
     if "no-credentials" in by_tag:
+        no_role = "imds-no-role" in by_tag
         yield Hit(
             "SD501",
-            "No credentials were found: Unable to locate credentials.",
-            evs("no-credentials"),
+            "No credentials were found: Unable to locate credentials."
+            + (
+                " The instance metadata service answered 404 for the role list: no IAM role "
+                "(instance profile) is attached to this instance."
+                if no_role
+                else ""
+            ),
+            evs("imds-no-role") + evs("no-credentials") if no_role else evs("no-credentials"),
+        )
+    if "imds-via-proxy" in by_tag:
+        yield Hit(
+            "SD302",
+            "The SDK asked the instance metadata service through the HTTP proxy: `NO_PROXY` "
+            "lacks 169.254.169.254 (and 169.254.170.2 for containers), so credentials and the "
+            "region cannot come from the instance.",
+            evs("imds-via-proxy"),
+        )
+    if "proxy-auth-required" in by_tag:
+        yield Hit(
+            "SD301",
+            "The proxy answered 407 Proxy Authentication Required.",
+            evs("proxy-auth-required"),
         )
     if "no-region" in by_tag:
         yield Hit(
