@@ -12,15 +12,21 @@ _KEY_ID = re.compile(
 )
 _PAIR_SEP = r"""['"]?\s*(?:[:=]|=>)\s*b?['"]?"""
 _PAIR_VALUE = r"""[^'"\s,&<}\]]"""
-# `key: value` / `key=value` pairs. The specific names always drop their value (`password`
-# too, whatever it looks like); the generic words `token` and `signature` keep a value that
-# cannot be a secret: a plain word of fewer than 16 letters (`…/latest/api/token: Connect
-# timeout`), while a token or signature (digits, base64, hex, 16+ characters) is dropped
+# `key: value` / `key=value` pairs. The specific names, as words of their own (not the end
+# of `GetSessionToken`), always drop their value (`password` too, whatever it looks like).
+# The generic words `token` and `signature` keep a value that cannot be a secret: a plain word
+# of fewer than 16 letters or an error name, maybe followed by `:` `.` `;` (`…/api/token:
+# Connect timeout`, `GetSessionToken: AccessDenied: …`, `CreateToken: InvalidGrantException`);
+# a token or signature (digits, base64, hex, 16+ characters) is dropped
 _PAIRS = re.compile(
-    r"(?i)((?:(?:x-amz-security-token|aws_session_token|aws_secret_access_key|secretaccesskey|"
+    r"(?i)((?:(?<![a-z0-9])(?:x-amz-security-token|aws_session_token|aws_secret_access_key|secretaccesskey|"
     r"secret_access_key|sessiontoken|session_token|webidentitytoken|web_identity_token|"
     r"securitytoken|security_token|x-amz-signature|password)" + _PAIR_SEP + r")|"
-    r"(?:(?:signature|token)" + _PAIR_SEP + r"(?![A-Za-z]{1,15}(?!" + _PAIR_VALUE + r"))))"
+    r"(?:(?:signature|token)"
+    + _PAIR_SEP
+    + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
+    + _PAIR_VALUE
+    + r"))))"
     r"(" + _PAIR_VALUE + r"+)"
 )
 _XML = re.compile(r"(?is)(<(SecretAccessKey|SessionToken|WebIdentityToken|Token)>)(.*?)(</\2>)")

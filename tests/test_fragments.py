@@ -333,3 +333,17 @@ def test_the_region_the_session_was_given_is_evidence(
     arn_req = AF_SOUTH_403.replace("af-south-1", "ap-northeast-1")
     doc = parse(tmp_path, text.replace("eu-west-1", "us-east-1") + arn_req, capsys)
     assert doc["recommendation"]["region"] == "ap-northeast-1"
+
+
+def test_error_names_after_token_words_stay_readable() -> None:
+    """aws-cli#6325: `GetSessionToken: AccessDenied: MultiFactorAuthentication failed` lost
+    its error code to the `token:` rule; real tokens after the same words are still dropped."""
+    from stsdiag.redact import redact
+
+    assert redact("GetSessionToken: AccessDenied: MFA failed") == (
+        "GetSessionToken: AccessDenied: MFA failed"
+    )
+    assert redact("CreateToken: InvalidGrantException") == "CreateToken: InvalidGrantException"
+    assert "IQoJb3JpZ2lu" not in redact("'SessionToken': 'IQoJb3JpZ2luX2VjEXAMPLE'")
+    assert "IQoJb3JpZ2lu" not in redact("token: IQoJb3JpZ2luX2VjEXAMPLE")
+    assert "Zm9vYmFy" not in redact("Signature: Zm9vYmFyYmF6")
