@@ -347,3 +347,58 @@ def test_error_names_after_token_words_stay_readable() -> None:
     assert "IQoJb3JpZ2lu" not in redact("'SessionToken': 'IQoJb3JpZ2luX2VjEXAMPLE'")
     assert "IQoJb3JpZ2lu" not in redact("token: IQoJb3JpZ2luX2VjEXAMPLE")
     assert "Zm9vYmFy" not in redact("Signature: Zm9vYmFyYmF6")
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "code", "words"),
+    [
+        ("aws-cli#7692", "botocore.exceptions.TokenRetrievalError: Error when retrieving token "
+         "from sso: Token has expired and refresh failed\n", "SD402", "aws sso login"),
+        ("aws-sso-util#74", "DEBUG:botocore.parsers:Response body: b'{\"message\":\"Session "
+         "token not found or invalid\",\"__type\":\"com.amazonaws.switchboard.portal#"
+         "UnauthorizedException\"}'\n", "SD402", "aws sso login"),
+        ("aws-root-account#579", "An error occurred (ForbiddenException) when calling the "
+         "GetRoleCredentials operation: No access\n", "SD405", "permission set"),
+        ("aws-cli#6325", "An error occurred (AccessDenied) when calling the GetSessionToken "
+         "operation: MultiFactorAuthentication failed, unable to validate MFA code.  Please "
+         "verify your MFA serial number is valid and associated with this user.\n", "SD405",
+         "MFA device's ARN"),
+        ("cloud-custodian#4900", "2019-10-02 20:05:15,970: c7n_org:ERROR unable to obtain "
+         "credentials for account:awsrole:arn:aws:iam::XXXXXX:role/AdminAccess error:An error "
+         "occurred (SignatureDoesNotMatch) when calling the AssumeRole operation: Credential "
+         "should be scoped to a valid region, not 'us-east-2'.\n", "SD108", "us-east-2"),
+        ("amazon-ecs-agent#2126", "Error when retrieving credentials from container-role: Error "
+         "retrieving metadata: Received error when attempting to retrieve ECS metadata: "
+         "('Connection aborted.', error(104, 'Connection reset by peer'))\n", "SD502",
+         "container credential endpoint"),
+        ("aws-cli#4342", "SSL validation failed for https://sts.ap-northeast-2.amazonaws.com/ "
+         "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:749)\n", "SD303",
+         "sts.ap-northeast-2.amazonaws.com"),
+    ],
+)  # fmt: skip
+def test_one_line_pastes_of_sso_mfa_container_and_tls_failures(
+    source: str,
+    text: str,
+    code: str,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Real one-line pastes (source given): each names its problem, with what to do."""
+    doc = parse(tmp_path, text, capsys)
+    hit = next(f for f in doc["findings"] if f["code"] == code)
+    assert words in hit["message"], (source, hit["message"])
+
+
+def test_container_endpoint_named_without_an_error_is_no_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = parse(
+        tmp_path,
+        "2021-08-08 05:31:14,797 - MainThread - urllib3.connectionpool - DEBUG - http://"
+        '169.254.170.2:80 "GET /v2/credentials/c5f7099a HTTP/1.1" 200 1307\n'
+        "2021-08-08 05:31:14,800 - MainThread - botocore.credentials - INFO - Found credentials "
+        "from container-role\n",
+        capsys,
+    )
+    assert codes(doc) == ["SD503"]

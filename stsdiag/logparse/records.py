@@ -70,7 +70,8 @@ _SDK_LOGGER = re.compile(SDK + rb"$")
 _CONT_FACT = re.compile(
     rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
-    rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after"
+    rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
+    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED"
 )
 # Messages that carry facts, by logger family. Other records end the previous one and are dropped.
 _KEEP = re.compile(

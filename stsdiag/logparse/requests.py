@@ -395,7 +395,15 @@ def _service_of(host: str) -> str | None:
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
 _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
-    r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials"
+    r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
+    r"SSL validation failed for|Error when retrieving credentials from"
+)
+# the AWS CLI's own line for a TLS failure names the URL this way
+_SSL_FOR = re.compile(r"SSL validation failed for (https?://[^\s\"]+)")
+# the container credential provider (ECS task roles, EKS Pod Identity) failed
+_CONTAINER_FAILED = re.compile(
+    r"retrieving credentials from container-role|ECS metadata|container metadata|"
+    r"169\.254\.170\.(?:2|23)\b"
 )
 _CONFIG_REGION = re.compile(
     r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
@@ -911,6 +919,15 @@ class Reconstructor:
             and "metadata service" in text
         ):
             return  # IMDS answered, with an error: said by the events of that answer
+        mc = (
+            _CONTAINER_FAILED.search(text)
+            if "container" in text or "ECS" in text or "169.254.170." in text
+            else None
+        )
+        # (the endpoint's address alone, with no error, is no failure)
+        if mc and not (mc.group(0).startswith("169.254.170.") and classify(text) is None):
+            self.events.add(rec, "container-creds-failed", _last_exception_line(text) or msg)
+            return
         if (
             "metadata service" in text
             and re.search(
@@ -950,6 +967,13 @@ class Reconstructor:
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here
         kind = classify(text) if final or _NO_CRED_OR_REGION.search(text) else None
+        if (
+            "refresh failed" in text
+            or "SSOTokenLoadError" in text
+            or "Error loading SSO Token" in text
+        ):
+            # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError)
+            self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or msg)
         elif kind is ErrorKind.NO_REGION:
@@ -961,7 +985,7 @@ class Reconstructor:
                 # a paste of only the traceback is a request of its own
                 target = b or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    u = _ENDPOINT_URL.search(text)
+                    u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
                     target = self._implicit(rec, _host_of(u.group(1)) if u else None)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (

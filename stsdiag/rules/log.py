@@ -434,6 +434,18 @@ def sts_errors(r: LogRequest) -> Iterable[Hit]:
         )
 
 
+# IAM Identity Center (SSO): the portal's and OIDC's operations, and the codes of an SSO
+# session that is over
+_SSO_OPS = frozenset({"GetRoleCredentials", "ListAccounts", "ListAccountRoles", "Logout",
+                      "CreateToken", "RegisterClient", "StartDeviceAuthorization"})  # fmt: skip
+_SSO_EXPIRED = frozenset(
+    {"InvalidGrantException", "ExpiredTokenException", "UnauthorizedClientException"}
+)
+
+
+_SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
+
+
 def classify_error(
     code: str, msg: str, operation: str | None, region: str | None, e: tuple[Evidence, ...]
 ) -> Iterable[Hit]:
@@ -446,6 +458,13 @@ def classify_error(
         yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
     elif code in ("ExpiredToken", "ExpiredTokenException"):
         yield Hit("SD402", f"{op}: {code}: {msg}", e)
+    elif code in _SSO_EXPIRED or (
+        code == "UnauthorizedException"
+        and (operation in _SSO_OPS or "Session token not found" in msg)
+    ):
+        # IAM Identity Center: the SSO session (its access or refresh token) is over
+        yield Hit("SD402", f"{op}: {code}: {msg} The SSO session has expired: run `aws sso "
+                  "login` (with the profile) again.", e)  # fmt: skip
     elif code in ("InvalidClientTokenId", "UnrecognizedClientException"):
         opt = ""
         if region and endpoints.is_known_region(region) and endpoints.is_opt_in(region):
@@ -457,8 +476,16 @@ def classify_error(
     elif code in ("SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException"):
         if "scoped to a valid region" not in msg:
             yield Hit("SD404", f"{op}: {code}: {msg}", e)
+    elif code in ("AccessDenied", "AccessDeniedException") and "MultiFactorAuthentication" in msg:
+        yield Hit("SD405", f"{op}: {code}: {msg} The MFA code was rejected: check the MFA "
+                  "device's ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`), use a fresh code, and check "
+                  "the device's clock.", e)  # fmt: skip
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
+    elif code == "ForbiddenException" and operation in _SSO_OPS:
+        yield Hit("SD405", f"{op}: {code}: {msg} IAM Identity Center gives this user no access "
+                  "to that account and role: check the permission set assignment and the "
+                  "profile's sso_account_id / sso_role_name.", e)  # fmt: skip
     elif code == "RegionDisabledException":
         yield Hit("SD406", f"{op}: {code}: {msg}", e)
     elif code in ("Throttling", "ThrottlingException", "TooManyRequestsException",
@@ -589,6 +616,16 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
         )
+    if "container-creds-failed" in by_tag:
+        yield Hit(
+            "SD502",
+            "The container credential endpoint did not give credentials (the ECS task role at "
+            "169.254.170.2, or EKS Pod Identity at 169.254.170.23, named by "
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI): check the task role or pod "
+            "identity association, and that the ECS agent or Pod Identity agent runs and is "
+            "reachable; an SDK too old for Pod Identity cannot use 169.254.170.23.",
+            evs("container-creds-failed"),
+        )
     if "imds-failed" in by_tag and "imds-disabled" not in by_tag:
         # it matters when IMDS was to supply credentials (or nothing did); when another
         # provider supplied them, it only cost the SDK time
@@ -613,9 +650,19 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     for e in by_tag.get("orphan-client-error", [])[:20]:
         m = _CLIENT_ERROR_TEXT.search(e.excerpt)
         if m:
-            yield from classify_error(
-                m.group(1), m.group(3), m.group(2), None, (Evidence(e.excerpt, e.line),)
-            )
+            ev1 = (Evidence(e.excerpt, e.line),)
+            yield from classify_error(m.group(1), m.group(3), m.group(2), None, ev1)
+            scope = _SCOPE_REGION.search(m.group(3))
+            if scope:  # with no request to compare, the message itself names the wrong scope
+                yield Hit("SD108", f"{m.group(2)}: the request was signed for {scope.group(1)}, "
+                          "which the endpoint does not accept.", ev1)  # fmt: skip
+    if "sso-expired" in by_tag:
+        yield Hit(
+            "SD402",
+            "The SSO session has expired and could not be refreshed: run `aws sso login` (with "
+            "the profile) again.",
+            evs("sso-expired"),
+        )
     if facts.credential_source:
         yield Hit(
             "SD503",
