@@ -402,3 +402,57 @@ def test_container_endpoint_named_without_an_error_is_no_failure(
         capsys,
     )
     assert codes(doc) == ["SD503"]
+
+
+# a lab's `aws s3 rb --debug` (AWS CLI v2, a public blog post): S3 denied the call
+S3_DENIED = """\
+2022-03-24 19:19:39,981 - MainThread - urllib3.connectionpool - DEBUG - https://6nzxc1sjkmar-lab1deletemebucket-t63kd50lk000.s3.ap-northeast-1.amazonaws.com:443 "DELETE / HTTP/1.1" 403 None
+2022-03-24 19:19:39,982 - MainThread - botocore.parsers - DEBUG - Response body:
+b'<?xml version="1.0" encoding="UTF-8"?>\\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>7XBWQ3W8JM3KRY1W</RequestId></Error>'
+"""
+# boto3 1.34.59 (a public repository's log): a bucket in another region; botocore redirects
+S3_REDIRECT = """\
+03/09/2024 16:40:57 - urllib3.connectionpool - DEBUG - https://deassignment.s3.us-east-2.amazonaws.com:443 "PUT /20240309-164056 HTTP/1.1" 301 None
+03/09/2024 16:40:57 - botocore.utils - DEBUG - S3 client configured for region us-east-2 but the bucket deassignment is in region us-east-1; Please configure the proper region to avoid multiple unnecessary redirects and signing attempts.
+03/09/2024 16:40:57 - urllib3.connectionpool - DEBUG - https://deassignment.s3.us-east-1.amazonaws.com:443 "PUT /20240309-164056 HTTP/1.1" 200 0
+"""
+
+
+def test_other_services_errors_are_not_sts_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = parse(tmp_path, S3_DENIED, capsys)
+    assert doc["requests"][0]["service"] == "s3"  # not the bucket's name
+    assert codes(doc) == [] and doc["exit_status"] == 0  # S3's AccessDenied: not SD405
+    # the same answer from STS is SD405; and credentials errors count from any service
+    sts = S3_DENIED.replace(
+        "6nzxc1sjkmar-lab1deletemebucket-t63kd50lk000.s3.ap-northeast-1", "sts.ap-northeast-1"
+    )
+    assert codes(parse(tmp_path, sts, capsys)) == ["SD405"]
+    expired = S3_DENIED.replace("AccessDenied", "ExpiredToken")
+    assert codes(parse(tmp_path, expired, capsys)) == ["SD402"]
+
+
+def test_a_bucket_redirect_that_succeeded_is_info(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = parse(tmp_path, S3_REDIRECT, capsys)
+    (hit,) = doc["findings"]
+    assert (hit["code"], hit["severity"], doc["exit_status"]) == ("SD104", "info", 0)
+    # near-miss: without the successful retry it stays an error
+    failed = S3_REDIRECT.splitlines(keepends=True)[:2]
+    assert parse(tmp_path, "".join(failed), capsys)["findings"][0]["severity"] == "error"
+
+
+def test_aws_global_is_only_a_missing_region_for_sts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # hand-typed (marked): IAM's client region is aws-global by design; botocore 1.34 shape
+    iam = (
+        "2024-01-01 10:00:00,000 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        "OperationModel(name=GetRole) with params: {'url_path': '/', 'url': "
+        "'https://iam.amazonaws.com/', 'context': {'client_region': 'aws-global'}}\n"
+    )
+    assert "SD101" not in codes(parse(tmp_path, iam, capsys))
+    sts = iam.replace("GetRole", "GetCallerIdentity").replace("iam.amazonaws", "sts.amazonaws")
+    assert "SD101" in codes(parse(tmp_path, sts, capsys))

@@ -388,8 +388,12 @@ def line_of(rec: Record, text: str | None) -> int:
 
 
 def _service_of(host: str) -> str | None:
-    """The service a host names (`sts.ap-northeast-1.amazonaws.com` → sts)."""
-    return host.split(".")[0].replace("-fips", "") or None
+    """The service a host names (`sts.ap-northeast-1.amazonaws.com` → sts); S3's
+    virtual-hosted names start with the bucket (`bucket.s3.us-east-2.amazonaws.com` → s3)."""
+    labels = host.split(".")
+    if any(x == "s3" or x.startswith(("s3-", "s3express-")) for x in labels[1:3]):
+        return "s3"
+    return labels[0].replace("-fips", "") or None
 
 
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
@@ -782,7 +786,7 @@ class Reconstructor:
         ):
             b.endpoint_override = cli_url
         if b.service is None and b.host:
-            b.service = b.host.split(".")[0].replace("-fips", "") or None
+            b.service = _service_of(b.host)
         if b.operation in CRED_OPS and self._provider_pending.pop(rec.thread, False):
             b.by_provider = True
         b.ref(rec, "making-request")

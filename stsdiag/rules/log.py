@@ -143,7 +143,8 @@ def where_region(r: LogRequest) -> str | None:
 
 
 def sd101(r: LogRequest) -> Iterable[Hit]:
-    if "aws-global" in (r.client_region, r.param_region):
+    # aws-global is also the normal region of global services (IAM, CloudFront, Route 53)
+    if is_sts(r) and "aws-global" in (r.client_region, r.param_region):
         yield Hit(
             "SD101",
             "No region configured: the client region is aws-global, so STS goes to the global endpoint.",
@@ -201,11 +202,23 @@ def sd104(r: LogRequest) -> Iterable[Hit]:
         return
     for res in r.resource_regions:
         if res != client and endpoints.is_known_region(res):
+            # botocore redirects S3 to a bucket's region by itself: when the request then
+            # succeeded, the mismatch only cost a round trip. A resource ARN (the seed's access
+            # point) names the region the client should have had: that stays an error
+            done = (
+                r.http_status is not None and r.http_status < 300 and r.ref("resource-arn") is None
+            )
             yield Hit(
                 "SD104",
-                f"Client region {client} but the resource in {r.operation or 'the request'} is in {res}.",
+                f"Client region {client} but the resource in {r.operation or 'the request'} is in {res}."
+                + (
+                    " botocore was redirected to the bucket's region and the request succeeded."
+                    if done
+                    else ""
+                ),
                 (ev(r.ref("resource-arn", "bucket-region", "making-request"), r),),
                 fix=f"Pass the resource's region: `--region {res}` or `export AWS_DEFAULT_REGION={res} AWS_REGION={res}`.",
+                severity=Severity.INFO if done else None,
             )
             return
 
@@ -427,20 +440,25 @@ def _skew(msg: str) -> str:
 
 
 def sts_errors(r: LogRequest) -> Iterable[Hit]:
+    """An error answer: what it means for the credentials (any service) or for STS (an STS,
+    SSO or credential provider's call). S3's AccessDenied is not STS's business."""
     if r.error_code:
         e = (ev(r.ref("error-body", "client-error", "http-status"), r),)
-        yield from classify_error(
+        hits = classify_error(
             r.error_code, r.error_message or "", r.operation, r.signing_region or where_region(r), e
         )
+        ours = is_sts(r) or r.by_credential_provider or r.operation in _SSO_OPS
+        yield from (h for h in hits if ours or h.code in _ANY_SERVICE)
 
 
 # IAM Identity Center (SSO): the portal's and OIDC's operations, and the codes of an SSO
 # session that is over
 _SSO_OPS = frozenset({"GetRoleCredentials", "ListAccounts", "ListAccountRoles", "Logout",
                       "CreateToken", "RegisterClient", "StartDeviceAuthorization"})  # fmt: skip
-_SSO_EXPIRED = frozenset(
-    {"InvalidGrantException", "ExpiredTokenException", "UnauthorizedClientException"}
-)
+_SSO_EXPIRED = frozenset({"InvalidGrantException", "UnauthorizedClientException"})
+# what an error means from any service: the caller's clock and credentials (which STS may
+# have issued); the rest (denied, throttled, region disabled, identity token) is STS's only
+_ANY_SERVICE = frozenset({"SD401", "SD402", "SD403", "SD404"})
 
 
 _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
@@ -651,7 +669,9 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         m = _CLIENT_ERROR_TEXT.search(e.excerpt)
         if m:
             ev1 = (Evidence(e.excerpt, e.line),)
-            yield from classify_error(m.group(1), m.group(3), m.group(2), None, ev1)
+            ours = m.group(2) in STS_OPERATIONS or m.group(2) in _SSO_OPS
+            hits = classify_error(m.group(1), m.group(3), m.group(2), None, ev1)
+            yield from (h for h in hits if ours or h.code in _ANY_SERVICE)
             scope = _SCOPE_REGION.search(m.group(3))
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{m.group(2)}: the request was signed for {scope.group(1)}, "
@@ -726,7 +746,12 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 
 
 def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:
-    med = {h: sorted(v)[len(v) // 2] for h, v in s.ok_latency.items() if v}
+    # STS endpoints only: other services' latencies are not a choice of STS endpoint
+    med = {
+        h: sorted(v)[len(v) // 2]
+        for h, v in s.ok_latency.items()
+        if v and endpoints.region_of_sts_host(h)[0]
+    }
     if len(med) < 2:
         return
     best_h = min(med, key=lambda h: med[h])
