@@ -187,6 +187,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
         vpce_url=vpce,
         via_proxy=summary.proxy_used,
         not_sts=summary.not_sts(),
+        fips=summary.fips_used,
     )
     extra = (("note", part.note),) if part.note else ()
     return Report(

@@ -21,9 +21,12 @@ def settings_for(
     profile: str | None = None,
     other_services: Iterable[str] = (),
     note: str = "",
+    fips: bool = False,
 ) -> Recommendation:
-    """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice."""
-    canonical = endpoints.sts_url(region) if endpoints.is_known_region(region) else None
+    """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS
+    endpoints kept when the user's calls used them)."""
+    known = endpoints.is_known_region(region)
+    canonical = endpoints.sts_url(region, fips=fips) if known else None
     custom = canonical is None or endpoint_url.rstrip("/") != canonical.rstrip("/")
     exports = [
         f"export AWS_DEFAULT_REGION={region}",
@@ -32,6 +35,9 @@ def settings_for(
     ]
     section = f"[profile {profile}]" if profile and profile != "default" else "[default]"
     snippet = [section, f"region = {region}", "sts_regional_endpoints = regional"]
+    if fips:
+        exports.append("export AWS_USE_FIPS_ENDPOINT=true")
+        snippet.append("use_fips_endpoint = true")
     if custom:
         exports.append(f"export AWS_ENDPOINT_URL_STS={endpoint_url}")
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",
@@ -74,6 +80,7 @@ def recommend_from_log(
     vpce_url: str | None,
     via_proxy: bool,
     not_sts: Iterable[str] = (),
+    fips: bool = False,
 ) -> Recommendation:
     """Choose the region from evidence: a hint wins, then resource regions, hosts and signing
     scopes (votes weighted by the log reader), then the client region. The reasons are the
@@ -107,9 +114,10 @@ def recommend_from_log(
     via = Via.PROXY if via_proxy else (Via.VPC_ENDPOINT if url else Via.PUBLIC)
     return settings_for(
         region,
-        url or endpoints.sts_url(region),
+        url or endpoints.sts_url(region, fips=fips),
         via,
         reasons,
         other_services=services,
         note=f"Region {region} {why}.",
+        fips=fips,
     )

@@ -456,3 +456,21 @@ def test_aws_global_is_only_a_missing_region_for_sts(
     assert "SD101" not in codes(parse(tmp_path, iam, capsys))
     sts = iam.replace("GetRole", "GetCallerIdentity").replace("iam.amazonaws", "sts.amazonaws")
     assert "SD101" in codes(parse(tmp_path, sts, capsys))
+
+
+def test_a_fips_user_is_recommended_the_fips_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # hand-typed (marked): botocore 1.34's shape of a call with use_fips_endpoint = true
+    line = (
+        "2024-08-08 05:29:08,576 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        "OperationModel(name=GetCallerIdentity) with params: {'url_path': '/', 'url': "
+        "'https://sts-fips.us-east-2.amazonaws.com/', 'context': {'client_region': 'us-east-2'}}\n"
+    )
+    rec = parse(tmp_path, line, capsys)["recommendation"]
+    assert rec["endpoint_url"] == "https://sts-fips.us-east-2.amazonaws.com"
+    assert "export AWS_USE_FIPS_ENDPOINT=true" in rec["settings"]
+    # near-miss: the same call to the regular endpoint gets no FIPS setting
+    rec = parse(tmp_path, line.replace("sts-fips.", "sts."), capsys)["recommendation"]
+    assert rec["endpoint_url"] == "https://sts.us-east-2.amazonaws.com"
+    assert not any("FIPS" in s for s in rec["settings"])

@@ -40,6 +40,7 @@ class Summary:
     services: set[str] = field(default_factory=set)
     vpce_urls: dict[str, None] = field(default_factory=dict)
     proxy_used: bool = False
+    fips_used: bool = False  # an STS call went to a FIPS endpoint (or asked for one)
     provider_hosts: dict[str, LineRef] = field(default_factory=dict)
     client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
     ok_latency: dict[str, list[float]] = field(default_factory=dict)
@@ -78,6 +79,7 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
     for u in later.vpce_urls:
         s.vpce_urls.setdefault(u)
     s.proxy_used = s.proxy_used or later.proxy_used
+    s.fips_used = s.fips_used or later.fips_used
     for mine, theirs in (
         (s.provider_hosts, later.provider_hosts),
         (s.client_sts_hosts, later.client_sts_hosts),
@@ -569,6 +571,8 @@ def observe(s: Summary, r: LogRequest) -> None:
         s.services.add(r.service)
     if r.proxy or any(a.error is ErrorKind.PROXY for a in r.attempts):
         s.proxy_used = True
+    if is_sts(r) and (r.use_fips or any("-fips." in h for h in hosts(r))):
+        s.fips_used = True
     if "aws-global" in (r.client_region, r.param_region):
         s.no_region_requests += 1
     if is_sts(r) and r.host:
