@@ -1016,6 +1016,8 @@ class Reconstructor:
                 for flag, val in zip(vals, [*vals[1:], ""], strict=True):
                     if flag in ("--endpoint-url", "--region") and val:
                         self.events.cli_args[flag] = val
+                    if flag == "--region" and val:  # the region the user asked for
+                        self.events.add(rec, "config-region", f"--region '{val}'")
 
     def _latest(self, operation: str | None) -> _Builder | None:
         cands = [b for b in self.open.values() if operation is None or b.operation == operation]

@@ -61,9 +61,12 @@ _QUOTED_REGION = re.compile(r"'([a-z]{2}(?:-[a-z]+)+-\d+)'")
 
 
 def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
-    """The requests' region votes, plus the region the session was given (`--region`,
-    `Session(region_name=...)`): less than a regional host's, more than a client region's."""
+    """The requests' region votes; when they say nothing (a paste without requests), the
+    region the session was given (`--region`, `Session(region_name=...)`). With requests,
+    their client region already says it, weighed against hosts and resources."""
     votes = Counter(s.region_votes)
+    if votes:
+        return votes
     for e in events:
         if e.tag == "config-region" and (m := _QUOTED_REGION.search(e.excerpt)):
             votes[m.group(1)] += 3
