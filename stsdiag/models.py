@@ -174,6 +174,7 @@ class LogFacts:
     events: tuple[LineRef, ...] = ()  # log-level facts (no-credentials, imds, no-region, legacy…)
     truncated: bool = False
     region_hint: str | None = None
+    debug_records: int = -1  # SDK records at DEBUG level (-1: not counted)
 
 
 # --------------------------------------------------------------------------- probe side

@@ -172,6 +172,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             else None
         ),
         events=tuple(ev.events),
+        debug_records=ev.debug_records,
         truncated=stats.truncated_last_line or part.cut,
         region_hint=opts.region_hint,
     )

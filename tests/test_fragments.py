@@ -474,3 +474,21 @@ def test_a_fips_user_is_recommended_the_fips_endpoint(
     rec = parse(tmp_path, line.replace("sts-fips.", "sts."), capsys)["recommendation"]
     assert rec["endpoint_url"] == "https://sts.us-east-2.amazonaws.com"
     assert not any("FIPS" in s for s in rec["settings"])
+
+
+def test_no_answer_in_an_info_level_log_is_not_a_hang(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # awslimitchecker#187: logging at INFO shows connections, never answers
+    text = (
+        "INFO:botocore.vendored.requests.packages.urllib3.connectionpool:Starting new HTTPS "
+        "connection (1): autoscaling.us-east-1.amazonaws.com\n"
+        "INFO:botocore.vendored.requests.packages.urllib3.connectionpool:Resetting dropped "
+        "connection: autoscaling.us-east-1.amazonaws.com\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    (hit,) = doc["findings"]
+    assert (hit["code"], hit["severity"]) == ("SD210", "info") and "DEBUG" in hit["message"]
+    # near-miss: the same at DEBUG is the SDK still waiting (a warning)
+    doc = parse(tmp_path, text.replace("INFO:", "DEBUG:"), capsys)
+    assert doc["findings"][0]["severity"] == "warning"

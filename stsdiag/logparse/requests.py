@@ -298,6 +298,7 @@ class LogEvents:
     # lines outside any log record that only the SDK writes (a traceback through botocore,
     # the CLI's error message): a paste of those alone is still the SDK's story
     sdk_text: int = 0
+    debug_records: int = 0  # botocore logs answers (status, headers, bodies) only at DEBUG
     _per_tag: dict[str, int] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
@@ -326,6 +327,7 @@ class LogEvents:
         self.looking_for.extend(later.looking_for[: max(0, 20 - len(self.looking_for))])
         self.cli_args = dict(later.cli_args)
         self.sdk_text += later.sdk_text
+        self.debug_records += later.debug_records
 
 
 CRED_OPS = frozenset(
@@ -562,6 +564,8 @@ class Reconstructor:
     def feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message folded by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
+        if rec.level == "DEBUG":
+            self.events.debug_records += 1
         if is_run_start(rec):
             yield from self.new_process()
         n = len(rec.lines)

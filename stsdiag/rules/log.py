@@ -723,6 +723,18 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     stop = stops[-1] if stops else None
     for what, host, ref, _sts in s.unanswered:
         ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
+        if stop is None and facts.debug_records == 0:
+            # logged at INFO or above: botocore writes answers only at DEBUG
+            yield Hit(
+                "SD210",
+                f"{what} to {host} has no answer in the log, but the log has no DEBUG records: "
+                "botocore logs answers (status lines, bodies) only at DEBUG.",
+                ev,
+                severity=Severity.INFO,
+                fix="Capture the log at DEBUG: `aws ... --debug`, or "
+                "`boto3.set_stream_logger('')` / `logging.basicConfig(level=logging.DEBUG)`.",
+            )
+            continue
         if stop is None and facts.truncated:
             # a pasted excerpt or a partial file: the answer may be in the part that is
             # missing, so nothing shows that the SDK was still waiting
