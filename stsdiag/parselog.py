@@ -153,7 +153,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
         )
         raise InputError(
             f"{source}: not a botocore debug log ({what}) [SD001 not-a-botocore-log]; "
-            "capture one with `aws ... --debug 2> debug.txt`"
+            "capture one with `aws ... --debug 2> debug.txt` (boto3: `boto3.set_stream_logger('')`)"
         )
     ev = part.events
     facts = LogFacts(
