@@ -1,7 +1,8 @@
 """Bytes → log records. Streams the input (bounded memory), recognises the header formats
 botocore, boto3 and the AWS CLI write (and custom ones, and applications' formats that name
-no logger: AWS Lambda's, Airflow's, Celery's, level-only ones, where botocore's records are
-known by their messages or source files), joins continuation lines, strips CRLF and ANSI
+no logger: AWS Lambda's, Airflow's, Celery's, level-only ones, ones with the source file or
+module after the level, where botocore's records are known by their messages or source
+files; and loguru's and others that put the logger name elsewhere), joins continuation lines, strips CRLF and ANSI
 colours, and keeps only the records that carry facts.
 
 Two readers that yield the same records: `records_from_lines`, the reference (every line
