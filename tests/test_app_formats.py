@@ -1,7 +1,9 @@
 """Application log formats that name no logger, or name the source file instead: AWS Lambda's
 text format pasted with spaces for tabs, Apache Airflow's task log, Celery's worker log, and
 the level-only formats of Python apps ('%(asctime)s - %(levelname)s - %(message)s', Flask's
-'... in %(module)s: ...'). Real pastes (tests/data/app-formats, sources in its SOURCES.md),
+'... in %(module)s: ...', the source file or module after the level word), headers that put
+the full logger name elsewhere ('[botocore.x] - INFO -', 'botocore.x[pid] INFO', loguru's
+'| INFO | botocore.x:func:line -'). Real pastes (tests/data/app-formats, sources in its SOURCES.md),
 real fixture logs rewritten into each format (the same diagnosis, the same loggers), and
 other programs' lines in the same shapes (never SDK records)."""
 
@@ -25,6 +27,8 @@ AIRFLOW_PASTE = DATA / "03-airflow-17507-container-role.log"
 LAMBDA_PASTE = DATA / "12-zappa-858-lambda-spaces.log"
 COMPOSE_PASTE = DATA / "15-airflow-50802-compose-prefix.log"
 CELERY_PASTE = DATA / "16-planscape-1757-celery-journald.log"
+PAREN_FILE_PASTE = DATA / "22-localstack-cognito-paren-file.log"
+MODULE_FUNC_PASTE = DATA / "23-redshift-setup-module-func.log"
 
 # Real fixture logs that name their loggers (the Lambda ones name none; basicConfig's has no
 # times to rewrite)
@@ -65,6 +69,13 @@ FORMATS = {
     "flask": b"[%(d)s %(t)s,%(f)s] %(lv)s in %(stem)s: ",  # Flask's default_handler
     "level-colon": b"%(lv)s: ",  # %(levelname)s: %(message)s
     "time-level-colon": b"%(t)s,%(f)s %(lv)s: ",  # a time of day only
+    # the source file or the module (and function) after the level word
+    "paren-file": b"%(d)s %(t)s,%(f)s %(lv)s (%(stem)s.py:428) - ",  # ... (%(filename)s:%(lineno)d) - ...
+    "module-func": b"%(d)s %(t)s.%(f)s %(lv)s %(stem)s - _emit: ",  # %(module)s - %(funcName)s: ...
+    # the full logger name in other places of the header
+    "bracket-logger": b"%(d)s %(t)s,%(f)s [%(lg)s] - %(lv)s - ",  # [%(name)s] - %(levelname)s - ...
+    "logger-pid": b"%(d)s %(t)s,%(f)s %(lg)s[79705] %(lv)s ",  # %(name)s[%(process)d] ...
+    "loguru": b"%(d)s %(t)s.%(f)s | %(lvpad)s | %(lg)s:load:1113 - ",  # loguru's default format
 }  # fmt: skip
 
 
@@ -81,6 +92,8 @@ def convert(data: bytes, fmt: str) -> bytes:
             b"f": m["f" + k],
             b"lv": m["lv" + k],
             b"stem": logger.rsplit(b".", 1)[-1],  # %(module)s / %(filename)s
+            b"lg": logger,
+            b"lvpad": m["lv" + k].ljust(8),
         }
         return template % fields
 
@@ -112,13 +125,23 @@ def records(data: bytes) -> tuple[list[tuple[object, ...]], ReadStats]:
             {"botocore.credentials": 6, "urllib3.connectionpool": 2}, None, 1628400674.797,
         ),
         (LAMBDA_PASTE, "lambda", 7, {}, None, None),  # hooks' lines: counted, none kept
+        (
+            PAREN_FILE_PASTE, "level-only", 12,
+            {"botocore.auth": 1, "botocore.endpoint": 1, "urllib3.connectionpool": 2,
+             "botocore.parsers": 4}, None, 1704371587.109,
+        ),
+        (
+            MODULE_FUNC_PASTE, "level-only", 79,
+            {"botocore.hooks": 5, "botocore.endpoint": 10, "botocore.auth": 5,
+             "urllib3.connectionpool": 7, "botocore.parsers": 11}, None, 1603839217.956,
+        ),
         (COMPOSE_PASTE, "airflow", 9, {}, None, None),  # client set-up: counted, none kept
         (
             CELERY_PASTE, "celery", 6, {"botocore.credentials": 6}, "ForkPoolWorker-3",
             1726687177.276,
         ),
     ],
-    ids=["airflow", "lambda-spaces", "airflow-compose", "celery-journald"],
+    ids=["airflow", "lambda-spaces", "paren-file", "module-func", "airflow-compose", "celery-journald"],
 )  # fmt: skip
 def test_real_pastes_are_read(
     paste: Path, fmt: str, sdk: int, kept: dict[str, int], thread: str | None, ts: float | None
@@ -151,6 +174,9 @@ def _paste_as_stock(data: bytes) -> bytes:
         b"configprovider": b"botocore.configprovider",
         b"endpoint": b"botocore.endpoint",
         b"client": b"botocore.client",
+        b"auth": b"botocore.auth",
+        b"parsers": b"botocore.parsers",
+        b"retryhandler": b"botocore.retryhandler",
     }
     data = re.sub(
         rb"^(?:[^\n]*? \| )?\[(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)[,.](\d+)[^\]\n]*\] "
@@ -165,6 +191,14 @@ def _paste_as_stock(data: bytes) -> bytes:
         data,
         flags=re.M,
     )
+    # '<time> LEVEL (file.py:N) - ' and '<time> LEVEL module - funcName: '
+    data = re.sub(
+        rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[,.](\d+) (DEBUG|INFO) "
+        rb"(?:\((\w+)\.py:\d+\)|(\w+) - \w+:) ?-? ?",
+        lambda m: b"%s,%s - %s - %s - " % (m[1], m[2], files[m[4] or m[5]], m[3]),
+        data,
+        flags=re.M,
+    )
     return re.sub(
         rb"^\[\d+\] \[(DEBUG)\] (\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\.(\d+)Z ([\w-]+) ",
         rb"\2 \3,\4 - \5 - botocore.hooks - \1 - ",
@@ -174,7 +208,9 @@ def _paste_as_stock(data: bytes) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "paste", [AIRFLOW_PASTE, LAMBDA_PASTE, COMPOSE_PASTE, CELERY_PASTE], ids=lambda p: p.stem
+    "paste",
+    [AIRFLOW_PASTE, LAMBDA_PASTE, COMPOSE_PASTE, CELERY_PASTE, PAREN_FILE_PASTE, MODULE_FUNC_PASTE],
+    ids=lambda p: p.stem,
 )
 def test_real_pastes_read_as_their_stock_rewrite(paste: Path) -> None:
     """The same records (loggers, levels, threads, times, messages) and the same diagnosis
@@ -212,7 +248,13 @@ def test_fixture_logs_in_app_formats_keep_the_diagnosis(fmt: str) -> None:
         assert _summary(converted) == original_summary(log), (fmt, log.name)
 
 
-@pytest.mark.parametrize("fmt", ["airflow", "celery-journald", "flask", "ts-dash-level"])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "airflow", "celery-journald", "flask", "ts-dash-level", "paren-file", "module-func",
+        "bracket-logger", "logger-pid", "loguru",
+    ],
+)  # fmt: skip
 def test_fixture_logs_in_app_formats_keep_the_loggers(fmt: str) -> None:
     """The loggers that a source file or a message opening names are the ones the original
     header named, record for record."""
@@ -261,6 +303,19 @@ NEAR_MISSES = [
     b"2021/07/29 17:29:45 DEBUG: Request sts/AssumeRole Details:",
     b"2021-07-29 17:29:45,221 DEBUG [main] software.amazon.awssdk.request: Sending Request: DefaultSdkHttpFullRequest(httpMethod=POST)",
     b"2021-07-29 17:29:45.221  INFO 1234 --- [           main] o.s.b.StartupInfoLogger  : Starting app",
+    # the app's own module or file after the level word; SDK-like words in the app's names
+    b"2020-10-27 22:53:37.957 DEBUG myapp - main: Making request for OperationModel(name=GetRole)",
+    b"2020-10-27 22:53:38.228 INFO views - index: Found credentials for user bob",
+    b"2020-10-27 22:53:38.228 DEBUG utils - helper: Processing batch 3 of 7",
+    b"2024-01-04 12:33:07,109 DEBUG (app.py:31) - Sending http request to the billing service",
+    b"2024-01-04 12:33:07,109 INFO (utils.py:12) - Processing batch 3 of 7",
+    b"2024-01-04 12:33:07,109 INFO [utils.py:12] Processing batch 3 of 7",
+    b"[myapp.credentials] - INFO - Found credentials for user bob",
+    b"[boto3_helper] - INFO - Created client",
+    b"myapp[79705] INFO Found credentials for user bob",
+    b"2024-01-01 10:00:00.123 | INFO     | myapp.botocore_helper:load:12 - Found credentials for bob",
+    b"2024-01-01 10:00:00.123 | INFO     | mybotocore.credentials:load:12 - loaded",
+    b"2024-01-01 10:00:00.123 | INFO     | app.main:run:12 - Using botocore.credentials to load keys",
 ]  # fmt: skip
 
 
@@ -291,6 +346,34 @@ def test_real_lines_of_level_only_formats() -> None:
         assert kind == KEPT and rec is not None, line
         assert (rec.logger, rec.level) == ("botocore.credentials", "INFO"), line
         assert rec.message.startswith("Found credentials"), line
+
+
+def test_headers_that_name_the_module_file_or_logger_elsewhere() -> None:
+    """botocore's lines with the source file or module after the level word (the first two
+    from the real pastes 22 and 23), or the full logger name bracketed, with a process id or
+    as loguru writes it (typed after those formats): SDK records of the right logger, the
+    message without the function name."""
+    lines = [
+        (b"2024-01-04 12:33:07,109 DEBUG (auth.py:428) - StringToSign:", "botocore.auth", "StringToSign:"),
+        (b"2020-10-27 22:53:37.957 DEBUG endpoint - make_request: Making request for OperationModel(name=GetRole) with params: {}", "botocore.endpoint", "Making request for"),
+        (b"2020-10-27 22:53:37.958 DEBUG auth - add_auth: StringToSign:", "botocore.auth", "StringToSign:"),
+        (b"2020-10-27 22:53:38.228 DEBUG retryhandler - __call__: Retry needed, action of: 0.5", "botocore.retryhandler", "Retry needed"),
+        (b"2020-10-27 22:53:38.228 INFO credentials - load: Found credentials in environment variables.", "botocore.credentials", "Found credentials"),
+        # utils is botocore's and s3transfer's: the message tells which
+        (b"2020-10-27 22:53:38.228 DEBUG utils - _get_response: Caught retryable HTTP exception while making metadata service request", "botocore.utils", "Caught retryable"),
+        (b"2024-01-04 12:33:07,109 DEBUG (utils.py:633) - IMDS ENDPOINT: http://169.254.169.254/", "botocore.utils", "IMDS ENDPOINT"),
+        (b"2024-01-04 12:33:07,109 DEBUG [credentials.py:1253] Found credentials in shared credentials file: ~/.aws/credentials", "botocore.credentials", "Found credentials"),
+        (b"[botocore.credentials] - INFO - Found credentials in environment variables.", "botocore.credentials", "Found credentials"),
+        (b"botocore.credentials[79705] INFO Found credentials in shared credentials file: ~/.aws/credentials", "botocore.credentials", "Found credentials"),
+        (b"2024-01-01 10:00:00.123 | INFO     | botocore.credentials:load:1113 - Found credentials in environment variables.", "botocore.credentials", "Found credentials"),
+        (b"2024-01-01 10:00:00.123 | DEBUG    | urllib3.connectionpool:_new_conn:1019 - Starting new HTTPS connection (1): sts.amazonaws.com:443", "urllib3.connectionpool", "Starting new HTTPS"),
+    ]  # fmt: skip
+    for line, logger, opening in lines:
+        kind, rec = classify_line(line, 1)
+        assert kind == KEPT and rec is not None, line
+        assert rec.logger == logger, line
+        assert rec.message.startswith(opening), line
+        assert rec.level in ("DEBUG", "INFO"), line
 
 
 def test_other_programs_lines_end_the_sdk_record_before_them() -> None:

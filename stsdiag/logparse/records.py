@@ -1,7 +1,8 @@
 """Bytes → log records. Streams the input (bounded memory), recognises the header formats
 botocore, boto3 and the AWS CLI write (and custom ones, and applications' formats that name
-no logger: AWS Lambda's, Airflow's, Celery's, level-only ones, where botocore's records are
-known by their messages or source files), joins continuation lines, strips CRLF and ANSI
+no logger: AWS Lambda's, Airflow's, Celery's, level-only ones, ones with the source file or
+module after the level, where botocore's records are known by their messages or source
+files; and loguru's and others that put the logger name elsewhere), joins continuation lines, strips CRLF and ANSI
 colours, and keeps only the records that carry facts.
 
 Two readers that yield the same records: `records_from_lines`, the reference (every line
@@ -50,11 +51,23 @@ _FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
 )
 
 # Anything else: an SDK logger name next to a level word (either order), after an optional
-# short prefix (timestamp, thread, pod name, quote marks).
+# short prefix (timestamp, thread, pod name, quote marks). The name is a whole word (not the
+# tail of 'myapp.botocore'); it may be bracketed ('[botocore.credentials] - INFO - '), carry
+# a process id ('botocore.credentials[79705] INFO ') or, as loguru writes it, the function
+# and line ('| INFO     | botocore.credentials:load:1113 - ', the level padded to 8).
+_NAME_TAIL = rb"(?:\[\d{1,10}\]|:[\w<>]{1,64}:\d{1,7})?"
 _GENERIC = re.compile(
-    rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-]{1,6}"
-    rb"(?:\[(?P<thread1>[^\]\n]{1,64})\][\s:|\-]{1,6})?(?P<logger1>" + SDK + rb")"
-    rb"|(?P<logger2>" + SDK + rb")[\s:|\-\[]{1,6}\[?(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
+    rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-]{1,12}"
+    rb"(?:\[(?P<thread1>[^\]\n]{1,64})\][\s:|\-]{1,6})?\[?(?<![\w.])(?P<logger1>"
+    + SDK
+    + rb")"
+    + _NAME_TAIL
+    + rb"|(?<![\w.])(?P<logger2>"
+    + SDK
+    + rb")"
+    + _NAME_TAIL
+    + rb"\]?[\s:|\-\[]{1,6}\[?"
+    rb"(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
 )
 # A line can be a header only when a level word starts within its first 192 bytes (every
 # header format has one there): the fast reader's proof that it missed no header rests on it.
@@ -465,6 +478,13 @@ _BARE = re.compile(
     rb"(?:(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)"
     rb"[ \t]*[:|\-]?[ \t]*)?"
 )
+# After the level word of such a format, the source file or the module (the last part of
+# the logger's name) may stand: '(auth.py:428) - ' ('%(levelname)s (%(filename)s:%(lineno)d)
+# - %(message)s'), or 'endpoint - make_request: ' ('%(module)s - %(funcName)s: %(message)s')
+_MODULE_AT = re.compile(
+    rb"(?:[(\[](?P<file>[\w-]{1,80})\.py:\d{1,7}[)\]][ \t]*[:|\-]?[ \t]*"
+    rb"|(?P<module>[A-Za-z_]\w{0,63}) - (?P<func>[A-Za-z_<>][\w<>]{0,63}: )?)"
+)
 # what log collectors put before such a line: journald's 'host prog[pid]: ', docker compose's
 # 'service | ' (only lines with a time stamp are looked for behind one)
 _OUTER = re.compile(rb"[^\n]{1,120}?(?:: |\| )")
@@ -504,6 +524,12 @@ def _loggerless(line: bytes) -> _Inferred | int:
         return CONT
     start = b.end()
     module = b["module"]
+    if module is None and (f := _MODULE_AT.match(line, start)) is not None:
+        module = f["file"] or f["module"]
+        start = f.end()
+        # a funcName before the message, unless the message itself opens that way
+        if f["func"] and _sdk_logger_of(line, f.start("func")) is not None:
+            start = f.start("func")
     logger = _file_logger(module, line, start) if module else _sdk_logger_of(line, start)
     if logger is None:
         # a time-stamped record of another program; without a time stamp the line may as
