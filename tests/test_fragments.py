@@ -492,3 +492,55 @@ def test_no_answer_in_an_info_level_log_is_not_a_hang(
     # near-miss: the same at DEBUG is the SDK still waiting (a warning)
     doc = parse(tmp_path, text.replace("INFO:", "DEBUG:"), capsys)
     assert doc["findings"][0]["severity"] == "warning"
+
+
+def test_old_cli_error_message_and_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A published 2015 `aws s3 ls --debug` run (CLI 1.7, the paste's lines as printed):
+    the old CLI's 'A client error (X) occurred' answers the request; the run exited."""
+    text = (
+        "2015-08-06 20:54:27,700 - MainThread - botocore.endpoint - DEBUG - Sending http "
+        "request: <PreparedRequest [GET]>\n"
+        "2015-08-06 20:54:27,900 - MainThread - awscli.clidriver - DEBUG - Exiting with rc 255\n"
+        "A client error (InvalidAccessKeyId) occurred when calling the ListObjects operation: "
+        "The AWS Access Key Id you provided does not exist in our records.\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert codes(doc) == ["SD403"]  # the key is unknown; nothing was left waiting (no SD210)
+    assert doc["requests"][0]["error_code"] == "InvalidAccessKeyId"
+
+
+def test_region_given_as_one_argument_and_connect_timeout_after_a_bare_exception(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a published note (ssm start-session --debug): `--region=ap-northeast-1` as one argument
+    args = (
+        "2021-03-01 10:00:00,000 - MainThread - awscli.clidriver - DEBUG - Arguments entered to "
+        "CLI: ['ssm', 'start-session', '--region=ap-northeast-1', '--target', 'i-0123']\n"
+    )
+    assert parse(tmp_path, args, capsys)["recommendation"]["region"] == "ap-northeast-1"
+    # a published KMS-through-VPC-endpoint timeout: the exception record holds no traceback,
+    # the retry line says what it was
+    timeout = (
+        "2021-03-01 10:00:00,000 - MainThread - botocore.endpoint - DEBUG - Sending http request: "
+        "<AWSPreparedRequest stream_output=False, method=POST, url=https://kms.eu-west-1.amazonaws"
+        ".com/, headers={}>\n"
+        "2021-03-01 10:01:00,000 - MainThread - botocore.endpoint - DEBUG - Exception received "
+        "when sending HTTP request.\n"
+        "2021-03-01 10:01:00,001 - MainThread - botocore.retryhandler - DEBUG - retry needed, "
+        'retryable exception caught: Connect timeout on endpoint URL: "https://kms.eu-west-1.'
+        'amazonaws.com/"\n'
+    )
+    assert "SD202" in codes(parse(tmp_path, timeout, capsys))
+
+
+def test_connections_to_other_hosts_in_a_fragment_are_other_requests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an INFO-level Lambda log (published): only connections, to several services
+    text = "".join(
+        f"[INFO]\t2021-01-01T10:00:0{i}.000Z\t9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d\tStarting new "
+        f"HTTPS connection (1): {svc}.ap-northeast-2.amazonaws.com:443\n"
+        for i, svc in enumerate(("ssm", "ec2", "sts", "sns"))
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert [r["host"].split(".")[0] for r in doc["requests"]] == ["ssm", "ec2", "sts", "sns"]

@@ -54,9 +54,23 @@ _CODE_XML = re.compile(r"<Code>([^<]{1,128})</Code>")
 _MSG_XML = re.compile(r"<Message>([^<]{0,2000})</Message>")
 _CODE_JSON = re.compile(r"\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,128})\"")
 _MSG_JSON = re.compile(r"\"[Mm]essage\"\s*:\s*\"([^\"]{0,2000})\"")
+# the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
 _CLIENT_ERROR = re.compile(
-    r"An error occurred \(([\w.]+)\)(?: \(reached max retries: \d+\))? when calling the (\w+) operation(?:\s*\([^)]*\))?: ?(.*)"
+    r"(?:An error occurred \(([\w.]+)\)|A client error \(([\w.]+)\) occurred)"
+    r"(?: \(reached max retries: \d+\))? when calling the (\w+) operation(?:\s*\([^)]*\))?: ?(.*)"
 )
+
+
+def client_error(text: str) -> tuple[str, str, str, str] | None:
+    """(code, operation, message, the whole match) of the SDK's error message in `text`."""
+    if "An error occurred" not in text and "A client error" not in text:
+        return None
+    m = _CLIENT_ERROR.search(text)
+    if m is None:
+        return None
+    return m.group(1) or m.group(2), m.group(3), m.group(4), m.group(0)
+
+
 _MAX_ATTEMPTS = re.compile(
     r"Reached the maximum number of retry attempts: (\d+)|Max attempts of (\d+) reached|"
     r"reached max retries: (\d+)"
@@ -431,6 +445,19 @@ def _is_credential_fetch(host: str | None, target: str, cred_hosts: frozenset[st
     return target.startswith(_CRED_PATHS) and (host is None or host in _LOOPBACK)
 
 
+def _elsewhere(b: _Builder, host: str) -> bool:
+    """A connection or answer for another service or bucket than the request a paste's
+    fragment opened (no `Making request` seen): a request of its own (INFO-level logs show
+    only these). The same first label in another region is a redirect of the same request
+    (`bucket.s3.us-east-2` → `bucket.s3.us-east-1`)."""
+    return (
+        b.implicit
+        and not b.opened
+        and b.host is not None
+        and b.host.split(".", 1)[0] != host.split(".", 1)[0]
+    )
+
+
 def _about_credential_chain(text: str) -> bool:
     """An error of the credential chain's own HTTP (IMDS, container endpoints)."""
     return "metadata" in text or "169.254.17" in text or any(h in text for h in _CRED_HOSTS)
@@ -618,6 +645,9 @@ class Reconstructor:
                 host = m.group(2).lower()
                 self._conn_host[rec.thread] = host
                 b = self._route(rec, "conn")
+                if b is not None and _elsewhere(b, host):
+                    yield from (x.freeze() for x in self.open.pop_all(rec.thread))
+                    b = None
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
                 local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
@@ -672,9 +702,11 @@ class Reconstructor:
             ):
                 self._credential_fetch(rec, host, m.group(4), status)
             else:
-                b = self._route(rec, "answer", host) or self._implicit(
-                    rec, host, m.group(1) or "https"
-                )
+                b = self._route(rec, "answer", host)
+                if b is not None and host and _elsewhere(b, host):
+                    yield from (x.freeze() for x in self.open.pop_all(rec.thread))
+                    b = None
+                b = b or self._implicit(rec, host, m.group(1) or "https")
                 b.touch(rec)
                 b.http_status = status
                 b.set_attempt(status=status, **({"host": host} if host else {}))
@@ -870,7 +902,9 @@ class Reconstructor:
             b.proxy = pm.group(1)
         if rec.message.startswith(("retry needed", "Retry needed")) and b.attempts:
             # the retry line repeats the attempt's exception: keep the kind, no new attempt
-            if b.attempts[-1].error is None and kind is not None:
+            # (it names the kind when the exception record showed none: no traceback logged)
+            last = b.attempts[-1].error
+            if kind is not None and (last is None or last is ErrorKind.OTHER):
                 b.set_attempt(error=kind, error_text=excerpt(line))
             return
         if not b.attempts:
@@ -961,16 +995,21 @@ class Reconstructor:
             b.client_region = b.client_region or ms3.group(1)
             b.ref(rec, "bucket-region")
             return
-        m2 = _CLIENT_ERROR.search(text) if "An error occurred" in text else None
-        if m2:
-            self.events.add(rec, "client-error", m2.group(0))
-            target = b or self._latest(m2.group(2))
+        if msg.startswith("Exiting with rc"):  # the CLI ended: nothing was still waiting
+            self.events.add(rec, "cli-exit")
+        ce = client_error(text)
+        if ce:
+            code, op, message, whole = ce
+            self.events.add(rec, "client-error", whole)
+            target = b or self._latest(op)
             if target is not None and target.error_code is None:
-                target.error_code = m2.group(1)
-                target.error_message = m2.group(3)
-                target.ref(rec, "client-error", m2.group(0))
+                target.error_code = code
+                target.error_message = message
+                target.ref(rec, "client-error", whole)
+                if target.attempts:  # the SDK had an answer: an error
+                    target.attempts[-1].answered = True
             elif target is None:
-                self.events.add(rec, "orphan-client-error", m2.group(0))
+                self.events.add(rec, "orphan-client-error", whole)
             return
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here
@@ -1016,7 +1055,10 @@ class Reconstructor:
             self.events.add(rec, "cli-args")
             args = pyrepr.parse(rec.flat, max(0, rec.flat.find("[")))
             if isinstance(args, list):
-                vals = [a for a in args if isinstance(a, str)]
+                vals: list[str] = []
+                for a in args:  # `--region=X` is `--region X`
+                    if isinstance(a, str):
+                        vals.extend(a.split("=", 1) if a.startswith("--") and "=" in a else [a])
                 for flag, val in zip(vals, [*vals[1:], ""], strict=True):
                     if flag in ("--endpoint-url", "--region") and val:
                         self.events.cli_args[flag] = val

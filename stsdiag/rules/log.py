@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stsdiag import endpoints
+from stsdiag.logparse.requests import client_error
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
 
 GLOBAL_HOSTS = frozenset({"sts.amazonaws.com"})
@@ -22,9 +23,6 @@ STS_OPERATIONS = frozenset(
 )  # fmt: skip
 _EXPIRED = re.compile(
     r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - (\d+) min"
-)
-_CLIENT_ERROR_TEXT = re.compile(
-    r"An error occurred \(([\w.]+)\).*? when calling the (\w+) operation[^:]*: ?(.*)"
 )
 _LATER = re.compile(
     r"Signature not yet current: (\d{8}T\d{6}Z) is still later than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) \+ (\d+) min"
@@ -488,7 +486,8 @@ def classify_error(
         # IAM Identity Center: the SSO session (its access or refresh token) is over
         yield Hit("SD402", f"{op}: {code}: {msg} The SSO session has expired: run `aws sso "
                   "login` (with the profile) again.", e)  # fmt: skip
-    elif code in ("InvalidClientTokenId", "UnrecognizedClientException"):
+    elif code in ("InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
+                  "AuthFailure"):  # fmt: skip
         opt = ""
         if region and endpoints.is_known_region(region) and endpoints.is_opt_in(region):
             opt = (
@@ -673,15 +672,16 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     if "retries-exhausted" in by_tag:
         yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
     for e in by_tag.get("orphan-client-error", [])[:20]:
-        m = _CLIENT_ERROR_TEXT.search(e.excerpt)
-        if m:
+        ce = client_error(e.excerpt)
+        if ce:
+            code, op, message, _ = ce
             ev1 = (Evidence(e.excerpt, e.line),)
-            ours = m.group(2) in STS_OPERATIONS or m.group(2) in _SSO_OPS
-            hits = classify_error(m.group(1), m.group(3), m.group(2), None, ev1)
+            ours = op in STS_OPERATIONS or op in _SSO_OPS
+            hits = classify_error(code, message, op, None, ev1)
             yield from (h for h in hits if ours or h.code in _ANY_SERVICE)
-            scope = _SCOPE_REGION.search(m.group(3))
+            scope = _SCOPE_REGION.search(message)
             if scope:  # with no request to compare, the message itself names the wrong scope
-                yield Hit("SD108", f"{m.group(2)}: the request was signed for {scope.group(1)}, "
+                yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
                           "which the endpoint does not accept.", ev1)  # fmt: skip
     if "sso-expired" in by_tag:
         yield Hit(
@@ -721,6 +721,7 @@ _CUT_FIX = (
 def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
     stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout")]
     stop = stops[-1] if stops else None
+    exits = [e for e in facts.events if e.tag == "cli-exit"]
     for what, host, ref, _sts in s.unanswered:
         ev: tuple[Evidence, ...] = (Evidence(ref.excerpt, ref.line),)
         if stop is None and facts.debug_records == 0:
@@ -733,6 +734,17 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
                 severity=Severity.INFO,
                 fix="Capture the log at DEBUG: `aws ... --debug`, or "
                 "`boto3.set_stream_logger('')` / `logging.basicConfig(level=logging.DEBUG)`.",
+            )
+            continue
+        exit_ = next((e for e in exits if e.line > ref.line), None) if stop is None else None
+        if exit_ is not None:
+            # the CLI ended after it: the answer or error is there in a form not read here
+            yield Hit(
+                "SD210",
+                f"{what} to {host} has no answer the log reader recognised, but the CLI then "
+                f"exited ({exit_.excerpt}): it was not left waiting.",
+                (*ev, Evidence(exit_.excerpt, exit_.line)),
+                severity=Severity.INFO,
             )
             continue
         if stop is None and facts.truncated:
