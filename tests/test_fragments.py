@@ -544,3 +544,24 @@ def test_connections_to_other_hosts_in_a_fragment_are_other_requests(
     )
     doc = parse(tmp_path, text, capsys)
     assert [r["host"].split(".")[0] for r in doc["requests"]] == ["ssm", "ec2", "sts", "sns"]
+
+
+def test_endpoint_resolution_alone_is_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hand-typed (marked) in the shape of a published Lambda debug excerpt (classmethod's
+    post on regional STS endpoints): only the endpoint provider's lines, no `Making request`. The choice of the global endpoint
+    for ap-northeast-1 is what to report."""
+    text = (
+        "[DEBUG]\t2023-04-01T00:00:00.000Z\t8f5e1a2b-0c3d-4e5f-9a8b-7c6d5e4f3a2b\tCalling endpoint "
+        "provider with parameters: {'Region': 'ap-northeast-1', 'UseDualStack': False, "
+        "'UseFIPS': False, 'UseGlobalEndpoint': True}\n"
+        "[DEBUG]\t2023-04-01T00:00:00.001Z\t8f5e1a2b-0c3d-4e5f-9a8b-7c6d5e4f3a2b\tEndpoint "
+        "provider result: https://sts.amazonaws.com\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert {"SD102", "SD103"} <= set(codes(doc))
+    assert doc["recommendation"]["region"] == "ap-northeast-1"
+    # near-miss: resolution to another service's endpoint is not made a request
+    other = text.replace("https://sts.amazonaws.com", "https://s3.ap-northeast-1.amazonaws.com")
+    assert parse(tmp_path, other, capsys)["requests_total"] == 0

@@ -445,6 +445,23 @@ def _is_credential_fetch(host: str | None, target: str, cred_hosts: frozenset[st
     return target.startswith(_CRED_PATHS) and (host is None or host in _LOOPBACK)
 
 
+def _apply_pending(b: _Builder, p: _Pending) -> None:
+    """What the thread logged before the request (service, endpoint resolution)."""
+    if p.operation and (b.operation is None or b.operation == p.operation):
+        b.service = p.service
+    if p.params is not None and p.params_rec is not None:
+        b.param_region = pyrepr.get_str(p.params, "Region")
+        b.use_global = pyrepr.get_bool(p.params, "UseGlobalEndpoint")
+        b.use_fips = pyrepr.get_bool(p.params, "UseFIPS")
+        b.use_dualstack = pyrepr.get_bool(p.params, "UseDualStack")
+        b.endpoint_override = pyrepr.get_str(p.params, "Endpoint")
+        b.ref(p.params_rec, "endpoint-params")
+        b.first_line = min(b.first_line, p.params_rec.line)
+    if p.result is not None and p.result_rec is not None:
+        b.endpoint_result = p.result
+        b.ref(p.result_rec, "endpoint-result")
+
+
 def _elsewhere(b: _Builder, host: str) -> bool:
     """A connection or answer for another service or bucket than the request a paste's
     fragment opened (no `Making request` seen): a request of its own (INFO-level logs show
@@ -520,6 +537,18 @@ class Reconstructor:
         return b
 
     def finish(self) -> Iterator[LogRequest]:
+        # endpoint resolution to STS with no `Making request` after it (a paste's fragment,
+        # or a call that failed before it was made): the endpoint it chose is evidence
+        for p in self.pending.values():
+            host = _host_of(p.result) if p.result else None
+            if p.result_rec is not None and host and endpoints.region_of_sts_host(host)[0]:
+                b = self._new(p.result_rec)
+                b.operation = p.operation
+                _apply_pending(b, p)
+                b.url, b.host = p.result, host
+                b.service = b.service or "sts"
+                yield b.freeze()
+        self.pending.clear()
         for b in self.floating:
             yield b.freeze()
         self.floating = []
@@ -799,19 +828,7 @@ class Reconstructor:
         self._region_hints(b, rec, flat)
         p = self.pending.pop(rec.thread, None)
         if p is not None:
-            if p.operation and (b.operation is None or b.operation == p.operation):
-                b.service = p.service
-            if p.params is not None and p.params_rec is not None:
-                b.param_region = pyrepr.get_str(p.params, "Region")
-                b.use_global = pyrepr.get_bool(p.params, "UseGlobalEndpoint")
-                b.use_fips = pyrepr.get_bool(p.params, "UseFIPS")
-                b.use_dualstack = pyrepr.get_bool(p.params, "UseDualStack")
-                b.endpoint_override = pyrepr.get_str(p.params, "Endpoint")
-                b.ref(p.params_rec, "endpoint-params")
-                b.first_line = min(b.first_line, p.params_rec.line)
-            if p.result is not None and p.result_rec is not None:
-                b.endpoint_result = p.result
-                b.ref(p.result_rec, "endpoint-result")
+            _apply_pending(b, p)
         cli_url = self.events.cli_args.get("--endpoint-url")
         if (
             b.endpoint_override is None
