@@ -957,52 +957,7 @@ class Reconstructor:
             return
         if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
-        if "Access to EC2 metadata has been disabled" in msg:
-            self.events.add(rec, "imds-disabled")
-            return
-        if msg.startswith("IMDS ENDPOINT: ") and (mi := _IMDS_ENDPOINT.search(msg)):
-            if (h := _host_of(mi.group(1))) and len(self._cred_hosts) < 8:
-                self._cred_hosts |= {h}
-            return
-        if msg.startswith("Metadata service returned non-200") and (
-            mi := _IMDS_STATUS.search(text)
-        ):
-            if self._imds_status is None:  # no urllib3 line said it already
-                url = mi.group(2)
-                path = url[url.find("/", url.find("//") + 2) :] if "//" in url else url
-                self._credential_fetch(rec, _host_of(url), path, int(mi.group(1)))
-            return
-        if (
-            self._imds_status is not None
-            and self._imds_status >= 400
-            and "metadata service" in text
-        ):
-            return  # IMDS answered, with an error: said by the events of that answer
-        mc = (
-            _CONTAINER_FAILED.search(text)
-            if "container" in text or "ECS" in text or "169.254.170." in text
-            else None
-        )
-        # (the endpoint's address alone, with no error, is no failure)
-        if mc and not (mc.group(0).startswith("169.254.170.") and classify(text) is None):
-            self.events.add(rec, "container-creds-failed", _last_exception_line(text) or msg)
-            return
-        if (
-            "metadata service" in text
-            and re.search(
-                r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
-                r"Error response received when making metadata|timeout|Timeout",
-                text,
-            )
-        ) or (
-            # a pasted traceback of the credential chain's own request (IMDS, container)
-            rec.logger == "stderr"
-            and (
-                "BadIMDSRequestError" in text
-                or (_about_credential_chain(text) and classify(text) in _TRANSPORT)
-            )
-        ):
-            self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
+        if self._credential_chain(rec, msg, text):
             return
         b = self.open.get(rec.thread)
         ms3 = _S3_REDIRECT.search(msg) if "S3 client configured" in msg else None
@@ -1081,6 +1036,58 @@ class Reconstructor:
                         self.events.cli_args[flag] = val
                     if flag == "--region" and val:  # the region the user asked for
                         self.events.add(rec, "config-region", f"--region '{val}'")
+
+    def _credential_chain(self, rec: Record, msg: str, text: str) -> bool:
+        """IMDS's and the container endpoint's part of a record (their endpoint, answers and
+        failures) as events; True when that was all the record said."""
+        if "Access to EC2 metadata has been disabled" in msg:
+            self.events.add(rec, "imds-disabled")
+            return True
+        if msg.startswith("IMDS ENDPOINT: ") and (mi := _IMDS_ENDPOINT.search(msg)):
+            if (h := _host_of(mi.group(1))) and len(self._cred_hosts) < 8:
+                self._cred_hosts |= {h}
+            return True
+        if msg.startswith("Metadata service returned non-200") and (
+            mi := _IMDS_STATUS.search(text)
+        ):
+            if self._imds_status is None:  # no urllib3 line said it already
+                url = mi.group(2)
+                path = url[url.find("/", url.find("//") + 2) :] if "//" in url else url
+                self._credential_fetch(rec, _host_of(url), path, int(mi.group(1)))
+            return True
+        if (
+            self._imds_status is not None
+            and self._imds_status >= 400
+            and "metadata service" in text
+        ):
+            return True  # IMDS answered, with an error: said by the events of that answer
+        mc = (
+            _CONTAINER_FAILED.search(text)
+            if "container" in text or "ECS" in text or "169.254.170." in text
+            else None
+        )
+        # (the endpoint's address alone, with no error, is no failure)
+        if mc and not (mc.group(0).startswith("169.254.170.") and classify(text) is None):
+            self.events.add(rec, "container-creds-failed", _last_exception_line(text) or msg)
+            return True
+        if (
+            "metadata service" in text
+            and re.search(
+                r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata service|"
+                r"Error response received when making metadata|timeout|Timeout",
+                text,
+            )
+        ) or (
+            # a pasted traceback of the credential chain's own request (IMDS, container)
+            rec.logger == "stderr"
+            and (
+                "BadIMDSRequestError" in text
+                or (_about_credential_chain(text) and classify(text) in _TRANSPORT)
+            )
+        ):
+            self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
+            return True
+        return False
 
     def _latest(self, operation: str | None) -> _Builder | None:
         cands = [b for b in self.open.values() if operation is None or b.operation == operation]
