@@ -35,7 +35,9 @@ def test_case_expectations(case: Case) -> None:
         assert rec.region == exp["region"], rec.note
     if "endpoint_url" in exp:
         assert rec.endpoint_url == exp["endpoint_url"]
-    assert rep.requests_total >= 1
+    # a request is rebuilt whenever the SDK made one (a credential chain that fails first,
+    # as in the container-creds failure cases, leaves none)
+    assert rep.requests_total >= 1 or b"Making request for" not in case.log.read_bytes()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -342,7 +342,8 @@ _SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
         b"botocore.credentials",
         rb"Looking for credentials via|Found credentials|Credentials found|Retrieving "
         rb"credentials|Retrieved credentials|Refreshing temporary credentials|Assuming role|"
-        rb"Skipping environment variable|Credentials need to be refreshed",
+        rb"Skipping environment variable|Credentials need to be refreshed|Error retrieving "
+        rb"container metadata",
     ),
     (
         b"botocore.auth",
@@ -360,7 +361,7 @@ _SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
         rb"Updating URI|URI updated|Checking for DNS compatible|Defaulting to S3|Using S3|"
         rb"S3 client configured|S3 request was previously|Registering S3|Access to EC2 "
         rb"metadata|Bad IMDS request|Error response received when retrieving|Metadata service "
-        rb"returned",
+        rb"returned|Received error when attempting to retrieve|Received non 200 response",
     ),
     (b"botocore.awsrequest", rb"Waiting for 100 Continue|100 Continue response seen"),
     (b"botocore.handlers", rb"Adding expect 100 continue"),

@@ -649,6 +649,9 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "identity association, and that the ECS agent or Pod Identity agent runs and is "
             "reachable; an SDK too old for Pod Identity cannot use 169.254.170.23.",
             evs("container-creds-failed"),
+            fix="ECS: give the task definition a taskRoleArn and check the ECS agent; EKS: check "
+            "the pod identity association (or IRSA) and the eks-pod-identity-agent DaemonSet; "
+            "upgrade the SDK when it predates the endpoint it is given.",
         )
     if "imds-failed" in by_tag and "imds-disabled" not in by_tag:
         # it matters when IMDS was to supply credentials (or nothing did); when another
