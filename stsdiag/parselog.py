@@ -9,7 +9,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from stsdiag import endpoints
 from stsdiag.errors import InputError, UsageError
@@ -60,9 +60,54 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
     buf: io.BufferedReader = (
         raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
     )
-    if buf.peek(2)[:2] == b"\x1f\x8b":
+    head = buf.peek(64)[:64]
+    if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buf, mode="rb"), name  # type: ignore[return-value]
+    encoding = _utf16(head)
+    if encoding:  # Windows PowerShell 5.1's `2> debug.txt` writes UTF-16LE
+        return _Transcoded(buf, encoding), name  # type: ignore[return-value]
     return buf, name
+
+
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 flavour of a file's first bytes: a byte-order mark, or ASCII text with a
+    NUL after (LE) or before (BE) every character."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if len(head) >= 16 and head[1::2].count(0) == len(head[1::2]) and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    if len(head) >= 16 and head[0::2].count(0) == len(head[0::2]) and head[1::2].count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+class _Transcoded(io.RawIOBase):
+    """A UTF-16 stream read as UTF-8, a chunk at a time (memory stays flat)."""
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            out = self._pending + self._text.read().encode("utf-8")
+            self._pending = b""
+            return out
+        while len(self._pending) < n:
+            chunk = self._text.read(max(n // 2, 1 << 14))
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        out, self._pending = self._pending[:n], self._pending[n:]
+        return out
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 @dataclass(slots=True)
@@ -88,14 +133,21 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
     note = ""
     tail = Tail(stream)
     last = None
-    try:
-        for record in iter_records(tail, stats):  # type: ignore[arg-type]
-            last = record
-            for req in rec.feed(record):
-                _take(req, kept, summary, collector, opts)
-    except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
-        note = f"input ended early ({type(e).__name__})"
-        stats.truncated_last_line = True
+    records = iter_records(tail, stats)  # type: ignore[arg-type]
+    while True:
+        # only reading can end early (a broken gzip stream, a vanished file): an error in
+        # what is done with a record is a bug, not the input's end
+        try:
+            record = next(records, None)
+        except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
+            note = f"input ended early ({type(e).__name__})"
+            stats.truncated_last_line = True
+            break
+        if record is None:
+            break
+        last = record
+        for req in rec.feed(record):
+            _take(req, kept, summary, collector, opts)
     for req in rec.finish():
         _take(req, kept, summary, collector, opts)
     cut = was_cut(tail.data, last)

@@ -113,9 +113,16 @@ def _pairs(text: str, low: str) -> str:
     return "".join(out)
 
 
+# invisible characters a chat or web tool puts into long words: they would split a key id
+# away from its pattern (`AKI\u200bAIOSFODNN7EXAMPLE`) and show nothing themselves
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
 def redact(text: str) -> str:
     if not text:
         return text
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
     low = text.lower()
     if "<" in text:
         text = _XML.sub(lambda m: m.group(1) + MASK + m.group(4), text)

@@ -243,10 +243,26 @@ def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> 
         yield rest
 
 
+# what a paste through a web page or a word processor does to quotes and brackets: undone,
+# so reprs, status lines and URLs read as botocore wrote them (no entity makes a newline)
+_ENTITIES = (("&#39;", "'"), ("&#x27;", "'"), ("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"),
+             ("&amp;", "&"))  # fmt: skip
+_CURLY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+
+
+def _unpaste(t: str) -> str:
+    if "&" in t:
+        for entity, char in _ENTITIES:
+            t = t.replace(entity, char)
+    if not t.isascii():
+        t = t.translate(_CURLY)
+    return t
+
+
 def _decode(b: bytes) -> str:
     if b"\x1b" in b:
         b = _ANSI.sub(b"", b)
-    return b.decode("utf-8", "replace").rstrip("\r")
+    return _unpaste(b.decode("utf-8", "replace").rstrip("\r"))
 
 
 def _header(line: bytes) -> tuple[re.Match[bytes] | None, str]:
@@ -710,7 +726,7 @@ def _extend(cur: Record, seg: bytes) -> None:
         for ln in seg.split(b"\n"):
             _append(cur, ln)
         return
-    text = seg.decode("utf-8", "replace")
+    text = _unpaste(seg.decode("utf-8", "replace"))
     parts = text.split("\n")
     if len(cur.lines) + len(parts) > MAX_RECORD_LINES:
         for ln in seg.split(b"\n"):

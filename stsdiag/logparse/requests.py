@@ -34,8 +34,8 @@ _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
 # urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
 # is a path, or a whole URL when the request went through an HTTP proxy
-_STATUS = re.compile(
-    r"(?:(https?)://([^\s:/]+)(?::\d+)? )?\"(\w+) ([^\"\s]*) HTTP/[\d.]+\" (\d{3})"
+_STATUS = re.compile(  # (a paste through a word processor may have curly quotes)
+    r"(?:(https?)://([^\s:/]+)(?::\d+)? )?[\"“”](\w+) ([^\"“”\s]*) HTTP/[\d.]+[\"“”] (\d{3})"
 )
 # where credentials come from over plain HTTP (IMDS, ECS/EKS container endpoints, CloudShell):
 # their connections and answers are the credential chain's, not an attempt of the API call
@@ -750,11 +750,11 @@ class Reconstructor:
     def _status(rec: Record, msg: str) -> re.Match[str] | None:
         """urllib3's response line (`https://host:443 "POST / HTTP/1.1" 200 419`), also when
         a paste wrapped it onto the next line."""
-        if "HTTP/" in msg:
-            return _STATUS.search(msg)
-        if len(rec.lines) > 1 and "urllib3" in rec.logger and "HTTP/" in (flat := rec.flat[:600]):
-            return _STATUS.search(flat)
-        return None
+        m = _STATUS.search(msg) if "HTTP/" in msg else None
+        if m is None and len(rec.lines) > 1 and "urllib3" in rec.logger:
+            flat = rec.flat[:600]  # wrapped anywhere, even inside the status code
+            m = _STATUS.search(flat) if "HTTP/" in flat else None
+        return m
 
     def _credential_fetch(self, rec: Record, host: str | None, target: str, status: int) -> None:
         """An answer to the credential chain: IMDS answered (so it is reachable), through a
@@ -1031,7 +1031,7 @@ class Reconstructor:
                 for a in args:  # `--region=X` is `--region X`
                     if isinstance(a, str):
                         vals.extend(a.split("=", 1) if a.startswith("--") and "=" in a else [a])
-                for flag, val in zip(vals, [*vals[1:], ""], strict=True):
+                for flag, val in zip(vals, [*vals[1:], ""][: len(vals)], strict=True):
                     if flag in ("--endpoint-url", "--region") and val:
                         self.events.cli_args[flag] = val
                     if flag == "--region" and val:  # the region the user asked for
