@@ -95,3 +95,18 @@ def test_an_argument_list_without_strings_is_no_early_end(
     log.write_text(emptied)
     codes, *_ = diagnosis(log, capsys)
     assert "SD401" in codes
+
+
+def test_a_middle_third_paste_is_one_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The middle third of a real run (one request, five attempts): it starts inside a
+    traceback, whose lines name no thread; the thread's next records go on with it."""
+    lines = (ROOT / "fixtures" / "logs" / "glatest-cli-noregion-global-timeout.log").read_text()
+    rows = lines.splitlines(keepends=True)
+    third = len(rows) // 3
+    log = tmp_path / "middle.log"
+    log.write_text("".join(rows[third : 2 * third]))
+    codes, _region, _url, total, requests = diagnosis(log, capsys)
+    assert total == 1 and requests[0][0] == "sts.amazonaws.com", requests
+    assert "SD202" in codes

@@ -520,6 +520,15 @@ class Reconstructor:
 
     def _current(self, rec: Record) -> _Builder:
         b = self.open.get(rec.thread)
+        if b is None and rec.thread is not None:
+            orphan = self.open.get(None)
+            if orphan is not None and orphan.implicit:
+                # a paste that began inside a traceback (no thread name there): the
+                # thread's first record goes on with that request
+                self.open.stacks[None].pop()
+                orphan.thread = rec.thread
+                self.open.push(rec.thread, orphan)
+                return orphan
         if b is None:
             b = self._new(rec)
             self.open.push(rec.thread, b)
@@ -710,10 +719,6 @@ class Reconstructor:
             u = _ENDPOINT_URL.search(text)
             host = _host_of(u.group(1)) if u else None
             b = self._route(rec, "after" if retry_line else "answer", host)
-            orphan = self.open.get(None)
-            if b is None and retry_line and orphan is not None and orphan.implicit:
-                # the paste began inside this attempt's traceback (no thread name there)
-                b = orphan if host is None or orphan.host in (None, host) else None
             self._exception(rec, text, b)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             b = self._route(rec, "after")
