@@ -534,6 +534,15 @@ class Reconstructor:
             self.open.push(rec.thread, b)
         return b
 
+    def _fragment(
+        self, rec: Record, b: _Builder | None, host: str | None
+    ) -> tuple[_Builder | None, list[LogRequest]]:
+        """`b`, unless it is a fragment's request for another service than `host`'s: then
+        the thread's requests are over (returned frozen) and there is none."""
+        if b is None or not host or not _elsewhere(b, host):
+            return b, []
+        return None, [x.freeze() for x in self.open.pop_all(rec.thread)]
+
     def _implicit(self, rec: Record, host: str | None, scheme: str = "https") -> _Builder:
         """The request a record belongs to when none is open: a paste that starts in the
         middle of a request (after `Making request`) still shows what went wrong."""
@@ -682,10 +691,8 @@ class Reconstructor:
             if m is not None:
                 host = m.group(2).lower()
                 self._conn_host[rec.thread] = host
-                b = self._route(rec, "conn")
-                if b is not None and _elsewhere(b, host):
-                    yield from (x.freeze() for x in self.open.pop_all(rec.thread))
-                    b = None
+                b, over = self._fragment(rec, self._route(rec, "conn"), host)
+                yield from over
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
                 local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
@@ -736,10 +743,8 @@ class Reconstructor:
             ):
                 self._credential_fetch(rec, host, m.group(4), status)
             else:
-                b = self._route(rec, "answer", host)
-                if b is not None and host and _elsewhere(b, host):
-                    yield from (x.freeze() for x in self.open.pop_all(rec.thread))
-                    b = None
+                b, over = self._fragment(rec, self._route(rec, "answer", host), host)
+                yield from over
                 b = b or self._implicit(rec, host, m.group(1) or "https")
                 b.touch(rec)
                 b.http_status = status

@@ -447,11 +447,10 @@ def sts_errors(r: LogRequest) -> Iterable[Hit]:
     SSO or credential provider's call). S3's AccessDenied is not STS's business."""
     if r.error_code:
         e = (ev(r.ref("error-body", "client-error", "http-status"), r),)
-        hits = classify_error(
-            r.error_code, r.error_message or "", r.operation, r.signing_region or where_region(r), e
-        )
-        ours = is_sts(r) or r.by_credential_provider or r.operation in _SSO_OPS
-        yield from (h for h in hits if ours or h.code in _ANY_SERVICE)
+        yield from classify_error(
+            r.error_code, r.error_message or "", r.operation, r.signing_region or where_region(r), e,
+            sts_call=is_sts(r) or r.by_credential_provider or r.operation in _SSO_OPS,
+        )  # fmt: skip
 
 
 # IAM Identity Center (SSO): the portal's and OIDC's operations, and the codes of an SSO
@@ -468,6 +467,21 @@ _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not 
 
 
 def classify_error(
+    code: str,
+    msg: str,
+    operation: str | None,
+    region: str | None,
+    e: tuple[Evidence, ...],
+    *,
+    sts_call: bool,
+) -> Iterable[Hit]:
+    """The findings an AWS error means: all of them for an STS, SSO or credential provider's
+    call; for other services' calls only those about the credentials and the clock."""
+    hits = _error_meaning(code, msg, operation, region, e)
+    return hits if sts_call else (h for h in hits if h.code in _ANY_SERVICE)
+
+
+def _error_meaning(
     code: str, msg: str, operation: str | None, region: str | None, e: tuple[Evidence, ...]
 ) -> Iterable[Hit]:
     """An AWS error code and message → the STS finding it means (if any)."""
@@ -679,9 +693,8 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         if ce:
             code, op, message, _ = ce
             ev1 = (Evidence(e.excerpt, e.line),)
-            ours = op in STS_OPERATIONS or op in _SSO_OPS
-            hits = classify_error(code, message, op, None, ev1)
-            yield from (h for h in hits if ours or h.code in _ANY_SERVICE)
+            sts_call = op in STS_OPERATIONS or op in _SSO_OPS
+            yield from classify_error(code, message, op, None, ev1, sts_call=sts_call)
             scope = _SCOPE_REGION.search(message)
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
