@@ -1,7 +1,7 @@
 """Secrets never leave: every string stsdiag prints passes through `redact`.
 
 Access key ids are masked (`AKIA…MPLE`); secret keys, session tokens, signatures, web
-identity tokens and credential bodies are dropped."""
+identity tokens, credential bodies and the passwords in URLs (a proxy's) are dropped."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ _ID_AFTER = re.compile(
     r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*b?['"]?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
 )
 _SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
+# the password of a URL's user info (`http://user:pass@proxy:3128`, from HTTPS_PROXY or a
+# log): up to the authority's last `@`, as URL parsers read it
+_URL_PASSWORD = re.compile(r"""(?i)\b([a-z][a-z0-9+.-]{0,15}://[^/\s:@'"<>]*:)[^/\s'"<>]*(?=@)""")
 
 MASK = "<redacted>"
 
@@ -132,6 +135,8 @@ def redact(text: str) -> str:
         low = text.lower()
     if "redential=" in low or "ccess" in low or "accesskeyid" in low:
         text = _ID_AFTER.sub(lambda m: m.group(1) + _mask_any_id(m.group(2)), text)
+    if "@" in text and "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
     if "AWS " in text:
         text = _SIGV2.sub(lambda m: m.group(1) + _mask_any_id(m.group(2)) + ":" + MASK, text)
     if "bearer" in low:

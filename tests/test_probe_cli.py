@@ -220,3 +220,35 @@ def test_help_does_not_import_the_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["probe"],
+        ["probe", "-o", "json"],
+        ["probe", "-o", "junit"],
+        ["check"],
+        ["check", "-o", "json"],
+        ["check", "-o", "junit"],
+        ["check", "--quiet"],
+    ],
+)
+def test_proxy_password_never_printed(
+    loopback_world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+) -> None:
+    """HTTPS_PROXY with user info (a dead proxy on loopback): the proxy is named and blamed,
+    its user shown, its password in no output format (it was printed 4-6 times before)."""
+    closed = Silent("127.0.0.4")  # accepts nothing useful: bound, then closed
+    port = closed.port
+    closed.close()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://alice:S3cretPassw0rd%21@127.0.0.4:{port}")
+    monkeypatch.setenv("NO_PROXY", "169.254.169.254,127.0.0.1")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # and the workflow annotations
+    code, out, err = run_cli([*args, "--timeout", "0.6", "--ca-bundle", loopback_world["bundle"]], capsys)  # fmt: skip
+    assert code in (0, 1), err
+    assert "S3cretPassw0rd" not in out + err
+    assert "http://alice:<redacted>@127.0.0.4" in out + err
