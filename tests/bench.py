@@ -108,6 +108,7 @@ def main() -> None:
     print(
         f"grep -c botocore: {g:.2f} s = {mb / g:.0f} MB/s; parse-log takes {dt / g:.1f}x grep's time"
     )
+    stages(log)
     runs = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -120,6 +121,51 @@ def main() -> None:
         probe_bench()
     else:
         print("probe: skipped (the lab worlds need root)")
+
+
+def stages(log: Path, limit: int = 50 << 20) -> None:
+    """Where one process's time goes, in CPU ms per MB on the log's first `limit` bytes
+    (in-process, CPU time: less disturbed by other load than wall time): reading records,
+    rebuilding requests from them, and the whole scan with the rules."""
+    sys.path.insert(0, str(ROOT))
+    import io
+
+    from stsdiag.logparse.records import ReadStats, iter_records
+    from stsdiag.logparse.requests import Reconstructor
+    from stsdiag.parselog import ParseOptions, _scan
+
+    with log.open("rb") as f:
+        data = f.read(limit)
+    data = data[: data.rfind(b"\n") + 1]
+    mb = len(data) / 1e6
+
+    def cpu(fn: object) -> float:
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.process_time()
+            fn()  # type: ignore[operator]
+            best = min(best, time.process_time() - t0)
+        return best * 1000 / mb
+
+    def read() -> None:
+        for _ in iter_records(io.BytesIO(data), ReadStats()):
+            pass
+
+    def rebuild() -> None:
+        rec = Reconstructor()
+        for r in iter_records(io.BytesIO(data), ReadStats()):
+            for _ in rec.feed(r):
+                pass
+        for _ in rec.finish():
+            pass
+
+    r, b, a = cpu(read), cpu(rebuild), cpu(lambda: _scan(io.BytesIO(data), ParseOptions()))
+    print(
+        f"one process, CPU per MB on the first {mb:.0f} MB: reading records {r:.1f} ms, "
+        f"rebuilding requests {b - r:.1f} ms, rules and the rest {a - b:.1f} ms; "
+        f"total {a:.1f} ms/MB = {1000 / a:.0f} MB/s of CPU (100 MB/s needs 10 ms/MB per process, "
+        f"20 with two)"
+    )
 
 
 def _median_run(w: object, cmd: list[str], n: int = 3) -> float:
