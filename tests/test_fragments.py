@@ -565,3 +565,41 @@ def test_endpoint_resolution_alone_is_evidence(
     # near-miss: resolution to another service's endpoint is not made a request
     other = text.replace("https://sts.amazonaws.com", "https://s3.ap-northeast-1.amazonaws.com")
     assert parse(tmp_path, other, capsys)["requests_total"] == 0
+
+
+def _from_sending(path: Path) -> str:
+    lines = path.read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if "Sending http request" in line)
+    return "".join(lines[first:])
+
+
+@pytest.mark.parametrize(
+    ("name", "service", "operation"),
+    [
+        # the answer's root element names the operation; an error answer does not
+        ("glatest-cli-region-ok.log", "sts", "GetCallerIdentity"),
+        ("g2023-cli-expired-token.log", "sts", None),
+    ],
+)
+def test_fragment_from_sending_names_service_and_operation(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    service: str,
+    operation: str | None,
+) -> None:
+    """A paste that starts at `Sending http request` (real fixture logs, cut there): the
+    service from the signing scope, the operation from the answer (was `?.?`)."""
+    log = next(c.log for c in cases() if c.log.name == name)
+    (req, *_) = parse(tmp_path, _from_sending(log), capsys)["requests"]
+    assert (req["service"], req["operation"]) == (service, operation)
+
+
+def test_fragment_json_protocol_operation_from_target_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real LocalStack Cognito paste (tests/data/app-formats, SOURCES.md), cut at its
+    `Sending http request`: the JSON protocol's X-Amz-Target header names the operation."""
+    paste = Path(__file__).parent / "data" / "app-formats" / "22-localstack-cognito-paren-file.log"
+    (req, *_) = parse(tmp_path, _from_sending(paste), capsys)["requests"]
+    assert (req["service"], req["operation"]) == ("cognito-idp", "AdminInitiateAuth")

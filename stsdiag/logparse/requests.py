@@ -52,6 +52,10 @@ _ERROR_TYPE = re.compile(r"(?i)x-amzn-errortype'?\s*:\s*b?'([A-Za-z][\w.]{0,127}
 _ARN = re.compile(r"\barn:(aws[\w-]*):([\w-]+):([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12})?:")
 _CODE_XML = re.compile(r"<Code>([^<]{1,128})</Code>")
 _MSG_XML = re.compile(r"<Message>([^<]{0,2000})</Message>")
+# the operation where a fragment lacks `Making request for OperationModel(...)`: a JSON
+# protocol's target header, or a query/XML answer's root element
+_TARGET = re.compile(r"""['"]X-Amz-Target['"]: b?['"][\w.-]+\.(\w{2,64})['"]""")
+_ANSWER_ROOT = re.compile(r"<(\w{2,64})(?<!Error)Response[\s>]")
 _CODE_JSON = re.compile(r"\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,128})\"")
 _MSG_JSON = re.compile(r"\"[Mm]essage\"\s*:\s*\"([^\"]{0,2000})\"")
 # the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
@@ -890,6 +894,11 @@ class Reconstructor:
                 b.access_key = mask_key_id(m.group(1))
             b.signing_region, b.signing_service = m.group(2), m.group(3)
             b.ref(rec, "signing-scope", m.group(0))
+        if b.service is None:  # a fragment: what the request names itself
+            b.service = b.signing_service or (_service_of(b.host) if b.host else None)
+            t = _TARGET.search(flat) if b.operation is None else None
+            if t:
+                b.operation = t.group(1)
         if n == 1:
             b.ref(rec, "sending")
 
@@ -900,6 +909,8 @@ class Reconstructor:
         if b.attempts:
             b.attempts[-1].answered = True
         text = rec.flat
+        if b.operation is None and (root := _ANSWER_ROOT.search(text, 0, 400)):
+            b.operation = root.group(1)
         code = _CODE_XML.search(text) or _CODE_JSON.search(text)
         if code:
             b.error_code = code.group(1).strip()
