@@ -7,6 +7,7 @@ import io
 import itertools
 import os
 import sys
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +29,11 @@ from stsdiag.rules.log import (
     region_votes,
 )
 
+try:
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # a Python built without lzma: xz input is then not recognised anyway
+    _LZMAError = OSError  # type: ignore[misc, assignment]
+
 KEEP_REQUESTS = 500
 MIN_CHUNK = 32 << 20
 
@@ -44,7 +50,10 @@ class ParseOptions:
 
 
 def open_input(path: str) -> tuple[BinaryIO, str]:
-    """A binary stream for a path, `-` (stdin) or a gzip file (detected by magic bytes)."""
+    """A binary stream for a path or `-` (stdin). Compressed logs (gzip, bzip2, xz) and a
+    zip archive holding one file are read through the standard library, detected by their
+    first bytes; other formats that are not text (zstd, 7-Zip, PDF, a screenshot...) are
+    named in a one-line error."""
     if path == "-":
         raw: BinaryIO = sys.stdin.buffer
         name = "<stdin>"
@@ -62,11 +71,112 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
     )
     head = buf.peek(64)[:64]
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buf, mode="rb"), name  # type: ignore[return-value]
+        return _Salvaging(gzip.GzipFile(fileobj=buf, mode="rb")), name  # type: ignore[return-value]
+    if head[:3] == b"BZh" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        import bz2
+
+        return _Salvaging(bz2.BZ2File(buf)), name  # type: ignore[return-value]
+    if head[:6] == b"\xfd7zXZ\x00":
+        import lzma
+
+        return _Salvaging(lzma.LZMAFile(buf)), name  # type: ignore[return-value]
+    if head[:4] == b"PK\x03\x04":
+        return _zip_member(buf, name), name
+    for magic, what in _NOT_TEXT:
+        if head.startswith(magic):
+            buf.close()
+            raise InputError(f"{name}: {what}")
     encoding = _utf16(head)
     if encoding:  # Windows PowerShell 5.1's `2> debug.txt` writes UTF-16LE
         return _Transcoded(buf, encoding), name  # type: ignore[return-value]
     return buf, name
+
+
+# first bytes of formats that hold no readable log here
+_NOT_TEXT = (
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it first (`zstd -dc FILE | stsdiag parse-log -`)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: extract the log first"),
+    (b"Rar!\x1a\x07", "a RAR archive: extract the log first"),
+    (b"%PDF-", "a PDF document: copy the log's text into a file"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image (a screenshot?): stsdiag needs the log's text"),
+    (b"\xff\xd8\xff", "a JPEG image (a screenshot?): stsdiag needs the log's text"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office document: save the log as plain text"),
+    (b"\x7fELF", "a program (ELF), not a log"),
+)  # fmt: skip
+
+
+def _zip_member(buf: io.BufferedReader, name: str) -> BinaryIO:
+    """The one file of a zip archive (a ticket's attachment), streamed; an error naming the
+    files when there are several (or an Office document, which is a zip too)."""
+    import zipfile
+
+    if not buf.seekable():
+        raise InputError(
+            f"{name}: a zip archive: unzip it first (`unzip -p FILE.zip | stsdiag parse-log -`)"
+        )
+    try:
+        zf = zipfile.ZipFile(buf)  # needs to seek: a file, not a pipe
+        files = [
+            i.filename
+            for i in zf.infolist()
+            if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+        ]
+    except (zipfile.BadZipFile, OSError, ValueError, io.UnsupportedOperation) as e:
+        buf.close()
+        raise InputError(
+            f"{name}: a zip archive that cannot be read here ({e}): unzip it first"
+        ) from None
+    if any(f.startswith(("word/", "xl/", "ppt/")) for f in files):
+        buf.close()
+        raise InputError(f"{name}: an Office document: save the log as plain text")
+    if len(files) != 1:
+        listed = ", ".join(files[:3]) + (", …" if len(files) > 3 else "")
+        buf.close()
+        raise InputError(
+            f"{name}: a zip archive with {len(files)} files ({listed}): name one "
+            f"(`unzip -p {name} FILE | stsdiag parse-log -`)"
+        )
+    return zf.open(files[0])  # type: ignore[return-value]
+
+
+class _Salvaging(io.RawIOBase):
+    """A decompressing stream read a piece at a time (`read1`), so that a cut-off file (a
+    partial download) yields everything before the cut; the error comes on the next read."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._error: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._error is not None:
+            raise self._error
+        parts: list[bytes] = []
+        got = 0
+        while n < 0 or got < n:
+            try:
+                piece = self._inner.read1(-1 if n < 0 else n - got)
+            except (EOFError, OSError, zlib.error, _LZMAError) as e:
+                if not parts:
+                    raise
+                self._error = e
+                break
+            if not piece:
+                break
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts)
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _utf16(head: bytes) -> str | None:
@@ -139,7 +249,7 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
         # what is done with a record is a bug, not the input's end
         try:
             record = next(records, None)
-        except (gzip.BadGzipFile, EOFError, OSError, ValueError) as e:
+        except (gzip.BadGzipFile, EOFError, OSError, ValueError, zlib.error, _LZMAError) as e:
             note = f"input ended early ({type(e).__name__})"
             stats.truncated_last_line = True
             break
@@ -199,7 +309,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
     if stats.sdk_records == 0 and not part.events.sdk_text:
         what = (
-            "empty"
+            ("nothing readable: " + part.note if part.note else "empty")
             if stats.bytes == 0
             else f"{stats.lines} lines, none from botocore/AWS CLI/urllib3"
         )

@@ -969,8 +969,12 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
     rest = b""
     eof = False
     out: list[Record] = []
+    failure: Exception | None = None
     while not eof:
-        chunk = stream.read(block)
+        try:
+            chunk = stream.read(block)
+        except Exception as e:  # a broken stream (a cut gzip): what came before is read
+            failure, chunk = e, b""  # to its end, open record included; then the error
         if not chunk:
             eof = True
             if not rest:
@@ -1000,3 +1004,5 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
     stats.lines = lineno
     if cur is not None:
         yield cur
+    if failure is not None:
+        raise failure
