@@ -89,7 +89,27 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
     encoding = _utf16(head)
     if encoding:  # Windows PowerShell 5.1's `2> debug.txt` writes UTF-16LE
         return _Transcoded(buf, encoding), name  # type: ignore[return-value]
+    sample = buf.peek(_SAMPLE)[:_SAMPLE]
+    if _binary(sample):  # /dev/urandom, a core dump: would be read to no end, for nothing
+        buf.close()
+        raise InputError(f"{name}: binary data, not a log's text (its first {len(sample)} bytes)")
     return buf, name
+
+
+_SAMPLE = 1 << 16
+# control characters no log text holds (tab, newline, form feed, carriage return and escape,
+# for ANSI colours, are text); NUL bytes are counted apart: UTF-16 was ruled out before
+_CONTROL = bytes(c for c in range(32) if c not in (0, 8, 9, 10, 12, 13, 27)) + b"\x7f"
+
+
+def _binary(sample: bytes) -> bool:
+    """More than 1% NUL bytes, or 5% control characters with them (random bytes have 10%):
+    not text. A log with some garbage in it (a mangled paste, invalid UTF-8) stays below."""
+    if len(sample) < 512:
+        return False
+    nul = sample.count(0)
+    control = len(sample) - len(sample.translate(None, _CONTROL))
+    return nul * 100 > len(sample) or (nul + control) * 20 > len(sample)
 
 
 # first bytes of formats that hold no readable log here

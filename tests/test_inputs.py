@@ -116,3 +116,30 @@ def test_zip_on_stdin_is_one_line() -> None:
     assert proc.returncode == 2
     err = proc.stderr.decode()
     assert len(err.strip().splitlines()) == 1 and "unzip" in err, err
+
+
+@pytest.mark.parametrize("device", ["/dev/urandom", "/dev/zero"])
+def test_endless_binary_stream_is_refused_not_read_forever(device: str) -> None:
+    """Both were read until killed (no newline ever, or nothing that is a record)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "stsdiag", "parse-log", device],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "binary data" in err and len(err.strip().splitlines()) == 1
+
+
+def test_log_with_some_garbage_is_still_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Invalid UTF-8 and a few stray control bytes in a real log: text, read as before."""
+    lines = LOG.read_bytes().split(b"\n")
+    for i in range(0, len(lines), 7):
+        lines[i] += b" \xff\xfe\x01"
+    f = tmp_path / "garbled.log"
+    f.write_bytes(b"\n".join(lines))
+    code, doc, err = report(f, capsys)
+    assert code == 0, err
+    assert {"SD102", "SD202"} <= {x["code"] for x in doc["findings"]}
