@@ -185,6 +185,15 @@ def probe_bench() -> None:
     from tests import lab
 
     aws = str(Path(sys.executable).parent / "aws")
+    cycles = []
+    for name in ("private-vpce", "fault-zoo", "public-healthy"):
+        w = lab.World(name).start()
+        cycles.append((w.start_seconds or 0.0) + w.stop())
+    print(
+        "lab world start+stop: "
+        + ", ".join(f"{t:.2f} s" for t in cycles)
+        + " (private-vpce, fault-zoo, public-healthy; target < 2 s)"
+    )
     with lab.world("public-healthy") as w:
         a = _median_run(w, [aws, "sts", "get-caller-identity"])
         p = _median_run(w, [str(BIN), "probe", "--output", "json"])
