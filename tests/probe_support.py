@@ -50,6 +50,12 @@ def _cert(subject: x509.Name, issuer: x509.Name, key: Any, signer: Any, *, ca: b
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        # as real CAs issue them: Python 3.13's default TLS context (and urllib3 2.x there)
+        # verifies strictly (VERIFY_X509_STRICT) and refuses a chain without key identifiers
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+        )
     )
     if ca:
         b = b.add_extension(
