@@ -79,8 +79,10 @@ def validate(opts: ProbeOptions) -> None:
             raise UsageError(f"--ca-bundle {opts.ca_bundle}: not a readable file")
         import ssl
 
+        from stsdiag.probes.tls import sdk_context
+
         try:
-            ssl.create_default_context(cafile=opts.ca_bundle)
+            sdk_context(opts.ca_bundle)
         except (ssl.SSLError, OSError, ValueError) as e:
             raise UsageError(f"--ca-bundle {opts.ca_bundle}: no usable certificate ({e})") from None
 

@@ -39,7 +39,7 @@ def _name(org: str, cn: str) -> x509.Name:
 
 
 def _cert(subject: x509.Name, issuer: x509.Name, key: Any, signer: Any, *, ca: bool,
-          names: tuple[str, ...] = (), days: int = 30) -> x509.Certificate:  # fmt: skip
+          names: tuple[str, ...] = (), days: int = 30, key_ids: bool = True) -> x509.Certificate:  # fmt: skip
     now = dt.datetime.now(dt.timezone.utc)
     b = (
         x509.CertificateBuilder()
@@ -50,13 +50,14 @@ def _cert(subject: x509.Name, issuer: x509.Name, key: Any, signer: Any, *, ca: b
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        # as real CAs issue them: Python 3.13's default TLS context (and urllib3 2.x there)
-        # verifies strictly (VERIFY_X509_STRICT) and refuses a chain without key identifiers
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
+    )
+    if key_ids:  # as real CAs issue them: Python 3.13's default TLS context (and urllib3 2.x
+        # there) verifies strictly (VERIFY_X509_STRICT) and refuses a chain without them
+        b = b.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        ).add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
         )
-    )
     if ca:
         b = b.add_extension(
             x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
@@ -79,20 +80,21 @@ class Ca:
     issue: Callable[[tuple[str, ...]], tuple[bytes, bytes]]  # names -> (chain pem, key pem)
 
 
-def make_ca(org: str, root_cn: str, inter_cn: str | None = None) -> Ca:
+def make_ca(org: str, root_cn: str, inter_cn: str | None = None, *, key_ids: bool = True) -> Ca:
+    """`key_ids=False`: no key identifier extensions, as some corporate proxies' CAs issue."""
     rk = ec.generate_private_key(ec.SECP256R1())
     root_name = _name(org, root_cn)
-    root = _cert(root_name, root_name, rk, rk, ca=True, days=3650)
+    root = _cert(root_name, root_name, rk, rk, ca=True, days=3650, key_ids=key_ids)
     ik, inter, inter_name = rk, root, root_name
     if inter_cn:
         ik = ec.generate_private_key(ec.SECP256R1())
         inter_name = _name(org, inter_cn)
-        inter = _cert(inter_name, root_name, ik, rk, ca=True, days=3650)
+        inter = _cert(inter_name, root_name, ik, rk, ca=True, days=3650, key_ids=key_ids)
 
     def issue(names: tuple[str, ...]) -> tuple[bytes, bytes]:
         lk = ec.generate_private_key(ec.SECP256R1())
         leaf = _cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), inter_name, lk, ik,
-                     ca=False, names=names)  # fmt: skip
+                     ca=False, names=names, key_ids=key_ids)  # fmt: skip
         chain = _pem(leaf) + (_pem(inter) if inter_cn else b"")
         key = lk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                serialization.NoEncryption())  # fmt: skip

@@ -363,3 +363,69 @@ def test_early_connects_are_reused_not_repeated() -> None:
         assert other is not first  # another port: a connect of its own
     finally:
         srv.close()
+
+
+def test_layers_verify_as_botocore_not_strictly(
+    servers: Callable[..., Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corporate CA whose certificates carry no key identifiers: Python 3.13's default TLS
+    context (and requests/urllib3 2.x there) refuses it under VERIFY_X509_STRICT; botocore
+    builds its own context without that flag, so the SDK accepts it, and so must the probe's
+    TLS and HTTPS layers (they failed on Python 3.13). Simulated on older Pythons by giving
+    Python's default context and urllib3's the flags 3.13 gives them."""
+    import ssl
+
+    import urllib3.util.ssl_ as u3
+
+    from stsdiag.rules.registry import strict_tls_fix
+
+    strict = ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
+    real_default, real_u3 = ssl.create_default_context, u3.create_urllib3_context
+
+    def as_313(*a: Any, **kw: Any) -> ssl.SSLContext:
+        ctx = real_default(*a, **kw)
+        ctx.verify_flags |= strict
+        return ctx
+
+    def u3_as_313(*a: Any, **kw: Any) -> ssl.SSLContext:
+        ctx = real_u3(*a, **kw)
+        ctx.verify_flags |= strict
+        return ctx
+
+    monkeypatch.setattr(ssl, "create_default_context", as_313)
+    monkeypatch.setattr(u3, "create_urllib3_context", u3_as_313)
+    corp = make_ca("Example Corp", "Example Corp Root CA", key_ids=False)
+    s = servers(chain_key=corp.issue((STS_HOST,)))
+    bundle = tmp_path / "corp.pem"
+    bundle.write_bytes(corp.root_pem)
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=str(bundle))
+    assert r.status is Status.OK, r
+    h = https.probe("https", STS_HOST, "127.0.0.1", s.port, timeout=2.0, ca_bundle=str(bundle))
+    assert h.get("http_status") is not None, h
+    # what a strict client says of this chain (a real handshake), and the fix for it
+    with (
+        socket.create_connection(("127.0.0.1", s.port), timeout=2.0) as raw,
+        pytest.raises(ssl.SSLCertVerificationError) as e,
+    ):
+        as_313(cafile=str(bundle)).wrap_socket(raw, server_hostname=STS_HOST)
+    fix = strict_tls_fix(str(e.value.verify_message))
+    assert fix is not None and "Key Identifier" in fix and "3.13" in fix
+    assert strict_tls_fix("unable to get local issuer certificate") is None
+
+
+def test_botocore_on_python_313_accepts_a_chain_without_key_ids(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The evidence for `sdk_context`: a real boto3 1.44.8 log from Python 3.13 against a
+    chain without key identifiers (tests/data/strict-tls/record.py) shows an answer, no TLS
+    error; parse-log reads it so."""
+    import json
+
+    from stsdiag.cli import run
+
+    log = Path(__file__).parent / "data" / "strict-tls" / "boto3-py313-no-key-ids-accepted.log"
+    assert "lang/python#3.13" in log.read_text()  # the User-Agent
+    assert run(["parse-log", str(log), "-o", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (req,) = doc["requests"]
+    assert req["http_status"] == 501 and "SD303" not in {f["code"] for f in doc["findings"]}

@@ -245,3 +245,27 @@ def test_select_and_ignore() -> None:
     facts, _ = private_vpce_world()
     assert {f.code for f in evaluate(facts, select=("SD2",))} == {"SD202"}
     assert "SD503" not in {f.code for f in evaluate(facts, ignore=("credentials-source",))}
+
+
+def test_strict_tls_failure_gets_the_strict_fix() -> None:
+    """OpenSSL's strict-mode verdict (its X509 verify string, as the TLS layer reports it):
+    SD303 and SD304 say what Python 3.13 refuses and what helps; other failures keep the
+    registry's fix (add the CA to AWS_CA_BUNDLE)."""
+    c = ctx(region="ap-northeast-1", sdk=SdkEndpoint(TOKYO, "ap-northeast-1", "ap-northeast-1"))
+
+    def tls_fail(intercepted: str, verify_error: str) -> AddressResult:
+        return AddressResult("10.0.1.10", 4, AddressClass.VPC_PRIVATE, (
+            lr(Layer.TCP),
+            lr(Layer.TLS, Status.FAIL, error=ErrorKind.SSL, detail="certificate not trusted",
+               issuer="O=Example Corp, CN=Example Corp Root CA", intercepted=intercepted,
+               verify_error=verify_error),
+            lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED),
+        ))  # fmt: skip
+
+    for intercepted, code in (("false", "SD303"), ("true", "SD304")):
+        for error, strict in (("Missing Authority Key Identifier", True),
+                              ("unable to get local issuer certificate", False)):  # fmt: skip
+            t = target(TOKYO, TargetKind.REGIONAL, "ap-northeast-1", sdk=True)
+            fs = codes(evaluate(ProbeFacts(c, CREDS, (ep(t, tls_fail(intercepted, error)),))))
+            fix = fs[code].fix or ""
+            assert ("Python 3.13" in fix and "AWS_CA_BUNDLE` does not help" in fix) is strict, fix

@@ -13,6 +13,7 @@ from typing import Any
 
 from stsdiag.models import ErrorKind, Layer, LayerResult, Status
 from stsdiag.probes import bad, host_for_url, ms_since, now, ok, proxy_label
+from stsdiag.probes.tls import sdk_context
 from stsdiag.redact import excerpt
 
 STS_NS = "sts.amazonaws.com/doc/2011-06-15"
@@ -21,25 +22,35 @@ _TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
 _CODE = re.compile(r"(?s)<Code>(.*?)</Code>")
 
 
-def pinned_session(host: str, *, proxy: str | None = None) -> Any:
-    """A requests session whose HTTPS connections verify `host` (SNI and names) whatever
-    address the URL names. With a proxy nothing is pinned: the proxy resolves the name."""
+def pinned_session(host: str, *, proxy: str | None = None, ca_bundle: str | None = None) -> Any:
+    """A requests session whose HTTPS connections verify as botocore's do (its TLS context,
+    `tls.sdk_context`: requests' own would verify strictly on Python 3.13) and verify `host`
+    (SNI and names) whatever address the URL names. With a proxy nothing is pinned: the proxy
+    resolves the name."""
     import requests
     from requests.adapters import HTTPAdapter
 
-    class _Pinned(HTTPAdapter):
+    ctx = sdk_context(ca_bundle)
+    pin = proxy is None
+
+    class _Sdk(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["server_hostname"] = host
-            kwargs["assert_hostname"] = host
+            kwargs["ssl_context"] = ctx
+            if pin:
+                kwargs["server_hostname"] = host
+                kwargs["assert_hostname"] = host
             super().init_poolmanager(*args, **kwargs)
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            proxy_kwargs["ssl_context"] = ctx  # the TLS to STS inside the tunnel
+            return super().proxy_manager_for(proxy, **proxy_kwargs)
 
     s = requests.Session()
     s.trust_env = False
     if proxy:
         s.proxies = {"https": proxy, "http": proxy}
-    else:
-        s.mount("https://", _Pinned(max_retries=0))
-        s.mount("http://", HTTPAdapter(max_retries=0))
+    s.mount("https://", _Sdk(max_retries=0))
+    s.mount("http://", HTTPAdapter(max_retries=0))
     return s
 
 
@@ -95,7 +106,9 @@ def probe(
     ca_bundle: str | None,
     proxy: str | None = None,
     wall_clock: Callable[[], float] = time.time,
-    session_factory: Callable[[str, str | None], Any] = lambda h, p: pinned_session(h, proxy=p),
+    session_factory: Callable[[str, str | None, str | None], Any] = (
+        lambda h, p, ca: pinned_session(h, proxy=p, ca_bundle=ca)
+    ),
 ) -> LayerResult:
     url, headers = request_url(scheme, host, address, port, "/", proxy)
     headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
@@ -103,7 +116,7 @@ def probe(
     start = now()
     sent = wall_clock()
     try:
-        with session_factory(host, proxy) as s:
+        with session_factory(host, proxy, ca_bundle) as s:
             r = s.post(url, data=BODY, headers=headers, timeout=(timeout, timeout),
                        verify=ca_bundle or True, allow_redirects=False)  # fmt: skip
             body = r.text[:65536]

@@ -121,7 +121,7 @@ def pin(
             k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
         }
         headers.update(extra)
-        with pinned_session(target.host) as s:
+        with pinned_session(target.host, ca_bundle=ca_bundle) as s:
             r = s.request(request.method, url, data=request.body, headers=headers,
                           timeout=(timeout, timeout), verify=ca_bundle or True,
                           allow_redirects=False)  # fmt: skip

@@ -160,6 +160,23 @@ def _connect(
     return open_socket(address, port, timeout)
 
 
+def sdk_context(cafile: str | None) -> ssl.SSLContext:
+    """A context that verifies as botocore does: built by botocore's own
+    `create_urllib3_context` (which, unlike Python 3.13's default context and urllib3 2.x's
+    there, adds no VERIFY_X509_STRICT: a corporate CA without key identifiers passes the SDK,
+    so it must pass here), with the SDK's CA bundle."""
+    from botocore.httpsession import create_urllib3_context
+
+    ctx: ssl.SSLContext = create_urllib3_context()
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.check_hostname = True
+    if cafile:
+        ctx.load_verify_locations(cafile)
+    else:
+        ctx.load_default_certs()
+    return ctx
+
+
 def _peer_der(
     address: str, port: int, host: str, timeout: float, proxy: str | None
 ) -> bytes | None:
@@ -193,7 +210,7 @@ def probe(
         return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} does not exist", None,
                    (("verified", "false"), ("verify_error", "CA bundle file missing"), *via))  # fmt: skip
     try:
-        ctx = ssl.create_default_context(cafile=ca_bundle)
+        ctx = sdk_context(ca_bundle)
     except (OSError, ssl.SSLError) as e:
         return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} unusable: {e}", None,
                    (("verified", "false"), ("verify_error", "CA bundle unusable"), *via))  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from stsdiag import endpoints
 from stsdiag.logparse.requests import client_error
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
+from stsdiag.rules.registry import strict_tls_fix
 
 GLOBAL_HOSTS = frozenset({"sts.amazonaws.com"})
 STS_OPERATIONS = frozenset(
@@ -398,10 +399,12 @@ def network(r: LogRequest) -> Iterable[Hit]:
         elif code == "SD202":
             cause = " Check security groups / NACLs on the path (a VPC endpoint's security group must allow 443)."
         tries = f" ({n} attempts)" if n > 1 else ""
+        fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
         yield Hit(
             code,
             f"{host} {_NET_TEXT[code]}{tries}.{cause}",
             (ev(r.ref("exception") or main_ref(r), r),),
+            fix=fix,
         )
 
 

@@ -28,7 +28,7 @@ from stsdiag.models import (
 from stsdiag.plan import no_proxy_matches, vpce_zone
 from stsdiag.redact import excerpt
 from stsdiag.report import Collector, run_guarded
-from stsdiag.rules.registry import BY_CODE
+from stsdiag.rules.registry import BY_CODE, strict_tls_fix
 
 SKEW_WARN_S = 60.0
 SKEW_ERROR_S = 300.0
@@ -464,7 +464,8 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
             msg += (f". The certificate is for {r.get('dns_names') or r.get('subject')}, issued by {r.get('issuer')}: "
                     "something else answers at this address (a captive portal, a wrong server)")  # fmt: skip
         msg += f" (CA bundle {f.context.ca_bundle}, {f.context.ca_bundle_source})."
-        out.append(hit("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine]))
+        fix = strict_tls_fix(r.get("verify_error") or r.detail)
+        out.append(hit("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine], fix=fix))
     return out
 
 
@@ -477,8 +478,11 @@ def sd304_intercepted(f: ProbeFacts) -> list[Hit]:
     msg = f"TLS to {', '.join(dict.fromkeys(ep.target.host for ep, _, _ in hits))} is intercepted: the certificate is issued by {issuers}, not by Amazon."
     if trusted:
         msg += " It verifies against the configured CA bundle, so the interception is trusted here."
+    strict = next(
+        (x for _, _, r in hits if (x := strict_tls_fix(r.get("verify_error") or ""))), None
+    )
     return [hit("SD304", msg, [_ev(ep, a, r) for ep, a, r in hits],
-                    severity=Severity.WARNING if trusted else Severity.ERROR)]  # fmt: skip
+                    severity=Severity.WARNING if trusted else Severity.ERROR, fix=strict)]  # fmt: skip
 
 
 def sd305_not_sts(f: ProbeFacts) -> list[Hit]:

@@ -4,6 +4,7 @@ entries by code. Docs (`stsdiag explain`, README table) are generated from here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from stsdiag.models import Severity, Where
@@ -463,3 +464,28 @@ def markdown_table() -> str:
     for r in RULES:
         rows.append(f"| {r.code} | {r.name} | {r.severity.value} | {r.where.value} | {r.summary} |")
     return "\n".join(rows) + "\n"
+
+
+# OpenSSL's complaints under X509_V_FLAG_X509_STRICT, which Python 3.13's default TLS context
+# sets (and urllib3 2.x's there; botocore's own context does not, up to 1.44 at least)
+_STRICT_TLS = re.compile(
+    r"Missing (?:Authority|Subject) Key Identifier|Basic Constraints of CA cert not marked critical|"
+    r"CA cert does not include key usage extension|key identifier extension marked critical|"
+    r"explicit ECC parameters|Subject empty and Subject Alt Name extension is empty",
+    re.IGNORECASE,
+)
+
+
+def strict_tls_fix(text: str) -> str | None:
+    """The fix for a verification failure that only strict checking finds, else None."""
+    m = _STRICT_TLS.search(text)
+    if m is None:
+        return None
+    return (
+        f"The chain fails strict certificate checks ({m.group(0)}), which this client applies "
+        "(Python 3.13's default TLS context does, and urllib3 2.x's there; botocore's own "
+        "does not). It is typically a TLS-intercepting proxy's or a private CA's certificate: "
+        "reissue it with the missing extension (key identifiers, critical basic constraints, "
+        "key usage), or send AWS traffic past the proxy (`NO_PROXY`). Adding it to "
+        "`AWS_CA_BUNDLE` does not help."
+    )
