@@ -101,6 +101,9 @@ _KEEP = re.compile(
     rb"Updating URI|Redirecting|redirect"
 )
 
+# the shortest line a paste can have wrapped (the narrowest common wrap is an e-mail's 72
+# columns, less the word that did not fit)
+WRAP_MIN = 60
 MAX_LINE = 1 << 20  # a physical line longer than this is split into pieces
 MAX_RECORD_LINES = 4000
 MAX_RECORD_BYTES = 4 << 20
@@ -118,6 +121,9 @@ class Record:
     fmt: str
     lines: list[str] = field(default_factory=list)
     size: int = 0
+    # a record that was dropped unless its next line shows a paste wrapped its message
+    # (see `_may_wrap`); never yielded while set
+    maybe: bool = False
 
     @property
     def message(self) -> str:
@@ -129,8 +135,27 @@ class Record:
 
     @property
     def flat(self) -> str:
-        """Lines joined with nothing: undoes a paste that folded a long line."""
-        return "".join(self.lines)
+        """Lines joined with nothing: undoes a paste that folded a long line (and the indent
+        some chat tools give the lines they wrapped)."""
+        if len(self.lines) < 2:
+            return self.message
+        return self.lines[0] + "".join(_dedent(self.lines[1:]))
+
+    def head(self, limit: int = 400) -> str:
+        """The message's first line as logged: a short one may have been cut by a paste
+        that wrapped the header line, and goes on in the next lines."""
+        if len(self.lines) == 1 or len(self.message) > 60:
+            return self.message
+        return self.flat[:limit]
+
+
+def _dedent(rest: list[str]) -> list[str]:
+    """Continuation lines without the indent a paste gave them all (two or more blanks, or
+    a tab; one blank may be a space the wrap fell before)."""
+    indent = min(len(x) - len(x.lstrip(" \t")) for x in rest)
+    if indent >= 2 or (indent and rest[0][0] == "\t"):
+        return [x[indent:] for x in rest]
+    return rest
 
 
 @dataclass(slots=True)
@@ -315,6 +340,52 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
     if policy == _P_HOOKS:
         return KEPT if line.startswith(b"Event before-parameter-build.", msg_start) else DROPPED
     return FOREIGN if policy == _P_FOREIGN else DROPPED
+
+
+# A paste that hard-wraps long lines (a terminal copied at 80 columns, an e-mail at 72 or
+# 76, `fold`, a chat tool's re-flow) can move the words that show a record carries facts
+# onto the next line ('... botocore.credentials - INFO - Found cred' / 'entials in ...').
+# A dropped header line long enough to have been wrapped, whose message is too short to
+# have settled the decision, is held as a tentative record; its first continuation line
+# decides (`_continues`): the message joined with it, as folded or with the space a re-flow
+# dropped.
+_HOOK_FACT = b"Event before-parameter-build."
+
+
+def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> bool:
+    """Whether the dropped record whose header line is line[ls:le] (message from
+    msg_start) could carry facts on its next line: only a search over the message's start
+    can change its mind, and only if the line could have been wrapped."""
+    if line[le - 1 : le] == b"\r":
+        le -= 1
+    if le - ls < WRAP_MIN:
+        return False
+    if policy == _P_SEARCH:
+        return le - msg_start < 200
+    if policy == _P_HOOKS and le - msg_start <= 64:
+        return _HOOK_FACT.startswith(line[msg_start:le].rstrip())
+    return False
+
+
+def _settle(rec: Record, nxt: str) -> Record | None:
+    """A tentative record met its first continuation line: kept, or dropped after all."""
+    if _continues(rec, nxt):
+        rec.maybe = False
+        return rec
+    return None
+
+
+def _continues(rec: Record, nxt: str) -> bool:
+    """A tentative record's first continuation line: does the message go on there with
+    words that carry facts (joined as a fold leaves it, or with the space a re-flow
+    dropped; an indent the paste added is no part of it)?"""
+    policy = _policy(rec.logger.encode("ascii", "replace"))
+    nxt = nxt.lstrip()
+    for sep in ("", " "):
+        joined = (rec.lines[0] + sep + nxt).encode("utf-8", "replace")
+        if _kind(policy, joined, 0, len(joined)) == KEPT:
+            return True
+    return False
 
 
 # AWS Lambda's Python runtime, text format: '[LEVEL]\t<UTC time>Z\t<request id>\t<message>'
@@ -665,10 +736,15 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
             if isinstance(head, int):
                 return head, None
             logger_b, level_b, thread_b, ts_b, msg_start, fmt = head
-    kind = _kind(_policy(logger_b), line, msg_start, len(line))
+    policy = _policy(logger_b)
+    kind = _kind(policy, line, msg_start, len(line))
     if kind == FOREIGN:
         return FOREIGN, None
     if kind == DROPPED:
+        if _may_wrap(policy, line, 0, msg_start, len(line)):
+            rec = _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
+            rec.maybe = True
+            return DROPPED, rec  # tentative: see `_continues`
         return DROPPED, Record(lineno, "", "", None, None, fmt)
     return KEPT, _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
 
@@ -746,6 +822,8 @@ def _step(
     """The reference reader's step for one physical line: returns the open record."""
     kind, rec = classify_line(raw, lineno)
     if kind == CONT:
+        if cur is not None and cur.maybe:
+            cur = _settle(cur, _decode(raw))
         if cur is not None:
             _append(cur, raw)
         elif _CONT_FACT.search(raw):
@@ -753,14 +831,14 @@ def _step(
             cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(raw)])
         return cur
     stats.records += 1
-    if cur is not None:
+    if cur is not None and not cur.maybe:
         out.append(cur)
     if kind == FOREIGN:
         return None
     stats.sdk_records += 1
     assert rec is not None
     stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-    return rec if kind == KEPT else None
+    return rec if kind == KEPT or rec.maybe else None
 
 
 def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
@@ -776,7 +854,7 @@ def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Rec
             yield from out
             out.clear()
     stats.lines = lineno
-    if cur is not None:
+    if cur is not None and not cur.maybe:
         yield cur
 
 
@@ -847,6 +925,9 @@ class _Block:
         """Continuation lines buf[s:e] (no header among them): they extend the open record,
         or, with none open, the first one that states a fact opens an orphan record."""
         buf = self.buf
+        if cur is not None and cur.maybe:
+            le = buf.find(b"\n", s, e)
+            cur = _settle(cur, _decode(buf[s : le if le >= 0 else e]))
         if cur is not None:
             _extend(cur, buf[s:e])
             return cur
@@ -899,14 +980,19 @@ class _Block:
                 cur = self.gap(prev_end + 1, ls, cur)
             prev_end = le
             if cur is not None:
-                out.append(cur)
+                if not cur.maybe:
+                    out.append(cur)
                 cur = None
             kind = _kind(pol, buf, end, le)
             if kind == FOREIGN:
                 foreign += 1
                 continue
             branch_counts[k] += 1
-            if kind == KEPT:
+            if kind == KEPT or (
+                pol >= _P_HOOKS  # a dropped record that a wrap may have cut short
+                and _may_wrap(pol, buf, ls + 1, end, le)
+                and _STOCK.match(buf, le) is None  # (the next line is no header)
+            ):
                 g = m.groups()
                 cur = _record(
                     self.line_at(ls),
@@ -917,6 +1003,7 @@ class _Block:
                     _STOCK_NAMES[k],
                     buf[end:le],
                 )
+                cur.maybe = kind != KEPT
         while oi < len(odd) - 1:
             cur, prev_end = self._odd(odd[oi], prev_end, cur, out)
             oi += 1
@@ -944,7 +1031,8 @@ class _Block:
         if ls != prev_end:
             cur = self.gap(prev_end + 1, ls, cur)
         if cur is not None:
-            out.append(cur)
+            if not cur.maybe:
+                out.append(cur)
             cur = None
         stats = self.stats
         stats.records += 1
@@ -953,7 +1041,7 @@ class _Block:
         stats.sdk_records += 1
         assert rec is not None
         stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-        if kind == KEPT:
+        if kind == KEPT or rec.maybe:
             rec.line = self.line_at(ls)
             return rec, le
         return None, le
@@ -998,5 +1086,5 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
         yield from out
         out.clear()
     stats.lines = lineno
-    if cur is not None:
+    if cur is not None and not cur.maybe:
         yield cur
