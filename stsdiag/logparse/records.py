@@ -12,6 +12,7 @@ the stock-format headers; only kept records and their continuation lines are dec
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -146,7 +147,7 @@ class Record:
         that wrapped the header line, and goes on in the next lines."""
         if len(self.lines) == 1 or len(self.message) > 60:
             return self.message
-        return self.flat[:limit]
+        return self.flat[:limit].lstrip()  # (a wrap may fall just before the message)
 
 
 def _dedent(rest: list[str]) -> list[str]:
@@ -248,6 +249,22 @@ def parse_ts(raw: bytes | None) -> float | None:
     return base2 + (int(f) / (10 ** len(f)) if f else 0.0)
 
 
+# what web pages and chat tools put into a paste: no-break spaces for spaces, and
+# invisible characters (zero-width spaces and joiners, word joiners, BOMs, soft hyphens)
+# between others. Undone on whole lines before anything else reads them.
+_NBSP = "\u00a0".encode()
+_INVISIBLE = re.compile(
+    b"|".join(re.escape(c.encode()) for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+)
+
+
+def unspace(data: bytes) -> bytes:
+    """`data` (whole lines) with no-break spaces as spaces and invisible characters gone."""
+    if data.isascii():
+        return data
+    return _INVISIBLE.sub(b"", data.replace(_NBSP, b" "))
+
+
 def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> Iterator[bytes]:
     """Split a byte stream into lines without trusting it to contain newlines."""
     rest = b""
@@ -259,13 +276,14 @@ def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> 
         data = rest + chunk if rest else chunk
         parts = data.split(b"\n")
         rest = parts.pop()
-        yield from parts
+        for part in parts:
+            yield unspace(part)
         while len(rest) > MAX_LINE:
-            yield rest[:MAX_LINE]
+            yield unspace(rest[:MAX_LINE])
             rest = rest[MAX_LINE:]
     if rest:
         stats.truncated_last_line = True
-        yield rest
+        yield unspace(rest)
 
 
 # what a paste through a web page or a word processor does to quotes and brackets: undone,
@@ -687,14 +705,82 @@ def _json_line(line: bytes, lineno: int) -> tuple[int, Record | None] | None:
     )
 
 
-def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
-    """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
-    FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
-    only carries its format) or KEPT (an SDK record that carries facts)."""
+def _clean(line: bytes) -> bytes:
+    """A physical line without ANSI colours and its CR."""
     if line[:1] in (b"\x1b", b"\r") or b"\x1b" in line[:64]:
         line = _ANSI.sub(b"", line)
     if line.endswith(b"\r"):
         line = line[:-1]
+    return line
+
+
+# A wrap can also fall inside the header (a long thread or logger name, an e-mail's 72
+# columns): '... - urllib3.connectionpool - ' / 'DEBUG - Starting new HTTPS connection'.
+# A line that opens with a stock format's time stamp and is no stock header is read
+# together with the next line when the two make one (a wrap that breaks at spaces may
+# leave a short line before a long word: no length is required).
+_TS_AT = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+CUT_MAX = 256  # longer lines were not wrapped at a common width
+
+
+def _cut_header(line: bytes) -> bool:
+    """A line that opens like a stock header but stops before its message (see `_rejoin`)."""
+    line = _clean(line)
+    return len(line) <= CUT_MAX and _TS_AT.match(line) is not None and _header(line)[0] is None
+
+
+def _rejoin(line: bytes, nxt: bytes) -> bytes | None:
+    """A cut header line (`_cut_header`) and the line after it: the header line as logged,
+    when they make one (joined as folded, or with the space a re-flow dropped; without an
+    indent the paste added); None when they do not, or the next line starts a header of its
+    own."""
+    nxt = _clean(nxt).lstrip(b" \t")
+    if _STOCK.match(b"\n" + nxt) is not None:
+        return None
+    line = _clean(line)
+    for sep in (b"", b" "):
+        joined = line + sep + nxt
+        if _header(joined)[0] is not None:
+            return joined
+    return None
+
+
+class _Stepper:
+    """The reference reader's state over consecutive physical lines: the open record, and
+    a cut header line waiting for its next line."""
+
+    def __init__(self, cur: Record | None, stats: ReadStats, out: list[Record]) -> None:
+        self.cur = cur
+        self.stats = stats
+        self.out = out
+        self.held: bytes | None = None
+
+    def line(self, raw: bytes, lineno: int) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            joined = _rejoin(held, raw)
+            if joined is not None:  # the record's message starts on this line
+                self.cur = _step(joined, lineno, self.cur, self.stats, self.out)
+                return
+            self.cur = _step(held, lineno - 1, self.cur, self.stats, self.out)
+        if _cut_header(raw):
+            self.held = raw
+        else:
+            self.cur = _step(raw, lineno, self.cur, self.stats, self.out)
+
+    def end(self, lineno: int) -> Record | None:
+        """No more lines (the last one numbered `lineno`): the open record."""
+        if self.held is not None:
+            self.cur = _step(self.held, lineno, self.cur, self.stats, self.out)
+            self.held = None
+        return self.cur
+
+
+def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
+    """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
+    FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
+    only carries its format) or KEPT (an SDK record that carries facts)."""
+    line = _clean(line)
     if not _LEVEL_NEAR_START.match(line):
         return CONT, None  # every header format has a level word near the start
     m, fmt = _header(line)
@@ -844,15 +930,17 @@ def _step(
 def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
     """Reference reader: every line through `classify_line`. `iter_records` must yield the
     same records and statistics (tested on every fixture, and on mutated logs)."""
-    cur: Record | None = None
     lineno = 0
     out: list[Record] = []
+    steps = _Stepper(None, stats, out)
     for raw in lines:
         lineno += 1
-        cur = _step(raw, lineno, cur, stats, out)
+        steps.line(raw, lineno)
         if out:
             yield from out
             out.clear()
+    cur = steps.end(lineno)
+    yield from out
     stats.lines = lineno
     if cur is not None and not cur.maybe:
         yield cur
@@ -869,7 +957,8 @@ _STOCK = re.compile(
     rb"\n(?:(" + _TS_B + rb")(?:"
     rb" - ([^\n]{1,64}?) - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
     rb"| - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
-    rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?)"
+    rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?"
+    rb"|)"  # a time stamp and no stock header (m.lastindex 1): maybe one cut by a wrap
     rb"|(" + LEVEL + rb"):(" + _LOGGER_B + rb"):)"
 )
 # by m.lastindex (the branch's last group): the format, its logger and level groups
@@ -889,6 +978,15 @@ _STOCK_NAMES = (
 _LOGGER_GROUP = (0, 0, 0, 0, 3, 0, 5, 0, 7, 0, 10)
 _LEVEL_GROUP = (0, 0, 0, 0, 4, 0, 6, 0, 8, 0, 9)
 _LEVEL_WORDS = (b"DEBUG", b"INFO", b"WARN", b"ERROR", b"CRITICAL")  # WARN counts WARNING too
+
+
+_LASTINDEX = operator.attrgetter("lastindex")
+
+
+def _stock_next(buf: bytes, le: int) -> bool:
+    """Whether the line after the newline at `le` is a stock header."""
+    m = _STOCK.match(buf, le)
+    return m is not None and m.lastindex != 1
 
 
 def _odd_lines(buf: bytes, stock: set[int]) -> list[int]:
@@ -954,7 +1052,9 @@ class _Block:
             total += buf.count(w)
         matches = list(_STOCK.finditer(buf))
         # every stock header holds a level word: any other one may sit on another header
-        odd = _odd_lines(buf, {m.start() for m in matches}) if total > len(matches) else []
+        # (the lines with a time stamp and no stock header are no stock headers)
+        cut = 0 if total > len(matches) else list(map(_LASTINDEX, matches)).count(1)
+        odd = _odd_lines(buf, {m.start() for m in matches}) if total > len(matches) - cut else []
         odd.append(len(buf))  # sentinel
         oi = 0
         next_odd = odd[0]
@@ -962,6 +1062,7 @@ class _Block:
         policies = _POLICY
         branch_counts = [0] * 11
         foreign = 0
+        cuts = 0
         prev_end = 0  # offset of the newline that ends the last header line
         for m in matches:
             ls = m.start()
@@ -970,6 +1071,10 @@ class _Block:
                 oi += 1
                 next_odd = odd[oi]
             k = m.lastindex or 0
+            if k == 1:  # a time stamp and no stock header (rare): the exact path
+                cur, prev_end = self._cut(ls, prev_end, cur, out)
+                cuts += 1
+                continue
             logger_b = m.group(_LOGGER_GROUP[k])
             pol = policies.get(logger_b, -1)
             if pol < 0:
@@ -991,7 +1096,7 @@ class _Block:
             if kind == KEPT or (
                 pol >= _P_HOOKS  # a dropped record that a wrap may have cut short
                 and _may_wrap(pol, buf, ls + 1, end, le)
-                and _STOCK.match(buf, le) is None  # (the next line is no header)
+                and not _stock_next(buf, le)
             ):
                 g = m.groups()
                 cur = _record(
@@ -1009,7 +1114,7 @@ class _Block:
             oi += 1
         if prev_end < len(buf) - 1:
             cur = self.gap(prev_end + 1, len(buf) - 1, cur)
-        n = len(matches)
+        n = len(matches) - cuts
         stats.records += n
         stats.sdk_records += n - foreign
         formats = stats.formats
@@ -1018,14 +1123,37 @@ class _Block:
                 formats[_STOCK_NAMES[k]] = formats.get(_STOCK_NAMES[k], 0) + c
         return cur
 
-    def _odd(
+    def _cut(
         self, ls: int, prev_end: int, cur: Record | None, out: list[Record]
     ) -> tuple[Record | None, int]:
-        """A line that may be a header in another format, classified the reference way
-        (its statistics counted here). Returns the open record and the last header's end."""
+        """A line that opens with a time stamp but is no stock header: a header cut by a
+        wrap, read with its next line (`_rejoin`), or else a line for `_odd`."""
         buf = self.buf
         le = buf.find(b"\n", ls + 1)
-        kind, rec = classify_line(buf[ls + 1 : le], 0)
+        ne = buf.find(b"\n", le + 1)
+        if ne > 0 and _cut_header(buf[ls + 1 : le]):
+            joined = _rejoin(buf[ls + 1 : le], buf[le + 1 : ne])
+            if joined is not None:  # the record's message starts on the next line
+                return self._odd(ls, prev_end, cur, out, classify_line(joined, 0), ne)
+        return self._odd(ls, prev_end, cur, out)
+
+    def _odd(
+        self,
+        ls: int,
+        prev_end: int,
+        cur: Record | None,
+        out: list[Record],
+        joined: tuple[int, Record | None] | None = None,
+        ne: int = 0,
+    ) -> tuple[Record | None, int]:
+        """A line that may be a header in another format, classified the reference way
+        (its statistics counted here), or the header `joined` from it and the next line
+        (which ends at `ne`). Returns the open record and the last header's end."""
+        if ls < prev_end:
+            return cur, prev_end  # the second line of a joined header
+        buf = self.buf
+        le = buf.find(b"\n", ls + 1)
+        kind, rec = joined or classify_line(buf[ls + 1 : le], 0)
         if kind == CONT:
             return cur, prev_end
         if ls != prev_end:
@@ -1036,13 +1164,15 @@ class _Block:
             cur = None
         stats = self.stats
         stats.records += 1
+        if joined is not None:
+            le = ne
         if kind == FOREIGN:
             return None, le
         stats.sdk_records += 1
         assert rec is not None
         stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
         if kind == KEPT or rec.maybe:
-            rec.line = self.line_at(ls)
+            rec.line = self.line_at(ls) + (joined is not None)
             return rec, le
         return None, le
 
@@ -1063,8 +1193,11 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
             eof = True
             if not rest:
                 break
-            stats.truncated_last_line = True
-            data, rest = rest + b"\n", b""
+            if rest.endswith(b"\n"):  # a cut header line, carried over
+                data, rest = rest, b""
+            else:
+                stats.truncated_last_line = True
+                data, rest = unspace(rest) + b"\n", b""
         else:
             stats.bytes += len(chunk)
             data = rest + chunk if rest else chunk
@@ -1076,10 +1209,23 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
                 data, rest = data[:MAX_LINE] + b"\n", data[MAX_LINE:]
             else:
                 data, rest = data[: cut + 1], data[cut + 1 :]
+            data = unspace(data)
+            # a header line cut by a wrap is read with the line after it, so it is never
+            # a block's last line (unless the input ends there)
+            p = data.rfind(b"\n", 0, len(data) - 1) + 1
+            if _cut_header(data[p:-1]):
+                if len(rest) > MAX_LINE:  # the next line is longer than a line can be
+                    data, rest = data + unspace(rest[:MAX_LINE]) + b"\n", rest[MAX_LINE:]
+                else:
+                    data, rest = data[:p], data[p:] + rest
+                    if not data:
+                        continue
         n = data.count(b"\n")
         if b"\x1b" in data:  # ANSI colours: line by line, the reference way
+            steps = _Stepper(cur, stats, out)
             for i, raw in enumerate(data[:-1].split(b"\n")):
-                cur = _step(raw, lineno + i + 1, cur, stats, out)
+                steps.line(raw, lineno + i + 1)
+            cur = steps.end(lineno + n)
         else:
             cur = _Block(b"\n" + data, lineno, stats).scan(cur, out)
         lineno += n
