@@ -122,9 +122,9 @@ class Record:
     fmt: str
     lines: list[str] = field(default_factory=list)
     size: int = 0
-    # a record that was dropped unless its next line shows a paste wrapped its message
-    # (see `_may_wrap`); never yielded while set
-    maybe: bool = False
+    # a tentative record: dropped unless its next line shows that a paste wrapped its
+    # message, which this is (see `_may_wrap`); never yielded while set
+    maybe: bytes | None = None
 
     @property
     def message(self) -> str:
@@ -370,13 +370,17 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 _HOOK_FACT = b"Event before-parameter-build."
 
 
+_WRAP_MSG = (0, 0, 0, 65, 200)  # by policy: longest message (and CR) `_may_wrap` accepts
+
+
 def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> bool:
     """Whether the dropped record whose header line is line[ls:le] (message from
     msg_start) could carry facts on its next line: only a search over the message's start
-    can change its mind, and only if the line could have been wrapped."""
+    can change its mind, and only if the line could have been wrapped (a message that
+    ends with a colon goes on in the next lines by design: `CanonicalRequest:`)."""
     if line[le - 1 : le] == b"\r":
         le -= 1
-    if le - ls < WRAP_MIN:
+    if le - ls < WRAP_MIN or line[le - 1] == 58:  # ':'
         return False
     if policy == _P_SEARCH:
         return le - msg_start < 200
@@ -385,25 +389,34 @@ def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> boo
     return False
 
 
-def _settle(rec: Record, nxt: str) -> Record | None:
+def _settle(rec: Record, nxt: bytes) -> Record | None:
     """A tentative record met its first continuation line: kept, or dropped after all."""
-    if _continues(rec, nxt):
-        rec.maybe = False
+    assert rec.maybe is not None
+    if _continues(_policy(rec.logger.encode("ascii", "replace")), rec.maybe, _clean(nxt)):
+        rec.maybe = None
         return rec
     return None
 
 
-def _continues(rec: Record, nxt: str) -> bool:
-    """A tentative record's first continuation line: does the message go on there with
-    words that carry facts (joined as a fold leaves it, or with the space a re-flow
-    dropped; an indent the paste added is no part of it)?"""
-    policy = _policy(rec.logger.encode("ascii", "replace"))
-    nxt = nxt.lstrip()
-    for sep in ("", " "):
-        joined = (rec.lines[0] + sep + nxt).encode("utf-8", "replace")
-        if _kind(policy, joined, 0, len(joined)) == KEPT:
-            return True
-    return False
+_CONTINUES: dict[tuple[int, bytes, bytes], bool] = {}
+
+
+def _continues(policy: int, msg: bytes, nxt: bytes) -> bool:
+    """Whether a dropped record's message `msg` goes on in its next line `nxt` (cleaned)
+    with words that carry facts (joined as a fold leaves it, or with the space a re-flow
+    dropped; an indent the paste added is no part of it). Cached: multi-line messages
+    that are no wrap (`CanonicalRequest:` / `POST`) repeat."""
+    nxt = nxt.lstrip(b" \t")[:200]  # (no decision looks further)
+    key = (policy, msg, nxt)
+    hit = _CONTINUES.get(key)
+    if hit is None:
+        hit = False
+        for sep in (b"", b" "):
+            joined = msg + sep + nxt
+            hit = hit or _kind(policy, joined, 0, len(joined)) == KEPT
+        if len(_CONTINUES) < 4096:
+            _CONTINUES[key] = hit
+    return hit
 
 
 # AWS Lambda's Python runtime, text format: '[LEVEL]\t<UTC time>Z\t<request id>\t<message>'
@@ -829,7 +842,7 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     if kind == DROPPED:
         if _may_wrap(policy, line, 0, msg_start, len(line)):
             rec = _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
-            rec.maybe = True
+            rec.maybe = line[msg_start:]
             return DROPPED, rec  # tentative: see `_continues`
         return DROPPED, Record(lineno, "", "", None, None, fmt)
     return KEPT, _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
@@ -908,8 +921,8 @@ def _step(
     """The reference reader's step for one physical line: returns the open record."""
     kind, rec = classify_line(raw, lineno)
     if kind == CONT:
-        if cur is not None and cur.maybe:
-            cur = _settle(cur, _decode(raw))
+        if cur is not None and cur.maybe is not None:
+            cur = _settle(cur, raw)
         if cur is not None:
             _append(cur, raw)
         elif _CONT_FACT.search(raw):
@@ -917,14 +930,14 @@ def _step(
             cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(raw)])
         return cur
     stats.records += 1
-    if cur is not None and not cur.maybe:
+    if cur is not None and cur.maybe is None:
         out.append(cur)
     if kind == FOREIGN:
         return None
     stats.sdk_records += 1
     assert rec is not None
     stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-    return rec if kind == KEPT or rec.maybe else None
+    return rec if kind == KEPT or rec.maybe is not None else None
 
 
 def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
@@ -942,7 +955,7 @@ def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Rec
     cur = steps.end(lineno)
     yield from out
     stats.lines = lineno
-    if cur is not None and not cur.maybe:
+    if cur is not None and cur.maybe is None:
         yield cur
 
 
@@ -983,12 +996,6 @@ _LEVEL_WORDS = (b"DEBUG", b"INFO", b"WARN", b"ERROR", b"CRITICAL")  # WARN count
 _LASTINDEX = operator.attrgetter("lastindex")
 
 
-def _stock_next(buf: bytes, le: int) -> bool:
-    """Whether the line after the newline at `le` is a stock header."""
-    m = _STOCK.match(buf, le)
-    return m is not None and m.lastindex != 1
-
-
 def _odd_lines(buf: bytes, stock: set[int]) -> list[int]:
     """Offsets of the newlines before the lines that have a level word within 192 bytes
     of their start but are not stock headers. Only these can be other headers (custom
@@ -1023,9 +1030,9 @@ class _Block:
         """Continuation lines buf[s:e] (no header among them): they extend the open record,
         or, with none open, the first one that states a fact opens an orphan record."""
         buf = self.buf
-        if cur is not None and cur.maybe:
+        if cur is not None and cur.maybe is not None:
             le = buf.find(b"\n", s, e)
-            cur = _settle(cur, _decode(buf[s : le if le >= 0 else e]))
+            cur = _settle(cur, buf[s : le if le >= 0 else e])
         if cur is not None:
             _extend(cur, buf[s:e])
             return cur
@@ -1052,9 +1059,12 @@ class _Block:
             total += buf.count(w)
         matches = list(_STOCK.finditer(buf))
         # every stock header holds a level word: any other one may sit on another header
-        # (the lines with a time stamp and no stock header are no stock headers)
-        cut = 0 if total > len(matches) else list(map(_LASTINDEX, matches)).count(1)
-        odd = _odd_lines(buf, {m.start() for m in matches}) if total > len(matches) - cut else []
+        # (the lines with a time stamp and no stock header are none: with those, look)
+        odd = (
+            _odd_lines(buf, {m.start() for m in matches})
+            if total > len(matches) or 1 in map(_LASTINDEX, matches)
+            else []
+        )
         odd.append(len(buf))  # sentinel
         oi = 0
         next_odd = odd[0]
@@ -1064,8 +1074,15 @@ class _Block:
         foreign = 0
         cuts = 0
         prev_end = 0  # offset of the newline that ends the last header line
+        # a dropped record that a wrap may have cut short waits for the next header: when
+        # that is on the next line (as in any log that was not wrapped), nothing to do
+        pend: tuple[re.Match[bytes], int, int, int] | None = None
         for m in matches:
             ls = m.start()
+            if pend is not None:
+                if ls != pend[3] or m.lastindex == 1:
+                    cur = self._wrapped(*pend, next_odd)
+                pend = None
             while next_odd < ls:  # odd lines first (rare): the exact path
                 cur, prev_end = self._odd(next_odd, prev_end, cur, out)
                 oi += 1
@@ -1085,7 +1102,7 @@ class _Block:
                 cur = self.gap(prev_end + 1, ls, cur)
             prev_end = le
             if cur is not None:
-                if not cur.maybe:
+                if cur.maybe is None:
                     out.append(cur)
                 cur = None
             kind = _kind(pol, buf, end, le)
@@ -1093,11 +1110,7 @@ class _Block:
                 foreign += 1
                 continue
             branch_counts[k] += 1
-            if kind == KEPT or (
-                pol >= _P_HOOKS  # a dropped record that a wrap may have cut short
-                and _may_wrap(pol, buf, ls + 1, end, le)
-                and not _stock_next(buf, le)
-            ):
+            if kind == KEPT:
                 g = m.groups()
                 cur = _record(
                     self.line_at(ls),
@@ -1108,7 +1121,10 @@ class _Block:
                     _STOCK_NAMES[k],
                     buf[end:le],
                 )
-                cur.maybe = kind != KEPT
+            elif le - end <= _WRAP_MSG[pol] and buf[le - 1] != 58:  # (see `_may_wrap`)
+                pend = (m, pol, end, le)  # a wrap may have cut it short: see above
+        if pend is not None:
+            cur = self._wrapped(*pend, next_odd)
         while oi < len(odd) - 1:
             cur, prev_end = self._odd(odd[oi], prev_end, cur, out)
             oi += 1
@@ -1123,6 +1139,39 @@ class _Block:
                 formats[_STOCK_NAMES[k]] = formats.get(_STOCK_NAMES[k], 0) + c
         return cur
 
+    def _wrapped(
+        self, m: re.Match[bytes], pol: int, end: int, le: int, next_odd: int
+    ) -> Record | None:
+        """A dropped stock record whose message a wrap may have cut short (`_may_wrap`):
+        kept when its next line, surely a continuation line, carries facts; tentative when
+        that line is in the next block, or may be a header."""
+        buf = self.buf
+        if not _may_wrap(pol, buf, m.start() + 1, end, le):
+            return None
+        nxt = _STOCK.match(buf, le)
+        if nxt is not None and nxt.lastindex != 1:
+            return None  # the next line is a stock header
+        msg = buf[end : le - 1 if buf[le - 1] == 13 else le]
+        maybe: bytes | None = msg
+        if nxt is None and next_odd != le and le + 1 < len(buf):
+            ne = buf.find(b"\n", le + 1)
+            if not _continues(pol, msg, buf[le + 1 : ne - 1 if buf[ne - 1] == 13 else ne]):
+                return None
+            maybe = None
+        k = m.lastindex or 0
+        g = m.groups()
+        rec = _record(
+            self.line_at(m.start()),
+            m.group(_LOGGER_GROUP[k]),
+            g[_LEVEL_GROUP[k] - 1],
+            g[1],
+            g[0],
+            _STOCK_NAMES[k],
+            buf[end:le],
+        )
+        rec.maybe = maybe
+        return rec
+
     def _cut(
         self, ls: int, prev_end: int, cur: Record | None, out: list[Record]
     ) -> tuple[Record | None, int]:
@@ -1131,7 +1180,8 @@ class _Block:
         buf = self.buf
         le = buf.find(b"\n", ls + 1)
         ne = buf.find(b"\n", le + 1)
-        if ne > 0 and _cut_header(buf[ls + 1 : le]):
+        # (a next line that is a header, or has a time stamp, is never joined: `_rejoin`)
+        if ne > 0 and _STOCK.match(buf, le) is None and _cut_header(buf[ls + 1 : le]):
             joined = _rejoin(buf[ls + 1 : le], buf[le + 1 : ne])
             if joined is not None:  # the record's message starts on the next line
                 return self._odd(ls, prev_end, cur, out, classify_line(joined, 0), ne)
@@ -1159,7 +1209,7 @@ class _Block:
         if ls != prev_end:
             cur = self.gap(prev_end + 1, ls, cur)
         if cur is not None:
-            if not cur.maybe:
+            if cur.maybe is None:
                 out.append(cur)
             cur = None
         stats = self.stats
@@ -1171,7 +1221,7 @@ class _Block:
         stats.sdk_records += 1
         assert rec is not None
         stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-        if kind == KEPT or rec.maybe:
+        if kind == KEPT or rec.maybe is not None:
             rec.line = self.line_at(ls) + (joined is not None)
             return rec, le
         return None, le
@@ -1232,5 +1282,5 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
         yield from out
         out.clear()
     stats.lines = lineno
-    if cur is not None and not cur.maybe:
+    if cur is not None and cur.maybe is None:
         yield cur
