@@ -94,6 +94,7 @@ CASES: dict[str, list[str]] = {
         "glatest-cli-region-disabled",
     ],
     "chat-80-indent-2": [
+        "glatest-boto3-imds-no-role",  # the status line's space before the path is lost
         "g2020-cli-noregion-global-timeout",
         "g2020-cli-webid-global-timeout",
         "glatest-boto3-custom-ok",
@@ -314,3 +315,16 @@ def test_wrapped_facts_are_read_across_lines() -> None:
             "sts",
             403,
         ), width
+
+
+def test_a_status_line_that_lost_a_space_at_an_indented_break_is_read() -> None:
+    """'... "GET' / '   /latest/meta-data/... HTTP/1.1" 404 339': the indent and the space
+    the wrap fell before cannot be told apart; urllib3's status line is read either way."""
+    log = (
+        '2026-11-28 10:15:15,866 urllib3.connectionpool [DEBUG] http://127.0.0.30:80 "GET\n'
+        '   /latest/meta-data/iam/security-credentials/ HTTP/1.1" 404 339\n'
+    )
+    rc = Reconstructor()
+    (rec,) = records(log.encode())
+    assert list(rc.feed(rec)) == []
+    assert "imds-no-role" in [e.tag for e in rc.events.events]

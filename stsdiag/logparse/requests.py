@@ -34,8 +34,10 @@ _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
 # urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
 # is a path, or a whole URL when the request went through an HTTP proxy
-_STATUS = re.compile(  # (a paste through a word processor may have curly quotes)
-    r"(?:(https?)://([^\s:/]+)(?::\d+)? )?[\"“”](\w+) ([^\"“”\s]*) HTTP/[\d.]+[\"“”] (\d{3})"
+# (a paste through a word processor may have curly quotes; one that wrapped the line and
+# indented the rest may have lost a space at the break)
+_STATUS = re.compile(
+    r"(?:(https?)://([^\s:/]+)(?::\d+)? ?)?[\"“”](\w+) ?([^\"“”\s]*) ?HTTP/[\d.]+[\"“”] ?(\d{3})"
 )
 # where credentials come from over plain HTTP (IMDS, ECS/EKS container endpoints, CloudShell):
 # their connections and answers are the credential chain's, not an attempt of the API call
