@@ -94,7 +94,36 @@ _ODD = [
     b'{"level": "ERROR", "message": "boom", "logger": "botocore.endpoint", "stackTrace": ["  File \\"x\\"\\n"], "errorType": "ReadTimeoutError", "errorMessage": "Read timeout"}',
     b"{not json at all DEBUG",
     b'{"level": "DEBUG"}',
+    # what wrapped pastes leave: headers cut before or inside the level word, messages
+    # cut after a few words, indented or re-flowed continuations, no-break spaces and
+    # invisible characters
+    b"2026-11-28 06:46:13,092 - ThreadPoolExecutor-0_0 - urllib3.connectionpool - ",
+    b"2026-11-28 06:46:13,092 - ThreadPoolExecutor-0_0 - ",
+    b"2026-11-28 06:46:13,092 - MainThread - urllib3.connectionpool - DE",
+    b"2026-11-28 06:46:13,092 - MainThread - botocore.parsers - DEBUG\r",
+    b"\x1b[32m2026-11-28 06:46:13,092\x1b[0m - MainThread - botocore.endpoint",
+    b"2026-11-28 06:46:13,092 something else entirely",
+    b"DEBUG - Starting new HTTPS connection (1): sts.amazonaws.com:443",
+    b"BUG - Endpoint provider result: https://sts.amazonaws.com",
+    b"    - DEBUG - Response headers: {'x-amzn-RequestId': 'x'}",
+    b"urllib3.connectionpool - DEBUG - Starting new HTTPS connection (1): x:443",
+    b"2026-11-28 06:44:59,223 - MainThread - botocore.credentials - INFO - Found cred",
+    b"2026-11-28 06:44:59,223 - MainThread - botocore.credentials - INFO - Found",
+    b"2026-11-28 06:44:59,223 - MainThread - botocore.hooks - DEBUG - Event before-par",
+    b"2026-11-28 06:44:59,223 - MainThread - botocore.client - DEBUG - Registering\r",
+    b"entials in environment variables.",
+    b"  credentials in shared credentials file: ~/.aws/credentials",
+    b"ameter-build.sts.GetCallerIdentity: calling handler <function x>",
+    b"2026-11-28\xc2\xa006:44:59,223\xc2\xa0-\xc2\xa0MainThread\xc2\xa0-\xc2\xa0botocore.endpoint"
+    b"\xc2\xa0-\xc2\xa0DEBUG\xc2\xa0-\xc2\xa0Sending\xc2\xa0http request",
+    b"2026-11-28 06:44:59,223 - Main\xe2\x80\x8bThread - botocore.endpoint - DEB\xe2\x80\x8bUG - x",
 ]
+
+
+def _fold(line: bytes, width: int, indent: bytes) -> bytes:
+    """A line wrapped as a paste wraps it: cut every `width` bytes, continuations indented."""
+    parts = [line[i : i + width] for i in range(0, len(line), width)] or [b""]
+    return b"\n".join([parts[0], *(indent + x for x in parts[1:])])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,6 +133,12 @@ _ODD = [
             st.integers(0, len(_POOL) - 1).map(lambda i: _POOL[i]),
             st.sampled_from(_ODD),
             st.binary(max_size=80),
+            st.builds(
+                _fold,
+                st.integers(0, len(_POOL) - 1).map(lambda i: _POOL[i]),
+                st.integers(8, 130),
+                st.sampled_from([b"", b"  ", b"\t"]),
+            ),
         ),
         max_size=120,
     ),

@@ -12,6 +12,7 @@ the stock-format headers; only kept records and their continuation lines are dec
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -101,6 +102,9 @@ _KEEP = re.compile(
     rb"Updating URI|Redirecting|redirect"
 )
 
+# the shortest line a paste can have wrapped (the narrowest common wrap is an e-mail's 72
+# columns, less the word that did not fit)
+WRAP_MIN = 60
 MAX_LINE = 1 << 20  # a physical line longer than this is split into pieces
 MAX_RECORD_LINES = 4000
 MAX_RECORD_BYTES = 4 << 20
@@ -118,6 +122,9 @@ class Record:
     fmt: str
     lines: list[str] = field(default_factory=list)
     size: int = 0
+    # a tentative record: dropped unless its next line shows that a paste wrapped its
+    # message, which this is (see `_may_wrap`); never yielded while set
+    maybe: bytes | None = None
 
     @property
     def message(self) -> str:
@@ -129,8 +136,27 @@ class Record:
 
     @property
     def flat(self) -> str:
-        """Lines joined with nothing: undoes a paste that folded a long line."""
-        return "".join(self.lines)
+        """Lines joined with nothing: undoes a paste that folded a long line (and the indent
+        some chat tools give the lines they wrapped)."""
+        if len(self.lines) < 2:
+            return self.message
+        return self.lines[0] + "".join(_dedent(self.lines[1:]))
+
+    def head(self, limit: int = 400) -> str:
+        """The message's first line as logged: a short one may have been cut by a paste
+        that wrapped the header line, and goes on in the next lines."""
+        if len(self.lines) == 1 or len(self.message) > 60:
+            return self.message
+        return self.flat[:limit].lstrip()  # (a wrap may fall just before the message)
+
+
+def _dedent(rest: list[str]) -> list[str]:
+    """Continuation lines without the indent a paste gave them all (two or more blanks, or
+    a tab; one blank may be a space the wrap fell before)."""
+    indent = min(len(x) - len(x.lstrip(" \t")) for x in rest)
+    if indent >= 2 or (indent and rest[0][0] == "\t"):
+        return [x[indent:] for x in rest]
+    return rest
 
 
 @dataclass(slots=True)
@@ -223,6 +249,22 @@ def parse_ts(raw: bytes | None) -> float | None:
     return base2 + (int(f) / (10 ** len(f)) if f else 0.0)
 
 
+# what web pages and chat tools put into a paste: no-break spaces for spaces, and
+# invisible characters (zero-width spaces and joiners, word joiners, BOMs, soft hyphens)
+# between others. Undone on whole lines before anything else reads them.
+_NBSP = "\u00a0".encode()
+_INVISIBLE = re.compile(
+    b"|".join(re.escape(c.encode()) for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+)
+
+
+def unspace(data: bytes) -> bytes:
+    """`data` (whole lines) with no-break spaces as spaces and invisible characters gone."""
+    if data.isascii():
+        return data
+    return _INVISIBLE.sub(b"", data.replace(_NBSP, b" "))
+
+
 def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> Iterator[bytes]:
     """Split a byte stream into lines without trusting it to contain newlines."""
     rest = b""
@@ -234,13 +276,14 @@ def physical_lines(stream: BinaryIO, stats: ReadStats, block: int = 1 << 20) -> 
         data = rest + chunk if rest else chunk
         parts = data.split(b"\n")
         rest = parts.pop()
-        yield from parts
+        for part in parts:
+            yield unspace(part)
         while len(rest) > MAX_LINE:
-            yield rest[:MAX_LINE]
+            yield unspace(rest[:MAX_LINE])
             rest = rest[MAX_LINE:]
     if rest:
         stats.truncated_last_line = True
-        yield rest
+        yield unspace(rest)
 
 
 # what a paste through a web page or a word processor does to quotes and brackets: undone,
@@ -315,6 +358,65 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
     if policy == _P_HOOKS:
         return KEPT if line.startswith(b"Event before-parameter-build.", msg_start) else DROPPED
     return FOREIGN if policy == _P_FOREIGN else DROPPED
+
+
+# A paste that hard-wraps long lines (a terminal copied at 80 columns, an e-mail at 72 or
+# 76, `fold`, a chat tool's re-flow) can move the words that show a record carries facts
+# onto the next line ('... botocore.credentials - INFO - Found cred' / 'entials in ...').
+# A dropped header line long enough to have been wrapped, whose message is too short to
+# have settled the decision, is held as a tentative record; its first continuation line
+# decides (`_continues`): the message joined with it, as folded or with the space a re-flow
+# dropped.
+_HOOK_FACT = b"Event before-parameter-build."
+
+
+_WRAP_MSG = (0, 0, 0, 65, 200)  # by policy: longest message (and CR) `_may_wrap` accepts
+
+
+def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> bool:
+    """Whether the dropped record whose header line is line[ls:le] (message from
+    msg_start) could carry facts on its next line: only a search over the message's start
+    can change its mind, and only if the line could have been wrapped (a message that
+    ends with a colon goes on in the next lines by design: `CanonicalRequest:`)."""
+    if line[le - 1 : le] == b"\r":
+        le -= 1
+    if le - ls < WRAP_MIN or line[le - 1] == 58:  # ':'
+        return False
+    if policy == _P_SEARCH:
+        return le - msg_start < 200
+    if policy == _P_HOOKS and le - msg_start <= 64:
+        return _HOOK_FACT.startswith(line[msg_start:le].rstrip())
+    return False
+
+
+def _settle(rec: Record, nxt: bytes) -> Record | None:
+    """A tentative record met its first continuation line: kept, or dropped after all."""
+    assert rec.maybe is not None
+    if _continues(_policy(rec.logger.encode("ascii", "replace")), rec.maybe, _clean(nxt)):
+        rec.maybe = None
+        return rec
+    return None
+
+
+_CONTINUES: dict[tuple[int, bytes, bytes], bool] = {}
+
+
+def _continues(policy: int, msg: bytes, nxt: bytes) -> bool:
+    """Whether a dropped record's message `msg` goes on in its next line `nxt` (cleaned)
+    with words that carry facts (joined as a fold leaves it, or with the space a re-flow
+    dropped; an indent the paste added is no part of it). Cached: multi-line messages
+    that are no wrap (`CanonicalRequest:` / `POST`) repeat."""
+    nxt = nxt.lstrip(b" \t")[:200]  # (no decision looks further)
+    key = (policy, msg, nxt)
+    hit = _CONTINUES.get(key)
+    if hit is None:
+        hit = False
+        for sep in (b"", b" "):
+            joined = msg + sep + nxt
+            hit = hit or _kind(policy, joined, 0, len(joined)) == KEPT
+        if len(_CONTINUES) < 4096:
+            _CONTINUES[key] = hit
+    return hit
 
 
 # AWS Lambda's Python runtime, text format: '[LEVEL]\t<UTC time>Z\t<request id>\t<message>'
@@ -616,14 +718,82 @@ def _json_line(line: bytes, lineno: int) -> tuple[int, Record | None] | None:
     )
 
 
-def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
-    """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
-    FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
-    only carries its format) or KEPT (an SDK record that carries facts)."""
+def _clean(line: bytes) -> bytes:
+    """A physical line without ANSI colours and its CR."""
     if line[:1] in (b"\x1b", b"\r") or b"\x1b" in line[:64]:
         line = _ANSI.sub(b"", line)
     if line.endswith(b"\r"):
         line = line[:-1]
+    return line
+
+
+# A wrap can also fall inside the header (a long thread or logger name, an e-mail's 72
+# columns): '... - urllib3.connectionpool - ' / 'DEBUG - Starting new HTTPS connection'.
+# A line that opens with a stock format's time stamp and is no stock header is read
+# together with the next line when the two make one (a wrap that breaks at spaces may
+# leave a short line before a long word: no length is required).
+_TS_AT = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+CUT_MAX = 256  # longer lines were not wrapped at a common width
+
+
+def _cut_header(line: bytes) -> bool:
+    """A line that opens like a stock header but stops before its message (see `_rejoin`)."""
+    line = _clean(line)
+    return len(line) <= CUT_MAX and _TS_AT.match(line) is not None and _header(line)[0] is None
+
+
+def _rejoin(line: bytes, nxt: bytes) -> bytes | None:
+    """A cut header line (`_cut_header`) and the line after it: the header line as logged,
+    when they make one (joined as folded, or with the space a re-flow dropped; without an
+    indent the paste added); None when they do not, or the next line starts a header of its
+    own."""
+    nxt = _clean(nxt).lstrip(b" \t")
+    if _STOCK.match(b"\n" + nxt) is not None:
+        return None
+    line = _clean(line)
+    for sep in (b"", b" "):
+        joined = line + sep + nxt
+        if _header(joined)[0] is not None:
+            return joined
+    return None
+
+
+class _Stepper:
+    """The reference reader's state over consecutive physical lines: the open record, and
+    a cut header line waiting for its next line."""
+
+    def __init__(self, cur: Record | None, stats: ReadStats, out: list[Record]) -> None:
+        self.cur = cur
+        self.stats = stats
+        self.out = out
+        self.held: bytes | None = None
+
+    def line(self, raw: bytes, lineno: int) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            joined = _rejoin(held, raw)
+            if joined is not None:  # the record's message starts on this line
+                self.cur = _step(joined, lineno, self.cur, self.stats, self.out)
+                return
+            self.cur = _step(held, lineno - 1, self.cur, self.stats, self.out)
+        if _cut_header(raw):
+            self.held = raw
+        else:
+            self.cur = _step(raw, lineno, self.cur, self.stats, self.out)
+
+    def end(self, lineno: int) -> Record | None:
+        """No more lines (the last one numbered `lineno`): the open record."""
+        if self.held is not None:
+            self.cur = _step(self.held, lineno, self.cur, self.stats, self.out)
+            self.held = None
+        return self.cur
+
+
+def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
+    """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
+    FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
+    only carries its format) or KEPT (an SDK record that carries facts)."""
+    line = _clean(line)
     if not _LEVEL_NEAR_START.match(line):
         return CONT, None  # every header format has a level word near the start
     m, fmt = _header(line)
@@ -665,10 +835,15 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
             if isinstance(head, int):
                 return head, None
             logger_b, level_b, thread_b, ts_b, msg_start, fmt = head
-    kind = _kind(_policy(logger_b), line, msg_start, len(line))
+    policy = _policy(logger_b)
+    kind = _kind(policy, line, msg_start, len(line))
     if kind == FOREIGN:
         return FOREIGN, None
     if kind == DROPPED:
+        if _may_wrap(policy, line, 0, msg_start, len(line)):
+            rec = _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
+            rec.maybe = line[msg_start:]
+            return DROPPED, rec  # tentative: see `_continues`
         return DROPPED, Record(lineno, "", "", None, None, fmt)
     return KEPT, _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
 
@@ -746,6 +921,8 @@ def _step(
     """The reference reader's step for one physical line: returns the open record."""
     kind, rec = classify_line(raw, lineno)
     if kind == CONT:
+        if cur is not None and cur.maybe is not None:
+            cur = _settle(cur, raw)
         if cur is not None:
             _append(cur, raw)
         elif _CONT_FACT.search(raw):
@@ -753,30 +930,32 @@ def _step(
             cur = Record(lineno, "stderr", "", None, None, "plain", [_decode(raw)])
         return cur
     stats.records += 1
-    if cur is not None:
+    if cur is not None and cur.maybe is None:
         out.append(cur)
     if kind == FOREIGN:
         return None
     stats.sdk_records += 1
     assert rec is not None
     stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-    return rec if kind == KEPT else None
+    return rec if kind == KEPT or rec.maybe is not None else None
 
 
 def records_from_lines(lines: Iterable[bytes], stats: ReadStats) -> Iterator[Record]:
     """Reference reader: every line through `classify_line`. `iter_records` must yield the
     same records and statistics (tested on every fixture, and on mutated logs)."""
-    cur: Record | None = None
     lineno = 0
     out: list[Record] = []
+    steps = _Stepper(None, stats, out)
     for raw in lines:
         lineno += 1
-        cur = _step(raw, lineno, cur, stats, out)
+        steps.line(raw, lineno)
         if out:
             yield from out
             out.clear()
+    cur = steps.end(lineno)
+    yield from out
     stats.lines = lineno
-    if cur is not None:
+    if cur is not None and cur.maybe is None:
         yield cur
 
 
@@ -791,7 +970,8 @@ _STOCK = re.compile(
     rb"\n(?:(" + _TS_B + rb")(?:"
     rb" - ([^\n]{1,64}?) - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
     rb"| - (" + _LOGGER_B + rb") - (" + LEVEL + rb") - ?"
-    rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?)"
+    rb"| (" + _LOGGER_B + rb") \[(" + LEVEL + rb")\] ?"
+    rb"|)"  # a time stamp and no stock header (m.lastindex 1): maybe one cut by a wrap
     rb"|(" + LEVEL + rb"):(" + _LOGGER_B + rb"):)"
 )
 # by m.lastindex (the branch's last group): the format, its logger and level groups
@@ -811,6 +991,9 @@ _STOCK_NAMES = (
 _LOGGER_GROUP = (0, 0, 0, 0, 3, 0, 5, 0, 7, 0, 10)
 _LEVEL_GROUP = (0, 0, 0, 0, 4, 0, 6, 0, 8, 0, 9)
 _LEVEL_WORDS = (b"DEBUG", b"INFO", b"WARN", b"ERROR", b"CRITICAL")  # WARN counts WARNING too
+
+
+_LASTINDEX = operator.attrgetter("lastindex")
 
 
 def _odd_lines(buf: bytes, stock: set[int]) -> list[int]:
@@ -847,6 +1030,9 @@ class _Block:
         """Continuation lines buf[s:e] (no header among them): they extend the open record,
         or, with none open, the first one that states a fact opens an orphan record."""
         buf = self.buf
+        if cur is not None and cur.maybe is not None:
+            le = buf.find(b"\n", s, e)
+            cur = _settle(cur, buf[s : le if le >= 0 else e])
         if cur is not None:
             _extend(cur, buf[s:e])
             return cur
@@ -873,7 +1059,12 @@ class _Block:
             total += buf.count(w)
         matches = list(_STOCK.finditer(buf))
         # every stock header holds a level word: any other one may sit on another header
-        odd = _odd_lines(buf, {m.start() for m in matches}) if total > len(matches) else []
+        # (the lines with a time stamp and no stock header are none: with those, look)
+        odd = (
+            _odd_lines(buf, {m.start() for m in matches})
+            if total > len(matches) or 1 in map(_LASTINDEX, matches)
+            else []
+        )
         odd.append(len(buf))  # sentinel
         oi = 0
         next_odd = odd[0]
@@ -881,14 +1072,26 @@ class _Block:
         policies = _POLICY
         branch_counts = [0] * 11
         foreign = 0
+        cuts = 0
         prev_end = 0  # offset of the newline that ends the last header line
+        # a dropped record that a wrap may have cut short waits for the next header: when
+        # that is on the next line (as in any log that was not wrapped), nothing to do
+        pend: tuple[re.Match[bytes], int, int, int] | None = None
         for m in matches:
             ls = m.start()
+            if pend is not None:
+                if ls != pend[3] or m.lastindex == 1:
+                    cur = self._wrapped(*pend, next_odd)
+                pend = None
             while next_odd < ls:  # odd lines first (rare): the exact path
                 cur, prev_end = self._odd(next_odd, prev_end, cur, out)
                 oi += 1
                 next_odd = odd[oi]
             k = m.lastindex or 0
+            if k == 1:  # a time stamp and no stock header (rare): the exact path
+                cur, prev_end = self._cut(ls, prev_end, cur, out)
+                cuts += 1
+                continue
             logger_b = m.group(_LOGGER_GROUP[k])
             pol = policies.get(logger_b, -1)
             if pol < 0:
@@ -899,7 +1102,8 @@ class _Block:
                 cur = self.gap(prev_end + 1, ls, cur)
             prev_end = le
             if cur is not None:
-                out.append(cur)
+                if cur.maybe is None:
+                    out.append(cur)
                 cur = None
             kind = _kind(pol, buf, end, le)
             if kind == FOREIGN:
@@ -917,12 +1121,16 @@ class _Block:
                     _STOCK_NAMES[k],
                     buf[end:le],
                 )
+            elif le - end <= _WRAP_MSG[pol] and buf[le - 1] != 58:  # (see `_may_wrap`)
+                pend = (m, pol, end, le)  # a wrap may have cut it short: see above
+        if pend is not None:
+            cur = self._wrapped(*pend, next_odd)
         while oi < len(odd) - 1:
             cur, prev_end = self._odd(odd[oi], prev_end, cur, out)
             oi += 1
         if prev_end < len(buf) - 1:
             cur = self.gap(prev_end + 1, len(buf) - 1, cur)
-        n = len(matches)
+        n = len(matches) - cuts
         stats.records += n
         stats.sdk_records += n - foreign
         formats = stats.formats
@@ -931,30 +1139,90 @@ class _Block:
                 formats[_STOCK_NAMES[k]] = formats.get(_STOCK_NAMES[k], 0) + c
         return cur
 
-    def _odd(
+    def _wrapped(
+        self, m: re.Match[bytes], pol: int, end: int, le: int, next_odd: int
+    ) -> Record | None:
+        """A dropped stock record whose message a wrap may have cut short (`_may_wrap`):
+        kept when its next line, surely a continuation line, carries facts; tentative when
+        that line is in the next block, or may be a header."""
+        buf = self.buf
+        if not _may_wrap(pol, buf, m.start() + 1, end, le):
+            return None
+        nxt = _STOCK.match(buf, le)
+        if nxt is not None and nxt.lastindex != 1:
+            return None  # the next line is a stock header
+        msg = buf[end : le - 1 if buf[le - 1] == 13 else le]
+        maybe: bytes | None = msg
+        if nxt is None and next_odd != le and le + 1 < len(buf):
+            ne = buf.find(b"\n", le + 1)
+            if not _continues(pol, msg, buf[le + 1 : ne - 1 if buf[ne - 1] == 13 else ne]):
+                return None
+            maybe = None
+        k = m.lastindex or 0
+        g = m.groups()
+        rec = _record(
+            self.line_at(m.start()),
+            m.group(_LOGGER_GROUP[k]),
+            g[_LEVEL_GROUP[k] - 1],
+            g[1],
+            g[0],
+            _STOCK_NAMES[k],
+            buf[end:le],
+        )
+        rec.maybe = maybe
+        return rec
+
+    def _cut(
         self, ls: int, prev_end: int, cur: Record | None, out: list[Record]
     ) -> tuple[Record | None, int]:
-        """A line that may be a header in another format, classified the reference way
-        (its statistics counted here). Returns the open record and the last header's end."""
+        """A line that opens with a time stamp but is no stock header: a header cut by a
+        wrap, read with its next line (`_rejoin`), or else a line for `_odd`."""
         buf = self.buf
         le = buf.find(b"\n", ls + 1)
-        kind, rec = classify_line(buf[ls + 1 : le], 0)
+        ne = buf.find(b"\n", le + 1)
+        # (a next line that is a header, or has a time stamp, is never joined: `_rejoin`)
+        if ne > 0 and _STOCK.match(buf, le) is None and _cut_header(buf[ls + 1 : le]):
+            joined = _rejoin(buf[ls + 1 : le], buf[le + 1 : ne])
+            if joined is not None:  # the record's message starts on the next line
+                return self._odd(ls, prev_end, cur, out, classify_line(joined, 0), ne)
+        return self._odd(ls, prev_end, cur, out)
+
+    def _odd(
+        self,
+        ls: int,
+        prev_end: int,
+        cur: Record | None,
+        out: list[Record],
+        joined: tuple[int, Record | None] | None = None,
+        ne: int = 0,
+    ) -> tuple[Record | None, int]:
+        """A line that may be a header in another format, classified the reference way
+        (its statistics counted here), or the header `joined` from it and the next line
+        (which ends at `ne`). Returns the open record and the last header's end."""
+        if ls < prev_end:
+            return cur, prev_end  # the second line of a joined header
+        buf = self.buf
+        le = buf.find(b"\n", ls + 1)
+        kind, rec = joined or classify_line(buf[ls + 1 : le], 0)
         if kind == CONT:
             return cur, prev_end
         if ls != prev_end:
             cur = self.gap(prev_end + 1, ls, cur)
         if cur is not None:
-            out.append(cur)
+            if cur.maybe is None:
+                out.append(cur)
             cur = None
         stats = self.stats
         stats.records += 1
+        if joined is not None:
+            le = ne
         if kind == FOREIGN:
             return None, le
         stats.sdk_records += 1
         assert rec is not None
         stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
-        if kind == KEPT:
-            rec.line = self.line_at(ls)
+        if kind == KEPT or rec.maybe is not None:
+            rec.line = self.line_at(ls) + (joined is not None)
             return rec, le
         return None, le
 
@@ -979,8 +1247,11 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
             eof = True
             if not rest:
                 break
-            stats.truncated_last_line = True
-            data, rest = rest + b"\n", b""
+            if rest.endswith(b"\n"):  # a cut header line, carried over
+                data, rest = rest, b""
+            else:
+                stats.truncated_last_line = True
+                data, rest = unspace(rest) + b"\n", b""
         else:
             stats.bytes += len(chunk)
             data = rest + chunk if rest else chunk
@@ -992,17 +1263,30 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
                 data, rest = data[:MAX_LINE] + b"\n", data[MAX_LINE:]
             else:
                 data, rest = data[: cut + 1], data[cut + 1 :]
+            data = unspace(data)
+            # a header line cut by a wrap is read with the line after it, so it is never
+            # a block's last line (unless the input ends there)
+            p = data.rfind(b"\n", 0, len(data) - 1) + 1
+            if _cut_header(data[p:-1]):
+                if len(rest) > MAX_LINE:  # the next line is longer than a line can be
+                    data, rest = data + unspace(rest[:MAX_LINE]) + b"\n", rest[MAX_LINE:]
+                else:
+                    data, rest = data[:p], data[p:] + rest
+                    if not data:
+                        continue
         n = data.count(b"\n")
         if b"\x1b" in data:  # ANSI colours: line by line, the reference way
+            steps = _Stepper(cur, stats, out)
             for i, raw in enumerate(data[:-1].split(b"\n")):
-                cur = _step(raw, lineno + i + 1, cur, stats, out)
+                steps.line(raw, lineno + i + 1)
+            cur = steps.end(lineno + n)
         else:
             cur = _Block(b"\n" + data, lineno, stats).scan(cur, out)
         lineno += n
         yield from out
         out.clear()
     stats.lines = lineno
-    if cur is not None:
+    if cur is not None and cur.maybe is None:
         yield cur
     if failure is not None:
         raise failure

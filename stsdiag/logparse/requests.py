@@ -34,8 +34,10 @@ _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
 # urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
 # is a path, or a whole URL when the request went through an HTTP proxy
-_STATUS = re.compile(  # (a paste through a word processor may have curly quotes)
-    r"(?:(https?)://([^\s:/]+)(?::\d+)? )?[\"“”](\w+) ([^\"“”\s]*) HTTP/[\d.]+[\"“”] (\d{3})"
+# (a paste through a word processor may have curly quotes; one that wrapped the line and
+# indented the rest may have lost a space at the break)
+_STATUS = re.compile(
+    r"(?:(https?)://([^\s:/]+)(?::\d+)? ?)?[\"“”](\w+) ?([^\"“”\s]*) ?HTTP/[\d.]+[\"“”] ?(\d{3})"
 )
 # where credentials come from over plain HTTP (IMDS, ECS/EKS container endpoints, CloudShell):
 # their connections and answers are the credential chain's, not an attempt of the API call
@@ -494,7 +496,7 @@ def _host_of(url: str) -> str | None:
 def is_run_start(rec: Record) -> bool:
     """The AWS CLI's first record of a run (`CLI version: ...`): where `new_process` ends
     the previous run's requests, and where a split log may be cut."""
-    return rec.logger == "awscli.clidriver" and rec.message.startswith("CLI version: ")
+    return rec.logger == "awscli.clidriver" and rec.head().startswith("CLI version: ")
 
 
 class Reconstructor:
@@ -640,8 +642,8 @@ class Reconstructor:
         self.events.cli_args.clear()
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
-        # a message folded by a paste continues on the next lines: dispatch on the rejoined text
-        msg = rec.message if len(rec.lines) == 1 or len(rec.message) > 60 else rec.flat[:400]
+        # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
+        msg = rec.head()
         if rec.level == "DEBUG":
             self.events.debug_records += 1
         if is_run_start(rec):
@@ -757,7 +759,7 @@ class Reconstructor:
                     b.ref(rec, "http-status")
                 yield from self._settle(b)
         else:
-            self._other(rec)
+            self._other(rec, msg)
 
     # ------------------------------------------------------------------ handlers
     @staticmethod
@@ -938,7 +940,7 @@ class Reconstructor:
         pm = _PROXY_URL.search(text)
         if pm:
             b.proxy = pm.group(1)
-        if rec.message.startswith(("retry needed", "Retry needed")) and b.attempts:
+        if rec.head().startswith(("retry needed", "Retry needed")) and b.attempts:
             # the retry line repeats the attempt's exception: keep the kind, no new attempt
             # (it names the kind when the exception record showed none: no traceback logged)
             last = b.attempts[-1].error
@@ -950,8 +952,7 @@ class Reconstructor:
         b.set_attempt(error=kind or ErrorKind.OTHER, error_text=excerpt(line))
         b.ref(rec, "exception", line)
 
-    def _other(self, rec: Record) -> None:
-        msg = rec.message
+    def _other(self, rec: Record, msg: str) -> None:
         text = error_text(rec.lines)
         if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
             self.events.sdk_text += 1
