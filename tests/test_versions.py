@@ -1,0 +1,124 @@
+"""What a botocore / aiobotocore version sweep showed (fixture generations g2019, g2024, g2025,
+gaio2021, gaio2022, gaiolatest): aiohttp's logs (no urllib3 lines, many requests at once on
+one event loop), aiobotocore 1.x's raw aiohttp exceptions, and the standard retry mode's
+unlogged read timeouts."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from stsdiag.logparse.requests import classify
+from stsdiag.models import ErrorKind
+from stsdiag.parselog import ParseOptions, analyze, parse_path
+from tests.helpers import Case, cases
+
+CASES = {c.name: c for c in cases()}
+# the healthy aiobotocore logs: concurrent requests, with and without thread names
+AIO_OK = sorted(n for n, c in CASES.items() if c.meta["generator"].startswith(("aiobotocore", "aioboto3"))
+                and n.endswith("-ok"))  # fmt: skip
+
+
+def _case(name: str) -> Case:
+    if name not in CASES:
+        pytest.fail(f"fixture {name} is missing: run fixtures/generate.py --only {name}")
+    return CASES[name]
+
+
+def test_the_sweep_fixtures_are_there() -> None:
+    assert len(AIO_OK) >= 4
+    assert {"gaio2021-ok", "gaio2022-threads-ok", "gaiolatest-threads-ok"} <= set(AIO_OK)
+
+
+@pytest.mark.parametrize("name", AIO_OK)
+def test_concurrent_aiobotocore_requests_each_get_their_answer(name: str) -> None:
+    """asyncio.gather sends several requests before the first answer; aiohttp logs no status
+    line, so each 'Response headers' goes to the oldest request still waiting, whatever the
+    thread name says (was: the newest request took every answer, the others 'no answer',
+    SD210)."""
+    case = _case(name)
+    rep = parse_path(str(case.log), ParseOptions())
+    made = case.log.read_text().count("Making request for")
+    assert rep.requests_total == made
+    assert all(r.attempts and r.attempts[-1].answered for r in rep.requests)
+    assert "SD210" not in {f.code for f in rep.findings}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("aiohttp.client_exceptions.ServerTimeoutError: Connection timeout to host "
+         "https://sts.amazonaws.com/", ErrorKind.CONNECT_TIMEOUT),
+        ("aiohttp.client_exceptions.ServerTimeoutError: Timeout on reading data from socket",
+         ErrorKind.READ_TIMEOUT),
+        ("aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host "
+         "sts.ap-northeast-1.amazonaws.com:443 ssl:default [Network is unreachable]",
+         ErrorKind.CONNECTION_ERROR),
+        ("aiohttp.client_exceptions.ServerDisconnectedError: Server disconnected",
+         ErrorKind.CONNECTION_ERROR),
+    ],
+)  # fmt: skip
+def test_aiohttp_exceptions_are_classified(text: str, kind: ErrorKind) -> None:
+    assert classify(text) is kind
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("gaio2021-noregion-global-timeout", ErrorKind.CONNECT_TIMEOUT),
+     ("gaio2021-read-timeout", ErrorKind.READ_TIMEOUT)],
+)  # fmt: skip
+def test_aiobotocore1_timeouts_are_read(name: str, kind: ErrorKind) -> None:
+    """aiobotocore 1.x: 'retry needed, retryable exception caught: Connection timeout to host
+    ...' (was: no error kind at all, so neither SD202/SD204 nor SD208, but SD210)."""
+    rep = parse_path(str(_case(name).log), ParseOptions())
+    (req,) = rep.requests
+    assert len(req.attempts) >= 2
+    assert all(a.error is kind for a in req.attempts)
+    assert req.retries_exhausted
+
+
+@pytest.mark.parametrize("mode", ["standard", "adaptive"])
+def test_standard_mode_read_timeouts_count_every_attempt(mode: str) -> None:
+    """The standard/adaptive handler logs only 'Retry needed, retrying request after delay'
+    for a read timeout it retries; the attempts before the last are read timeouts too (was:
+    no error on them, and SD204 counted one attempt)."""
+    case = _case(f"g2024-boto3-{mode}-read-timeout")
+    rep = parse_path(str(case.log), ParseOptions())
+    (req,) = rep.requests
+    tries = case.log.read_text().count("Sending http request")
+    assert len(req.attempts) == tries >= 2
+    assert all(a.error is ErrorKind.READ_TIMEOUT for a in req.attempts)
+    sd204 = next(f for f in rep.findings if f.code == "SD204")
+    assert f"({tries} attempts)" in sd204.message
+
+
+def test_a_silent_retry_is_not_given_another_kind() -> None:
+    """Only a read timeout or a closed connection leaves no trace in botocore's log; a last
+    attempt that failed otherwise says nothing about the silent ones before it."""
+    log = "\n".join(
+        [
+            "2026-01-01 00:00:00,000 botocore.endpoint [DEBUG] Making request for "
+            "OperationModel(name=GetCallerIdentity) with params: {'url': "
+            "'https://sts.ap-northeast-1.amazonaws.com/', 'context': {'client_region': "
+            "'ap-northeast-1'}}",
+            "2026-01-01 00:00:00,001 botocore.endpoint [DEBUG] Sending http request: "
+            "<AWSPreparedRequest stream_output=False, method=POST, "
+            "url=https://sts.ap-northeast-1.amazonaws.com/, headers={}>",
+            "2026-01-01 00:00:02,000 botocore.retries.standard [DEBUG] Retry needed, retrying "
+            "request after delay of: 0.5",
+            "2026-01-01 00:00:02,500 botocore.endpoint [DEBUG] Sending http request: "
+            "<AWSPreparedRequest stream_output=False, method=POST, "
+            "url=https://sts.ap-northeast-1.amazonaws.com/, headers={}>",
+            "2026-01-01 00:00:03,000 botocore.endpoint [DEBUG] Exception received when sending "
+            "HTTP request.",
+            "Traceback (most recent call last):",
+            '  File "botocore/httpsession.py", line 464, in send',
+            "socket.gaierror: [Errno -2] Name or service not known",
+            "botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: "
+            '"https://sts.ap-northeast-1.amazonaws.com/"',
+        ]
+    )
+    rep = analyze(io.BytesIO(log.encode() + b"\n"), "<test>", ParseOptions())
+    (req,) = rep.requests
+    assert [a.error for a in req.attempts] == [None, ErrorKind.DNS]
