@@ -122,3 +122,55 @@ def test_a_silent_retry_is_not_given_another_kind() -> None:
     rep = analyze(io.BytesIO(log.encode() + b"\n"), "<test>", ParseOptions())
     (req,) = rep.requests
     assert [a.error for a in req.attempts] == [None, ErrorKind.DNS]
+
+
+# failing requests gathered on one event loop, with and without thread names
+AIO_CONCURRENT_FAILING = ["gaio2021-threads-concurrent-dns", "gaiolatest-concurrent-read-timeout"]
+
+
+@pytest.mark.parametrize("name", AIO_CONCURRENT_FAILING)
+def test_concurrent_aiobotocore_failures_go_to_their_own_requests(name: str) -> None:
+    """Legacy mode logs each request's failed try in a retry line of its own ('retry needed,
+    retryable exception caught: ...'), one per request, before any re-send: each goes to the
+    oldest request still waiting, and the script's final traceback to the re-sent one (was:
+    all to the newest request, whose tries then outnumbered its sends)."""
+    case = _case(name)
+    text = case.log.read_text()
+    rep = parse_path(str(case.log), ParseOptions())
+    assert rep.requests_total == text.count("Making request for")
+    assert sum(len(r.attempts) for r in rep.requests) == text.count("Sending http request")
+    failed = sum(a.error is not None for r in rep.requests for a in r.attempts)
+    assert failed == text.count("retryable exception caught") + 1  # + the final traceback
+    assert all(r.attempts[0].error is not None for r in rep.requests)
+    assert sum(r.retries_exhausted for r in rep.requests) == 1
+
+
+def test_the_final_client_error_stays_with_the_request_that_had_it() -> None:
+    """Two requests at once without thread names; the first is answered with an error, the
+    script's ClientError traceback repeats it: it is not the second request's answer."""
+    head = "2026-01-01 00:00:0{} botocore.{} [DEBUG] "
+    url = "https://sts.ap-northeast-1.amazonaws.com/"
+    making = (
+        "Making request for OperationModel(name=GetCallerIdentity) with params: "
+        f"{{'url': '{url}', 'context': {{'client_region': 'ap-northeast-1'}}}}"
+    )
+    sending = f"Sending http request: <AWSPreparedRequest method=POST, url={url}, headers={{}}>"
+    msg = "The security token included in the request is invalid."
+    log = "\n".join(
+        [
+            head.format(0, "endpoint") + making,
+            head.format(1, "endpoint") + sending,
+            head.format(2, "endpoint") + making,
+            head.format(3, "endpoint") + sending,
+            head.format(4, "parsers") + "Response headers: {'x-amzn-requestid': 'x'}",
+            head.format(5, "parsers") + "Response body:",
+            f"b'<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>{msg}"
+            "</Message></Error></ErrorResponse>'",
+            "Traceback (most recent call last):",
+            '  File "app.py", line 9, in <module>',
+            "botocore.exceptions.ClientError: An error occurred (InvalidClientTokenId) when "
+            f"calling the GetCallerIdentity operation: {msg}",
+        ]
+    )
+    rep = analyze(io.BytesIO(log.encode() + b"\n"), "<test>", ParseOptions())
+    assert [r.error_code for r in rep.requests] == ["InvalidClientTokenId", None]

@@ -525,6 +525,8 @@ class Reconstructor:
         self.floating: list[_Builder] = []
         self._sent: _Builder | None = None
         self._answered: _Builder | None = None
+        # the request of the last exception record, whose retry line is still to come
+        self._retry_pending: _Builder | None = None
         # the host of each thread's last new connection: old urllib3 names none in its
         # response lines
         self._conn_host: dict[str | None, str] = {}
@@ -601,8 +603,10 @@ class Reconstructor:
         """The request a record belongs to. With thread names: the thread's current one.
         Without (and only once requests overlap): `send` goes to the newest request unless
         it is waiting for an answer, then to the oldest one waiting to retry on that host;
-        `answer` (status, exception) to the oldest in-flight request on that host; `conn`
-        and `after` (headers, body, retry lines) follow the last `send` / `answer`."""
+        `answer` (status, exception) to the oldest in-flight request on that host, and so do
+        `headers` without a status line before them (aiohttp) and a retry line without an
+        exception record before it (`retry`); `conn` and `after` (headers after a status
+        line, body, other retry lines) follow the last `send` / `answer`."""
         top = self.open.get(rec.thread)
         if rec.thread is not None or not self.floating:
             return top
@@ -617,6 +621,13 @@ class Reconstructor:
             return chosen
         if step == "conn":
             return self._sent or top
+        if step == "retry":
+            # a retry line repeats the exception record just before it; without one (legacy
+            # mode logs a read timeout only here) it is the answer of the oldest one waiting
+            pending = self._retry_pending
+            if pending is not None:
+                return pending
+            step = "answer"
         if step == "headers":
             last = self._answered
             tried = last.attempts[-1] if last is not None and last.attempts else None
@@ -658,7 +669,7 @@ class Reconstructor:
         yield from self.finish()
         self.pending.clear()
         self._provider_pending.clear()
-        self._sent = self._answered = None
+        self._sent = self._answered = self._retry_pending = None
         self._conn_host.clear()
         self._imds_status = None
         self._cred_hosts = frozenset()
@@ -774,7 +785,8 @@ class Reconstructor:
             text = error_text(rec.lines)
             u = _ENDPOINT_URL.search(text)
             host = _host_of(u.group(1)) if u else None
-            b = self._route(rec, "after" if retry_line else "answer", host)
+            b = self._route(rec, "retry" if retry_line else "answer", host)
+            self._retry_pending = None if retry_line else b
             self._exception(rec, text, b)
         elif msg.startswith(_SILENT_RETRY):
             # an attempt retried with no answer and no exception in the log
@@ -1038,7 +1050,7 @@ class Reconstructor:
         if ce:
             code, op, message, whole = ce
             self.events.add(rec, "client-error", whole)
-            target = b or self._latest(op)
+            target = self._told(rec, code) or b or self._latest(op)
             if target is not None and target.error_code is None:
                 target.error_code = code
                 target.error_message = message
@@ -1067,10 +1079,14 @@ class Reconstructor:
             if kind in _TRANSPORT:
                 # the final exception belongs to the last attempt when nothing else said so;
                 # a paste of only the traceback is a request of its own
-                target = b or self._latest(None)
+                u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
+                host = _host_of(u.group(1)) if u else None
+                # (overlapping requests without thread names: the oldest one still waiting)
+                target = (
+                    self._route(rec, "answer", host) if rec.thread is None and self.floating else b
+                ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
-                    target = self._implicit(rec, _host_of(u.group(1)) if u else None)
+                    target = self._implicit(rec, host)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
@@ -1153,6 +1169,14 @@ class Reconstructor:
             self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
             return True
         return False
+
+    def _told(self, rec: Record, code: str) -> _Builder | None:
+        """Without thread names, among overlapping requests: the one whose answer already
+        had this error code (the SDK's final error message repeats it)."""
+        if rec.thread is not None or not self.floating:
+            return None
+        return next((x for x in [*self.floating, *self.open.stacks.get(None, [])]
+                     if x.error_code == code), None)  # fmt: skip
 
     def _latest(self, operation: str | None) -> _Builder | None:
         cands = [b for b in self.open.values() if operation is None or b.operation == operation]
