@@ -670,6 +670,7 @@ class Reconstructor:
         self.pending.clear()
         self._provider_pending.clear()
         self._sent = self._answered = self._retry_pending = None
+        self._async.clear()
         self._conn_host.clear()
         self._imds_status = None
         self._cred_hosts = frozenset()
