@@ -6,6 +6,7 @@ unlogged read timeouts."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -174,3 +175,26 @@ def test_the_final_client_error_stays_with_the_request_that_had_it() -> None:
     )
     rep = analyze(io.BytesIO(log.encode() + b"\n"), "<test>", ParseOptions())
     assert [r.error_code for r in rep.requests] == ["InvalidClientTokenId", None]
+
+
+OLD_VENDORED = [
+    "g2018-cli-profile-assume-role",
+    "g2018-cli-throttled",
+    "g2018-boto3-basicconfig-ok",
+]
+
+
+@pytest.mark.parametrize("name", OLD_VENDORED)
+def test_vendored_urllib3_status_lines_are_read(name: str) -> None:
+    """botocore < 1.11 logs through botocore.vendored.requests.packages.urllib3, whose status
+    line names no host: every one is an attempt's status (was: dropped by the reader, so no
+    status at all, the provider's AssumeRole took the next call's try, and the threads of a
+    basicConfig log lost their answers: SD210)."""
+    case = _case(name)
+    text = case.log.read_text()
+    rep = parse_path(str(case.log), ParseOptions())
+    statuses = sorted(int(s) for s in re.findall(r'HTTP/1\.1" (\d{3}) ', text))
+    assert statuses and sorted(a.status for r in rep.requests for a in r.attempts) == statuses
+    ops = re.findall(r"OperationModel\(name=(\w+)\)", text)
+    assert sorted(str(r.operation) for r in rep.requests) == sorted(ops)
+    assert "SD210" not in {f.code for f in rep.findings}
