@@ -198,3 +198,14 @@ def test_vendored_urllib3_status_lines_are_read(name: str) -> None:
     ops = re.findall(r"OperationModel\(name=(\w+)\)", text)
     assert sorted(str(r.operation) for r in rep.requests) == sorted(ops)
     assert "SD210" not in {f.code for f in rep.findings}
+
+
+def test_a_silent_retry_before_an_interruption_says_what_it_may_have_been() -> None:
+    """Standard mode, Ctrl-C during the second try: the first try's failure shows only as the
+    retry line; its attempt says so (was: an attempt with nothing on it)."""
+    rep = parse_path(str(_case("g2024-cli-standard-read-interrupted").log), ParseOptions())
+    (req,) = rep.requests
+    first, last = req.attempts[0], req.attempts[-1]
+    assert first.error is None and "read timeout" in first.error_text
+    assert last.error is None and not last.answered
+    assert "SD210" in {f.code for f in rep.findings}

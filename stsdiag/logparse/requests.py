@@ -188,6 +188,7 @@ class _Try:
 # its HTTPClientError family: a read timeout or a closed connection
 _SILENT_RETRY = "Retry needed, retrying request after delay"
 _SILENT_KINDS = (ErrorKind.READ_TIMEOUT, ErrorKind.CONNECTION_ERROR)
+_SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
 
 @dataclass(slots=True)
@@ -249,13 +250,15 @@ class _Builder:
         # every attempt failed and the SDK stopped: retries exhausted, even when the retry
         # handler (legacy mode) did not log it
         last = self.attempts[-1].error if self.attempts else None
-        if last in _SILENT_KINDS:
-            # the retried attempts that left no trace failed as silently as botocore's
-            # HTTPClientError family does: take them as the last attempt's kind
-            for a in self.attempts[:-1]:
-                if a.unlogged and a.error is None and a.status is None and not a.answered:
+        for a in self.attempts[:-1]:
+            if a.unlogged and a.error is None and a.status is None and not a.answered:
+                if last in _SILENT_KINDS:
+                    # failed as silently as botocore's HTTPClientError family does: take
+                    # them as the last attempt's kind
                     a.error = last
                     a.error_text = f"{last.value} (not logged: taken from the last attempt)"
+                else:
+                    a.error_text = _SILENT_TEXT
         if len(self.attempts) >= 2 and all(a.error is not None for a in self.attempts):
             self.exhausted = True
         return LogRequest(
