@@ -37,6 +37,12 @@ SOURCES = [
     for c in cases()
     if c.meta.get("format") not in ("lambda", "lambda-json", "basicConfig")
     and b"botocore.hooks: " not in c.log.read_bytes()[:200]  # '[DEBUG] botocore.hooks: ': no time
+    # aiobotocore's loggers (aiobotocore.credentials, .regions) end like botocore's: a format
+    # that shows only the module or file cannot name them back
+    and not c.meta.get("generator", "").startswith(("aiobotocore", "aioboto3"))
+    # botocore < 1.11's vendored urllib3 (botocore.vendored.requests.packages.urllib3): its
+    # status line names no host, so without the logger's name nothing says it is urllib3's
+    and b"botocore.vendored.requests" not in c.log.read_bytes()
 ]
 # logs of concurrent threads: formats whose thread column is a request id (Lambda) or a
 # process name (Celery) put all threads in one, which the request reconstruction can't split

@@ -319,8 +319,9 @@ def _header(line: bytes) -> tuple[re.Match[bytes] | None, str]:
 
 CONT, FOREIGN, DROPPED, KEPT = 0, 1, 2, 3
 _P_FOREIGN, _P_NONE, _P_ALL, _P_HOOKS, _P_SEARCH = 0, 1, 2, 3, 4
-_KEEP_LOGGER = re.compile(
-    rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|urllib3\.|awscli\.clidriver"
+_KEEP_LOGGER = re.compile(  # (botocore < 1.11 vendors urllib3 under requests)
+    rb"botocore\.(?:endpoint|regions|parsers|retryhandler|retries|httpsession)|"
+    rb"(?:botocore\.vendored\.requests\.packages\.)?urllib3\.|awscli\.clidriver"
 )
 _POLICY: dict[bytes, int] = {}
 # one-line messages of those loggers that state nothing stsdiag uses

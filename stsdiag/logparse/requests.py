@@ -91,13 +91,15 @@ _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
 _ERRORS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
     (re.compile(r"ProxyConnectionError|Failed to connect to proxy|ProxyError|Tunnel connection failed|Unable to connect to proxy"), ErrorKind.PROXY),
     (re.compile(r"SSLError|SSL validation failed|CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError|certificate verify failed|hostname .* doesn't match|Could not find a suitable TLS CA certificate bundle"), ErrorKind.SSL),
-    (re.compile(r"ReadTimeout|Read timeout on endpoint URL|read timeout=|Read timed out"), ErrorKind.READ_TIMEOUT),
-    (re.compile(r"ConnectTimeout|Connect timeout on endpoint URL|connect timeout=|timed out\. \(connect"), ErrorKind.CONNECT_TIMEOUT),
+    # (aiobotocore 1.x lets aiohttp's own exceptions through: "Timeout on reading data from
+    # socket", "Connection timeout to host ...", "Cannot connect to host ...")
+    (re.compile(r"ReadTimeout|Read timeout on endpoint URL|read timeout=|Read timed out|Timeout on reading data from socket"), ErrorKind.READ_TIMEOUT),
+    (re.compile(r"ConnectTimeout|Connect timeout on endpoint URL|connect timeout=|timed out\. \(connect|Connection timeout to host"), ErrorKind.CONNECT_TIMEOUT),
     (re.compile(r"gaierror|NameResolutionError|Name or service not known|Temporary failure in name resolution|nodename nor servname|No address associated with hostname|getaddrinfo failed|Failed to resolve"), ErrorKind.DNS),
     (re.compile(r"Connection refused|ConnectionRefusedError|Errno 111\]|Errno 61\]|Connection reset by peer|ECONNRESET|ConnectionResetError"), ErrorKind.CONNECTION_REFUSED),
     (re.compile(r"NoCredentialsError|Unable to locate credentials"), ErrorKind.NO_CREDENTIALS),
     (re.compile(r"NoRegionError|You must specify a region"), ErrorKind.NO_REGION),
-    (re.compile(r"EndpointConnectionError|Could not connect to the endpoint URL|ConnectionClosedError|Connection was closed|ConnectionError|Connection aborted|RemoteDisconnected"), ErrorKind.CONNECTION_ERROR),
+    (re.compile(r"EndpointConnectionError|Could not connect to the endpoint URL|ConnectionClosedError|Connection was closed|ConnectionError|Connection aborted|RemoteDisconnected|Cannot connect to host|ServerDisconnectedError"), ErrorKind.CONNECTION_ERROR),
 )  # fmt: skip
 
 _TRANSPORT = {
@@ -185,6 +187,14 @@ class _Try:
     error_text: str = ""
     time: float | None = None
     answered: bool = False
+    unlogged: bool = False  # retried with no answer and no exception in the log
+
+
+# botocore's standard/adaptive retry handler names no exception, and botocore logs none for
+# its HTTPClientError family: a read timeout or a closed connection
+_SILENT_RETRY = "Retry needed, retrying request after delay"
+_SILENT_KINDS = (ErrorKind.READ_TIMEOUT, ErrorKind.CONNECTION_ERROR)
+_SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
 
 @dataclass(slots=True)
@@ -245,6 +255,16 @@ class _Builder:
     def freeze(self) -> LogRequest:
         # every attempt failed and the SDK stopped: retries exhausted, even when the retry
         # handler (legacy mode) did not log it
+        last = self.attempts[-1].error if self.attempts else None
+        for a in self.attempts[:-1]:
+            if a.unlogged and a.error is None and a.status is None and not a.answered:
+                if last in _SILENT_KINDS:
+                    # failed as silently as botocore's HTTPClientError family does: take
+                    # them as the last attempt's kind
+                    a.error = last
+                    a.error_text = f"{last.value} (not logged: taken from the last attempt)"
+                else:
+                    a.error_text = _SILENT_TEXT
         if len(self.attempts) >= 2 and all(a.error is not None for a in self.attempts):
             self.exhausted = True
         return LogRequest(
@@ -385,14 +405,17 @@ class _Open:
 
 
 def _in_flight(b: _Builder) -> bool:
-    """Sent and not yet answered (no status, no exception)."""
-    return bool(b.attempts) and b.attempts[-1].status is None and b.attempts[-1].error is None
+    """Sent and not yet answered (no status, no response headers, no exception)."""
+    return not _answered(b) and bool(b.attempts)
 
 
 def _answered(b: _Builder) -> bool:
-    return bool(b.attempts) and (
-        b.attempts[-1].status is not None or b.attempts[-1].error is not None
-    )
+    """The last attempt has its answer: a status line, response headers (aiohttp, as
+    aiobotocore uses, logs no status line) or an exception."""
+    if not b.attempts:
+        return False
+    a = b.attempts[-1]
+    return a.status is not None or a.error is not None or a.answered
 
 
 def line_of(rec: Record, text: str | None) -> int:
@@ -511,11 +534,15 @@ class Reconstructor:
         self.floating: list[_Builder] = []
         self._sent: _Builder | None = None
         self._answered: _Builder | None = None
+        # the request of the last exception record, whose retry line is still to come
+        self._retry_pending: _Builder | None = None
         # the host of each thread's last new connection: old urllib3 names none in its
         # response lines
         self._conn_host: dict[str | None, str] = {}
         self._imds_status: int | None = None  # the credential chain's last HTTP answer
         self._cred_hosts: frozenset[str] = frozenset()  # IMDS elsewhere (`IMDS ENDPOINT: ...`)
+        # threads that run an asyncio event loop (aiobotocore): their requests overlap
+        self._async: set[str] = set()
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -585,8 +612,10 @@ class Reconstructor:
         """The request a record belongs to. With thread names: the thread's current one.
         Without (and only once requests overlap): `send` goes to the newest request unless
         it is waiting for an answer, then to the oldest one waiting to retry on that host;
-        `answer` (status, exception) to the oldest in-flight request on that host; `conn`
-        and `after` (headers, body, retry lines) follow the last `send` / `answer`."""
+        `answer` (status, exception) to the oldest in-flight request on that host, and so do
+        `headers` without a status line before them (aiohttp) and a retry line without an
+        exception record before it (`retry`); `conn` and `after` (headers after a status
+        line, body, other retry lines) follow the last `send` / `answer`."""
         top = self.open.get(rec.thread)
         if rec.thread is not None or not self.floating:
             return top
@@ -601,6 +630,20 @@ class Reconstructor:
             return chosen
         if step == "conn":
             return self._sent or top
+        if step == "retry":
+            # a retry line repeats the exception record just before it; without one (legacy
+            # mode logs a read timeout only here) it is the answer of the oldest one waiting
+            pending = self._retry_pending
+            if pending is not None:
+                return pending
+            step = "answer"
+        if step == "headers":
+            last = self._answered
+            tried = last.attempts[-1] if last is not None and last.attempts else None
+            if last is not None and tried is not None and tried.status and not tried.answered:
+                return last  # the status line came first (urllib3)
+            # no status line before the headers (aiohttp): the oldest request in flight
+            step = "answer"
         if step == "answer":
             cands = [b for b in [*self.floating, *([top] if top else [])] if _in_flight(b)
                      and (host is None or host in (b.host, b.attempts[-1].host))]  # fmt: skip
@@ -635,15 +678,36 @@ class Reconstructor:
         yield from self.finish()
         self.pending.clear()
         self._provider_pending.clear()
-        self._sent = self._answered = None
+        self._sent = self._answered = self._retry_pending = None
+        self._async.clear()
         self._conn_host.clear()
         self._imds_status = None
         self._cred_hosts = frozenset()
         self.events.cli_args.clear()
 
+    def _unthread(self, rec: Record, msg: str) -> None:
+        """aiobotocore runs many requests at once on one thread's event loop, so its thread
+        name does not tell them apart: its records are routed as if they had none."""
+        t = rec.thread
+        if t is None:
+            return
+        if t not in self._async and (
+            rec.logger.startswith("aiobotocore")
+            or ("Making request for" in msg and "aiobotocore" in rec.flat)
+        ):
+            self._async.add(t)
+            if t in self.pending:
+                self.pending[None] = self.pending.pop(t)
+            for b in self.open.pop_all(t):
+                b.thread = None
+                self.open.push(None, b)
+        if t in self._async:
+            rec.thread = None
+
     def feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.head()
+        self._unthread(rec, msg)
         if rec.level == "DEBUG":
             self.events.debug_records += 1
         if is_run_start(rec):
@@ -711,7 +775,7 @@ class Reconstructor:
                     b.host = b.host or host
                     b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
-            b = self._route(rec, "after") or self._implicit(rec, None)
+            b = self._route(rec, "headers") or self._implicit(rec, None)
             b.touch(rec)
             if b.attempts:
                 b.attempts[-1].answered = True
@@ -731,8 +795,15 @@ class Reconstructor:
             text = error_text(rec.lines)
             u = _ENDPOINT_URL.search(text)
             host = _host_of(u.group(1)) if u else None
-            b = self._route(rec, "after" if retry_line else "answer", host)
+            b = self._route(rec, "retry" if retry_line else "answer", host)
+            self._retry_pending = None if retry_line else b
             self._exception(rec, text, b)
+        elif msg.startswith(_SILENT_RETRY):
+            # an attempt retried with no answer and no exception in the log
+            b = self._route(rec, "after")
+            if b is not None and b.attempts and not _answered(b):
+                b.attempts[-1].unlogged = True
+                b.touch(rec)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             b = self._route(rec, "after")
             if b is not None:
@@ -995,7 +1066,7 @@ class Reconstructor:
         if ce:
             code, op, message, whole = ce
             self.events.add(rec, "client-error", whole)
-            target = b or self._latest(op)
+            target = self._told(rec, code) or b or self._latest(op)
             if target is not None and target.error_code is None:
                 target.error_code = code
                 target.error_message = message
@@ -1024,10 +1095,14 @@ class Reconstructor:
             if kind in _TRANSPORT:
                 # the final exception belongs to the last attempt when nothing else said so;
                 # a paste of only the traceback is a request of its own
-                target = b or self._latest(None)
+                u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
+                host = _host_of(u.group(1)) if u else None
+                # (overlapping requests without thread names: the oldest one still waiting)
+                target = (
+                    self._route(rec, "answer", host) if rec.thread is None and self.floating else b
+                ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
-                    target = self._implicit(rec, _host_of(u.group(1)) if u else None)
+                    target = self._implicit(rec, host)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
@@ -1110,6 +1185,14 @@ class Reconstructor:
             self.events.add(rec, "imds-failed", _last_exception_line(text) or msg)
             return True
         return False
+
+    def _told(self, rec: Record, code: str) -> _Builder | None:
+        """Without thread names, among overlapping requests: the one whose answer already
+        had this error code (the SDK's final error message repeats it)."""
+        if rec.thread is not None or not self.floating:
+            return None
+        return next((x for x in [*self.floating, *self.open.stacks.get(None, [])]
+                     if x.error_code == code), None)  # fmt: skip
 
     def _latest(self, operation: str | None) -> _Builder | None:
         cands = [b for b in self.open.values() if operation is None or b.operation == operation]
