@@ -336,8 +336,11 @@ def _proxy_env() -> bool:
 
 
 def default_layers() -> Layers:
-    """The real layer functions (tests replace this to inject a fake resolver)."""
-    return Layers()
+    """The real layer functions (tests replace this to inject a fake resolver): DNS with
+    dnspython for the detail, and getaddrinfo for the addresses the SDK would use."""
+    from stsdiag.probes.dns import getaddrinfo_lookup
+
+    return Layers(lookup=getaddrinfo_lookup)
 
 
 def run_probe(

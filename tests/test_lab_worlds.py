@@ -55,6 +55,7 @@ FINDINGS = {
     "SD206": "vpce-address-unreachable",
     "SD207": "non-amazon-resolver",
     "SD208": "retries-exhausted",
+    "SD211": "hosts-file-override",
     "SD301": "proxy-error",
     "SD302": "proxy-bypass-missing",
     "SD303": "tls-verification-failed",
@@ -633,6 +634,54 @@ def test_cli_passes_the_exit_status_and_lists_worlds() -> None:
     assert proc.returncode == 0 and set(REQUIRED_WORLDS) <= {
         line.split()[0] for line in proc.stdout.splitlines()
     }
+
+
+# --------------------------------------------------------------------------- stsdiag's view = the SDK's view
+
+
+def _stsdiag(w: lab.World, *args: str, timeout: float = 60) -> tuple[int, dict]:
+    exe = Path(sys.executable).with_name("stsdiag")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
+    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=timeout)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _endpoint(doc: dict, url: str) -> dict:
+    return next(
+        e for e in doc["endpoints"] if e["target"]["url"] == url and e["resolver"] == "system"
+    )
+
+
+def test_names_only_in_etc_hosts_resolve_as_the_sdk_resolves_them(lab_pool: WorldPool) -> None:
+    """DNS says NXDOMAIN, /etc/hosts pins the regional name: botocore works, and so does the
+    probe (before: SD201 for the SDK's endpoint, no recommendation, exit 1)."""
+    w = lab_pool.get("hosts-file-only")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.eu-central-1.amazonaws.com")
+    assert ep["dns"]["status"] == "ok" and ep["dns"]["data"]["source"] == "/etc/hosts"
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.1.30", "10.0.2.30"]
+    assert ep["status"] == "ok" and ep["via"] == "vpc-endpoint"
+    assert code == 0 and doc["recommendation"]["endpoint_url"] == ep["target"]["url"]
+    sd211 = [f for f in doc["findings"] if f["code"] == "SD211"]
+    assert sd211 and "from /etc/hosts" in sd211[0]["message"] and sd211[0]["severity"] == "info"
+    code, doc = _stsdiag(w, "check", "--expect-endpoint", "regional", "--require-private")
+    assert code == 0, doc
+
+
+def test_a_stale_hosts_pin_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> None:
+    """DNS answers working ENIs, /etc/hosts a dead one: the SDK is refused, and the probe says
+    so (before: the DNS answer was probed and the endpoint looked healthy)."""
+    w = lab_pool.get("hosts-file-stale")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.us-west-2.amazonaws.com")
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.1.99"]
+    assert ep["status"] == "fail" and code == 1
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "SD203" in found and found["SD211"]["severity"] == "warning"
+    assert "10.0.1.40 10.0.2.40" in found["SD211"]["message"]
+    code, doc = _stsdiag(w, "check")
+    assert code == 1
 
 
 # --------------------------------------------------------------------------- speed and cleanliness

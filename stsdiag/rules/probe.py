@@ -397,6 +397,28 @@ def sd207_resolver(f: ProbeFacts) -> list[Hit]:
                     [Evidence(excerpt=f"nameservers: {' '.join(ctx.resolvers)}")])]  # fmt: skip
 
 
+def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
+    """The SDK's resolver (getaddrinfo) answered other addresses than DNS: say where from."""
+    out = []
+    for ep in _system(f):
+        source = ep.dns.get("source")
+        if ep.target.proxy or ep.dns.status is not Status.OK or source in (None, "DNS"):
+            continue
+        dns_said = ep.dns.get("dns_answer") or "?"
+        msg = (f"{ep.target.host} resolves from {source} to {ep.dns.get('system')}; DNS says "
+               f"{dns_said}. The SDK connects to the addresses from {source}, and so does this probe.")  # fmt: skip
+        probed = direct_addresses(ep)
+        stale = bool(probed) and all(_network_failure(a) is not None for a in probed)
+        if stale:
+            msg += (f" None of them works: the entry looks stale; without it the SDK would use "
+                    f"DNS's answer ({dns_said}).")  # fmt: skip
+        fix = (f"Remove the stale {ep.target.host} line from {source} (or correct its addresses)."
+               if stale and source == "/etc/hosts" else None)  # fmt: skip
+        out.append(hit("SD211", msg, [_ev(ep, None, ep.dns)],
+                       severity=Severity.WARNING if stale else None, fix=fix))  # fmt: skip
+    return out
+
+
 # --------------------------------------------------------------------------- SD3xx proxy / TLS
 
 
@@ -659,6 +681,7 @@ RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD205", sd205_private_dns_off),
     ("SD206", sd206_partial),
     ("SD207", sd207_resolver),
+    ("SD211", sd211_hosts_file),
     ("SD301", sd301_proxy),
     ("SD302", sd302_bypass_missing),
     ("SD303", sd303_tls_failed),

@@ -270,6 +270,20 @@ RULES: tuple[RuleInfo, ...] = (
         "retries={'total_max_attempts': 2})`.",
     ),
     RuleInfo(
+        "SD211",
+        "hosts-file-override",
+        INFO,
+        PROBE,
+        "An STS name resolves from /etc/hosts (or another NSS source), not from DNS.",
+        "The SDK resolves with the system resolver (`getaddrinfo`), which reads /etc/hosts before "
+        "DNS (the `hosts:` line of /etc/nsswitch.conf): a pinned name goes to the pinned addresses "
+        "whatever DNS says. Pins go stale silently when the endpoint's addresses change (a VPC "
+        "endpoint re-created, public STS addresses rotating).",
+        "Nothing to fix while the pinned addresses answer as STS. To stop depending on the pin, "
+        "enable private DNS on the VPC endpoint (or set `AWS_ENDPOINT_URL_STS` to its vpce name) "
+        "and remove the /etc/hosts line.",
+    ),
+    RuleInfo(
         "SD301",
         "proxy-error",
         E,

@@ -183,6 +183,8 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
         ip = spec.instance.local_ipv4
         short = "ip-" + ip.replace(".", "-")
         hosts.append(f"{ip}\t{short}.{spec.instance.region}.compute.internal {short}")
+    for name, addresses in spec.hosts:
+        hosts += [f"{address}\t{name}" for address in addresses]
     (etc / "hosts").write_text("\n".join(hosts) + "\n")
     nss = ["hosts: files dns"]
     try:

@@ -187,6 +187,7 @@ class WorldSpec:
     env: dict[str, str]
     network: Network
     dns: Dns
+    hosts: tuple[tuple[str, tuple[str, ...]], ...]  # /etc/hosts entries: (name, addresses)
     servers: tuple[Server, ...]
     vpc_endpoints: tuple[VpcEndpoint, ...]
     checks: tuple[Check, ...]
@@ -222,7 +223,7 @@ class WorldSpec:
             r.name
             for r in self.dns.rules
             if not r.name.startswith("*.") and (r.a or r.aaaa or r.cname)
-        ]
+        ] + [name for name, _ in self.hosts]
         extra = [
             f"*.{vpce.service}.{region}.vpce.amazonaws.com"
             for vpce in self.vpc_endpoints
@@ -268,6 +269,8 @@ class WorldSpec:
                 what = rule.kind
             lines.append(f"  dns       {rule.name:<62} {what}")
         lines.append(f"  dns       {'(anything else)':<62} {self.dns.default}")
+        for name, addresses in self.hosts:
+            lines.append(f"  hosts     {name:<62} {' '.join(addresses)} (/etc/hosts)")
         for server in self.servers:
             opts = " ".join(f"{k}={v}" for k, v in server.options.items())
             lines.append(
@@ -330,6 +333,17 @@ def _parse_dns(raw: dict[str, Any], where: str) -> Dns:
                 raise SpecError(f"{where}: {name}: AAAA {address} is not IPv6")
         rules.append(rule)
     return Dns(default=default, ttl=int(raw.get("ttl", 60)), rules=tuple(rules))
+
+
+def _parse_hosts(raw: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`[hosts]`: name = [addresses], written to the world's /etc/hosts."""
+    out = []
+    for name, addresses in raw.items():
+        addrs = _str_tuple(addresses, f"{where}: hosts.{name}")
+        for address in addrs:
+            ipaddress.ip_address(address)
+        out.append((name.lower().rstrip("."), addrs))
+    return tuple(out)
 
 
 def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
@@ -448,6 +462,7 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         env={k: str(v) for k, v in (raw.get("env") or {}).items()},
         network=network,
         dns=_parse_dns(raw.get("dns") or {}, where),
+        hosts=_parse_hosts(raw.get("hosts") or {}, where),
         servers=tuple(servers),
         vpc_endpoints=tuple(vpces),
         checks=tuple(_parse_check(c, where) for c in raw.get("check") or []),
@@ -472,6 +487,12 @@ def validate(spec: WorldSpec) -> None:
             if address not in spec.local_addresses and not spec.is_dropped(address):
                 raise SpecError(
                     f"{where}: {rule.name} -> {address}: neither served, refusing (network.local) nor dropped"
+                )
+    for name, addresses in spec.hosts:
+        for address in addresses:
+            if address not in spec.local_addresses and not spec.is_dropped(address):
+                raise SpecError(
+                    f"{where}: hosts {name} -> {address}: neither served, refusing (network.local) nor dropped"
                 )
     for vpce in spec.vpc_endpoints:
         for eni in vpce.enis:
