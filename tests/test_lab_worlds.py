@@ -684,6 +684,21 @@ def test_a_stale_hosts_pin_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> N
     assert code == 1
 
 
+def test_imdsv1_only_gives_the_instance_region_as_botocore_reads_it(lab_pool: WorldPool) -> None:
+    """No IMDSv2 (token PUT 405): botocore falls back to IMDSv1 and so does the probe (before:
+    IMDS 'unreachable', no region hint, the global endpoint recommended as 'the only one that
+    works' without probing the regional one). 172.31.0.2 is this VPC's Amazon resolver."""
+    w = lab_pool.get("imds-v1-default-vpc")
+    code, doc = _stsdiag(w, "probe")
+    imds = {s["name"]: s for s in doc["context"]["imds"]}
+    assert imds["imds"]["value"] == "ok" and imds["instance_region"]["value"] == "eu-west-1"
+    assert imds["instance_region"]["source"] == "IMDSv1"
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+    assert "SD207" not in {f["code"] for f in doc["findings"]}
+    assert "resolver 172.31.0.2 is the Amazon VPC resolver" in doc["context"]["notes"]
+    assert code == 0
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

@@ -549,6 +549,11 @@ class ImdsHandler(LabHTTPHandler):
                         break
                 self.close_connection = True
                 return
+            if inst.imds == "v1-only":
+                # an IMDS without IMDSv2 (emulators, older metadata services)
+                srv.log("imds", "token-put-unsupported", status=inst.token_status, **event)
+                self.respond(inst.token_status, b"", headers, "text/plain")
+                return
             if self.headers.get("X-Forwarded-For"):
                 srv.log("imds", "token-put-forwarded", **event)
                 self.respond(403, b"", headers, "text/plain")

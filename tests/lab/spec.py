@@ -130,8 +130,9 @@ class Instance:
     local_ipv4: str
     mac: str
     role: str | None  # instance profile role (credentials served by IMDS)
-    imds: str  # "v2" (token PUT answers) | "hop-limit" (token PUT never answers)
+    imds: str  # "v2" (token PUT answers) | "hop-limit" (never answers) | "v1-only" (token_status)
     imdsv1: bool  # GETs without a token answer
+    token_status: int = 405  # v1-only: the token PUT's answer (403, 404 or 405: no IMDSv2)
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             role=raw.get("role"),
             imds=raw.get("imds", "v2"),
             imdsv1=bool(raw.get("imdsv1", True)),
+            token_status=int(raw.get("token_status", 405)),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None
@@ -501,8 +503,8 @@ def validate(spec: WorldSpec) -> None:
                 raise SpecError(
                     f"{where}: ENI {eni.address} state {eni.state} but dropped={dropped}"
                 )
-    if spec.instance and spec.instance.imds not in ("v2", "hop-limit"):
-        raise SpecError(f"{where}: instance.imds must be v2 or hop-limit")
+    if spec.instance and spec.instance.imds not in ("v2", "hop-limit", "v1-only"):
+        raise SpecError(f"{where}: instance.imds must be v2, hop-limit or v1-only")
     for f in spec.expect.get("finding", []):
         if "code" not in f:
             raise SpecError(f"{where}: expect.finding without code")
