@@ -161,9 +161,10 @@ def sdk_target(ctx: Context) -> Target | None:
 
 
 def caller_regions(ctx: Context, opts: PlanOptions) -> tuple[str, ...]:
-    """Known regions worth probing: configured, the instance's, and `--region`s."""
+    """Known regions worth probing: configured, the instance's, `AWS_REGION` (read by CLI v2
+    and other SDKs, not botocore), and `--region`s."""
     out: list[str] = []
-    for r in (ctx.region, ctx.imds.region, *opts.regions):
+    for r in (ctx.region, ctx.imds.region, ctx.aws_region_env, *opts.regions):
         if r and endpoints.is_known_region(r) and r not in out:
             out.append(r)
     return tuple(out)

@@ -320,11 +320,20 @@ def recommend(
         if ctx.region == region
         else "from IMDS"
         if ctx.imds.region == region
+        else "from AWS_REGION"
+        if ctx.aws_region_env == region
         else "from --region"
     )
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
     if t.kind is TargetKind.GLOBAL:
-        why += " Only the global endpoint works: fix the regional path when you can."
+        if any(
+            ep.target.kind is not TargetKind.GLOBAL for ep in results if ep.resolver == "system"
+        ):
+            why += " Only the global endpoint works: fix the regional path when you can."
+        else:
+            why += (" No region is known (not configured, not from IMDS or AWS_REGION), so no "
+                    "regional endpoint was probed: set the region you work in (or pass --region) "
+                    "and use its regional endpoint.")  # fmt: skip
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
 
 

@@ -699,6 +699,25 @@ def test_imdsv1_only_gives_the_instance_region_as_botocore_reads_it(lab_pool: Wo
     assert code == 0
 
 
+def test_region_only_in_aws_region_is_the_one_recommended(lab_pool: WorldPool) -> None:
+    """Not EC2, region only in AWS_REGION: the probe plans and recommends that region (before:
+    the global endpoint in us-east-1, 'the only one that works', without probing Sydney)."""
+    w = lab_pool.get("no-imds-aws-region-only")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert {"SD101", "SD102", "SD111"} <= set(found) and "SD502" not in found
+    assert "https://sts.ap-southeast-2.amazonaws.com" in found["SD102"]["message"]
+    rec = doc["recommendation"]
+    assert (rec["region"], rec["endpoint_url"]) == (
+        "ap-southeast-2",
+        "https://sts.ap-southeast-2.amazonaws.com",
+    )
+    assert any("AWS_DEFAULT_REGION=ap-southeast-2" in s for s in rec["settings"]), rec
+    assert code == 0
+    code, doc = _stsdiag(w, "check", "--expect-region", "ap-southeast-2")
+    assert code == 1  # botocore's client region is not ap-southeast-2
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

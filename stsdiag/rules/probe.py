@@ -100,11 +100,21 @@ def _network_failure(a: AddressResult) -> LayerResult | None:
 
 
 def caller_region(ctx: Context) -> str | None:
-    if ctx.region and endpoints.is_known_region(ctx.region):
-        return ctx.region
-    return (
-        ctx.imds.region if ctx.imds.region and endpoints.is_known_region(ctx.imds.region) else None
-    )
+    """The region the caller works in: configured (botocore's chain), else the instance's
+    (IMDS), else `AWS_REGION` (which botocore ignores, but the user meant)."""
+    for r in (ctx.region, ctx.imds.region, ctx.aws_region_env):
+        if r and endpoints.is_known_region(r):
+            return r
+    return None
+
+
+def region_hint(ctx: Context) -> tuple[str, str] | None:
+    """(region, where from) when no region is configured but one is known elsewhere."""
+    if ctx.imds.region and endpoints.is_known_region(ctx.imds.region):
+        return ctx.imds.region, "IMDS"
+    if ctx.aws_region_env and endpoints.is_known_region(ctx.aws_region_env):
+        return ctx.aws_region_env, "AWS_REGION, which botocore does not read"
+    return None
 
 
 # --------------------------------------------------------------------------- SD1xx routing
@@ -114,12 +124,14 @@ def sd101_region_not_configured(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.region:
         return []
-    hint = ctx.imds.region
+    known = region_hint(ctx)
     msg = (f"No region in the config chain: the SDK sends STS to {ctx.sdk.url or 'the global endpoint'} "
            f"(client region {ctx.sdk.client_region or 'aws-global'}).")  # fmt: skip
     fix = None
-    if hint:
-        msg += f" This instance runs in {hint} (IMDS)."
+    if known:
+        hint, where = known
+        msg += (f" This instance runs in {hint} (IMDS)." if where == "IMDS"
+                else f" The intended region is {hint} ({where}).")  # fmt: skip
         fix = (f"Set `region = {hint}` in the profile (`aws configure set region {hint}`), or "
                f"`export AWS_DEFAULT_REGION={hint} AWS_REGION={hint}`.")  # fmt: skip
     return [hit("SD101", msg, [_setting_ev(ctx, "region")], fix=fix)]
