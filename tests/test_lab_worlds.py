@@ -718,6 +718,33 @@ def test_region_only_in_aws_region_is_the_one_recommended(lab_pool: WorldPool) -
     assert code == 1  # botocore's client region is not ap-southeast-2
 
 
+def test_an_endpoint_override_to_the_vpce_name_is_honoured_not_flagged(
+    lab_pool: WorldPool, tmp_path: Path
+) -> None:
+    """AWS_ENDPOINT_URL_STS, or the profile's services section / endpoint_url, pointing at the
+    VPC endpoint's name: the SDK's endpoint, it works, exit 0; private DNS being off is an info
+    (before: a warning whose fix was the setting already in place)."""
+    w = lab_pool.get("endpoint-url-vpce")
+    vpce = w.spec.env["AWS_ENDPOINT_URL_STS"]
+    services = tmp_path / "services.config"
+    services.write_text(
+        f"[default]\nregion = ap-south-1\nservices = s\n\n[services s]\nsts =\n  endpoint_url = {vpce}\n"
+    )
+    profile = tmp_path / "profile.config"
+    profile.write_text(f"[default]\nregion = ap-south-1\nendpoint_url = {vpce}\n")
+    for env in ({}, {"AWS_ENDPOINT_URL_STS": None, "AWS_CONFIG_FILE": str(services)},
+                {"AWS_ENDPOINT_URL_STS": None, "AWS_CONFIG_FILE": str(profile)}):  # fmt: skip
+        proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                     env=env, timeout=60)  # fmt: skip
+        doc = json.loads(proc.stdout)
+        sdk = [e for e in doc["endpoints"] if e["target"]["sdk_would_use"]]
+        assert [e["target"]["url"] for e in sdk] == [vpce], env
+        assert sdk[0]["status"] == "ok" and proc.returncode == 0, (env, doc["findings"])
+        found = {f["code"]: f for f in doc["findings"]}
+        assert found["SD205"]["severity"] == "info" and "SD107" not in found, env
+        assert doc["recommendation"]["endpoint_url"] == vpce
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

@@ -388,14 +388,21 @@ def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
         priv = " ".join(
             a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE
         )
-        out.append(hit(
-            "SD205",
-            f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
-            f"resolves to private ones ({priv}): private DNS is off for the endpoint.",
-            [_ev(ep, None, ep.dns), _ev(v, None, v.dns)],
-            fix=f"Enable private DNS on the VPC endpoint, or use `--endpoint-url {v.target.url}` / "
-                f"`AWS_ENDPOINT_URL_STS={v.target.url}`.",
-        ))  # fmt: skip
+        msg = (f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
+               f"resolves to private ones ({priv}): private DNS is off for the endpoint.")  # fmt: skip
+        fix = (f"Enable private DNS on the VPC endpoint, or use `--endpoint-url {v.target.url}` / "
+               f"`AWS_ENDPOINT_URL_STS={v.target.url}`.")  # fmt: skip
+        sdk = next((x for x in sys_eps if x.target.sdk_would_use and x.target.kind is TargetKind.VPCE
+                    and x.target.region == t.region and direct_addresses(x)
+                    and all(_network_failure(a) is None for a in direct_addresses(x))), None)  # fmt: skip
+        severity = None
+        if sdk is not None:  # the SDK is already pointed at the endpoint's name, and it works
+            severity = Severity.INFO
+            msg += (f" The SDK already uses {sdk.target.url} ({f.context.endpoint_override_source}), "
+                    "which works: only tools that ignore that setting use the public name.")  # fmt: skip
+            fix = "Nothing to fix for the SDK; enable private DNS on the VPC endpoint for other tools."
+        out.append(hit("SD205", msg, [_ev(ep, None, ep.dns), _ev(v, None, v.dns)],
+                       severity=severity, fix=fix))  # fmt: skip
     return out
 
 
