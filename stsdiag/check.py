@@ -36,6 +36,7 @@ from stsdiag.models import (
     TargetKind,
     Via,
 )
+from stsdiag.probes import proxy_label
 
 if TYPE_CHECKING:
     from stsdiag.probe import ProbeOptions
@@ -520,7 +521,7 @@ def _private(report: Report) -> ExpectationResult:
     host = ep.target.host
     if ep.target.proxy:
         return _result("require-private", want, "proxy", False,
-                       f"the SDK would reach {host} through the proxy {ep.target.proxy}", fix)  # fmt: skip
+                       f"the SDK would reach {host} through the {proxy_label(ep.target.proxy)}", fix)  # fmt: skip
     if not probed:
         return _result("require-private", want, "unresolved", False, _works(ep)[1], fix)
     if public:

@@ -27,7 +27,7 @@ from stsdiag.models import (
     Via,
 )
 from stsdiag.plan import PlanOptions, parse_endpoint_url, vpce_zone
-from stsdiag.probes import skipped
+from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
@@ -310,7 +310,7 @@ def recommend(
     if via is Via.VPC_ENDPOINT:
         why += f" through the VPC endpoint (private {', '.join(good)})"
     elif via is Via.PROXY:
-        why += f" through the proxy {t.proxy}"
+        why += f" through the {proxy_label(t.proxy)}"
     else:
         why += f" on public addresses ({', '.join(good)})"
     if ok_n < n:

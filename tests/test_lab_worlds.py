@@ -745,6 +745,34 @@ def test_an_endpoint_override_to_the_vpce_name_is_honoured_not_flagged(
         assert doc["recommendation"]["endpoint_url"] == vpce
 
 
+def test_authenticating_proxy_healthy_with_credentials_407_without(lab_pool: WorldPool) -> None:
+    """Credentials in HTTPS_PROXY are sent on CONNECT as botocore sends them (before: 407 on the
+    probe's own CONNECT, a false SD301 + SD303 and no recommendation); without them, SD301 says
+    the proxy wants authentication. The password is never printed."""
+    from stsdiag.redact import redact
+
+    secret = "S3cretPassw0rd"
+    # every JSON string goes through redact(); URL passwords are redacted there by main's fix
+    w = lab_pool.get("proxy-auth")
+    redacts = secret not in redact(w.spec.env["HTTPS_PROXY"])
+    for args in (("probe",), ("check",)):
+        code, doc = _stsdiag(w, *args)
+        assert code == 0, doc["findings"]
+        said = json.dumps([doc["findings"], doc["recommendation"], doc.get("expectations")])
+        assert secret not in said
+        if redacts:
+            assert secret not in json.dumps(doc)
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "--timeout", "2"], timeout=60)
+    shown = "\n".join(
+        line for line in proc.stdout.splitlines() if not line.startswith("HTTPS_PROXY")
+    )
+    assert proc.returncode == 0 and secret not in shown + proc.stderr
+    code, doc = _stsdiag(lab_pool.get("proxy-auth-required"), "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and "SD303" not in found
+    assert "requires authentication" in found["SD301"]["message"]
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

@@ -26,6 +26,7 @@ from stsdiag.models import (
     TargetKind,
 )
 from stsdiag.plan import no_proxy_matches, vpce_zone
+from stsdiag.probes import proxy_has_credentials, proxy_label
 from stsdiag.redact import excerpt
 from stsdiag.report import Collector, run_guarded
 from stsdiag.rules.registry import BY_CODE
@@ -449,8 +450,18 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
         for a in ep.addresses:
             r = _network_failure(a)
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
-                out.append(hit("SD301", f"Proxy {ep.target.proxy} failed for {ep.target.host}: {r.detail}",
-                                   [_ev(ep, a, r)]))  # fmt: skip
+                msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
+                fix = None
+                if " 407" in r.detail:
+                    if proxy_has_credentials(ep.target.proxy):
+                        msg += ". It rejects the credentials in the proxy URL."
+                        fix = "Correct the user name / password in `HTTPS_PROXY` (http://user:password@host:port; percent-encode special characters)."
+                    else:
+                        msg += (
+                            ". It requires authentication and the proxy URL carries no credentials."
+                        )
+                        fix = "Put the proxy credentials in `HTTPS_PROXY` (http://user:password@host:port), or add the STS names to `NO_PROXY` when STS is reachable directly."
+                out.append(hit("SD301", msg, [_ev(ep, a, r)], fix=fix))  # fmt: skip
     if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
         out.append(hit("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
                                     "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
@@ -493,7 +504,8 @@ def _tls_results(f: ProbeFacts) -> list[tuple[EndpointResult, AddressResult, Lay
 
 def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     hits = [(ep, a, r) for ep, a, r in _tls_results(f)
-            if r.status is Status.FAIL and r.get("intercepted") != "true"]  # fmt: skip
+            if r.status is Status.FAIL and r.get("intercepted") != "true"
+            and r.error is not ErrorKind.PROXY]  # a proxy's CONNECT failure is SD301, not TLS  # fmt: skip
     if not hits:
         return []
     out = []

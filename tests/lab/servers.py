@@ -21,6 +21,7 @@ live connections.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as _dt
 import email.utils
@@ -816,14 +817,14 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             headers[key.strip().lower()] = value.strip()
         return method, target, version, headers
 
-    def _reply(self, status: int, reason: str, text: str = "") -> None:
+    def _reply(self, status: int, reason: str, text: str = "", extra: str = "") -> None:
         body = (
             f"<html><body><h1>{status} {reason}</h1><p>{text}</p>"
             f"<hr>Example Corp Secure Web Gateway</body></html>\n"
         ).encode()
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n"
-            f"Proxy-Agent: ExampleCorp-SWG/4.2\r\nConnection: close\r\n\r\n"
+            f"Proxy-Agent: ExampleCorp-SWG/4.2\r\n{extra}Connection: close\r\n\r\n"
         ).encode()
         try:
             self.wfile.write(head + body)
@@ -857,6 +858,16 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             return
         method, target, _version, headers = head
         peer = self.client_address[0]
+        auth = srv.options.get("auth")  # "user:password": Basic proxy authentication required
+        if auth:
+            want = "Basic " + base64.b64encode(str(auth).encode()).decode()
+            got = headers.get("proxy-authorization", "")
+            if got != want:
+                srv.log(srv.name, "auth-required", peer=peer, target=target,
+                        credentials="wrong" if got else "none")  # fmt: skip
+                self._reply(407, "Proxy Authentication Required", "credentials required",
+                            extra='Proxy-Authenticate: Basic realm="Example Corp SWG"\r\n')  # fmt: skip
+                return
         if method == "CONNECT":
             host, _, port_s = target.rpartition(":")
             host = host.strip("[]")
