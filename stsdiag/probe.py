@@ -309,7 +309,7 @@ def recommend(
                "AWS_CA_BUNDLE or bypass the proxy with NO_PROXY, then use it")  # fmt: skip
     if via is Via.VPC_ENDPOINT:
         why += f" through the VPC endpoint (private {', '.join(good)})"
-    elif via is Via.PROXY:
+    elif via is Via.PROXY and t.proxy:
         why += f" through the {proxy_label(t.proxy)}"
     else:
         why += f" on public addresses ({', '.join(good)})"
