@@ -72,7 +72,7 @@ def classify(url: str) -> tuple[TargetKind, str | None]:
     return TargetKind.REGIONAL, region
 
 
-_ZONAL = re.compile(r"^vpce-[0-9a-z]+-[0-9a-z]+-(?P<az>[a-z]{2}(?:-[a-z]+)+-\d+[a-z])\.")
+_ZONAL = re.compile(r"^vpce-[0-9a-z]+-[0-9a-z]+-(?P<az>[a-z]{2,}(?:-[a-z]+)+-\d+[a-z])\.")
 
 
 def vpce_zone(host: str) -> str | None:

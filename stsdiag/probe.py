@@ -334,7 +334,16 @@ def recommend(
             why += (" No region is known (not configured, not from IMDS or AWS_REGION), so no "
                     "regional endpoint was probed: set the region you work in (or pass --region) "
                     "and use its regional endpoint.")  # fmt: skip
-    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
+    fips = ctx.use_fips and _is_fips_url(use_region, t.url)  # keep the user's FIPS setting
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, fips=fips)
+
+
+def _is_fips_url(region: str, url: str) -> bool:
+    """The URL is botocore's FIPS endpoint for STS in `region` (GovCloud's is its regional)."""
+    try:
+        return endpoints.sts_url(region, fips=True).rstrip("/") == url.rstrip("/")
+    except Exception:  # botocore: no FIPS endpoint in this partition, or an unknown region
+        return False
 
 
 GLOBAL_HOST = "sts.amazonaws.com"

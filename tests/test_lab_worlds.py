@@ -773,6 +773,27 @@ def test_authenticating_proxy_healthy_with_credentials_407_without(lab_pool: Wor
     assert "requires authentication" in found["SD301"]["message"]
 
 
+def test_china_and_govcloud_partitions(lab_pool: WorldPool) -> None:
+    """aws-cn: healthy with the region set; without it the SDK goes to the commercial global
+    endpoint, another partition (SD109; before: not said). aws-us-gov with FIPS: healthy and
+    the recommended settings keep use_fips_endpoint (before: dropped)."""
+    w = lab_pool.get("china-partition")
+    code, doc = _stsdiag(w, "probe")
+    assert (
+        code == 0
+        and doc["recommendation"]["endpoint_url"] == "https://sts.cn-north-1.amazonaws.com.cn"
+    )
+    assert all(e["target"]["partition"] == "aws-cn" for e in doc["endpoints"])
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"AWS_CONFIG_FILE": os.devnull}, timeout=60)  # fmt: skip
+    doc = json.loads(proc.stdout)
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "SD109" in found and "aws-cn" in found["SD109"]["message"] and proc.returncode == 1
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.cn-north-1.amazonaws.com.cn"
+    code, doc = _stsdiag(lab_pool.get("govcloud-fips"), "probe")
+    assert code == 0 and "use_fips_endpoint = true" in doc["recommendation"]["config_snippet"]
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

@@ -249,25 +249,29 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
+    """The SDK's STS host is in another partition than the caller's region (configured, else
+    the instance's or AWS_REGION): credentials of one partition are not valid in another."""
     ctx = f.context
     url = ctx.endpoint_override or ctx.sdk.url
-    region = ctx.region
-    if not url or not region or not endpoints.is_known_region(region):
+    region = caller_region(ctx)
+    if not url or not region:
         return []
     host = endpoints.host_of(url)
     part = endpoints.partition_of(region)
-    is_sts, host_region = endpoints.region_of_sts_host(host)
-    host_part = (
-        endpoints.partition_of(host_region)
-        if host_region
-        else ("aws" if is_sts and not host.endswith(".cn") else None)
+    host_part = endpoints.partition_of_host(host)
+    if not (host_part and part and host_part != part):
+        return []
+    src = (
+        "configured"
+        if region == ctx.region
+        else "the instance's"
+        if region == ctx.imds.region
+        else "AWS_REGION"
     )
-    if host.endswith(".amazonaws.com.cn"):
-        host_part = "aws-cn"
-    if host_part and part and host_part != part:
-        return [hit("SD109", f"Region {region} is in partition {part} but {host} is in {host_part}.",
-                        [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
-    return []
+    good = endpoints.sts_url(region)
+    return [hit("SD109", f"Region {region} ({src}) is in partition {part} but {host} is in {host_part}: "
+                         f"credentials of {part} are not valid there; use {good}.",
+                [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- SD2xx network
