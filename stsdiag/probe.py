@@ -222,6 +222,14 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
+def _first_works(ep: EndpointResult) -> bool:
+    """The address the SDK connects to first (getaddrinfo's order) answered as STS: a partly
+    failing endpoint still works for the SDK, without waiting."""
+    order = (ep.dns.get("sdk_order") or "").split()
+    first = next((a for a in direct_addresses(ep) if order and a.address == order[0]), None)
+    return first is not None and _address_score(first.layers) == 2
+
+
 # network failures of endpoints that nothing uses: expected in a private subnet
 _PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
 
@@ -236,7 +244,7 @@ def demote_unused_paths(
         return findings
     rec_url = rec.endpoint_url.rstrip("/")
     used = {ep.target.url.rstrip("/") for ep in results if ep.target.sdk_would_use} | {rec_url}
-    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok"}
+    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or _first_works(ep)}
     if not used <= works:
         return findings
     out = []
@@ -334,15 +342,26 @@ def recommend(
             why += (" No region is known (not configured, not from IMDS or AWS_REGION), so no "
                     "regional endpoint was probed: set the region you work in (or pass --region) "
                     "and use its regional endpoint.")  # fmt: skip
-    fips = ctx.use_fips and _is_fips_url(use_region, t.url)  # keep the user's FIPS setting
-    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, fips=fips)
+    # keep the user's FIPS / dual-stack settings when the choice is that variant's URL
+    fips, dual = next(
+        ((f, d) for f, d in ((ctx.use_fips, ctx.use_dualstack), (ctx.use_fips, False),
+                             (False, ctx.use_dualstack)) if _is_variant_url(use_region, t.url, f, d)),
+        (False, False),
+    )  # fmt: skip
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
+                        fips=fips, dualstack=dual)  # fmt: skip
 
 
-def _is_fips_url(region: str, url: str) -> bool:
-    """The URL is botocore's FIPS endpoint for STS in `region` (GovCloud's is its regional)."""
+def _is_variant_url(region: str, url: str, fips: bool, dualstack: bool) -> bool:
+    """The URL is botocore's STS endpoint for `region` with these variants (GovCloud's FIPS
+    endpoint is its regional one)."""
+    if not (fips or dualstack):
+        return False
     try:
-        return endpoints.sts_url(region, fips=True).rstrip("/") == url.rstrip("/")
-    except Exception:  # botocore: no FIPS endpoint in this partition, or an unknown region
+        return endpoints.sts_url(region, fips=fips, dualstack=dualstack).rstrip("/") == url.rstrip(
+            "/"
+        )
+    except Exception:  # botocore: no such variant in this partition, or an unknown region
         return False
 
 

@@ -794,6 +794,19 @@ def test_china_and_govcloud_partitions(lab_pool: WorldPool) -> None:
     assert code == 0 and "use_fips_endpoint = true" in doc["recommendation"]["config_snippet"]
 
 
+def test_dual_stack_worlds(lab_pool: WorldPool) -> None:
+    """IPv6-only dual-stack endpoint: healthy, settings keep use_dualstack_endpoint (before: an
+    endpoint-URL override). Broken IPv6 path with IPv4 first in getaddrinfo's order: the SDK
+    works, so a warning and exit 0 (before: SD206 error about availability zones, exit 1)."""
+    code, doc = _stsdiag(lab_pool.get("dualstack-ipv6"), "probe")
+    assert code == 0 and "use_dualstack_endpoint = true" in doc["recommendation"]["config_snippet"]
+    code, doc = _stsdiag(lab_pool.get("dualstack-ipv6-path-broken"), "probe")
+    ep = _endpoint(doc, "https://sts.us-east-2.api.aws")
+    assert ep["dns"]["data"]["sdk_order"].split()[0] == "203.0.113.101"
+    found = {f["code"]: f for f in doc["findings"]}
+    assert found["SD206"]["severity"] == "warning" and code == 0
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

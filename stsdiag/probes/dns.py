@@ -255,6 +255,8 @@ def probe(
     ms = round((clock() - start) * 1000, 1)
     if cnames:
         data.append(("cname", " -> ".join(cnames)))
+    if sysans is not None and sysans.addresses:
+        data.append(("sdk_order", " ".join(sysans.addresses)))  # urllib3 connects in this order
     if sysans is not None and sysans.addresses and set(sysans.addresses) != set(found):
         return _from_system(host, ms, who, sysans, found, errors, data), DnsAnswer(
             sysans.addresses, tuple(cnames)

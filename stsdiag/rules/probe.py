@@ -333,6 +333,9 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
         bad = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
         if not bad:
             continue
+        if len(bad) < len(probed) and (split := _family_split(ep, probed, bad)) is not None:
+            partial.append(split)
+            continue
         if len(bad) < len(probed):
             names = ", ".join(f"{name(a)}: {r.layer.value} {r.status.value}" for a, r in bad)
             good = ", ".join(name(a) for a in probed if _network_failure(a) is None)
@@ -363,6 +366,34 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits]))
     return partial, total
+
+
+def _family_split(
+    ep: EndpointResult, probed: list[AddressResult], bad: list[tuple[AddressResult, LayerResult]]
+) -> Hit | None:
+    """Every address of one IP family fails and every address of the other works: this host's
+    IPv6 (or IPv4) path is broken, not one zone's interface. The SDK (urllib3) connects in
+    getaddrinfo's order: it is unaffected when that order starts with a working address."""
+    failing = {a.family for a, _ in bad}
+    good = [a for a in probed if _network_failure(a) is None]
+    if len(failing) != 1 or failing & {a.family for a in good}:
+        return None
+    fam, other = ("IPv6", "IPv4") if failing == {6} else ("IPv4", "IPv6")
+    names = ", ".join(f"{a.address}: {r.layer.value} {r.status.value}" for a, r in bad)
+    msg = (f"{ep.target.host}: its {fam} addresses fail ({names}) while its {other} addresses "
+           f"({', '.join(a.address for a in good)}) work: this host's {fam} path is broken, not the endpoint.")  # fmt: skip
+    order = (ep.dns.get("sdk_order") or "").split()
+    first = order[0] if order else None
+    severity = None
+    if first in {a.address for a in good}:
+        msg += f" The SDK connects to {first} first (getaddrinfo's order), so it is not affected."
+        severity = Severity.WARNING
+    elif first:
+        msg += (f" The SDK tries {first} first and waits for its connect timeout (60 s by default) "
+                "before it falls back to the next address.")  # fmt: skip
+    return hit("SD206", msg, [_ev(ep, a, r) for a, r in bad], severity=severity,
+               fix=f"Fix this host's {fam} route / security group {fam} rules, or make the SDK use "
+                   f"{other} only (an {other}-only endpoint name, or prefer {other} in /etc/gai.conf).")  # fmt: skip
 
 
 def sd206_partial(f: ProbeFacts) -> list[Hit]:
