@@ -70,3 +70,21 @@ def test_recommendation_keeps_the_users_dual_stack_setting() -> None:
     rec = recommend(facts.context, results, (), ())
     assert "use_dualstack_endpoint = true" in rec.config_snippet
     assert not any("AWS_ENDPOINT_URL_STS" in s for s in rec.settings)
+
+
+def test_check_counts_the_regional_fips_and_dual_stack_variants_as_regional() -> None:
+    """Old code: `--expect-endpoint regional` failed on the dual-stack/FIPS endpoint that
+    use_dualstack_endpoint / use_fips_endpoint select (the region's own endpoint)."""
+    from tests.test_check import endpoint, evaluate, layers, report
+
+    for url, kind in (
+        (DUAL, TargetKind.DUALSTACK),
+        ("https://sts-fips.us-east-2.amazonaws.com", TargetKind.FIPS),
+    ):
+        rep = report(endpoint(url, kind, {"203.0.113.101": layers()}, sdk=True))
+        got = evaluate(rep, endpoint="regional")["expect-endpoint"]
+        assert got.passed, got
+    rep = report(
+        endpoint("https://sts.amazonaws.com", TargetKind.GLOBAL, {"192.0.2.16": layers()}, sdk=True)
+    )
+    assert not evaluate(rep, endpoint="regional")["expect-endpoint"].passed
