@@ -807,6 +807,16 @@ def test_dual_stack_worlds(lab_pool: WorldPool) -> None:
     assert found["SD206"]["severity"] == "warning" and code == 0
 
 
+def test_a_search_domain_wildcard_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> None:
+    """ndots:5 + search domain with a wildcard: getaddrinfo (so botocore) gets the intranet
+    server; the probe follows it and says why (before: DNS's absolute answer, all healthy)."""
+    code, doc = _stsdiag(lab_pool.get("search-domain-wildcard"), "probe")
+    ep = _endpoint(doc, "https://sts.ap-northeast-1.amazonaws.com")
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.9.9"] and ep["status"] == "fail"
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "ndots" in found["SD211"]["fix"] and "SD303" in found and code == 1
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

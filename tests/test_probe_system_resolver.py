@@ -108,3 +108,19 @@ def test_getaddrinfo_lookup_reads_the_system_resolver(tmp_path: Path) -> None:
     got = dns.getaddrinfo_lookup("localhost", 2.0, hosts)
     assert not got.error and ("127.0.0.1" in got.addresses or "::1" in got.addresses)
     assert got.hosts_file == ("127.0.0.1",)
+
+
+def test_a_search_domain_answer_is_named_as_such() -> None:
+    """ndots:5 + search corp.example + a wildcard: getaddrinfo's canonical name shows the
+    expansion (old code: DNS's absolute answer was probed, and looked healthy)."""
+    host = "sts.ap-northeast-1.amazonaws.com"
+
+    def lookup(h: str, timeout: float) -> dns.SystemAnswer:
+        return dns.SystemAnswer(("10.0.9.9",), canonical=f"{host}.corp.example")
+
+    r = FakeResolver({(host, "A"): dns.DnsAnswer(("10.0.1.10", "10.0.2.10"))})
+    res, ans = dns.probe(host, timeout=1.0, resolve=r, lookup=lookup)
+    assert ans.addresses == ("10.0.9.9",)
+    assert (res.get("source") or "").startswith(
+        "the search domain (sts.ap-northeast-1.amazonaws.com.corp.example"
+    )

@@ -14,7 +14,7 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stsdiag.models import AddressClass, ErrorKind, Layer, LayerResult, Status
@@ -49,6 +49,7 @@ class SystemAnswer:
     error: str = ""
     text: str = ""
     hosts_file: tuple[str, ...] = ()  # the host's addresses in the hosts file, if any
+    canonical: str = ""  # getaddrinfo's canonical name (a search domain's expansion shows here)
 
 
 # (host, timeout) -> what the system resolver says
@@ -157,7 +158,9 @@ def getaddrinfo_lookup(host: str, timeout: float, hosts_path: Path = HOSTS_FILE)
 
     def run() -> None:
         try:
-            infos = socket.getaddrinfo(host, 443, _gai_family(), socket.SOCK_STREAM)
+            infos = socket.getaddrinfo(
+                host, 443, _gai_family(), socket.SOCK_STREAM, 0, socket.AI_CANONNAME
+            )
         except socket.gaierror as e:
             codes = {socket.EAI_NONAME: "noname", socket.EAI_AGAIN: "again"}
             err = codes.get(e.errno or 0, "error")
@@ -171,7 +174,8 @@ def getaddrinfo_lookup(host: str, timeout: float, hosts_path: Path = HOSTS_FILE)
             a = str(info[4][0]).split("%", 1)[0]
             if a not in addrs:
                 addrs.append(a)
-        box.append(SystemAnswer(tuple(addrs)))
+        canon = next((str(i[3]) for i in infos if i[3]), "").lower().rstrip(".")
+        box.append(SystemAnswer(tuple(addrs), canonical=canon))
 
     t = threading.Thread(target=run, daemon=True, name="stsdiag-getaddrinfo")
     t.start()
@@ -180,7 +184,7 @@ def getaddrinfo_lookup(host: str, timeout: float, hosts_path: Path = HOSTS_FILE)
     if not box:
         return SystemAnswer(error="timeout", text=f"getaddrinfo: no answer within {timeout:g} s",
                             hosts_file=hosts)  # fmt: skip
-    return SystemAnswer(box[0].addresses, box[0].error, box[0].text, hosts)
+    return replace(box[0], hosts_file=hosts)
 
 
 def classify(address: str, vpc_cidrs: tuple[str, ...] = ()) -> AddressClass:
@@ -303,8 +307,12 @@ def _from_system(
         detail = (f"{len(mine)} address(es) via {who}; getaddrinfo leaves out "
                   f"{' '.join(a for a in found if a not in mine)} (address family unused here)")  # fmt: skip
     else:
+        name = host.lower().rstrip(".")
         if sysans.hosts_file and mine <= set(sysans.hosts_file):
             source = "/etc/hosts"
+        elif sysans.canonical.startswith(name + "."):
+            # ndots and a search domain: the name was tried relative first, and answered
+            source = f"the search domain ({sysans.canonical}; resolv.conf search/ndots)"
         else:
             source = "another NSS source (see the hosts: line of /etc/nsswitch.conf)"
         dns_said = (

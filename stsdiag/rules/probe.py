@@ -465,10 +465,16 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
         probed = direct_addresses(ep)
         stale = bool(probed) and all(_network_failure(a) is not None for a in probed)
         if stale:
-            msg += (f" None of them works: the entry looks stale; without it the SDK would use "
-                    f"DNS's answer ({dns_said}).")  # fmt: skip
+            what = (
+                "the entry looks stale; without it" if "hosts" in source else "without that answer"
+            )
+            msg += f" None of them works: {what} the SDK would use DNS's answer ({dns_said})."
         fix = (f"Remove the stale {ep.target.host} line from {source} (or correct its addresses)."
                if stale and source == "/etc/hosts" else None)  # fmt: skip
+        if source.startswith("the search domain"):
+            fix = (f"The SDK cannot ask for the absolute name: lower `options ndots` in /etc/resolv.conf "
+                   f"(below the dots in {ep.target.host}), or remove the wildcard record from the search "
+                   "domain.")  # fmt: skip
         out.append(hit("SD211", msg, [_ev(ep, None, ep.dns)],
                        severity=Severity.WARNING if stale else None, fix=fix))  # fmt: skip
     return out
