@@ -242,6 +242,15 @@ def _profile_label(session: Any) -> str:
     return f"{path} [{'default' if prof == 'default' else 'profile ' + prof}]"
 
 
+def _proxy_var(env: Mapping[str, str], scheme: str) -> str | None:
+    """`<scheme>_proxy` as botocore reads it (`urllib.request.getproxies_environment`): the
+    lower-case variable wins over the upper-case one, and an empty one unsets it."""
+    lower = f"{scheme}_proxy"
+    if lower in env:
+        return env[lower] or None
+    return env.get(lower.upper()) or None
+
+
 def _bool(v: str | None) -> bool:
     return (v or "").strip().lower() == "true"
 
@@ -646,9 +655,9 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     if aws_region:
         settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
     settings += [regional, *override_settings, fips, dual]
-    https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or None
-    http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or None
-    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or None
+    https_proxy = _proxy_var(env, "https")
+    http_proxy = _proxy_var(env, "http")
+    no_proxy = _proxy_var(env, "no")
     for name, val in (
         ("HTTPS_PROXY", https_proxy),
         ("HTTP_PROXY", http_proxy),

@@ -83,33 +83,27 @@ def vpce_zone(host: str) -> str | None:
 
 
 def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
-    """True when `host` is excluded from the proxy by NO_PROXY (names, .suffixes, `*`,
-    addresses and CIDR blocks, as requests/urllib3 read it)."""
+    """True when `host` is excluded from the proxy by NO_PROXY as botocore decides:
+    `urllib.request.proxy_bypass_environment` (botocore.utils.should_bypass_proxies), which
+    matches names and `.suffixes` and `*` only -- no CIDR blocks and no `*.` wildcards, unlike
+    requests and curl."""
     if not no_proxy:
         return False
-    h = host.lower().strip("[]").rstrip(".")
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(h)
-    except ValueError:
-        ip = None
-    for raw in no_proxy.replace(" ", ",").split(","):
-        entry = raw.strip().lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if ip is not None:
-            try:
-                if ip in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        entry = entry.split(":", 1)[0] if entry.count(":") == 1 else entry
-        entry = entry.lstrip("*").lstrip(".")
-        if entry and (h == entry or h.endswith("." + entry)):
-            return True
-    return False
+    import urllib.request
+
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    return bool(bypass(host.strip("[]").rstrip("."), {"no": no_proxy}))
+
+
+def ignored_no_proxy_entries(no_proxy: str | None) -> tuple[str, ...]:
+    """NO_PROXY entries other tools honour but botocore (urllib) never matches: CIDR blocks and
+    `*.` wildcards."""
+    out = []
+    for raw in (no_proxy or "").split(","):
+        entry = raw.strip()
+        if entry.startswith("*.") or "/" in entry:
+            out.append(entry)
+    return tuple(out)
 
 
 def proxy_for(url: str, ctx: Context) -> str | None:

@@ -817,6 +817,20 @@ def test_a_search_domain_wildcard_is_what_the_sdk_connects_to(lab_pool: WorldPoo
     assert "ndots" in found["SD211"]["fix"] and "SD303" in found and code == 1
 
 
+def test_a_no_proxy_wildcard_botocore_ignores_is_not_taken_as_a_bypass(lab_pool: WorldPool) -> None:
+    """NO_PROXY=*.amazonaws.com: botocore proxies STS (intercepted, fails); the probe goes the
+    same way and names the entry (before: probed direct, exit 0, a false all-clear)."""
+    w = lab_pool.get("no-proxy-wildcard")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.ap-northeast-1.amazonaws.com")
+    assert ep["target"]["proxy"] == "http://10.0.0.50:3128" and code == 1
+    found = {f["code"]: f for f in doc["findings"]}
+    assert found["SD304"]["severity"] == "error" and ".amazonaws.com" in found["SD302"]["fix"]
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"NO_PROXY": "169.254.169.254,localhost,.amazonaws.com"}, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

@@ -25,7 +25,7 @@ from stsdiag.models import (
     Status,
     TargetKind,
 )
-from stsdiag.plan import no_proxy_matches, vpce_zone
+from stsdiag.plan import ignored_no_proxy_entries, no_proxy_matches, vpce_zone
 from stsdiag.probes import proxy_has_credentials, proxy_label
 from stsdiag.redact import excerpt
 from stsdiag.report import Collector, run_guarded
@@ -521,13 +521,26 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             a.classification is AddressClass.VPC_PRIVATE for a in ep.addresses
         ):
             missing.append(ep.target.host)
-    if not missing:
+    ignored = ignored_no_proxy_entries(ctx.no_proxy)
+    sts_ignored = [e for e in ignored if e.startswith("*.") and any(
+        ep.target.proxy and ep.target.host.endswith(e[1:]) for ep in _system(f))]  # fmt: skip
+    if not missing and not sts_ignored:
         return []
     entries = [n.strip() for n in (ctx.no_proxy or "").split(",") if n.strip()]
-    wanted = ",".join(dict.fromkeys([*entries, *missing]))
+    fixed = [e[1:] if e.startswith("*.") else e for e in entries if "/" not in e]
+    wanted = ",".join(dict.fromkeys([*fixed, *missing]))
+    msg = (
+        "HTTPS_PROXY is set and NO_PROXY does not cover "
+        + (", ".join(dict.fromkeys(missing)) if missing else "the STS names it means to")
+        + " for botocore."
+    )
+    if ignored:
+        msg += (
+            f" botocore reads NO_PROXY as urllib does (names and .suffixes only) and ignores "
+            f"{', '.join(ignored)}: CIDR blocks and `*.` wildcards work for curl and requests, not here."
+        )
     return [hit(
-        "SD302",
-        f"HTTPS_PROXY is set and NO_PROXY does not cover {', '.join(dict.fromkeys(missing))}.",
+        "SD302", msg,
         [_setting_ev(ctx, "HTTPS_PROXY"), _setting_ev(ctx, "NO_PROXY")],
         fix=f"export NO_PROXY={wanted}",
     )]  # fmt: skip
