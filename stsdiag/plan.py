@@ -85,8 +85,8 @@ def vpce_zone(host: str) -> str | None:
 def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
     """True when `host` is excluded from the proxy by NO_PROXY as botocore decides:
     `urllib.request.proxy_bypass_environment` (botocore.utils.should_bypass_proxies), which
-    matches names and `.suffixes` and `*` only -- no CIDR blocks and no `*.` wildcards, unlike
-    requests and curl."""
+    matches names and `.suffixes` and `*` only -- no CIDR blocks (requests, curl and Go take
+    them) and no `*.` wildcards (Go takes them)."""
     if not no_proxy:
         return False
     import urllib.request
@@ -96,8 +96,8 @@ def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
 
 
 def ignored_no_proxy_entries(no_proxy: str | None) -> tuple[str, ...]:
-    """NO_PROXY entries other tools honour but botocore (urllib) never matches: CIDR blocks and
-    `*.` wildcards."""
+    """NO_PROXY entries other HTTP stacks honour but botocore (urllib) never matches: CIDR blocks
+    and `*.` wildcards."""
     out = []
     for raw in (no_proxy or "").split(","):
         entry = raw.strip()

@@ -537,7 +537,8 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
     if ignored:
         msg += (
             f" botocore reads NO_PROXY as urllib does (names and .suffixes only) and ignores "
-            f"{', '.join(ignored)}: CIDR blocks and `*.` wildcards work for curl and requests, not here."
+            f"{', '.join(ignored)}: Go tools take `*.` wildcards, and Go, curl and requests CIDR "
+            "blocks; botocore takes neither."
         )
     return [hit(
         "SD302", msg,
