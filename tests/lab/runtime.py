@@ -38,6 +38,13 @@ from .spec import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# credentials = "web-identity": what the EKS pod identity webhook injects (a JWT-shaped token)
+WEB_IDENTITY_ROLE = "arn:aws:iam::123456789012:role/eks-pod-role"
+WEB_IDENTITY_TOKEN = (
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImxhYiJ9."
+    "eyJpc3MiOiJodHRwczovL29pZGMuZWtzLmxhYi5leGFtcGxlIiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50OmRlZmF1bHQ6YXBwIn0."
+    "bGFiLW9ubHktbm90LWEtc2lnbmF0dXJl"
+)
 CLONE_NEWNET = 0x40000000
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 3.0
@@ -196,6 +203,8 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
     (etc / "nsswitch.conf").write_text("\n".join(nss) + "\n")
     (run_dir / "aws" / "config").write_text(_config_text(spec))
     (run_dir / "aws" / "credentials").write_text(_credentials_text(spec))
+    if spec.aws.credentials == "web-identity":  # a projected service-account token (IRSA)
+        (run_dir / "aws" / "web-identity-token").write_text(WEB_IDENTITY_TOKEN)
     shutil.copyfile(lab_ca.amazon_root_pem, run_dir / "trust" / "world-roots.pem")
     shutil.copyfile(lab_ca.gateway_root_pem, run_dir / "trust" / "gateway-root-ca.pem")
     shutil.copyfile(lab_ca.leaf_key_pem, run_dir / "tls" / "leaf.key")
@@ -429,6 +438,9 @@ class World:
         path = env.get("PATH", os.defpath).split(os.pathsep)
         if bindir not in path:
             env["PATH"] = os.pathsep.join([bindir, *path])
+        if self.spec.aws.credentials == "web-identity":
+            env["AWS_ROLE_ARN"] = WEB_IDENTITY_ROLE
+            env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(self.run_dir / "aws" / "web-identity-token")
         env.update(self.spec.env)
         return env
 

@@ -139,7 +139,7 @@ class Instance:
 class AwsConfig:
     region: str | None
     sts_regional_endpoints: str | None
-    credentials: str  # static | session-token-v1 | session-token-v2 | imds | none
+    credentials: str  # static | session-token-v1 | session-token-v2 | imds | none | web-identity
     profile_extra: dict[str, str]
 
 
@@ -415,7 +415,14 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         credentials=aws_raw.pop("credentials", "static"),
         profile_extra={k: str(v) for k, v in aws_raw.items()},
     )
-    if aws.credentials not in ("static", "session-token-v1", "session-token-v2", "imds", "none"):
+    if aws.credentials not in (
+        "static",
+        "session-token-v1",
+        "session-token-v2",
+        "imds",
+        "none",
+        "web-identity",
+    ):
         raise SpecError(f"{where}: aws_config.credentials {aws.credentials!r} unknown")
     net_raw = raw.get("network") or {}
     network = Network(
