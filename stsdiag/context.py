@@ -109,6 +109,27 @@ class Context:
     botocore_version: str
     looks_like_ec2: bool = False
     notes: tuple[str, ...] = ()
+    # the upstream servers of a local stub resolver (systemd-resolved's 127.0.0.53)
+    resolver_upstreams: tuple[str, ...] = ()
+
+    def resolver_verdicts(self) -> tuple[tuple[str, bool | None, str], ...]:
+        """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
+        A loopback resolver is a local forwarder: it is judged by its upstreams when known."""
+        out: list[tuple[str, bool | None, str]] = []
+        for r in self.resolvers:
+            if not _is_loopback(r):
+                out.append((r, is_amazon_resolver(r, self.imds.vpc_cidrs), ""))
+            elif self.resolver_upstreams:
+                ups = " ".join(self.resolver_upstreams)
+                amazon = any(
+                    is_amazon_resolver(u, self.imds.vpc_cidrs) for u in self.resolver_upstreams
+                )
+                out.append(
+                    (r, amazon, f"a local stub forwarding to {ups} ({SYSTEMD_RESOLVED_CONF})")
+                )
+            else:
+                out.append((r, None, "a local forwarder whose upstream is not known"))
+        return tuple(out)
 
     def setting(self, name: str) -> Setting | None:
         for s in self.settings:
@@ -137,12 +158,16 @@ class Context:
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
         notes = list(self.notes)
-        for r in self.resolvers:
-            if is_amazon_resolver(r, i.vpc_cidrs):
-                notes.append(f"resolver {r} is the Amazon VPC resolver")
+        for r, amazon, how in self.resolver_verdicts():
+            via = f" ({how})" if how else ""
+            if amazon:
+                notes.append(f"resolver {r} is {how}: the Amazon VPC resolver" if how
+                             else f"resolver {r} is the Amazon VPC resolver")  # fmt: skip
+            elif amazon is None:
+                notes.append(f"resolver {r} is {how}")
             elif i.state is ImdsState.OK:
                 notes.append(
-                    f"resolver {r} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
+                    f"resolver {r}{via} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
                 )
         return HostContext(
             settings=tuple(settings),
@@ -535,6 +560,35 @@ def system_resolvers() -> tuple[str, ...]:
     return tuple(str(ns) for ns in r.nameservers)
 
 
+SYSTEMD_RESOLVED_CONF = Path("/run/systemd/resolve/resolv.conf")
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def resolver_upstreams(
+    resolvers: tuple[str, ...], path: Path = SYSTEMD_RESOLVED_CONF
+) -> tuple[str, ...]:
+    """When the host resolves through a loopback stub (systemd-resolved's 127.0.0.53, as on
+    Ubuntu EC2 images), the servers it forwards to, from systemd-resolved's own resolv.conf."""
+    if not any(_is_loopback(r) for r in resolvers):
+        return ()
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ()
+    out = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and fields[0] == "nameserver" and not _is_loopback(fields[1]):
+            out.append(fields[1])
+    return tuple(dict.fromkeys(out))
+
+
 def is_amazon_resolver(address: str, vpc_cidrs: tuple[str, ...]) -> bool:
     if address in AMAZON_RESOLVERS:
         return True
@@ -715,6 +769,7 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         sdk=sdk,
         imds=imds,
         resolvers=resolvers,
+        resolver_upstreams=resolver_upstreams(resolvers),
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

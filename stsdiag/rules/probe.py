@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from stsdiag import endpoints
-from stsdiag.context import Context, CredentialInfo, CredState, ImdsState, is_amazon_resolver
+from stsdiag.context import Context, CredentialInfo, CredState, ImdsState
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -446,9 +446,11 @@ def sd207_resolver(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.imds.state is not ImdsState.OK or not ctx.resolvers:
         return []
-    if any(is_amazon_resolver(r, ctx.imds.vpc_cidrs) for r in ctx.resolvers):
-        return []
-    return [hit("SD207", f"The host resolves through {', '.join(ctx.resolvers)}, not the Amazon VPC resolver.",
+    verdicts = ctx.resolver_verdicts()
+    if any(amazon is not False for _, amazon, _ in verdicts):
+        return []  # the Amazon resolver is among them, or a local forwarder's upstream is unknown
+    shown = ", ".join(f"{r} ({how})" if how else r for r, _, how in verdicts)
+    return [hit("SD207", f"The host resolves through {shown}, not the Amazon VPC resolver.",
                     [Evidence(excerpt=f"nameservers: {' '.join(ctx.resolvers)}")])]  # fmt: skip
 
 
