@@ -831,6 +831,14 @@ def test_a_no_proxy_wildcard_botocore_ignores_is_not_taken_as_a_bypass(lab_pool:
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
+def test_a_systemd_resolved_stub_is_judged_by_its_upstream(lab_pool: WorldPool) -> None:
+    """resolv.conf: 127.0.0.53, forwarding to 10.0.0.2: no SD207 (before: an info finding on
+    every Ubuntu-like host that the resolver is not Amazon's)."""
+    code, doc = _stsdiag(lab_pool.get("resolved-stub"), "probe")
+    assert code == 0 and "SD207" not in {f["code"] for f in doc["findings"]}
+    assert any("forwarding to 10.0.0.2" in n for n in doc["context"]["notes"])
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

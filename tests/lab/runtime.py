@@ -193,6 +193,11 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
     for name, addresses in spec.hosts:
         hosts += [f"{address}\t{name}" for address in addresses]
     (etc / "hosts").write_text("\n".join(hosts) + "\n")
+    if spec.network.stub_upstreams:  # systemd-resolved's own view: the servers it forwards to
+        (etc / "systemd-resolved.conf").write_text(
+            "# stsdiag lab: /run/systemd/resolve/resolv.conf\n"
+            + "".join(f"nameserver {u}\n" for u in spec.network.stub_upstreams)
+        )
     nss = ["hosts: files dns"]
     try:
         for line in Path("/etc/nsswitch.conf").read_text().splitlines():

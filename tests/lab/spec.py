@@ -175,6 +175,9 @@ class Network:
     search: tuple[str, ...]
     local: tuple[str, ...]  # addresses on lo with no server (ports refuse)
     drop: tuple[str, ...]  # prefixes routed via lo with no local address
+    # resolver = a loopback stub (systemd-resolved's 127.0.0.53): the upstreams it lists in
+    # /run/systemd/resolve/resolv.conf (the stub itself answers as the world's DNS server)
+    stub_upstreams: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -431,6 +434,9 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         search=_str_tuple(net_raw.get("search"), f"{where}: network.search"),
         local=_str_tuple(net_raw.get("local"), f"{where}: network.local"),
         drop=_str_tuple(net_raw.get("drop"), f"{where}: network.drop"),
+        stub_upstreams=_str_tuple(
+            net_raw.get("stub_upstreams"), f"{where}: network.stub_upstreams"
+        ),
     )
     servers = []
     for srv in raw.get("server") or []:
@@ -489,7 +495,8 @@ def validate(spec: WorldSpec) -> None:
         ipaddress.ip_network(prefix)
     for address in spec.local_addresses:
         ip = ipaddress.ip_address(address)
-        if ip.version == 4 and ip.is_loopback:
+        stub = address == spec.network.resolver and spec.network.stub_upstreams
+        if ip.version == 4 and ip.is_loopback and not stub:
             raise SpecError(f"{where}: {address} is loopback; use a world address")
     for rule in spec.dns.rules:
         for address in (*rule.a, *rule.aaaa):
