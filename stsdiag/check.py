@@ -36,6 +36,7 @@ from stsdiag.models import (
     TargetKind,
     Via,
 )
+from stsdiag.probes import proxy_label
 
 if TYPE_CHECKING:
     from stsdiag.probe import ProbeOptions
@@ -442,11 +443,15 @@ def _works(ep: EndpointResult) -> tuple[bool, str]:
 
 
 def _kind_ok(ep: EndpointResult, want: str) -> bool:
-    """regional: the regional name (also when private DNS sends it to a VPC endpoint);
-    vpce: a VPC endpoint's own name, or any name answered from VPC-endpoint addresses."""
+    """regional: the regional name (also when private DNS sends it to a VPC endpoint), or its
+    FIPS / dual-stack variant (`use_fips_endpoint`, `use_dualstack_endpoint`: still the
+    region's own endpoint); vpce: a VPC endpoint's own name, or any name answered from
+    VPC-endpoint addresses."""
     kind = ep.target.kind
     if want == "vpce":
         return kind is TargetKind.VPCE or ep.via is Via.VPC_ENDPOINT
+    if want == "regional":
+        return kind in (TargetKind.REGIONAL, TargetKind.FIPS, TargetKind.DUALSTACK)
     if want in ENDPOINT_KINDS:
         return kind.value == want
     return _same_url(ep.target.url, want)
@@ -520,7 +525,7 @@ def _private(report: Report) -> ExpectationResult:
     host = ep.target.host
     if ep.target.proxy:
         return _result("require-private", want, "proxy", False,
-                       f"the SDK would reach {host} through the proxy {ep.target.proxy}", fix)  # fmt: skip
+                       f"the SDK would reach {host} through the {proxy_label(ep.target.proxy)}", fix)  # fmt: skip
     if not probed:
         return _result("require-private", want, "unresolved", False, _works(ep)[1], fix)
     if public:

@@ -52,6 +52,9 @@ class Imds:
     vpc_cidrs: tuple[str, ...] = ()
     detail: str = ""
     endpoint_source: str = "default"
+    version: str = (
+        "IMDSv2"  # what answered the facts: IMDSv2, or IMDSv1 (no token, as botocore falls back)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,27 @@ class Context:
     botocore_version: str
     looks_like_ec2: bool = False
     notes: tuple[str, ...] = ()
+    # the upstream servers of a local stub resolver (systemd-resolved's 127.0.0.53)
+    resolver_upstreams: tuple[str, ...] = ()
+
+    def resolver_verdicts(self) -> tuple[tuple[str, bool | None, str], ...]:
+        """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
+        A loopback resolver is a local forwarder: it is judged by its upstreams when known."""
+        out: list[tuple[str, bool | None, str]] = []
+        for r in self.resolvers:
+            if not _is_loopback(r):
+                out.append((r, is_amazon_resolver(r, self.imds.vpc_cidrs), ""))
+            elif self.resolver_upstreams:
+                ups = " ".join(self.resolver_upstreams)
+                amazon = any(
+                    is_amazon_resolver(u, self.imds.vpc_cidrs) for u in self.resolver_upstreams
+                )
+                out.append(
+                    (r, amazon, f"a local stub forwarding to {ups} ({SYSTEMD_RESOLVED_CONF})")
+                )
+            else:
+                out.append((r, None, "a local forwarder whose upstream is not known"))
+        return tuple(out)
 
     def setting(self, name: str) -> Setting | None:
         for s in self.settings:
@@ -128,18 +152,22 @@ class Context:
         for name, val in (("instance_region", i.region), ("availability_zone", i.az),
                           ("instance_id", i.instance_id), ("vpc_id", i.vpc_id)):  # fmt: skip
             if val:
-                imds.append(Setting(name, val, "IMDSv2"))
+                imds.append(Setting(name, val, i.version))
         if i.vpc_cidrs:
-            imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), "IMDSv2"))
+            imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), i.version))
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
         notes = list(self.notes)
-        for r in self.resolvers:
-            if is_amazon_resolver(r, i.vpc_cidrs):
-                notes.append(f"resolver {r} is the Amazon VPC resolver")
+        for r, amazon, how in self.resolver_verdicts():
+            via = f" ({how})" if how else ""
+            if amazon:
+                notes.append(f"resolver {r} is {how}: the Amazon VPC resolver" if how
+                             else f"resolver {r} is the Amazon VPC resolver")  # fmt: skip
+            elif amazon is None:
+                notes.append(f"resolver {r} is {how}")
             elif i.state is ImdsState.OK:
                 notes.append(
-                    f"resolver {r} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
+                    f"resolver {r}{via} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
                 )
         return HostContext(
             settings=tuple(settings),
@@ -237,6 +265,15 @@ def _profile_label(session: Any) -> str:
     path = os.path.expanduser(str(session.get_config_variable("config_file")))
     prof = session.profile or "default"
     return f"{path} [{'default' if prof == 'default' else 'profile ' + prof}]"
+
+
+def _proxy_var(env: Mapping[str, str], scheme: str) -> str | None:
+    """`<scheme>_proxy` as botocore reads it (`urllib.request.getproxies_environment`): the
+    lower-case variable wins over the upper-case one, and an empty one unsets it."""
+    lower = f"{scheme}_proxy"
+    if lower in env:
+        return env[lower] or None
+    return env.get(lower.upper()) or None
 
 
 def _bool(v: str | None) -> bool:
@@ -358,7 +395,9 @@ def fetch_imds(
     """IMDSv2 facts, all within `budget_s` seconds in total (off EC2 it gives up in time).
 
     The token PUT and an IMDSv1 GET go out together: when only the GET answers, the PUT's
-    response was dropped on the way back (a hop limit of 1 seen from a container)."""
+    response was dropped on the way back (a hop limit of 1 seen from a container). As
+    botocore does, a PUT refused with 403/404/405 (no IMDSv2) or unanswered falls back to
+    IMDSv1: the facts then come from token-less GETs (`version` says which)."""
     import requests
 
     start = clock()
@@ -374,7 +413,35 @@ def fetch_imds(
         s.trust_env = False  # IMDS is never reached through a proxy
         return s
 
+    def md(path: str, token: str | None) -> str | None:
+        if deadline - clock() <= 0:
+            return None
+        try:
+            r = new_session().get(
+                endpoint + "/latest/meta-data/" + path,
+                headers={"X-aws-ec2-metadata-token": token} if token is not None else {},
+                timeout=(left(), left()),
+            )
+        except Exception:
+            return None
+        return str(r.text).strip() if r.status_code == 200 and r.text else None
+
+    def many(*paths: str, token: str | None) -> list[str | None]:
+        """GETs in parallel (two round trips in all instead of six)."""
+        got: dict[str, str | None] = {}
+        workers = [
+            threading.Thread(target=lambda p=p: got.__setitem__(p, md(p, token)), daemon=True)
+            for p in paths
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(left())
+        return [got.get(p) for p in paths]
+
+    first = ("placement/region", "placement/availability-zone", "instance-id", "mac")
     outcome: dict[str, object] = {}
+    v1: dict[str, str | None] = {}
 
     def put() -> None:
         try:
@@ -389,73 +456,60 @@ def fetch_imds(
 
     def get() -> None:
         try:
-            outcome["get"] = new_session().get(
-                endpoint + "/latest/meta-data/", timeout=(budget_s, budget_s)
-            )
+            r = new_session().get(endpoint + "/latest/meta-data/", timeout=(budget_s, budget_s))
         except Exception as e:
             outcome["get_error"] = e
+            return
+        outcome["get"] = r
+        if getattr(r, "status_code", 0) == 200:
+            # IMDSv1 answers: what botocore reads when it gets no token (it falls back to v1)
+            v1.update(zip(first, many(*first, token=None), strict=True))
 
     threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
     for t in threads:
         t.start()
     threads[0].join(left())
     put_resp = outcome.get("put")
-    if put_resp is None or getattr(put_resp, "status_code", 0) != 200:
+    token: str | None = None
+    put_status = int(getattr(put_resp, "status_code", 0) or 0)
+    if put_resp is None or put_status != 200:
         threads[1].join(left())
         ms = (clock() - start) * 1000
         got = outcome.get("get")
+        get_status = getattr(got, "status_code", "?")
         why = _imds_error_text(outcome.get("put_error"), put_resp)
+        region_v1, az_v1 = v1.get("placement/region"), v1.get("placement/availability-zone")
+        if region_v1 is None and az_v1 and az_v1[-1:].isalpha():
+            region_v1 = az_v1[:-1]
         if got is not None and put_resp is None:
-            return Imds(ImdsState.TOKEN_FAILED, endpoint, ms,
-                        detail=f"token PUT: {why}; GET answered HTTP {getattr(got, 'status_code', '?')}",
+            return Imds(ImdsState.TOKEN_FAILED, endpoint, ms, region_v1, az_v1, v1.get("instance-id"),
+                        detail=f"token PUT: {why}; GET answered HTTP {get_status}",
+                        endpoint_source=endpoint_source, version="IMDSv1")  # fmt: skip
+        if put_status not in (403, 404, 405) or get_status != 200 or not any(v1.values()):
+            return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                         endpoint_source=endpoint_source)  # fmt: skip
-        return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
-                    endpoint_source=endpoint_source)  # fmt: skip
-    token = str(getattr(put_resp, "text", "")).strip()
-
-    def md(path: str) -> str | None:
-        if deadline - clock() <= 0:
-            return None
-        try:
-            r = new_session().get(
-                endpoint + "/latest/meta-data/" + path,
-                headers={"X-aws-ec2-metadata-token": token},
-                timeout=(left(), left()),
-            )
-        except Exception:
-            return None
-        return str(r.text).strip() if r.status_code == 200 and r.text else None
-
-    def many(*paths: str) -> list[str | None]:
-        """GETs in parallel (two round trips in all instead of six)."""
-        got: dict[str, str | None] = {}
-        workers = [
-            threading.Thread(target=lambda p=p: got.__setitem__(p, md(p)), daemon=True)
-            for p in paths
-        ]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(left())
-        return [got.get(p) for p in paths]
-
-    region, az, instance_id, mac = many(
-        "placement/region", "placement/availability-zone", "instance-id", "mac"
-    )
+        # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers
+        region, az, instance_id, mac = (v1.get(p) for p in first)
+        mode = f"IMDSv1 only: token PUT answered HTTP {put_status}; GETs without a token answer"
+    else:
+        token = str(getattr(put_resp, "text", "")).strip()
+        region, az, instance_id, mac = many(*first, token=token)
+        mode = ""
     if region is None and az and az[-1:].isalpha():
         region = az[:-1]
     vpc_id = cidrs_txt = None
     if mac:
         net = f"network/interfaces/macs/{mac}/"
         vpc_id, cidrs_txt, one = many(
-            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block"
+            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block", token=token
         )
         cidrs_txt = cidrs_txt or one
     cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
     ms = (clock() - start) * 1000
     partial = "" if region and instance_id else "some metadata did not answer within the budget"
-    return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, partial,
-                endpoint_source)  # fmt: skip
+    detail = "; ".join(x for x in (mode, partial) if x)
+    return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, detail,
+                endpoint_source, "IMDSv1" if token is None else "IMDSv2")  # fmt: skip
 
 
 def _is_cidr(text: str) -> bool:
@@ -504,6 +558,35 @@ def system_resolvers() -> tuple[str, ...]:
     except Exception:
         return ()
     return tuple(str(ns) for ns in r.nameservers)
+
+
+SYSTEMD_RESOLVED_CONF = Path("/run/systemd/resolve/resolv.conf")
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def resolver_upstreams(
+    resolvers: tuple[str, ...], path: Path = SYSTEMD_RESOLVED_CONF
+) -> tuple[str, ...]:
+    """When the host resolves through a loopback stub (systemd-resolved's 127.0.0.53, as on
+    Ubuntu EC2 images), the servers it forwards to, from systemd-resolved's own resolv.conf."""
+    if not any(_is_loopback(r) for r in resolvers):
+        return ()
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ()
+    out = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and fields[0] == "nameserver" and not _is_loopback(fields[1]):
+            out.append(fields[1])
+    return tuple(dict.fromkeys(out))
 
 
 def is_amazon_resolver(address: str, vpc_cidrs: tuple[str, ...]) -> bool:
@@ -626,9 +709,9 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     if aws_region:
         settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
     settings += [regional, *override_settings, fips, dual]
-    https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or None
-    http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or None
-    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or None
+    https_proxy = _proxy_var(env, "https")
+    http_proxy = _proxy_var(env, "http")
+    no_proxy = _proxy_var(env, "no")
     for name, val in (
         ("HTTPS_PROXY", https_proxy),
         ("HTTP_PROXY", http_proxy),
@@ -686,6 +769,7 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         sdk=sdk,
         imds=imds,
         resolvers=resolvers,
+        resolver_upstreams=resolver_upstreams(resolvers),
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

@@ -250,25 +250,66 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-_STS_HOST = re.compile(
-    r"^sts(?:-fips)?\.(?:(?P<region>[a-z]{2}-[a-z0-9-]+)\.)?(?:api\.aws|amazonaws\.com(?:\.cn)?|"
-    r"c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
-)
-_VPCE_HOST = re.compile(
-    r"^(?:[a-z0-9-]+\.)*vpce-[0-9a-z-]+\.sts(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com(?:\.cn)?$"
-)
+_REGION = r"[a-z]{2,}-[a-z0-9-]+"
+
+
+@functools.lru_cache(maxsize=1)
+def _sts_host_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(STS host, STS VPC-endpoint host) over every partition's DNS suffixes from botocore's
+    data (amazonaws.com, amazonaws.com.cn, api.aws, amazonaws.eu, c2s.ic.gov, …)."""
+    sfx = "|".join(re.escape(x) for x in dns_suffixes())
+    sts = re.compile(rf"^sts(?:-fips)?\.(?:(?P<region>{_REGION})\.)?(?:{sfx})$")
+    vpce = re.compile(
+        rf"^(?:[a-z0-9-]+\.)*vpce-[0-9a-z-]+\.sts(?:-fips)?\.(?P<region>{_REGION})\.vpce\.(?:{sfx})$"
+    )
+    return sts, vpce
 
 
 def region_of_sts_host(host: str) -> tuple[bool, str | None]:
     """(is an STS host, its region; None = global) for a host name."""
     h = host.lower().rstrip(".")
-    m = _VPCE_HOST.match(h)
-    if m:
-        return True, m.group("region")
-    m = _STS_HOST.match(h)
+    sts, vpce = _sts_host_patterns()
+    m = vpce.match(h) or sts.match(h)
     if m:
         return True, m.group("region")
     return False, None
+
+
+@functools.lru_cache(maxsize=1)
+def _suffix_partitions() -> tuple[tuple[str, str], ...]:
+    """(DNS suffix, partition) from botocore's endpoint and partition data, longest first."""
+    s = _session()
+    out: dict[str, str] = {}
+    for p in s.get_data("endpoints").get("partitions", []):
+        for sfx in [p.get("dnsSuffix")] + [
+            v.get("dnsSuffix") for v in p.get("defaults", {}).get("variants", [])
+        ]:
+            if sfx:
+                out.setdefault(sfx, p.get("partition"))
+    try:
+        parts = s.get_data("partitions").get("partitions", [])
+    except Exception:  # pragma: no cover - botocore before partitions.json
+        parts = []
+    for p in parts:
+        o = p.get("outputs", {})
+        for sfx in (o.get("dnsSuffix"), o.get("dualStackDnsSuffix")):
+            if sfx and o.get("name"):
+                out.setdefault(sfx, o["name"])
+    return tuple(sorted(out.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+
+
+def partition_of_host(host: str) -> str | None:
+    """The partition an AWS host belongs to: its region's, else its DNS suffix's
+    (`sts.amazonaws.com` → aws, `….amazonaws.com.cn` → aws-cn); None for other hosts."""
+    h = host.lower().rstrip(".")
+    _, region = region_of_sts_host(h)
+    region = region or region_of_host(h)
+    if region:
+        return partition_of(region)
+    for sfx, part in _suffix_partitions():
+        if h == sfx or h.endswith("." + sfx):
+            return part
+    return None
 
 
 def region_of_host(host: str) -> str | None:

@@ -72,7 +72,7 @@ def classify(url: str) -> tuple[TargetKind, str | None]:
     return TargetKind.REGIONAL, region
 
 
-_ZONAL = re.compile(r"^vpce-[0-9a-z]+-[0-9a-z]+-(?P<az>[a-z]{2}(?:-[a-z]+)+-\d+[a-z])\.")
+_ZONAL = re.compile(r"^vpce-[0-9a-z]+-[0-9a-z]+-(?P<az>[a-z]{2,}(?:-[a-z]+)+-\d+[a-z])\.")
 
 
 def vpce_zone(host: str) -> str | None:
@@ -83,33 +83,27 @@ def vpce_zone(host: str) -> str | None:
 
 
 def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
-    """True when `host` is excluded from the proxy by NO_PROXY (names, .suffixes, `*`,
-    addresses and CIDR blocks, as requests/urllib3 read it)."""
+    """True when `host` is excluded from the proxy by NO_PROXY as botocore decides:
+    `urllib.request.proxy_bypass_environment` (botocore.utils.should_bypass_proxies), which
+    matches names and `.suffixes` and `*` only -- no CIDR blocks (requests, curl and Go take
+    them) and no `*.` wildcards (Go takes them)."""
     if not no_proxy:
         return False
-    h = host.lower().strip("[]").rstrip(".")
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(h)
-    except ValueError:
-        ip = None
-    for raw in no_proxy.replace(" ", ",").split(","):
-        entry = raw.strip().lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if ip is not None:
-            try:
-                if ip in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        entry = entry.split(":", 1)[0] if entry.count(":") == 1 else entry
-        entry = entry.lstrip("*").lstrip(".")
-        if entry and (h == entry or h.endswith("." + entry)):
-            return True
-    return False
+    import urllib.request
+
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    return bool(bypass(host.strip("[]").rstrip("."), {"no": no_proxy}))
+
+
+def ignored_no_proxy_entries(no_proxy: str | None) -> tuple[str, ...]:
+    """NO_PROXY entries other HTTP stacks honour but botocore (urllib) never matches: CIDR blocks
+    and `*.` wildcards."""
+    out = []
+    for raw in (no_proxy or "").split(","):
+        entry = raw.strip()
+        if entry.startswith("*.") or "/" in entry:
+            out.append(entry)
+    return tuple(out)
 
 
 def proxy_for(url: str, ctx: Context) -> str | None:
@@ -161,9 +155,10 @@ def sdk_target(ctx: Context) -> Target | None:
 
 
 def caller_regions(ctx: Context, opts: PlanOptions) -> tuple[str, ...]:
-    """Known regions worth probing: configured, the instance's, and `--region`s."""
+    """Known regions worth probing: configured, the instance's, `AWS_REGION` (read by CLI v2
+    and other SDKs, not botocore), and `--region`s."""
     out: list[str] = []
-    for r in (ctx.region, ctx.imds.region, *opts.regions):
+    for r in (ctx.region, ctx.imds.region, ctx.aws_region_env, *opts.regions):
         if r and endpoints.is_known_region(r) and r not in out:
             out.append(r)
     return tuple(out)

@@ -27,7 +27,7 @@ from stsdiag.models import (
     Via,
 )
 from stsdiag.plan import PlanOptions, parse_endpoint_url, vpce_zone
-from stsdiag.probes import skipped
+from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
@@ -224,6 +224,14 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
+def _first_works(ep: EndpointResult) -> bool:
+    """The address the SDK connects to first (getaddrinfo's order) answered as STS: a partly
+    failing endpoint still works for the SDK, without waiting."""
+    order = (ep.dns.get("sdk_order") or "").split()
+    first = next((a for a in direct_addresses(ep) if order and a.address == order[0]), None)
+    return first is not None and _address_score(first.layers) == 2
+
+
 # network failures of endpoints that nothing uses: expected in a private subnet
 _PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
 
@@ -238,7 +246,7 @@ def demote_unused_paths(
         return findings
     rec_url = rec.endpoint_url.rstrip("/")
     used = {ep.target.url.rstrip("/") for ep in results if ep.target.sdk_would_use} | {rec_url}
-    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok"}
+    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or _first_works(ep)}
     if not used <= works:
         return findings
     out = []
@@ -311,8 +319,8 @@ def recommend(
                "AWS_CA_BUNDLE or bypass the proxy with NO_PROXY, then use it")  # fmt: skip
     if via is Via.VPC_ENDPOINT:
         why += f" through the VPC endpoint (private {', '.join(good)})"
-    elif via is Via.PROXY:
-        why += f" through the proxy {t.proxy}"
+    elif via is Via.PROXY and t.proxy:
+        why += f" through the {proxy_label(t.proxy)}"
     else:
         why += f" on public addresses ({', '.join(good)})"
     if ok_n < n:
@@ -322,12 +330,41 @@ def recommend(
         if ctx.region == region
         else "from IMDS"
         if ctx.imds.region == region
+        else "from AWS_REGION"
+        if ctx.aws_region_env == region
         else "from --region"
     )
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
     if t.kind is TargetKind.GLOBAL:
-        why += " Only the global endpoint works: fix the regional path when you can."
-    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why)
+        if any(
+            ep.target.kind is not TargetKind.GLOBAL for ep in results if ep.resolver == "system"
+        ):
+            why += " Only the global endpoint works: fix the regional path when you can."
+        else:
+            why += (" No region is known (not configured, not from IMDS or AWS_REGION), so no "
+                    "regional endpoint was probed: set the region you work in (or pass --region) "
+                    "and use its regional endpoint.")  # fmt: skip
+    # keep the user's FIPS / dual-stack settings when the choice is that variant's URL
+    fips, dual = next(
+        ((f, d) for f, d in ((ctx.use_fips, ctx.use_dualstack), (ctx.use_fips, False),
+                             (False, ctx.use_dualstack)) if _is_variant_url(use_region, t.url, f, d)),
+        (False, False),
+    )  # fmt: skip
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
+                        fips=fips, dualstack=dual)  # fmt: skip
+
+
+def _is_variant_url(region: str, url: str, fips: bool, dualstack: bool) -> bool:
+    """The URL is botocore's STS endpoint for `region` with these variants (GovCloud's FIPS
+    endpoint is its regional one)."""
+    if not (fips or dualstack):
+        return False
+    try:
+        return endpoints.sts_url(region, fips=fips, dualstack=dualstack).rstrip("/") == url.rstrip(
+            "/"
+        )
+    except Exception:  # botocore: no such variant in this partition, or an unknown region
+        return False
 
 
 GLOBAL_HOST = "sts.amazonaws.com"
@@ -338,8 +375,11 @@ def _proxy_env() -> bool:
 
 
 def default_layers() -> Layers:
-    """The real layer functions (tests replace this to inject a fake resolver)."""
-    return Layers()
+    """The real layer functions (tests replace this to inject a fake resolver): DNS with
+    dnspython for the detail, and getaddrinfo for the addresses the SDK would use."""
+    from stsdiag.probes.dns import getaddrinfo_lookup
+
+    return Layers(lookup=getaddrinfo_lookup)
 
 
 def run_probe(

@@ -22,11 +22,12 @@ def settings_for(
     other_services: Iterable[str] = (),
     note: str = "",
     fips: bool = False,
+    dualstack: bool = False,
 ) -> Recommendation:
-    """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS
-    endpoints kept when the user's calls used them)."""
+    """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS and
+    dual-stack endpoints kept when the user's calls used them)."""
     known = endpoints.is_known_region(region)
-    canonical = endpoints.sts_url(region, fips=fips) if known else None
+    canonical = endpoints.sts_url(region, fips=fips, dualstack=dualstack) if known else None
     custom = canonical is None or endpoint_url.rstrip("/") != canonical.rstrip("/")
     exports = [
         f"export AWS_DEFAULT_REGION={region}",
@@ -38,6 +39,9 @@ def settings_for(
     if fips:
         exports.append("export AWS_USE_FIPS_ENDPOINT=true")
         snippet.append("use_fips_endpoint = true")
+    if dualstack:
+        exports.append("export AWS_USE_DUALSTACK_ENDPOINT=true")
+        snippet.append("use_dualstack_endpoint = true")
     if custom:
         exports.append(f"export AWS_ENDPOINT_URL_STS={endpoint_url}")
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",

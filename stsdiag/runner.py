@@ -53,6 +53,8 @@ class Layers:
     tls: Callable[..., LayerResult] = tls_layer.probe
     https: Callable[..., LayerResult] = https_layer.probe
     sts: StsLayer | None = None
+    # the SDK's own resolver (getaddrinfo) next to DNS; None: DNS only (tests' fake resolvers)
+    lookup: dns_layer.Lookup | None = None
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Runner:
     def do_dns(self, t: Target, ns: str | None) -> None:
         try:
             res = dns_layer.probe(t.host, timeout=max(0.05, self.left()), nameserver=ns,
-                                  resolve=self.layers.resolve)  # fmt: skip
+                                  resolve=self.layers.resolve, lookup=self.layers.lookup)  # fmt: skip
         except Exception as e:  # a bug in stsdiag, not a network failure
             res = (bad(Layer.DNS, Status.ERROR, ErrorKind.OTHER, f"{type(e).__name__}: {e}"),
                    dns_layer.DnsAnswer())  # fmt: skip

@@ -55,6 +55,7 @@ FINDINGS = {
     "SD206": "vpce-address-unreachable",
     "SD207": "non-amazon-resolver",
     "SD208": "retries-exhausted",
+    "SD211": "hosts-file-override",
     "SD301": "proxy-error",
     "SD302": "proxy-bypass-missing",
     "SD303": "tls-verification-failed",
@@ -633,6 +634,209 @@ def test_cli_passes_the_exit_status_and_lists_worlds() -> None:
     assert proc.returncode == 0 and set(REQUIRED_WORLDS) <= {
         line.split()[0] for line in proc.stdout.splitlines()
     }
+
+
+# --------------------------------------------------------------------------- stsdiag's view = the SDK's view
+
+
+def _stsdiag(w: lab.World, *args: str, timeout: float = 60) -> tuple[int, dict]:
+    exe = Path(sys.executable).with_name("stsdiag")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
+    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=timeout)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _endpoint(doc: dict, url: str) -> dict:
+    return next(
+        e for e in doc["endpoints"] if e["target"]["url"] == url and e["resolver"] == "system"
+    )
+
+
+def test_names_only_in_etc_hosts_resolve_as_the_sdk_resolves_them(lab_pool: WorldPool) -> None:
+    """DNS says NXDOMAIN, /etc/hosts pins the regional name: botocore works, and so does the
+    probe (before: SD201 for the SDK's endpoint, no recommendation, exit 1)."""
+    w = lab_pool.get("hosts-file-only")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.eu-central-1.amazonaws.com")
+    assert ep["dns"]["status"] == "ok" and ep["dns"]["data"]["source"] == "/etc/hosts"
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.1.30", "10.0.2.30"]
+    assert ep["status"] == "ok" and ep["via"] == "vpc-endpoint"
+    assert code == 0 and doc["recommendation"]["endpoint_url"] == ep["target"]["url"]
+    sd211 = [f for f in doc["findings"] if f["code"] == "SD211"]
+    assert sd211 and "from /etc/hosts" in sd211[0]["message"] and sd211[0]["severity"] == "info"
+    code, doc = _stsdiag(w, "check", "--expect-endpoint", "regional", "--require-private")
+    assert code == 0, doc
+
+
+def test_a_stale_hosts_pin_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> None:
+    """DNS answers working ENIs, /etc/hosts a dead one: the SDK is refused, and the probe says
+    so (before: the DNS answer was probed and the endpoint looked healthy)."""
+    w = lab_pool.get("hosts-file-stale")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.us-west-2.amazonaws.com")
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.1.99"]
+    assert ep["status"] == "fail" and code == 1
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "SD203" in found and found["SD211"]["severity"] == "warning"
+    assert "10.0.1.40 10.0.2.40" in found["SD211"]["message"]
+    code, doc = _stsdiag(w, "check")
+    assert code == 1
+
+
+def test_imdsv1_only_gives_the_instance_region_as_botocore_reads_it(lab_pool: WorldPool) -> None:
+    """No IMDSv2 (token PUT 405): botocore falls back to IMDSv1 and so does the probe (before:
+    IMDS 'unreachable', no region hint, the global endpoint recommended as 'the only one that
+    works' without probing the regional one). 172.31.0.2 is this VPC's Amazon resolver."""
+    w = lab_pool.get("imds-v1-default-vpc")
+    code, doc = _stsdiag(w, "probe")
+    imds = {s["name"]: s for s in doc["context"]["imds"]}
+    assert imds["imds"]["value"] == "ok" and imds["instance_region"]["value"] == "eu-west-1"
+    assert imds["instance_region"]["source"] == "IMDSv1"
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+    assert "SD207" not in {f["code"] for f in doc["findings"]}
+    assert "resolver 172.31.0.2 is the Amazon VPC resolver" in doc["context"]["notes"]
+    assert code == 0
+
+
+def test_region_only_in_aws_region_is_the_one_recommended(lab_pool: WorldPool) -> None:
+    """Not EC2, region only in AWS_REGION: the probe plans and recommends that region (before:
+    the global endpoint in us-east-1, 'the only one that works', without probing Sydney)."""
+    w = lab_pool.get("no-imds-aws-region-only")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert {"SD101", "SD102", "SD111"} <= set(found) and "SD502" not in found
+    assert "https://sts.ap-southeast-2.amazonaws.com" in found["SD102"]["message"]
+    rec = doc["recommendation"]
+    assert (rec["region"], rec["endpoint_url"]) == (
+        "ap-southeast-2",
+        "https://sts.ap-southeast-2.amazonaws.com",
+    )
+    assert any("AWS_DEFAULT_REGION=ap-southeast-2" in s for s in rec["settings"]), rec
+    assert code == 0
+    code, doc = _stsdiag(w, "check", "--expect-region", "ap-southeast-2")
+    assert code == 1  # botocore's client region is not ap-southeast-2
+
+
+def test_an_endpoint_override_to_the_vpce_name_is_honoured_not_flagged(
+    lab_pool: WorldPool, tmp_path: Path
+) -> None:
+    """AWS_ENDPOINT_URL_STS, or the profile's services section / endpoint_url, pointing at the
+    VPC endpoint's name: the SDK's endpoint, it works, exit 0; private DNS being off is an info
+    (before: a warning whose fix was the setting already in place)."""
+    w = lab_pool.get("endpoint-url-vpce")
+    vpce = w.spec.env["AWS_ENDPOINT_URL_STS"]
+    services = tmp_path / "services.config"
+    services.write_text(
+        f"[default]\nregion = ap-south-1\nservices = s\n\n[services s]\nsts =\n  endpoint_url = {vpce}\n"
+    )
+    profile = tmp_path / "profile.config"
+    profile.write_text(f"[default]\nregion = ap-south-1\nendpoint_url = {vpce}\n")
+    for env in ({}, {"AWS_ENDPOINT_URL_STS": None, "AWS_CONFIG_FILE": str(services)},
+                {"AWS_ENDPOINT_URL_STS": None, "AWS_CONFIG_FILE": str(profile)}):  # fmt: skip
+        proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                     env=env, timeout=60)  # fmt: skip
+        doc = json.loads(proc.stdout)
+        sdk = [e for e in doc["endpoints"] if e["target"]["sdk_would_use"]]
+        assert [e["target"]["url"] for e in sdk] == [vpce], env
+        assert sdk[0]["status"] == "ok" and proc.returncode == 0, (env, doc["findings"])
+        found = {f["code"]: f for f in doc["findings"]}
+        assert found["SD205"]["severity"] == "info" and "SD107" not in found, env
+        assert doc["recommendation"]["endpoint_url"] == vpce
+
+
+def test_authenticating_proxy_healthy_with_credentials_407_without(lab_pool: WorldPool) -> None:
+    """Credentials in HTTPS_PROXY are sent on CONNECT as botocore sends them (before: 407 on the
+    probe's own CONNECT, a false SD301 + SD303 and no recommendation); without them, SD301 says
+    the proxy wants authentication. The password is never printed."""
+    from stsdiag.redact import redact
+
+    secret = "S3cretPassw0rd"
+    # every JSON string goes through redact(); URL passwords are redacted there by main's fix
+    w = lab_pool.get("proxy-auth")
+    redacts = secret not in redact(w.spec.env["HTTPS_PROXY"])
+    for args in (("probe",), ("check",)):
+        code, doc = _stsdiag(w, *args)
+        assert code == 0, doc["findings"]
+        said = json.dumps([doc["findings"], doc["recommendation"], doc.get("expectations")])
+        assert secret not in said
+        if redacts:
+            assert secret not in json.dumps(doc)
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "--timeout", "2"], timeout=60)
+    shown = "\n".join(
+        line for line in proc.stdout.splitlines() if not line.startswith("HTTPS_PROXY")
+    )
+    assert proc.returncode == 0 and secret not in shown + proc.stderr
+    code, doc = _stsdiag(lab_pool.get("proxy-auth-required"), "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and "SD303" not in found
+    assert "requires authentication" in found["SD301"]["message"]
+
+
+def test_china_and_govcloud_partitions(lab_pool: WorldPool) -> None:
+    """aws-cn: healthy with the region set; without it the SDK goes to the commercial global
+    endpoint, another partition (SD109; before: not said). aws-us-gov with FIPS: healthy and
+    the recommended settings keep use_fips_endpoint (before: dropped)."""
+    w = lab_pool.get("china-partition")
+    code, doc = _stsdiag(w, "probe")
+    assert (
+        code == 0
+        and doc["recommendation"]["endpoint_url"] == "https://sts.cn-north-1.amazonaws.com.cn"
+    )
+    assert all(e["target"]["partition"] == "aws-cn" for e in doc["endpoints"])
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"AWS_CONFIG_FILE": os.devnull}, timeout=60)  # fmt: skip
+    doc = json.loads(proc.stdout)
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "SD109" in found and "aws-cn" in found["SD109"]["message"] and proc.returncode == 1
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.cn-north-1.amazonaws.com.cn"
+    code, doc = _stsdiag(lab_pool.get("govcloud-fips"), "probe")
+    assert code == 0 and "use_fips_endpoint = true" in doc["recommendation"]["config_snippet"]
+
+
+def test_dual_stack_worlds(lab_pool: WorldPool) -> None:
+    """IPv6-only dual-stack endpoint: healthy, settings keep use_dualstack_endpoint (before: an
+    endpoint-URL override). Broken IPv6 path with IPv4 first in getaddrinfo's order: the SDK
+    works, so a warning and exit 0 (before: SD206 error about availability zones, exit 1)."""
+    code, doc = _stsdiag(lab_pool.get("dualstack-ipv6"), "probe")
+    assert code == 0 and "use_dualstack_endpoint = true" in doc["recommendation"]["config_snippet"]
+    code, doc = _stsdiag(lab_pool.get("dualstack-ipv6-path-broken"), "probe")
+    ep = _endpoint(doc, "https://sts.us-east-2.api.aws")
+    assert ep["dns"]["data"]["sdk_order"].split()[0] == "203.0.113.101"
+    found = {f["code"]: f for f in doc["findings"]}
+    assert found["SD206"]["severity"] == "warning" and code == 0
+
+
+def test_a_search_domain_wildcard_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> None:
+    """ndots:5 + search domain with a wildcard: getaddrinfo (so botocore) gets the intranet
+    server; the probe follows it and says why (before: DNS's absolute answer, all healthy)."""
+    code, doc = _stsdiag(lab_pool.get("search-domain-wildcard"), "probe")
+    ep = _endpoint(doc, "https://sts.ap-northeast-1.amazonaws.com")
+    assert [a["address"] for a in ep["addresses"]] == ["10.0.9.9"] and ep["status"] == "fail"
+    found = {f["code"]: f for f in doc["findings"]}
+    assert "ndots" in found["SD211"]["fix"] and "SD303" in found and code == 1
+
+
+def test_a_no_proxy_wildcard_botocore_ignores_is_not_taken_as_a_bypass(lab_pool: WorldPool) -> None:
+    """NO_PROXY=*.amazonaws.com: botocore proxies STS (intercepted, fails); the probe goes the
+    same way and names the entry (before: probed direct, exit 0, a false all-clear)."""
+    w = lab_pool.get("no-proxy-wildcard")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.ap-northeast-1.amazonaws.com")
+    assert ep["target"]["proxy"] == "http://10.0.0.50:3128" and code == 1
+    found = {f["code"]: f for f in doc["findings"]}
+    assert found["SD304"]["severity"] == "error" and ".amazonaws.com" in found["SD302"]["fix"]
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"NO_PROXY": "169.254.169.254,localhost,.amazonaws.com"}, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_a_systemd_resolved_stub_is_judged_by_its_upstream(lab_pool: WorldPool) -> None:
+    """resolv.conf: 127.0.0.53, forwarding to 10.0.0.2: no SD207 (before: an info finding on
+    every Ubuntu-like host that the resolver is not Amazon's)."""
+    code, doc = _stsdiag(lab_pool.get("resolved-stub"), "probe")
+    assert code == 0 and "SD207" not in {f["code"] for f in doc["findings"]}
+    assert any("forwarding to 10.0.0.2" in n for n in doc["context"]["notes"])
 
 
 # --------------------------------------------------------------------------- speed and cleanliness

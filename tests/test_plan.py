@@ -126,14 +126,17 @@ def test_parse_endpoint_url_accepts() -> None:
     [
         ("sts.ap-northeast-1.amazonaws.com", ".amazonaws.com", True),
         ("sts.ap-northeast-1.amazonaws.com", "amazonaws.com", True),
-        ("sts.ap-northeast-1.amazonaws.com", "*.amazonaws.com", True),
+        # botocore reads NO_PROXY with urllib (should_bypass_proxies): no `*.` wildcards, no CIDR
+        # blocks, no ports on entries -- unlike requests and curl (these three were True before)
+        ("sts.ap-northeast-1.amazonaws.com", "*.amazonaws.com", False),
         ("notamazonaws.com", "amazonaws.com", False),
         ("169.254.169.254", "169.254.169.254", True),
-        ("169.254.169.254", "169.254.0.0/16", True),
+        ("169.254.169.254", "169.254.0.0/16", False),
         ("10.0.1.10", "localhost,127.0.0.1", False),
         ("anything", "*", True),
         ("sts.amazonaws.com", None, False),
-        ("sts.amazonaws.com", "sts.amazonaws.com:443", True),
+        ("sts.amazonaws.com", "sts.amazonaws.com:443", False),
+        ("STS.amazonaws.com", " foo , Amazonaws.com ", True),
     ],
 )
 def test_no_proxy(host: str, no_proxy: str | None, bypass: bool) -> None:

@@ -50,6 +50,23 @@ def proxy_addr(proxy: str) -> tuple[str, int]:
     return host, port
 
 
+def proxy_auth_header(proxy: str) -> str | None:
+    """`Proxy-Authorization` for a proxy URL with credentials (`http://user:pass@host:port`),
+    built as botocore builds it (percent-decoded user and password, Basic); None without."""
+    import base64
+    from urllib.parse import unquote
+
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if not parts.username:
+        return None
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+
+def proxy_has_credentials(proxy: str) -> bool:
+    return proxy_auth_header(proxy) is not None
+
+
 def proxy_label(proxy: str) -> str:
     host, port = proxy_addr(proxy)
     return f"proxy {host_for_url(host)}:{port}"

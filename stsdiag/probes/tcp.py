@@ -8,7 +8,7 @@ import socket
 import threading
 
 from stsdiag.models import ErrorKind, Layer, LayerResult, Status
-from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_label
+from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_auth_header, proxy_label
 
 
 class TunnelError(OSError):
@@ -32,8 +32,10 @@ def open_tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.sock
     phost, pport = proxy_addr(proxy)
     sock = socket.create_connection((phost, pport), timeout=timeout)
     try:
+        auth = proxy_auth_header(proxy)  # credentials in the proxy URL, as botocore sends them
+        extra = f"Proxy-Authorization: {auth}\r\n" if auth else ""
         sock.sendall(
-            f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode("ascii")
+            f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode("ascii")
         )
         buf = b""
         while b"\r\n\r\n" not in buf:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from stsdiag import endpoints
-from stsdiag.context import Context, CredentialInfo, CredState, ImdsState, is_amazon_resolver
+from stsdiag.context import Context, CredentialInfo, CredState, ImdsState
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -25,7 +25,8 @@ from stsdiag.models import (
     Status,
     TargetKind,
 )
-from stsdiag.plan import no_proxy_matches, vpce_zone
+from stsdiag.plan import ignored_no_proxy_entries, no_proxy_matches, vpce_zone
+from stsdiag.probes import proxy_has_credentials, proxy_label
 from stsdiag.redact import excerpt
 from stsdiag.report import Collector, run_guarded
 from stsdiag.rules.registry import BY_CODE, strict_tls_fix
@@ -100,11 +101,21 @@ def _network_failure(a: AddressResult) -> LayerResult | None:
 
 
 def caller_region(ctx: Context) -> str | None:
-    if ctx.region and endpoints.is_known_region(ctx.region):
-        return ctx.region
-    return (
-        ctx.imds.region if ctx.imds.region and endpoints.is_known_region(ctx.imds.region) else None
-    )
+    """The region the caller works in: configured (botocore's chain), else the instance's
+    (IMDS), else `AWS_REGION` (which botocore ignores, but the user meant)."""
+    for r in (ctx.region, ctx.imds.region, ctx.aws_region_env):
+        if r and endpoints.is_known_region(r):
+            return r
+    return None
+
+
+def region_hint(ctx: Context) -> tuple[str, str] | None:
+    """(region, where from) when no region is configured but one is known elsewhere."""
+    if ctx.imds.region and endpoints.is_known_region(ctx.imds.region):
+        return ctx.imds.region, "IMDS"
+    if ctx.aws_region_env and endpoints.is_known_region(ctx.aws_region_env):
+        return ctx.aws_region_env, "AWS_REGION, which botocore does not read"
+    return None
 
 
 # --------------------------------------------------------------------------- SD1xx routing
@@ -114,12 +125,14 @@ def sd101_region_not_configured(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.region:
         return []
-    hint = ctx.imds.region
+    known = region_hint(ctx)
     msg = (f"No region in the config chain: the SDK sends STS to {ctx.sdk.url or 'the global endpoint'} "
            f"(client region {ctx.sdk.client_region or 'aws-global'}).")  # fmt: skip
     fix = None
-    if hint:
-        msg += f" This instance runs in {hint} (IMDS)."
+    if known:
+        hint, where = known
+        msg += (f" This instance runs in {hint} (IMDS)." if where == "IMDS"
+                else f" The intended region is {hint} ({where}).")  # fmt: skip
         fix = (f"Set `region = {hint}` in the profile (`aws configure set region {hint}`), or "
                f"`export AWS_DEFAULT_REGION={hint} AWS_REGION={hint}`.")  # fmt: skip
     return [hit("SD101", msg, [_setting_ev(ctx, "region")], fix=fix)]
@@ -236,25 +249,29 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
+    """The SDK's STS host is in another partition than the caller's region (configured, else
+    the instance's or AWS_REGION): credentials of one partition are not valid in another."""
     ctx = f.context
     url = ctx.endpoint_override or ctx.sdk.url
-    region = ctx.region
-    if not url or not region or not endpoints.is_known_region(region):
+    region = caller_region(ctx)
+    if not url or not region:
         return []
     host = endpoints.host_of(url)
     part = endpoints.partition_of(region)
-    is_sts, host_region = endpoints.region_of_sts_host(host)
-    host_part = (
-        endpoints.partition_of(host_region)
-        if host_region
-        else ("aws" if is_sts and not host.endswith(".cn") else None)
+    host_part = endpoints.partition_of_host(host)
+    if not (host_part and part and host_part != part):
+        return []
+    src = (
+        "configured"
+        if region == ctx.region
+        else "the instance's"
+        if region == ctx.imds.region
+        else "AWS_REGION"
     )
-    if host.endswith(".amazonaws.com.cn"):
-        host_part = "aws-cn"
-    if host_part and part and host_part != part:
-        return [hit("SD109", f"Region {region} is in partition {part} but {host} is in {host_part}.",
-                        [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
-    return []
+    good = endpoints.sts_url(region)
+    return [hit("SD109", f"Region {region} ({src}) is in partition {part} but {host} is in {host_part}: "
+                         f"credentials of {part} are not valid there; use {good}.",
+                [_setting_ev(ctx, "region"), Evidence(excerpt=f"endpoint {url}", endpoint=url)])]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- SD2xx network
@@ -316,6 +333,9 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
         bad = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
         if not bad:
             continue
+        if len(bad) < len(probed) and (split := _family_split(ep, probed, bad)) is not None:
+            partial.append(split)
+            continue
         if len(bad) < len(probed):
             names = ", ".join(f"{name(a)}: {r.layer.value} {r.status.value}" for a, r in bad)
             good = ", ".join(name(a) for a in probed if _network_failure(a) is None)
@@ -348,6 +368,34 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
     return partial, total
 
 
+def _family_split(
+    ep: EndpointResult, probed: list[AddressResult], bad: list[tuple[AddressResult, LayerResult]]
+) -> Hit | None:
+    """Every address of one IP family fails and every address of the other works: this host's
+    IPv6 (or IPv4) path is broken, not one zone's interface. The SDK (urllib3) connects in
+    getaddrinfo's order: it is unaffected when that order starts with a working address."""
+    failing = {a.family for a, _ in bad}
+    good = [a for a in probed if _network_failure(a) is None]
+    if len(failing) != 1 or failing & {a.family for a in good}:
+        return None
+    fam, other = ("IPv6", "IPv4") if failing == {6} else ("IPv4", "IPv6")
+    names = ", ".join(f"{a.address}: {r.layer.value} {r.status.value}" for a, r in bad)
+    msg = (f"{ep.target.host}: its {fam} addresses fail ({names}) while its {other} addresses "
+           f"({', '.join(a.address for a in good)}) work: this host's {fam} path is broken, not the endpoint.")  # fmt: skip
+    order = (ep.dns.get("sdk_order") or "").split()
+    first = order[0] if order else None
+    severity = None
+    if first in {a.address for a in good}:
+        msg += f" The SDK connects to {first} first (getaddrinfo's order), so it is not affected."
+        severity = Severity.WARNING
+    elif first:
+        msg += (f" The SDK tries {first} first and waits for its connect timeout (60 s by default) "
+                "before it falls back to the next address.")  # fmt: skip
+    return hit("SD206", msg, [_ev(ep, a, r) for a, r in bad], severity=severity,
+               fix=f"Fix this host's {fam} route / security group {fam} rules, or make the SDK use "
+                   f"{other} only (an {other}-only endpoint name, or prefer {other} in /etc/gai.conf).")  # fmt: skip
+
+
 def sd206_partial(f: ProbeFacts) -> list[Hit]:
     return _partial_and_total(f)[0]
 
@@ -376,14 +424,21 @@ def sd205_private_dns_off(f: ProbeFacts) -> list[Hit]:
         priv = " ".join(
             a.address for a in v.addresses if a.classification is AddressClass.VPC_PRIVATE
         )
-        out.append(hit(
-            "SD205",
-            f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
-            f"resolves to private ones ({priv}): private DNS is off for the endpoint.",
-            [_ev(ep, None, ep.dns), _ev(v, None, v.dns)],
-            fix=f"Enable private DNS on the VPC endpoint, or use `--endpoint-url {v.target.url}` / "
-                f"`AWS_ENDPOINT_URL_STS={v.target.url}`.",
-        ))  # fmt: skip
+        msg = (f"{t.host} resolves to public addresses ({pub}) while the VPC endpoint name {v.target.host} "
+               f"resolves to private ones ({priv}): private DNS is off for the endpoint.")  # fmt: skip
+        fix = (f"Enable private DNS on the VPC endpoint, or use `--endpoint-url {v.target.url}` / "
+               f"`AWS_ENDPOINT_URL_STS={v.target.url}`.")  # fmt: skip
+        sdk = next((x for x in sys_eps if x.target.sdk_would_use and x.target.kind is TargetKind.VPCE
+                    and x.target.region == t.region and direct_addresses(x)
+                    and all(_network_failure(a) is None for a in direct_addresses(x))), None)  # fmt: skip
+        severity = None
+        if sdk is not None:  # the SDK is already pointed at the endpoint's name, and it works
+            severity = Severity.INFO
+            msg += (f" The SDK already uses {sdk.target.url} ({f.context.endpoint_override_source}), "
+                    "which works: only tools that ignore that setting use the public name.")  # fmt: skip
+            fix = "Nothing to fix for the SDK; enable private DNS on the VPC endpoint for other tools."
+        out.append(hit("SD205", msg, [_ev(ep, None, ep.dns), _ev(v, None, v.dns)],
+                       severity=severity, fix=fix))  # fmt: skip
     return out
 
 
@@ -391,10 +446,40 @@ def sd207_resolver(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.imds.state is not ImdsState.OK or not ctx.resolvers:
         return []
-    if any(is_amazon_resolver(r, ctx.imds.vpc_cidrs) for r in ctx.resolvers):
-        return []
-    return [hit("SD207", f"The host resolves through {', '.join(ctx.resolvers)}, not the Amazon VPC resolver.",
+    verdicts = ctx.resolver_verdicts()
+    if any(amazon is not False for _, amazon, _ in verdicts):
+        return []  # the Amazon resolver is among them, or a local forwarder's upstream is unknown
+    shown = ", ".join(f"{r} ({how})" if how else r for r, _, how in verdicts)
+    return [hit("SD207", f"The host resolves through {shown}, not the Amazon VPC resolver.",
                     [Evidence(excerpt=f"nameservers: {' '.join(ctx.resolvers)}")])]  # fmt: skip
+
+
+def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
+    """The SDK's resolver (getaddrinfo) answered other addresses than DNS: say where from."""
+    out = []
+    for ep in _system(f):
+        source = ep.dns.get("source")
+        if ep.target.proxy or ep.dns.status is not Status.OK or source in (None, "DNS"):
+            continue
+        dns_said = ep.dns.get("dns_answer") or "?"
+        msg = (f"{ep.target.host} resolves from {source} to {ep.dns.get('system')}; DNS says "
+               f"{dns_said}. The SDK connects to the addresses from {source}, and so does this probe.")  # fmt: skip
+        probed = direct_addresses(ep)
+        stale = bool(probed) and all(_network_failure(a) is not None for a in probed)
+        if stale:
+            what = (
+                "the entry looks stale; without it" if "hosts" in source else "without that answer"
+            )
+            msg += f" None of them works: {what} the SDK would use DNS's answer ({dns_said})."
+        fix = (f"Remove the stale {ep.target.host} line from {source} (or correct its addresses)."
+               if stale and source == "/etc/hosts" else None)  # fmt: skip
+        if source.startswith("the search domain"):
+            fix = (f"The SDK cannot ask for the absolute name: lower `options ndots` in /etc/resolv.conf "
+                   f"(below the dots in {ep.target.host}), or remove the wildcard record from the search "
+                   "domain.")  # fmt: skip
+        out.append(hit("SD211", msg, [_ev(ep, None, ep.dns)],
+                       severity=Severity.WARNING if stale else None, fix=fix))  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------- SD3xx proxy / TLS
@@ -408,8 +493,18 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
         for a in ep.addresses:
             r = _network_failure(a)
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
-                out.append(hit("SD301", f"Proxy {ep.target.proxy} failed for {ep.target.host}: {r.detail}",
-                                   [_ev(ep, a, r)]))  # fmt: skip
+                msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
+                fix = None
+                if " 407" in r.detail:
+                    if proxy_has_credentials(ep.target.proxy):
+                        msg += ". It rejects the credentials in the proxy URL."
+                        fix = "Correct the user name / password in `HTTPS_PROXY` (http://user:password@host:port; percent-encode special characters)."
+                    else:
+                        msg += (
+                            ". It requires authentication and the proxy URL carries no credentials."
+                        )
+                        fix = "Put the proxy credentials in `HTTPS_PROXY` (http://user:password@host:port), or add the STS names to `NO_PROXY` when STS is reachable directly."
+                out.append(hit("SD301", msg, [_ev(ep, a, r)], fix=fix))  # fmt: skip
     if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
         out.append(hit("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
                                     "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
@@ -428,13 +523,27 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             a.classification is AddressClass.VPC_PRIVATE for a in ep.addresses
         ):
             missing.append(ep.target.host)
-    if not missing:
+    ignored = ignored_no_proxy_entries(ctx.no_proxy)
+    sts_ignored = [e for e in ignored if e.startswith("*.") and any(
+        ep.target.proxy and ep.target.host.endswith(e[1:]) for ep in _system(f))]  # fmt: skip
+    if not missing and not sts_ignored:
         return []
     entries = [n.strip() for n in (ctx.no_proxy or "").split(",") if n.strip()]
-    wanted = ",".join(dict.fromkeys([*entries, *missing]))
+    fixed = [e[1:] if e.startswith("*.") else e for e in entries if "/" not in e]
+    wanted = ",".join(dict.fromkeys([*fixed, *missing]))
+    msg = (
+        "HTTPS_PROXY is set and NO_PROXY does not cover "
+        + (", ".join(dict.fromkeys(missing)) if missing else "the STS names it means to")
+        + " for botocore."
+    )
+    if ignored:
+        msg += (
+            f" botocore reads NO_PROXY as urllib does (names and .suffixes only) and ignores "
+            f"{', '.join(ignored)}: Go tools take `*.` wildcards, and Go, curl and requests CIDR "
+            "blocks; botocore takes neither."
+        )
     return [hit(
-        "SD302",
-        f"HTTPS_PROXY is set and NO_PROXY does not cover {', '.join(dict.fromkeys(missing))}.",
+        "SD302", msg,
         [_setting_ev(ctx, "HTTPS_PROXY"), _setting_ev(ctx, "NO_PROXY")],
         fix=f"export NO_PROXY={wanted}",
     )]  # fmt: skip
@@ -452,7 +561,8 @@ def _tls_results(f: ProbeFacts) -> list[tuple[EndpointResult, AddressResult, Lay
 
 def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     hits = [(ep, a, r) for ep, a, r in _tls_results(f)
-            if r.status is Status.FAIL and r.get("intercepted") != "true"]  # fmt: skip
+            if r.status is Status.FAIL and r.get("intercepted") != "true"
+            and r.error is not ErrorKind.PROXY]  # a proxy's CONNECT failure is SD301, not TLS  # fmt: skip
     if not hits:
         return []
     out = []
@@ -663,6 +773,7 @@ RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD205", sd205_private_dns_off),
     ("SD206", sd206_partial),
     ("SD207", sd207_resolver),
+    ("SD211", sd211_hosts_file),
     ("SD301", sd301_proxy),
     ("SD302", sd302_bypass_missing),
     ("SD303", sd303_tls_failed),

@@ -271,6 +271,23 @@ RULES: tuple[RuleInfo, ...] = (
         "retries={'total_max_attempts': 2})`.",
     ),
     RuleInfo(
+        "SD211",
+        "hosts-file-override",
+        INFO,
+        PROBE,
+        "An STS name resolves, for the SDK, to other addresses than DNS gives for it: from "
+        "/etc/hosts, another NSS source or a resolv.conf search domain.",
+        "The SDK resolves with the system resolver (`getaddrinfo`), which reads /etc/hosts before "
+        "DNS (the `hosts:` line of /etc/nsswitch.conf) and, with `options ndots:N` above the "
+        "name's dots (Kubernetes pods: ndots:5), tries the search domains first: a pinned name "
+        "or a search domain's wildcard wins whatever DNS says for the name. Pins go stale "
+        "silently when the endpoint's addresses change (a VPC endpoint re-created, public STS "
+        "addresses rotating).",
+        "Nothing to fix while the pinned addresses answer as STS. To stop depending on the pin, "
+        "enable private DNS on the VPC endpoint (or set `AWS_ENDPOINT_URL_STS` to its vpce name) "
+        "and remove the /etc/hosts line.",
+    ),
+    RuleInfo(
         "SD301",
         "proxy-error",
         E,

@@ -38,6 +38,13 @@ from .spec import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# credentials = "web-identity": what the EKS pod identity webhook injects (a JWT-shaped token)
+WEB_IDENTITY_ROLE = "arn:aws:iam::123456789012:role/eks-pod-role"
+WEB_IDENTITY_TOKEN = (
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImxhYiJ9."
+    "eyJpc3MiOiJodHRwczovL29pZGMuZWtzLmxhYi5leGFtcGxlIiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50OmRlZmF1bHQ6YXBwIn0."
+    "bGFiLW9ubHktbm90LWEtc2lnbmF0dXJl"
+)
 CLONE_NEWNET = 0x40000000
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 3.0
@@ -183,7 +190,14 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
         ip = spec.instance.local_ipv4
         short = "ip-" + ip.replace(".", "-")
         hosts.append(f"{ip}\t{short}.{spec.instance.region}.compute.internal {short}")
+    for name, addresses in spec.hosts:
+        hosts += [f"{address}\t{name}" for address in addresses]
     (etc / "hosts").write_text("\n".join(hosts) + "\n")
+    if spec.network.stub_upstreams:  # systemd-resolved's own view: the servers it forwards to
+        (etc / "systemd-resolved.conf").write_text(
+            "# stsdiag lab: /run/systemd/resolve/resolv.conf\n"
+            + "".join(f"nameserver {u}\n" for u in spec.network.stub_upstreams)
+        )
     nss = ["hosts: files dns"]
     try:
         for line in Path("/etc/nsswitch.conf").read_text().splitlines():
@@ -194,6 +208,8 @@ def materialize(spec: WorldSpec, run_dir: Path, lab_ca: _ca.LabCA) -> None:
     (etc / "nsswitch.conf").write_text("\n".join(nss) + "\n")
     (run_dir / "aws" / "config").write_text(_config_text(spec))
     (run_dir / "aws" / "credentials").write_text(_credentials_text(spec))
+    if spec.aws.credentials == "web-identity":  # a projected service-account token (IRSA)
+        (run_dir / "aws" / "web-identity-token").write_text(WEB_IDENTITY_TOKEN)
     shutil.copyfile(lab_ca.amazon_root_pem, run_dir / "trust" / "world-roots.pem")
     shutil.copyfile(lab_ca.gateway_root_pem, run_dir / "trust" / "gateway-root-ca.pem")
     shutil.copyfile(lab_ca.leaf_key_pem, run_dir / "tls" / "leaf.key")
@@ -427,6 +443,9 @@ class World:
         path = env.get("PATH", os.defpath).split(os.pathsep)
         if bindir not in path:
             env["PATH"] = os.pathsep.join([bindir, *path])
+        if self.spec.aws.credentials == "web-identity":
+            env["AWS_ROLE_ARN"] = WEB_IDENTITY_ROLE
+            env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(self.run_dir / "aws" / "web-identity-token")
         env.update(self.spec.env)
         return env
 

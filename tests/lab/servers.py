@@ -21,6 +21,7 @@ live connections.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as _dt
 import email.utils
@@ -225,12 +226,16 @@ def _amz(ts: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
 
 
+# actions real STS answers without a signature (the request carries its own token)
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+
+
 def endpoint_region(host: str) -> str | None:
     """The region an STS host name serves (None: not an STS name, e.g. an IP)."""
     host = host.split(":")[0].lower().rstrip(".")
     if host == "sts.amazonaws.com":
         return "us-east-1"
-    m = re.match(r"^sts(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$", host)
+    m = re.match(r"^sts(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$", host)
     if m:
         return m.group(1)
     m = re.search(r"\.sts(?:-fips)?\.([a-z0-9-]+)\.vpce\.amazonaws\.com$", host)
@@ -443,7 +448,7 @@ class StsHandler(LabHTTPHandler):
             "resource": (params.get("RoleArn") or [f"arn:aws:iam::{account}:role/unknown"])[0],
         }
 
-        if not signed:
+        if not signed and action not in UNSIGNED_ACTIONS:
             if action is None and self.command in ("GET", "HEAD"):
                 srv.log(srv.name, "sts-unsigned-root", **event)
                 self.respond(
@@ -452,45 +457,9 @@ class StsHandler(LabHTTPHandler):
                 return
             error("MissingAuthenticationToken")
             return
-        if len(cparts) != 5:
-            error("IncompleteSignature")
-            return
-        amz_date = self.headers.get("X-Amz-Date") or (query.get("X-Amz-Date") or [""])[0]
-        try:
-            req_ts = (
-                _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
-                .replace(tzinfo=_dt.timezone.utc)
-                .timestamp()
-            )
-        except ValueError:
-            error(
-                "IncompleteSignature",
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-            )
-            return
-        if req_ts < now - SKEW_LIMIT:
-            error(
-                "SignatureDoesNotMatch",
-                f"Signature expired: {_amz(req_ts)} is now earlier than {_amz(now - SKEW_LIMIT)} "
-                f"({_amz(now)} - 15 min.)",
-            )
-            return
-        if req_ts > now + SKEW_LIMIT:
-            error(
-                "SignatureDoesNotMatch",
-                f"Signature not yet current: {_amz(req_ts)} is still later than {_amz(now + SKEW_LIMIT)} "
-                f"({_amz(now)} + 15 min.)",
-            )
-            return
-        scope_region, scope_service = cparts[2], cparts[3]
-        if scope_service != "sts":
-            error(
-                "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. "
-            )
-            return
-        host_region = endpoint_region(host)
-        if host_region and scope_region != host_region:
-            error("SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
+        # real STS takes AssumeRoleWithWebIdentity / AssumeRoleWithSAML unsigned (the request
+        # carries its own token): only signed requests get the signature checks
+        if signed and not self._signature_ok(cparts, query, now, host, error):
             return
         configured = opts.get("error")
         if configured:
@@ -517,6 +486,57 @@ class StsHandler(LabHTTPHandler):
             hdrs.update(base_headers)
         srv.log(srv.name, "sts-call", status=status, access_key=access_key, **event)
         self.respond(status, out, hdrs, None, now)
+
+    def _signature_ok(
+        self,
+        cparts: list[str],
+        query: dict[str, list[str]],
+        now: float,
+        host: str,
+        error: Callable[..., None],
+    ) -> bool:
+        """SigV4 shape, date within 15 minutes of the server clock, scope service and region."""
+        if len(cparts) != 5:
+            error("IncompleteSignature")
+            return False
+        amz_date = self.headers.get("X-Amz-Date") or (query.get("X-Amz-Date") or [""])[0]
+        try:
+            req_ts = (
+                _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+                .replace(tzinfo=_dt.timezone.utc)
+                .timestamp()
+            )
+        except ValueError:
+            error(
+                "IncompleteSignature",
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+            )
+            return False
+        if req_ts < now - SKEW_LIMIT:
+            error(
+                "SignatureDoesNotMatch",
+                f"Signature expired: {_amz(req_ts)} is now earlier than {_amz(now - SKEW_LIMIT)} "
+                f"({_amz(now)} - 15 min.)",
+            )
+            return False
+        if req_ts > now + SKEW_LIMIT:
+            error(
+                "SignatureDoesNotMatch",
+                f"Signature not yet current: {_amz(req_ts)} is still later than {_amz(now + SKEW_LIMIT)} "
+                f"({_amz(now)} + 15 min.)",
+            )
+            return False
+        scope_region, scope_service = cparts[2], cparts[3]
+        if scope_service != "sts":
+            error(
+                "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. "
+            )
+            return False
+        host_region = endpoint_region(host)
+        if host_region and scope_region != host_region:
+            error("SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
+            return False
+        return True
 
 
 # --------------------------------------------------------------------------- IMDS
@@ -548,6 +568,11 @@ class ImdsHandler(LabHTTPHandler):
                     if _peer_closed(self.connection, 0.1):
                         break
                 self.close_connection = True
+                return
+            if inst.imds == "v1-only":
+                # an IMDS without IMDSv2 (emulators, older metadata services)
+                srv.log("imds", "token-put-unsupported", status=inst.token_status, **event)
+                self.respond(inst.token_status, b"", headers, "text/plain")
                 return
             if self.headers.get("X-Forwarded-For"):
                 srv.log("imds", "token-put-forwarded", **event)
@@ -811,14 +836,14 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             headers[key.strip().lower()] = value.strip()
         return method, target, version, headers
 
-    def _reply(self, status: int, reason: str, text: str = "") -> None:
+    def _reply(self, status: int, reason: str, text: str = "", extra: str = "") -> None:
         body = (
             f"<html><body><h1>{status} {reason}</h1><p>{text}</p>"
             f"<hr>Example Corp Secure Web Gateway</body></html>\n"
         ).encode()
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n"
-            f"Proxy-Agent: ExampleCorp-SWG/4.2\r\nConnection: close\r\n\r\n"
+            f"Proxy-Agent: ExampleCorp-SWG/4.2\r\n{extra}Connection: close\r\n\r\n"
         ).encode()
         try:
             self.wfile.write(head + body)
@@ -852,6 +877,16 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
             return
         method, target, _version, headers = head
         peer = self.client_address[0]
+        auth = srv.options.get("auth")  # "user:password": Basic proxy authentication required
+        if auth:
+            want = "Basic " + base64.b64encode(str(auth).encode()).decode()
+            got = headers.get("proxy-authorization", "")
+            if got != want:
+                srv.log(srv.name, "auth-required", peer=peer, target=target,
+                        credentials="wrong" if got else "none")  # fmt: skip
+                self._reply(407, "Proxy Authentication Required", "credentials required",
+                            extra='Proxy-Authenticate: Basic realm="Example Corp SWG"\r\n')  # fmt: skip
+                return
         if method == "CONNECT":
             host, _, port_s = target.rpartition(":")
             host = host.strip("[]")

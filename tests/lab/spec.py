@@ -130,15 +130,16 @@ class Instance:
     local_ipv4: str
     mac: str
     role: str | None  # instance profile role (credentials served by IMDS)
-    imds: str  # "v2" (token PUT answers) | "hop-limit" (token PUT never answers)
+    imds: str  # "v2" (token PUT answers) | "hop-limit" (never answers) | "v1-only" (token_status)
     imdsv1: bool  # GETs without a token answer
+    token_status: int = 405  # v1-only: the token PUT's answer (403, 404 or 405: no IMDSv2)
 
 
 @dataclass(frozen=True)
 class AwsConfig:
     region: str | None
     sts_regional_endpoints: str | None
-    credentials: str  # static | session-token-v1 | session-token-v2 | imds | none
+    credentials: str  # static | session-token-v1 | session-token-v2 | imds | none | web-identity
     profile_extra: dict[str, str]
 
 
@@ -174,6 +175,9 @@ class Network:
     search: tuple[str, ...]
     local: tuple[str, ...]  # addresses on lo with no server (ports refuse)
     drop: tuple[str, ...]  # prefixes routed via lo with no local address
+    # resolver = a loopback stub (systemd-resolved's 127.0.0.53): the upstreams it lists in
+    # /run/systemd/resolve/resolv.conf (the stub itself answers as the world's DNS server)
+    stub_upstreams: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ class WorldSpec:
     env: dict[str, str]
     network: Network
     dns: Dns
+    hosts: tuple[tuple[str, tuple[str, ...]], ...]  # /etc/hosts entries: (name, addresses)
     servers: tuple[Server, ...]
     vpc_endpoints: tuple[VpcEndpoint, ...]
     checks: tuple[Check, ...]
@@ -222,7 +227,7 @@ class WorldSpec:
             r.name
             for r in self.dns.rules
             if not r.name.startswith("*.") and (r.a or r.aaaa or r.cname)
-        ]
+        ] + [name for name, _ in self.hosts]
         extra = [
             f"*.{vpce.service}.{region}.vpce.amazonaws.com"
             for vpce in self.vpc_endpoints
@@ -268,6 +273,8 @@ class WorldSpec:
                 what = rule.kind
             lines.append(f"  dns       {rule.name:<62} {what}")
         lines.append(f"  dns       {'(anything else)':<62} {self.dns.default}")
+        for name, addresses in self.hosts:
+            lines.append(f"  hosts     {name:<62} {' '.join(addresses)} (/etc/hosts)")
         for server in self.servers:
             opts = " ".join(f"{k}={v}" for k, v in server.options.items())
             lines.append(
@@ -332,6 +339,17 @@ def _parse_dns(raw: dict[str, Any], where: str) -> Dns:
     return Dns(default=default, ttl=int(raw.get("ttl", 60)), rules=tuple(rules))
 
 
+def _parse_hosts(raw: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`[hosts]`: name = [addresses], written to the world's /etc/hosts."""
+    out = []
+    for name, addresses in raw.items():
+        addrs = _str_tuple(addresses, f"{where}: hosts.{name}")
+        for address in addrs:
+            ipaddress.ip_address(address)
+        out.append((name.lower().rstrip("."), addrs))
+    return tuple(out)
+
+
 def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
     if not raw:
         return None
@@ -353,6 +371,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             role=raw.get("role"),
             imds=raw.get("imds", "v2"),
             imdsv1=bool(raw.get("imdsv1", True)),
+            token_status=int(raw.get("token_status", 405)),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None
@@ -399,7 +418,14 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         credentials=aws_raw.pop("credentials", "static"),
         profile_extra={k: str(v) for k, v in aws_raw.items()},
     )
-    if aws.credentials not in ("static", "session-token-v1", "session-token-v2", "imds", "none"):
+    if aws.credentials not in (
+        "static",
+        "session-token-v1",
+        "session-token-v2",
+        "imds",
+        "none",
+        "web-identity",
+    ):
         raise SpecError(f"{where}: aws_config.credentials {aws.credentials!r} unknown")
     net_raw = raw.get("network") or {}
     network = Network(
@@ -408,6 +434,9 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         search=_str_tuple(net_raw.get("search"), f"{where}: network.search"),
         local=_str_tuple(net_raw.get("local"), f"{where}: network.local"),
         drop=_str_tuple(net_raw.get("drop"), f"{where}: network.drop"),
+        stub_upstreams=_str_tuple(
+            net_raw.get("stub_upstreams"), f"{where}: network.stub_upstreams"
+        ),
     )
     servers = []
     for srv in raw.get("server") or []:
@@ -448,6 +477,7 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         env={k: str(v) for k, v in (raw.get("env") or {}).items()},
         network=network,
         dns=_parse_dns(raw.get("dns") or {}, where),
+        hosts=_parse_hosts(raw.get("hosts") or {}, where),
         servers=tuple(servers),
         vpc_endpoints=tuple(vpces),
         checks=tuple(_parse_check(c, where) for c in raw.get("check") or []),
@@ -465,13 +495,20 @@ def validate(spec: WorldSpec) -> None:
         ipaddress.ip_network(prefix)
     for address in spec.local_addresses:
         ip = ipaddress.ip_address(address)
-        if ip.version == 4 and ip.is_loopback:
+        stub = address == spec.network.resolver and spec.network.stub_upstreams
+        if ip.version == 4 and ip.is_loopback and not stub:
             raise SpecError(f"{where}: {address} is loopback; use a world address")
     for rule in spec.dns.rules:
         for address in (*rule.a, *rule.aaaa):
             if address not in spec.local_addresses and not spec.is_dropped(address):
                 raise SpecError(
                     f"{where}: {rule.name} -> {address}: neither served, refusing (network.local) nor dropped"
+                )
+    for name, addresses in spec.hosts:
+        for address in addresses:
+            if address not in spec.local_addresses and not spec.is_dropped(address):
+                raise SpecError(
+                    f"{where}: hosts {name} -> {address}: neither served, refusing (network.local) nor dropped"
                 )
     for vpce in spec.vpc_endpoints:
         for eni in vpce.enis:
@@ -480,8 +517,8 @@ def validate(spec: WorldSpec) -> None:
                 raise SpecError(
                     f"{where}: ENI {eni.address} state {eni.state} but dropped={dropped}"
                 )
-    if spec.instance and spec.instance.imds not in ("v2", "hop-limit"):
-        raise SpecError(f"{where}: instance.imds must be v2 or hop-limit")
+    if spec.instance and spec.instance.imds not in ("v2", "hop-limit", "v1-only"):
+        raise SpecError(f"{where}: instance.imds must be v2, hop-limit or v1-only")
     for f in spec.expect.get("finding", []):
         if "code" not in f:
             raise SpecError(f"{where}: expect.finding without code")

@@ -113,6 +113,14 @@ def setup_mounts(run_dir: Path) -> list[str]:
     if os.path.exists("/etc/nsswitch.conf"):
         bind_over(etc / "nsswitch.conf", "/etc/nsswitch.conf")
         done.append("/etc/nsswitch.conf")
+    resolved = etc / "systemd-resolved.conf"
+    if (
+        resolved.is_file()
+    ):  # a systemd-resolved stub world: its upstream list, in a fresh /run/systemd
+        _mount("tmpfs", "/run/systemd", "tmpfs", 0)
+        os.makedirs("/run/systemd/resolve", exist_ok=True)
+        Path("/run/systemd/resolve/resolv.conf").write_text(resolved.read_text())
+        done.append("/run/systemd/resolve/resolv.conf")
     for target in trust_store_targets():
         bind_over(run_dir / "trust" / "world-roots.pem", target)
         done.append(target)
