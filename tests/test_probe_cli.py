@@ -241,7 +241,7 @@ def test_proxy_password_never_printed(
     args: list[str],
 ) -> None:
     """HTTPS_PROXY with user info (a dead proxy on loopback): the proxy is named and blamed,
-    its user shown, its password in no output format (it was printed 4-6 times before)."""
+    its password in no output format (it was printed 4-6 times before)."""
     closed = Silent("127.0.0.4")  # accepts nothing useful: bound, then closed
     port = closed.port
     closed.close()
@@ -251,4 +251,4 @@ def test_proxy_password_never_printed(
     code, out, err = run_cli([*args, "--timeout", "0.6", "--ca-bundle", loopback_world["bundle"]], capsys)  # fmt: skip
     assert code in (0, 1), err
     assert "S3cretPassw0rd" not in out + err
-    assert "http://alice:<redacted>@127.0.0.4" in out + err
+    assert f"127.0.0.4:{port}" in out + err  # the proxy is named
