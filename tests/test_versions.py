@@ -181,7 +181,7 @@ def test_the_final_client_error_stays_with_the_request_that_had_it() -> None:
 OLD_VENDORED = [
     "g2018-cli-profile-assume-role",
     "g2018-cli-throttled",
-    "g2018-boto3-basicconfig-ok",
+    "g2018-boto3-basicconfig-legacy-global",
 ]
 
 
