@@ -16,6 +16,7 @@ from stsdiag.parselog import ParseOptions, analyze, parse_path
 from tests.helpers import Case, cases
 
 CASES = {c.name: c for c in cases()}
+_SILENT = "Retry needed, retrying request after delay"
 # the healthy aiobotocore logs: concurrent requests, with and without thread names
 AIO_OK = sorted(n for n, c in CASES.items() if c.meta["generator"].startswith(("aiobotocore", "aioboto3"))
                 and n.endswith("-ok"))  # fmt: skip
@@ -180,7 +181,7 @@ def test_the_final_client_error_stays_with_the_request_that_had_it() -> None:
 OLD_VENDORED = [
     "g2018-cli-profile-assume-role",
     "g2018-cli-throttled",
-    "g2018-boto3-basicconfig-ok",
+    "g2018-boto3-basicconfig-legacy-global",
 ]
 
 
@@ -209,3 +210,20 @@ def test_a_silent_retry_before_an_interruption_says_what_it_may_have_been() -> N
     assert first.error is None and "read timeout" in first.error_text
     assert last.error is None and not last.answered
     assert "SD210" in {f.code for f in rep.findings}
+
+
+def test_standard_mode_concurrent_tries_each_end_in_their_own_decision() -> None:
+    """Standard mode, 3 requests at once on one event loop, all read timeouts: every try ends
+    in one retry-handler line ('Retry needed, retrying request after delay' or 'Max attempts
+    of N reached.'), which goes to the answer just before it or else to the oldest try still
+    waiting (was: every line and every re-send to the newest request, the others 'no answer')."""
+    case = _case("gaiolatest-standard-concurrent-read-timeout")
+    text = case.log.read_text()
+    rep = parse_path(str(case.log), ParseOptions())
+    gave_up = text.count("Max attempts of ")
+    assert rep.requests_total == text.count("Making request for") == gave_up
+    tries = [len(r.attempts) for r in rep.requests]
+    assert sum(tries) == text.count("Sending http request") == gave_up + text.count(_SILENT)
+    assert len(set(tries)) == 1  # the same limit for each
+    assert all(r.retries_exhausted and all(a.answered for a in r.attempts) for r in rep.requests)
+    assert "SD210" not in {f.code for f in rep.findings}

@@ -194,6 +194,11 @@ class _Try:
 # its HTTPClientError family: a read timeout or a closed connection
 _SILENT_RETRY = "Retry needed, retrying request after delay"
 _SILENT_KINDS = (ErrorKind.READ_TIMEOUT, ErrorKind.CONNECTION_ERROR)
+# error codes botocore's retry handlers retry (throttling and transient errors)
+_RETRIED_CODE = re.compile(
+    r"Throttl|TooManyRequests|LimitExceeded|SlowDown|RequestTimeout|Internal(?:Error|Failure)|"
+    r"ServiceUnavailable|IDPCommunicationError|PriorRequestNotComplete|TransactionInProgress"
+)
 _SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
 
@@ -298,7 +303,7 @@ class _Builder:
                     a.error,
                     a.error_text,
                     a.time,
-                    a.answered or a.status is not None or a.error is not None,
+                    a.answered or a.unlogged or a.status is not None or a.error is not None,
                 )
                 for a in self.attempts
             ),
@@ -415,7 +420,7 @@ def _answered(b: _Builder) -> bool:
     if not b.attempts:
         return False
     a = b.attempts[-1]
-    return a.status is not None or a.error is not None or a.answered
+    return a.status is not None or a.error is not None or a.answered or a.unlogged
 
 
 def line_of(rec: Record, text: str | None) -> int:
@@ -536,6 +541,8 @@ class Reconstructor:
         self._answered: _Builder | None = None
         # the request of the last exception record, whose retry line is still to come
         self._retry_pending: _Builder | None = None
+        self._pending_at = 0  # the record count when it was answered
+        self._records = 0
         # the host of each thread's last new connection: old urllib3 names none in its
         # response lines
         self._conn_host: dict[str | None, str] = {}
@@ -634,7 +641,7 @@ class Reconstructor:
             # a retry line repeats the exception record just before it; without one (legacy
             # mode logs a read timeout only here) it is the answer of the oldest one waiting
             pending = self._retry_pending
-            if pending is not None:
+            if pending is not None and self._records - self._pending_at <= 3:
                 return pending
             step = "answer"
         if step == "headers":
@@ -704,9 +711,15 @@ class Reconstructor:
         if t in self._async:
             rec.thread = None
 
+    def _pending(self, b: _Builder | None) -> None:
+        """`b` was just answered with an error its SDK retries: a retry line right after it
+        is its own (the reader drops the lines that say an answer is not retried)."""
+        self._retry_pending, self._pending_at = b, self._records
+
     def feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.head()
+        self._records += 1
         self._unthread(rec, msg)
         if rec.level == "DEBUG":
             self.events.debug_records += 1
@@ -796,17 +809,26 @@ class Reconstructor:
             u = _ENDPOINT_URL.search(text)
             host = _host_of(u.group(1)) if u else None
             b = self._route(rec, "retry" if retry_line else "answer", host)
-            self._retry_pending = None if retry_line else b
+            self._retry_pending = None
+            if not retry_line:
+                self._pending(b)
             self._exception(rec, text, b)
         elif msg.startswith(_SILENT_RETRY):
-            # an attempt retried with no answer and no exception in the log
-            b = self._route(rec, "after")
+            # the standard handler's retry line: of the answer just before it, else of an
+            # attempt that failed with no answer and no exception in the log
+            b = self._route(rec, "retry")
+            self._retry_pending = None
             if b is not None and b.attempts and not _answered(b):
                 b.attempts[-1].unlogged = True
                 b.touch(rec)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
-            b = self._route(rec, "after")
+            # (a retry handler's decision, like a retry line: after the answer it is about,
+            # or after a try that failed without one in the log)
+            b = self._route(rec, "retry")
+            self._retry_pending = None
             if b is not None:
+                if b.attempts and not _answered(b):
+                    b.attempts[-1].unlogged = True
                 b.exhausted = True
                 b.touch(rec)
                 b.ref(rec, "retries-exhausted")
@@ -825,6 +847,8 @@ class Reconstructor:
                 b = b or self._implicit(rec, host, m.group(1) or "https")
                 b.touch(rec)
                 b.http_status = status
+                if status >= 500 or status == 429:  # retried (400s by their code: _body)
+                    self._pending(b)
                 b.set_attempt(status=status, **({"host": host} if host else {}))
                 if status >= 300:
                     b.ref(rec, "http-status")
@@ -987,6 +1011,8 @@ class Reconstructor:
         code = _CODE_XML.search(text) or _CODE_JSON.search(text)
         if code:
             b.error_code = code.group(1).strip()
+            if _RETRIED_CODE.search(b.error_code):  # a retry line may follow
+                self._pending(b)
             msg = _MSG_XML.search(text) or _MSG_JSON.search(text)
             b.error_message = msg.group(1).strip() if msg else None
             b.ref(rec, "error-body", f"{b.error_code}: {b.error_message or ''}", code.group(0))
