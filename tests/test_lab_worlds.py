@@ -667,6 +667,8 @@ def test_names_only_in_etc_hosts_resolve_as_the_sdk_resolves_them(lab_pool: Worl
     assert sd211 and "from /etc/hosts" in sd211[0]["message"] and sd211[0]["severity"] == "info"
     code, doc = _stsdiag(w, "check", "--expect-endpoint", "regional", "--require-private")
     assert code == 0, doc
+    table = w.run([sys.executable, "-m", "stsdiag", "probe", "--timeout", "2"], timeout=60).stdout
+    assert " hosts " in table and "2 address(es) from /etc/hosts" in table
 
 
 def test_a_stale_hosts_pin_is_what_the_sdk_connects_to(lab_pool: WorldPool) -> None:

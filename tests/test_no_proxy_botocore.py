@@ -35,6 +35,16 @@ def test_wildcard_no_proxy_entry_does_not_bypass_for_botocore() -> None:
 
 
 def test_cidr_no_proxy_does_not_cover_imds_for_botocore() -> None:
-    c = ctx(https_proxy="http://10.0.0.50:3128", no_proxy="169.254.0.0/16")
+    c = ctx(https_proxy="http://10.0.0.50:3128", http_proxy="http://10.0.0.50:3128",
+            no_proxy="169.254.0.0/16")  # fmt: skip
     sd302 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD302"]
     assert "169.254.169.254" in sd302.message and "169.254.0.0/16" in sd302.message
+
+
+def test_imds_is_only_proxied_by_http_proxy() -> None:
+    """botocore's IMDS client uses the proxy for the IMDS URL's scheme (http): with only
+    HTTPS_PROXY set IMDS goes direct. Old code: SD302 'NO_PROXY lacks 169.254.169.254'."""
+    c = ctx(https_proxy="http://10.0.0.50:3128", no_proxy=None)
+    assert "SD302" not in codes(evaluate(ProbeFacts(c, CREDS, ())))
+    c = ctx(https_proxy="http://10.0.0.50:3128", http_proxy="http://10.0.0.50:3128", no_proxy=None)
+    assert "169.254.169.254" in codes(evaluate(ProbeFacts(c, CREDS, ())))["SD302"].message

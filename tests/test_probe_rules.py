@@ -141,7 +141,8 @@ def test_global_only_when_nothing_else_works() -> None:
 
 def test_interception_clock_skew_and_not_sts() -> None:
     c = ctx(region="ap-northeast-1", sdk=SdkEndpoint(TOKYO, "ap-northeast-1", "ap-northeast-1"),
-            https_proxy="http://proxy.corp:3128", no_proxy="localhost")  # fmt: skip
+            https_proxy="http://proxy.corp:3128", http_proxy="http://proxy.corp:3128",
+            no_proxy="localhost")  # fmt: skip  # HTTP_PROXY: botocore's IMDS client is http
     a = AddressResult("proxy proxy.corp:3128", 0, AddressClass.OTHER, (
         lr(Layer.TCP),
         lr(Layer.TLS, Status.FAIL, error=ErrorKind.SSL, detail="certificate not trusted",

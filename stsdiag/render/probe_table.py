@@ -71,6 +71,12 @@ def endpoints_section(report: Report) -> str:
     for ep in report.endpoints:
         label = _endpoint_label(ep)
         dns = cell(ep.dns)
+        source = ep.dns.get("source")
+        if source and source != "DNS":  # the SDK's resolver answered other addresses than DNS
+            dns += (
+                " hosts" if source == "/etc/hosts" else " search" if "search" in source else " nss"
+            )
+            details.append(ep.dns.detail)
         if not ep.addresses:
             rows.append([label, "", "", dns, "", "", "", ""])
             if ep.dns.status is not Status.OK:

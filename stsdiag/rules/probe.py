@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from stsdiag import endpoints
 from stsdiag.context import Context, CredentialInfo, CredState, ImdsState
@@ -516,8 +517,13 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
     if not ctx.https_proxy and not ctx.http_proxy:
         return []
     missing: list[str] = []
-    if not no_proxy_matches("169.254.169.254", ctx.no_proxy):
-        missing.append("169.254.169.254")
+    # botocore's IMDS client takes the proxy of the IMDS URL's scheme (http: HTTP_PROXY only)
+    imds = urlsplit(ctx.imds.endpoint)
+    imds_proxy = ctx.http_proxy if imds.scheme == "http" else ctx.https_proxy
+    imds_host = imds.hostname or "169.254.169.254"
+    if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED
+            and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
+        missing.append(imds_host)
     for ep in _system(f):
         if ep.target.proxy and any(
             a.classification is AddressClass.VPC_PRIVATE for a in ep.addresses
