@@ -71,6 +71,8 @@ CASES: dict[str, list[str]] = {
         "g2023-cli-read-timeout",
         "glatest-cli-profile-assume-role",
         "glatest-boto3-threads-ok",
+        "glatest-boto3-lambda-ok",  # Lambda's format: the message's opening on the next line
+        "glatest-boto3-lambda-vpc-timeout",
     ],
     "fold-100": [
         "g2023-cli-no-credentials-imds-timeout",
@@ -328,3 +330,20 @@ def test_a_status_line_that_lost_a_space_at_an_indented_break_is_read() -> None:
     (rec,) = records(log.encode())
     assert list(rc.feed(rec)) == []
     assert "imds-no-role" in [e.tag for e in rc.events.events]
+
+
+def test_a_lambda_record_whose_opening_a_wrap_moved_is_the_sdks() -> None:
+    """Lambda's text format names no logger: botocore's records are known by how their
+    messages open, and a wrap can put the opening on the next line."""
+    head = b"[DEBUG]\t2026-11-28T09:00:35.307Z\t8f5e2b1c-3d4a-4b6e-9f70-1a2b3c4d5e6f\t"
+    data = head + b"Sending ht\ntp request: <AWSPreparedRequest method=POST>\n"
+    data += head + b"processing order 42\nand more of the function's own words\n"
+    stats = ReadStats()
+    (rec,) = records(data)
+    assert (rec.logger, rec.thread, rec.flat) == (
+        "botocore.endpoint",
+        "8f5e2b1c-3d4a-4b6e-9f70-1a2b3c4d5e6f",
+        "Sending http request: <AWSPreparedRequest method=POST>",
+    )
+    list(iter_records(io.BytesIO(data), stats))  # type: ignore[arg-type]
+    assert (stats.records, stats.sdk_records) == (2, 1)

@@ -390,12 +390,24 @@ def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> boo
     return False
 
 
-def _settle(rec: Record, nxt: bytes) -> Record | None:
+def _settle(rec: Record, nxt: bytes, stats: ReadStats) -> Record | None:
     """A tentative record met its first continuation line: kept, or dropped after all."""
-    assert rec.maybe is not None
-    if _continues(_policy(rec.logger.encode("ascii", "replace")), rec.maybe, _clean(nxt)):
-        rec.maybe = None
-        return rec
+    msg = rec.maybe
+    assert msg is not None
+    rec.maybe = None
+    if rec.logger:
+        return rec if _continues(_policy(rec.logger.encode("ascii")), msg, _clean(nxt)) else None
+    # a format that names no logger, the message's opening cut by a wrap: the SDK's when
+    # the two lines open like one of its messages (then counted as the SDK's record)
+    nxt = _clean(nxt).lstrip(b" \t")
+    for sep in (b"", b" "):
+        joined = msg + sep + nxt
+        logger = _sdk_logger_of(joined, 0)
+        if logger is not None:
+            stats.sdk_records += 1
+            stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
+            rec.logger = _name(logger, "ascii")
+            return rec if _kind(_policy(logger), joined, 0, len(joined)) == KEPT else None
     return None
 
 
@@ -502,6 +514,27 @@ _SDK_OPENINGS: tuple[tuple[bytes, bytes], ...] = (
 _SDK_MESSAGE = re.compile(
     b"|".join(b"(?P<o%d>%s)" % (i, alt) for i, (_, alt) in enumerate(_SDK_OPENINGS))
 )
+
+
+def _literal_start(alt: bytes) -> bytes:
+    """The literal text a regex alternative starts with (before its first special
+    character; a quantified last character is not part of it)."""
+    m = re.search(rb"[\\\[(+{.?*]", alt)
+    if m is None:
+        return alt
+    return alt[: m.start() - (alt[m.start() : m.start() + 1] in (b"?", b"*"))]
+
+
+# the literal start of each opening: a message that a wrap cut inside one (or right after
+# the logger's fields) may be the SDK's, decided by its next line
+_OPENING_STARTS = tuple(
+    _literal_start(alt) for _, alts in _SDK_OPENINGS for alt in alts.split(b"|")
+)
+
+
+def _may_open(msg: bytes) -> bool:
+    """Whether a message that opens like none of the SDK's may be one cut short."""
+    return any(o.startswith(msg) or msg.startswith(o) for o in _OPENING_STARTS)
 
 
 def _sdk_logger_of(msg: bytes, start: int) -> bytes | None:
@@ -793,7 +826,8 @@ class _Stepper:
 def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     """(kind, record) for one physical line. kind: CONT (no header: a continuation line),
     FOREIGN (another program's record), DROPPED (an SDK record without facts; the record
-    only carries its format) or KEPT (an SDK record that carries facts)."""
+    only carries its format) or KEPT (an SDK record that carries facts). A DROPPED or
+    FOREIGN record that a wrap may have cut short comes as a tentative record (`maybe`)."""
     line = _clean(line)
     if not _LEVEL_NEAR_START.match(line):
         return CONT, None  # every header format has a level word near the start
@@ -813,11 +847,16 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
         # messages are recognised by their openings, other lines are the function's own
         msg_start = lam.end()
         inferred = _sdk_logger_of(line, msg_start)
-        if inferred is None:
-            return FOREIGN, None
-        logger_b, level_b, ts_b = inferred, lam["level"], lam["ts"] or lam["ts2"]
+        level_b, ts_b = lam["level"], lam["ts"] or lam["ts2"]
         thread_b = lam["thread"] or lam["thread2"] or None  # the invocation's request id
-        fmt = "lambda"
+        if inferred is None:
+            if len(line) >= WRAP_MIN and _may_open(line[msg_start:].rstrip()):
+                # the opening may be on the next line (a wrap): it decides (`_settle`)
+                rec = _record(lineno, b"", level_b, thread_b, ts_b, "lambda", line[msg_start:])
+                rec.maybe = line[msg_start:]
+                return FOREIGN, rec
+            return FOREIGN, None
+        logger_b, fmt = inferred, "lambda"
     else:
         g = _GENERIC.match(line)
         if g is not None:
@@ -923,7 +962,7 @@ def _step(
     kind, rec = classify_line(raw, lineno)
     if kind == CONT:
         if cur is not None and cur.maybe is not None:
-            cur = _settle(cur, raw)
+            cur = _settle(cur, raw, stats)
         if cur is not None:
             _append(cur, raw)
         elif _CONT_FACT.search(raw):
@@ -934,7 +973,7 @@ def _step(
     if cur is not None and cur.maybe is None:
         out.append(cur)
     if kind == FOREIGN:
-        return None
+        return rec  # (a tentative one, or none)
     stats.sdk_records += 1
     assert rec is not None
     stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
@@ -1033,7 +1072,7 @@ class _Block:
         buf = self.buf
         if cur is not None and cur.maybe is not None:
             le = buf.find(b"\n", s, e)
-            cur = _settle(cur, buf[s : le if le >= 0 else e])
+            cur = _settle(cur, buf[s : le if le >= 0 else e], self.stats)
         if cur is not None:
             _extend(cur, buf[s:e])
             return cur
@@ -1218,10 +1257,12 @@ class _Block:
         if joined is not None:
             le = ne
         if kind == FOREIGN:
-            return None, le
-        stats.sdk_records += 1
-        assert rec is not None
-        stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
+            if rec is None:
+                return None, le
+        else:
+            stats.sdk_records += 1
+            assert rec is not None
+            stats.formats[rec.fmt] = stats.formats.get(rec.fmt, 0) + 1
         if kind == KEPT or rec.maybe is not None:
             rec.line = self.line_at(ls) + (joined is not None)
             return rec, le
