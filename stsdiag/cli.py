@@ -155,7 +155,10 @@ def _root(
 @app.command("parse-log")
 def parse_log(
     path: Annotated[
-        str, typer.Argument(help="Debug log file (`-` for stdin; .gz read transparently).")
+        str,
+        typer.Argument(
+            help="Debug log file (`-` for stdin; gzip, bzip2, xz and one-file zip read transparently)."
+        ),
     ],
     output: OutputOpt = OutputFormat.TABLE,
     fail_on: FailOnOpt = FailOn.ERROR,

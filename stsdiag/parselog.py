@@ -328,8 +328,12 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
 def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
     if stats.sdk_records == 0 and not part.events.sdk_text:
+        if stats.bytes == 0 and part.note:  # a compressed file cut before its first block
+            raise InputError(
+                f"{source}: nothing could be read, the {part.note}: a cut or damaged file?"
+            )
         what = (
-            ("nothing readable: " + part.note if part.note else "empty")
+            "empty"
             if stats.bytes == 0
             else f"{stats.lines} lines, none from botocore/AWS CLI/urllib3"
         )

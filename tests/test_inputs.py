@@ -143,3 +143,15 @@ def test_log_with_some_garbage_is_still_read(
     code, doc, err = report(f, capsys)
     assert code == 0, err
     assert {"SD102", "SD202"} <= {x["code"] for x in doc["findings"]}
+
+
+def test_compressed_file_cut_before_anything_is_a_cut_file_not_sd001(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bzip2 decompresses in 900 KB blocks: cut inside the first, nothing can be read. That
+    is a damaged file (exit 2, one line saying so), not 'not a botocore log' (SD001)."""
+    cut = tmp_path / "cut.bz2"
+    cut.write_bytes(bz2.compress(LOG.read_bytes())[:2500])
+    code, doc, err = report(cut, capsys)
+    assert code == 2 and doc["exit_status"] == 2
+    assert "cut or damaged" in err and "SD001" not in err and len(err.strip().splitlines()) == 1

@@ -208,7 +208,8 @@ RULES: tuple[RuleInfo, ...] = (
         "vpce-private-dns-off",
         W,
         PROBE,
-        "The regional name resolves to public addresses while the VPC endpoint's own name is private.",
+        "The regional name resolves to public addresses while the VPC endpoint's own name is "
+        "private (an info when the SDK is already configured with that name and it works).",
         "Private DNS is not enabled on the interface endpoint (or the VPC's DNS settings hide it), "
         "so SDKs using the regional name leave the VPC.",
         "Enable private DNS on the VPC endpoint, or use its own DNS name as the endpoint URL.",
@@ -218,10 +219,14 @@ RULES: tuple[RuleInfo, ...] = (
         "vpce-address-unreachable",
         E,
         PROBE,
-        "Some, not all, addresses of an endpoint fail.",
+        "Some, not all, addresses of an endpoint fail: one availability zone's, or one IP "
+        "family's (IPv6 or IPv4) of a dual-stack name.",
         "One availability zone's endpoint network interface is blocked (security group, NACL, "
-        "route), so calls fail intermittently depending on which address is picked.",
-        "Fix the security group / NACL of the named address's subnet, or remove that subnet from the endpoint.",
+        "route), or this host's path for one IP family is broken, so calls fail intermittently "
+        "depending on which address is picked.",
+        "Fix the security group / NACL of the named address's subnet, or remove that subnet from "
+        "the endpoint; for one IP family, fix its route or security group, or leave "
+        "`use_dualstack_endpoint` off.",
     ),
     RuleInfo(
         "SD207",
@@ -303,7 +308,9 @@ RULES: tuple[RuleInfo, ...] = (
         W,
         BOTH,
         "`HTTPS_PROXY` is set but `NO_PROXY` lacks addresses that must go direct.",
-        "IMDS (169.254.169.254) and VPC-endpoint names should not go through a proxy.",
+        "IMDS (169.254.169.254) and VPC-endpoint names should not go through a proxy. botocore "
+        "reads `NO_PROXY` as Python's urllib does: names, `.suffix` entries and addresses; the "
+        "`*.` wildcards and CIDR ranges that curl, Go or requests honour are ignored.",
         "Add them: `export NO_PROXY=169.254.169.254,.amazonaws.com`-style entries as appropriate.",
     ),
     RuleInfo(
@@ -422,11 +429,13 @@ RULES: tuple[RuleInfo, ...] = (
         "imds-unreachable",
         W,
         BOTH,
-        "The instance metadata service did not answer.",
+        "The instance metadata service, or the ECS/EKS container credential endpoint, did not answer.",
         "Off EC2 this is expected. In a container on EC2, an IMDSv2 PUT response hop limit of 1 "
-        "drops the token response.",
+        "drops the token response. In ECS/EKS, the container credential variables point at an "
+        "agent that is not there or refuses the task.",
         "On EC2 raise the hop limit (`aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2`), "
-        "or set `AWS_EC2_METADATA_DISABLED=true` off EC2.",
+        "or set `AWS_EC2_METADATA_DISABLED=true` off EC2; in ECS/EKS check the task role or Pod "
+        "Identity association and `AWS_CONTAINER_CREDENTIALS_*`.",
     ),
     RuleInfo(
         "SD503",
