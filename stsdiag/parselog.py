@@ -327,7 +327,11 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
 
 def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
-    if stats.sdk_records == 0 and not part.events.sdk_text:
+    # SDK text (a bare traceback, the CLI's error line) counts only if it told something: a
+    # request or an event; else the input is no log stsdiag can read (a paste may have broken
+    # every header), and "No findings" would read as "all is well"
+    told = summary.requests > 0 or bool(part.events.events)
+    if stats.sdk_records == 0 and not (part.events.sdk_text and told):
         if stats.bytes == 0 and part.note:  # a compressed file cut before its first block
             raise InputError(
                 f"{source}: nothing could be read, the {part.note}: a cut or damaged file?"
@@ -336,6 +340,9 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             "empty"
             if stats.bytes == 0
             else f"{stats.lines} lines, none from botocore/AWS CLI/urllib3"
+            if not part.events.sdk_text
+            else f"{stats.lines} lines that name botocore, but no record in a format stsdiag "
+            "reads, or one a paste broke"
         )
         raise InputError(
             f"{source}: not a botocore debug log ({what}) [SD001 not-a-botocore-log]; "

@@ -11,6 +11,7 @@ import json
 import lzma
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,18 @@ def test_compressed_file_cut_before_anything_is_a_cut_file_not_sd001(
     code, doc, err = report(cut, capsys)
     assert code == 2 and doc["exit_status"] == 2
     assert "cut or damaged" in err and "SD001" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_nothing_read_is_sd001_not_no_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real Lambda-format log folded at 72 columns breaks every header after its time stamp
+    (a wrap stsdiag cannot undo): nothing is read, and that is SD001 (exit 2), not "No
+    findings" with exit 0 as before, which told the user all was well."""
+    lines = (LOGS / "glatest-boto3-lambda-ok.log").read_text().splitlines()
+    folded = [part for line in lines for part in textwrap.wrap(line, 72) or [""]]
+    f = tmp_path / "folded.log"
+    f.write_text("\n".join(folded) + "\n")
+    code, doc, err = report(f, capsys)
+    assert code == 2 and doc["exit_status"] == 2
+    assert "SD001" in err and "name botocore" in err
