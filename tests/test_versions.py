@@ -212,12 +212,18 @@ def test_a_silent_retry_before_an_interruption_says_what_it_may_have_been() -> N
     assert "SD210" in {f.code for f in rep.findings}
 
 
-def test_standard_mode_concurrent_tries_each_end_in_their_own_decision() -> None:
-    """Standard mode, 3 requests at once on one event loop, all read timeouts: every try ends
+@pytest.mark.parametrize(
+    "name",
+    ["gaiolatest-standard-concurrent-read-timeout",
+     "g2024-boto3-basicconfig-threads-standard-read-timeout"],
+)  # fmt: skip
+def test_standard_mode_concurrent_tries_each_end_in_their_own_decision(name: str) -> None:
+    """Standard mode, 3 requests at once (an event loop, or threads in a format without their
+    names), all read timeouts: every try ends
     in one retry-handler line ('Retry needed, retrying request after delay' or 'Max attempts
     of N reached.'), which goes to the answer just before it or else to the oldest try still
     waiting (was: every line and every re-send to the newest request, the others 'no answer')."""
-    case = _case("gaiolatest-standard-concurrent-read-timeout")
+    case = _case(name)
     text = case.log.read_text()
     rep = parse_path(str(case.log), ParseOptions())
     gave_up = text.count("Max attempts of ")
@@ -226,4 +232,18 @@ def test_standard_mode_concurrent_tries_each_end_in_their_own_decision() -> None
     assert sum(tries) == text.count("Sending http request") == gave_up + text.count(_SILENT)
     assert len(set(tries)) == 1  # the same limit for each
     assert all(r.retries_exhausted and all(a.answered for a in r.attempts) for r in rep.requests)
+    assert "SD210" not in {f.code for f in rep.findings}
+
+
+def test_a_thread_killed_by_an_exception_gets_its_own_final_error() -> None:
+    """'Exception in thread Thread-2 (worker):' and the traceback, outside any log record,
+    end that thread's request (was: every thread's final error went to one request, the
+    others 'no answer', SD210)."""
+    case = _case("g2024-boto3-threads-read-timeout")
+    text = case.log.read_text()
+    rep = parse_path(str(case.log), ParseOptions())
+    died = text.count("Exception in thread ")
+    assert rep.requests_total == died >= 2
+    assert all(r.retries_exhausted for r in rep.requests)
+    assert all(a.error is ErrorKind.READ_TIMEOUT for r in rep.requests for a in r.attempts)
     assert "SD210" not in {f.code for f in rep.findings}

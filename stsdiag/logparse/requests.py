@@ -199,6 +199,7 @@ _RETRIED_CODE = re.compile(
     r"Throttl|TooManyRequests|LimitExceeded|SlowDown|RequestTimeout|Internal(?:Error|Failure)|"
     r"ServiceUnavailable|IDPCommunicationError|PriorRequestNotComplete|TransactionInProgress"
 )
+_THREAD_DIED = "Exception in thread "  # threading's excepthook: 'Exception in thread T-1 (worker):'
 _SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
 
@@ -721,6 +722,11 @@ class Reconstructor:
         msg = rec.head()
         self._records += 1
         self._unthread(rec, msg)
+        if rec.thread is None and rec.message.startswith(_THREAD_DIED) and rec.logger == "stderr":
+            # Python's report of an exception that ended a thread names the thread
+            name = rec.message[len(_THREAD_DIED) :].rstrip().removesuffix(":")
+            if self.open.get(name) is not None:
+                rec.thread = name
         if rec.level == "DEBUG":
             self.events.debug_records += 1
         if is_run_start(rec):
