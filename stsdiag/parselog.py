@@ -156,7 +156,13 @@ def _zip_member(buf: io.BufferedReader, name: str) -> BinaryIO:
             f"{name}: a zip archive with {len(files)} files ({listed}): name one "
             f"(`unzip -p {name} FILE | stsdiag parse-log -`)"
         )
-    return zf.open(files[0])  # type: ignore[return-value]
+    try:
+        return zf.open(files[0])  # type: ignore[return-value]
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as e:  # encrypted, deflate64
+        buf.close()
+        raise InputError(
+            f"{name}: the zip archive's file cannot be read here ({e}): unzip it first"
+        ) from None
 
 
 class _Salvaging(io.RawIOBase):

@@ -45,6 +45,16 @@ def _zip(data: bytes, *names: str) -> bytes:
     return buf.getvalue()
 
 
+def _encrypted_zip() -> bytes:
+    """A zip whose file is flagged encrypted (the stdlib cannot write one; the flag bit is
+    what `zipfile` checks before asking for a password)."""
+    data = bytearray(_zip(b"a log", "debug.txt"))
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.find(sig)
+        data[i + at] |= 1
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("suffix", "pack"),
     [
@@ -94,6 +104,7 @@ def test_cut_compressed_file_is_read_up_to_the_cut(
         (_zip(b"a log", "one.log", "two.log"), "zip archive with 2 files (one.log, two.log)"),
         (_zip(b"<xml/>", "word/document.xml"), "Office document"),
         (b"PK\x03\x04" + b"\0" * 40, "zip archive that cannot be read"),
+        (_encrypted_zip(), "is encrypted"),
     ],
 )
 def test_other_formats_are_named_in_one_line(
