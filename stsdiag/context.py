@@ -500,10 +500,12 @@ def fetch_imds(
     vpc_id = cidrs_txt = None
     if mac:
         net = f"network/interfaces/macs/{mac}/"
-        vpc_id, cidrs_txt, one = many(
-            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block", token=token
-        )
-        cidrs_txt = cidrs_txt or one
+        vpc_id, cidrs_txt, one, v6 = many(
+            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block",
+            net + "vpc-ipv6-cidr-blocks", token=token,
+        )  # fmt: skip
+        # a dual-stack VPC's IPv6 blocks are global addresses: only IMDS says they are the VPC's
+        cidrs_txt = " ".join(x for x in (cidrs_txt or one, v6) if x)
     cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
     ms = (clock() - start) * 1000
     partial = "" if region and instance_id else "some metadata did not answer within the budget"
