@@ -600,7 +600,8 @@ def is_amazon_resolver(address: str, vpc_cidrs: tuple[str, ...]) -> bool:
         return False
     for c in vpc_cidrs:
         net = ipaddress.ip_network(c, strict=False)
-        if net.version == ip.version and ip == net.network_address + 2:
+        # VPC+2 is an IPv4 rule; over IPv6 the Amazon resolver is fd00:ec2::253 only
+        if net.version == ip.version == 4 and ip == net.network_address + 2:
             return True
     return False
 
