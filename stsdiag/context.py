@@ -116,9 +116,14 @@ class Context:
         """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
         A loopback resolver is a local forwarder: it is judged by its upstreams when known."""
         out: list[tuple[str, bool | None, str]] = []
+        v4_known = any(":" not in c for c in self.imds.vpc_cidrs)
         for r in self.resolvers:
             if not _is_loopback(r):
-                out.append((r, is_amazon_resolver(r, self.imds.vpc_cidrs), ""))
+                amazon = is_amazon_resolver(r, self.imds.vpc_cidrs)
+                if amazon or v4_known or ":" in r:
+                    out.append((r, amazon, ""))
+                else:  # VPC+2 cannot be checked: IMDS did not give the VPC's CIDR
+                    out.append((r, None, "not judged: IMDS did not give the VPC's CIDR"))
             elif self.resolver_upstreams:
                 ups = " ".join(self.resolver_upstreams)
                 amazon = any(
@@ -164,7 +169,11 @@ class Context:
                 notes.append(f"resolver {r} is {how}: the Amazon VPC resolver" if how
                              else f"resolver {r} is the Amazon VPC resolver")  # fmt: skip
             elif amazon is None:
-                notes.append(f"resolver {r} is {how}")
+                notes.append(
+                    f"resolver {r}: {how}"
+                    if how.startswith("not judged")
+                    else f"resolver {r} is {how}"
+                )
             elif i.state is ImdsState.OK:
                 notes.append(
                     f"resolver {r}{via} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
