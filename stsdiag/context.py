@@ -470,8 +470,9 @@ def fetch_imds(
             outcome["get_error"] = e
             return
         outcome["get"] = r
-        if getattr(r, "status_code", 0) == 200:
-            # IMDSv1 answers: what botocore reads when it gets no token (it falls back to v1)
+        if getattr(r, "status_code", 0) not in (401, 403):
+            # IMDSv1 answers (a stub may lack the listing itself: 404): what botocore reads when
+            # it gets no token (it falls back to v1)
             v1.update(zip(first, many(*first, token=None), strict=True))
 
     threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
@@ -494,7 +495,7 @@ def fetch_imds(
             return Imds(ImdsState.TOKEN_FAILED, endpoint, ms, region_v1, az_v1, v1.get("instance-id"),
                         detail=f"token PUT: {why}; GET answered HTTP {get_status}",
                         endpoint_source=endpoint_source, version="IMDSv1")  # fmt: skip
-        if put_status not in (403, 404, 405) or get_status != 200 or not any(v1.values()):
+        if put_status not in (403, 404, 405) or not any(v1.values()):
             return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                         endpoint_source=endpoint_source)  # fmt: skip
         # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers

@@ -96,3 +96,15 @@ def test_a_dual_stack_vpcs_ipv6_block_is_one_of_its_cidrs() -> None:
     from stsdiag.probes.dns import classify
 
     assert classify("2001:db8:1200:1::70", imds.vpc_cidrs) is AddressClass.VPC_PRIVATE
+
+
+def test_v1_fallback_does_not_need_the_listing() -> None:
+    """A metadata stub without /latest/meta-data/ itself (404) still gives its facts."""
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rs:
+        rs.add(responses.PUT, BASE + "/latest/api/token", status=404)
+        rs.add(responses.GET, MD, status=404)
+        for path, val in FACTS.items():
+            rs.add(responses.GET, MD + path, body=val)
+        imds = context.fetch_imds(BASE)
+    assert imds.state is ImdsState.OK and imds.region == "eu-west-1"
