@@ -116,9 +116,14 @@ class Context:
         """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
         A loopback resolver is a local forwarder: it is judged by its upstreams when known."""
         out: list[tuple[str, bool | None, str]] = []
+        v4_known = any(":" not in c for c in self.imds.vpc_cidrs)
         for r in self.resolvers:
             if not _is_loopback(r):
-                out.append((r, is_amazon_resolver(r, self.imds.vpc_cidrs), ""))
+                amazon = is_amazon_resolver(r, self.imds.vpc_cidrs)
+                if amazon or v4_known or ":" in r:
+                    out.append((r, amazon, ""))
+                else:  # VPC+2 cannot be checked: IMDS did not give the VPC's CIDR
+                    out.append((r, None, "not judged: IMDS did not give the VPC's CIDR"))
             elif self.resolver_upstreams:
                 ups = " ".join(self.resolver_upstreams)
                 amazon = any(
@@ -164,7 +169,11 @@ class Context:
                 notes.append(f"resolver {r} is {how}: the Amazon VPC resolver" if how
                              else f"resolver {r} is the Amazon VPC resolver")  # fmt: skip
             elif amazon is None:
-                notes.append(f"resolver {r} is {how}")
+                notes.append(
+                    f"resolver {r}: {how}"
+                    if how.startswith("not judged")
+                    else f"resolver {r} is {how}"
+                )
             elif i.state is ImdsState.OK:
                 notes.append(
                     f"resolver {r}{via} is not the Amazon VPC resolver (VPC+2, 169.254.169.253)"
@@ -461,8 +470,9 @@ def fetch_imds(
             outcome["get_error"] = e
             return
         outcome["get"] = r
-        if getattr(r, "status_code", 0) == 200:
-            # IMDSv1 answers: what botocore reads when it gets no token (it falls back to v1)
+        if getattr(r, "status_code", 0) not in (401, 403):
+            # IMDSv1 answers (a stub may lack the listing itself: 404): what botocore reads when
+            # it gets no token (it falls back to v1)
             v1.update(zip(first, many(*first, token=None), strict=True))
 
     threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
@@ -485,7 +495,7 @@ def fetch_imds(
             return Imds(ImdsState.TOKEN_FAILED, endpoint, ms, region_v1, az_v1, v1.get("instance-id"),
                         detail=f"token PUT: {why}; GET answered HTTP {get_status}",
                         endpoint_source=endpoint_source, version="IMDSv1")  # fmt: skip
-        if put_status not in (403, 404, 405) or get_status != 200 or not any(v1.values()):
+        if put_status not in (403, 404, 405) or not any(v1.values()):
             return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                         endpoint_source=endpoint_source)  # fmt: skip
         # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers
@@ -500,10 +510,12 @@ def fetch_imds(
     vpc_id = cidrs_txt = None
     if mac:
         net = f"network/interfaces/macs/{mac}/"
-        vpc_id, cidrs_txt, one = many(
-            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block", token=token
-        )
-        cidrs_txt = cidrs_txt or one
+        vpc_id, cidrs_txt, one, v6 = many(
+            net + "vpc-id", net + "vpc-ipv4-cidr-blocks", net + "vpc-ipv4-cidr-block",
+            net + "vpc-ipv6-cidr-blocks", token=token,
+        )  # fmt: skip
+        # a dual-stack VPC's IPv6 blocks are global addresses: only IMDS says they are the VPC's
+        cidrs_txt = " ".join(x for x in (cidrs_txt or one, v6) if x)
     cidrs = tuple(c for c in (cidrs_txt or "").split() if _is_cidr(c))
     ms = (clock() - start) * 1000
     partial = "" if region and instance_id else "some metadata did not answer within the budget"
@@ -598,7 +610,8 @@ def is_amazon_resolver(address: str, vpc_cidrs: tuple[str, ...]) -> bool:
         return False
     for c in vpc_cidrs:
         net = ipaddress.ip_network(c, strict=False)
-        if net.version == ip.version and ip == net.network_address + 2:
+        # VPC+2 is an IPv4 rule; over IPv6 the Amazon resolver is fd00:ec2::253 only
+        if net.version == ip.version == 4 and ip == net.network_address + 2:
             return True
     return False
 

@@ -76,3 +76,35 @@ def test_hop_limit_still_reads_the_region_through_imdsv1() -> None:
         imds = context.fetch_imds(BASE)
     assert imds.state is ImdsState.TOKEN_FAILED
     assert imds.region == "eu-west-1" and imds.version == "IMDSv1"
+
+
+def test_a_dual_stack_vpcs_ipv6_block_is_one_of_its_cidrs() -> None:
+    """Old code read only vpc-ipv4-cidr-blocks: a dual-stack VPC endpoint's IPv6 ENI address
+    (global unicast) was 'public' and the path 'public' instead of the VPC endpoint."""
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rs:
+        rs.add(responses.PUT, BASE + "/latest/api/token", body="tok")
+        rs.add(responses.GET, MD, body="ami-id\n")
+        for path, val in {
+            **FACTS,
+            "network/interfaces/macs/0e:00:00:00:00:02/vpc-ipv6-cidr-blocks": "2001:db8:1200::/56",
+        }.items():
+            rs.add(responses.GET, MD + path, body=val)
+        imds = context.fetch_imds(BASE)
+    assert imds.vpc_cidrs == ("172.31.0.0/16", "2001:db8:1200::/56")
+    from stsdiag.models import AddressClass
+    from stsdiag.probes.dns import classify
+
+    assert classify("2001:db8:1200:1::70", imds.vpc_cidrs) is AddressClass.VPC_PRIVATE
+
+
+def test_v1_fallback_does_not_need_the_listing() -> None:
+    """A metadata stub without /latest/meta-data/ itself (404) still gives its facts."""
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rs:
+        rs.add(responses.PUT, BASE + "/latest/api/token", status=404)
+        rs.add(responses.GET, MD, status=404)
+        for path, val in FACTS.items():
+            rs.add(responses.GET, MD + path, body=val)
+        imds = context.fetch_imds(BASE)
+    assert imds.state is ImdsState.OK and imds.region == "eu-west-1"

@@ -841,6 +841,19 @@ def test_a_systemd_resolved_stub_is_judged_by_its_upstream(lab_pool: WorldPool) 
     assert any("forwarding to 10.0.0.2" in n for n in doc["context"]["notes"])
 
 
+def test_a_dual_stack_vpc_endpoints_ipv6_address_is_private(lab_pool: WorldPool) -> None:
+    """The VPC's IPv6 block comes from IMDS: the endpoint's AAAA is the VPC endpoint, and
+    `check --require-private` passes (before: 'public', and require-private failed)."""
+    w = lab_pool.get("dualstack-vpce")
+    code, doc = _stsdiag(w, "probe")
+    ep = _endpoint(doc, "https://sts.us-west-2.amazonaws.com")
+    assert {a["classification"] for a in ep["addresses"]} == {"vpc-private"} and ep[
+        "via"
+    ] == "vpc-endpoint"
+    code, doc = _stsdiag(w, "check", "--require-private")
+    assert code == 0, doc
+
+
 # --------------------------------------------------------------------------- speed and cleanliness
 
 

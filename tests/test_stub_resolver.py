@@ -42,3 +42,16 @@ def test_upstreams_are_read_from_systemd_resolved_only_behind_a_loopback_stub(
     assert resolver_upstreams(("127.0.0.53",), conf) == ("10.0.0.2",)
     assert resolver_upstreams(("10.0.0.2",), conf) == ()
     assert resolver_upstreams(("127.0.0.53",), tmp_path / "missing") == ()
+
+
+def test_resolver_is_not_judged_when_imds_gives_no_vpc_cidr() -> None:
+    """A minimal IMDS (region, no network/interfaces): VPC+2 cannot be checked. Old code:
+    SD207 'not the Amazon VPC resolver' for 10.0.0.2."""
+    bare = Imds(ImdsState.OK, "http://169.254.169.254", region="eu-west-1")
+    c = ctx(imds=bare, resolvers=("10.0.0.2",))
+    assert "SD207" not in codes(evaluate(ProbeFacts(c, CREDS, ())))
+    assert any("not judged" in n for n in c.host_context().notes)
+    c = ctx(imds=bare, resolvers=("169.254.169.253",))
+    assert any("is the Amazon VPC resolver" in n for n in c.host_context().notes)
+    c = ctx(imds=IMDS, resolvers=("10.9.0.53",))
+    assert "SD207" in codes(evaluate(ProbeFacts(c, CREDS, ())))

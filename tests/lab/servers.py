@@ -662,6 +662,8 @@ def imds_tree(inst: Instance, context: dict[str, Any]) -> tuple[dict[str, str], 
         f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-block": inst.vpc_cidr,
         f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-blocks": inst.vpc_cidr,
     }
+    if inst.vpc_ipv6_cidr:
+        meta[f"network/interfaces/macs/{mac}/vpc-ipv6-cidr-blocks"] = inst.vpc_ipv6_cidr
     if inst.role:
         iso = lambda ts: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))  # noqa: E731
         meta["iam/info"] = json.dumps(

@@ -133,6 +133,7 @@ class Instance:
     imds: str  # "v2" (token PUT answers) | "hop-limit" (never answers) | "v1-only" (token_status)
     imdsv1: bool  # GETs without a token answer
     token_status: int = 405  # v1-only: the token PUT's answer (403, 404 or 405: no IMDSv2)
+    vpc_ipv6_cidr: str | None = None  # a dual-stack VPC's IPv6 block (IMDS vpc-ipv6-cidr-blocks)
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             imds=raw.get("imds", "v2"),
             imdsv1=bool(raw.get("imdsv1", True)),
             token_status=int(raw.get("token_status", 405)),
+            vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None

@@ -64,8 +64,8 @@ def setup_network(spec: WorldSpec) -> None:
     for prefix in spec.network.drop:
         if prefix in ("0.0.0.0/0", "default"):
             cmds.append("route add default dev lo")
-        elif prefix == "::/0":
-            cmds.append("-6 route add default dev lo")
+        elif prefix == "::/0":  # `-6` is no command inside `ip -batch`: the prefix names the family
+            cmds.append("route add ::/0 dev lo")
         else:
             cmds.append(f"route add {prefix} dev lo")
     proc = subprocess.run(
