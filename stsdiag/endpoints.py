@@ -327,20 +327,7 @@ def region_of_host(host: str) -> str | None:
 def dns_suffixes() -> tuple[str, ...]:
     """The DNS suffixes of every partition botocore knows (amazonaws.com, api.aws,
     amazonaws.com.cn, c2s.ic.gov, …), from its endpoint and partition data; longest first."""
-    s = _session()
-    out: set[str] = set()
-    for p in s.get_data("endpoints").get("partitions", []):
-        out.add(p.get("dnsSuffix") or "")
-        out.update(v.get("dnsSuffix") or "" for v in p.get("defaults", {}).get("variants", []))
-    try:
-        parts = s.get_data("partitions").get("partitions", [])
-    except Exception:  # pragma: no cover - botocore before partitions.json
-        parts = []
-    for p in parts:
-        o = p.get("outputs", {})
-        out.update((o.get("dnsSuffix") or "", o.get("dualStackDnsSuffix") or ""))
-    out.discard("")
-    return tuple(sorted(out, key=lambda x: (-len(x), x)))
+    return tuple(sfx for sfx, _ in _suffix_partitions())
 
 
 @functools.lru_cache(maxsize=1024)
