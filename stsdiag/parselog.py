@@ -34,6 +34,10 @@ try:
 except ImportError:  # a Python built without lzma: xz input is then not recognised anyway
     _LZMAError = OSError  # type: ignore[misc, assignment]
 
+# what reading a (decompressed) stream raises when the input is cut or damaged (gzip's
+# BadGzipFile and bz2's errors are OSErrors)
+_READ_ERRORS = (EOFError, OSError, zlib.error, _LZMAError)
+
 KEEP_REQUESTS = 500
 MIN_CHUNK = 32 << 20
 
@@ -69,31 +73,39 @@ def open_input(path: str) -> tuple[BinaryIO, str]:
     buf: io.BufferedReader = (
         raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
     )
+    try:
+        return _sniffed(buf, name), name
+    except InputError:
+        buf.close()
+        raise
+
+
+def _sniffed(buf: io.BufferedReader, name: str) -> BinaryIO:
+    """The stream that reads the log in `buf`, by its first bytes; InputError when it holds
+    none stsdiag can read."""
     head = buf.peek(64)[:64]
     if head[:2] == b"\x1f\x8b":
-        return _Salvaging(gzip.GzipFile(fileobj=buf, mode="rb")), name  # type: ignore[return-value]
+        return _Salvaging(gzip.GzipFile(fileobj=buf, mode="rb"))  # type: ignore[return-value]
     if head[:3] == b"BZh" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
         import bz2
 
-        return _Salvaging(bz2.BZ2File(buf)), name  # type: ignore[return-value]
+        return _Salvaging(bz2.BZ2File(buf))  # type: ignore[return-value]
     if head[:6] == b"\xfd7zXZ\x00":
         import lzma
 
-        return _Salvaging(lzma.LZMAFile(buf)), name  # type: ignore[return-value]
+        return _Salvaging(lzma.LZMAFile(buf))  # type: ignore[return-value]
     if head[:4] == b"PK\x03\x04":
-        return _zip_member(buf, name), name
+        return _zip_member(buf, name)
     for magic, what in _NOT_TEXT:
         if head.startswith(magic):
-            buf.close()
             raise InputError(f"{name}: {what}")
     encoding = _utf16(head)
     if encoding:  # Windows PowerShell 5.1's `2> debug.txt` writes UTF-16LE
-        return _Transcoded(buf, encoding), name  # type: ignore[return-value]
+        return _Transcoded(buf, encoding)  # type: ignore[return-value]
     sample = buf.peek(_SAMPLE)[:_SAMPLE]
     if _binary(sample):  # /dev/urandom, a core dump: would be read to no end, for nothing
-        buf.close()
         raise InputError(f"{name}: binary data, not a log's text (its first {len(sample)} bytes)")
-    return buf, name
+    return buf
 
 
 _SAMPLE = 1 << 16
@@ -142,16 +154,13 @@ def _zip_member(buf: io.BufferedReader, name: str) -> BinaryIO:
             if not i.is_dir() and not i.filename.startswith("__MACOSX/")
         ]
     except (zipfile.BadZipFile, OSError, ValueError, io.UnsupportedOperation) as e:
-        buf.close()
         raise InputError(
             f"{name}: a zip archive that cannot be read here ({e}): unzip it first"
         ) from None
     if any(f.startswith(("word/", "xl/", "ppt/")) for f in files):
-        buf.close()
         raise InputError(f"{name}: an Office document: save the log as plain text")
     if len(files) != 1:
         listed = ", ".join(files[:3]) + (", …" if len(files) > 3 else "")
-        buf.close()
         raise InputError(
             f"{name}: a zip archive with {len(files)} files ({listed}): name one "
             f"(`unzip -p {name} FILE | stsdiag parse-log -`)"
@@ -159,22 +168,30 @@ def _zip_member(buf: io.BufferedReader, name: str) -> BinaryIO:
     try:
         return zf.open(files[0])  # type: ignore[return-value]
     except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as e:  # encrypted, deflate64
-        buf.close()
         raise InputError(
             f"{name}: the zip archive's file cannot be read here ({e}): unzip it first"
         ) from None
 
 
-class _Salvaging(io.RawIOBase):
+class _Reader(io.RawIOBase):
+    """A read-only stream defined by its `read(n)` (what `iter_records` calls)."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class _Salvaging(_Reader):
     """A decompressing stream read a piece at a time (`read1`), so that a cut-off file (a
     partial download) yields everything before the cut; the error comes on the next read."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self._error: Exception | None = None
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1) -> bytes:
         if self._error is not None:
@@ -184,7 +201,7 @@ class _Salvaging(io.RawIOBase):
         while n < 0 or got < n:
             try:
                 piece = self._inner.read1(-1 if n < 0 else n - got)
-            except (EOFError, OSError, zlib.error, _LZMAError) as e:
+            except _READ_ERRORS as e:
                 if not parts:
                     raise
                 self._error = e
@@ -194,11 +211,6 @@ class _Salvaging(io.RawIOBase):
             parts.append(piece)
             got += len(piece)
         return b"".join(parts)
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         self._inner.close()
@@ -217,15 +229,12 @@ def _utf16(head: bytes) -> str | None:
     return None
 
 
-class _Transcoded(io.RawIOBase):
+class _Transcoded(_Reader):
     """A UTF-16 stream read as UTF-8, a chunk at a time (memory stays flat)."""
 
     def __init__(self, raw: BinaryIO, encoding: str) -> None:
         self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
         self._pending = b""
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
@@ -239,11 +248,6 @@ class _Transcoded(io.RawIOBase):
             self._pending += chunk.encode("utf-8")
         out, self._pending = self._pending[:n], self._pending[n:]
         return out
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 @dataclass(slots=True)
@@ -275,7 +279,7 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
         # what is done with a record is a bug, not the input's end
         try:
             record = next(records, None)
-        except (gzip.BadGzipFile, EOFError, OSError, ValueError, zlib.error, _LZMAError) as e:
+        except (*_READ_ERRORS, ValueError) as e:
             note = f"input ended early ({type(e).__name__})"
             stats.truncated_last_line = True
             break
@@ -496,16 +500,13 @@ def _run_start_after(f: BinaryIO, pos: int, size: int) -> int | None:
     return None
 
 
-class _Range(io.RawIOBase):
+class _Range(_Reader):
     """Bytes [start, end) of a file."""
 
     def __init__(self, f: BinaryIO, start: int, end: int) -> None:
         self.f = f
         self.left = end - start
         f.seek(start)
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1) -> bytes:
         if self.left <= 0:
