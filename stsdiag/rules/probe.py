@@ -104,10 +104,10 @@ def _network_failure(a: AddressResult) -> LayerResult | None:
 def caller_region(ctx: Context) -> str | None:
     """The region the caller works in: configured (botocore's chain), else the instance's
     (IMDS), else `AWS_REGION` (which botocore ignores, but the user meant)."""
-    for r in (ctx.region, ctx.imds.region, ctx.aws_region_env):
-        if r and endpoints.is_known_region(r):
-            return r
-    return None
+    if ctx.region and endpoints.is_known_region(ctx.region):
+        return ctx.region
+    known = region_hint(ctx)
+    return known[0] if known else None
 
 
 def region_hint(ctx: Context) -> tuple[str, str] | None:
