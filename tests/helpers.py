@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from stsdiag.cli import run
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 LOGS = FIXTURES / "logs"
@@ -39,3 +43,19 @@ def cases() -> list[Case]:
 
 def awscli_logs() -> list[Path]:
     return [c.log for c in cases() if c.meta.get("format") == "awscli-debug"]
+
+
+def diagnosis(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Any, ...]:
+    """What a paste must keep of a log's diagnosis: finding codes, recommended region and
+    endpoint, the request count and each request's host, operation and tries (JSON output)."""
+    code = run(["parse-log", str(path), "--output", "json", "--fail-on", "never"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0, doc
+    rec = doc["recommendation"] or {}
+    return (
+        sorted(f["code"] for f in doc["findings"]),
+        rec.get("region"),
+        rec.get("endpoint_url"),
+        doc["requests_total"],
+        [(r["host"], r["operation"], len(r["attempts"])) for r in doc["requests"]],
+    )

@@ -4,16 +4,14 @@ fixture logs, transformed as a helper's sweep found them transformed, against th
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from stsdiag.cli import run
-from tests.helpers import ROOT
+from tests.helpers import ROOT, diagnosis
 
 LOGS = [
     "g2020-cli-clock-skew",
@@ -22,20 +20,6 @@ LOGS = [
     "glatest-boto3-setstream-ok",
     "g2023-cli-webid-invalid-token",
 ]
-
-
-def diagnosis(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Any, ...]:
-    code = run(["parse-log", str(path), "--output", "json", "--fail-on", "never"])
-    doc = json.loads(capsys.readouterr().out)
-    assert code == 0, doc
-    rec = doc["recommendation"]
-    return (
-        sorted(f["code"] for f in doc["findings"]),
-        rec.get("region"),
-        rec.get("endpoint_url"),
-        doc["requests_total"],
-        [(r["host"], r["operation"], len(r["attempts"])) for r in doc["requests"]],
-    )
 
 
 def _curly(text: str) -> str:

@@ -6,14 +6,12 @@ keep the original's diagnosis; and the reader changes that make it so, one by on
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stsdiag.cli import run
 from stsdiag.logparse.records import (
     ReadStats,
     Record,
@@ -22,7 +20,7 @@ from stsdiag.logparse.records import (
     records_from_lines,
 )
 from stsdiag.logparse.requests import Reconstructor
-from tests.helpers import ROOT
+from tests.helpers import ROOT, diagnosis
 from tests.test_records import both
 
 
@@ -121,19 +119,6 @@ CASES: dict[str, list[str]] = {
         "glatest-cli-legacy-global",
     ],
 }
-
-
-def diagnosis(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Any, ...]:
-    code = run(["parse-log", str(path), "--output", "json", "--fail-on", "never"])
-    doc = json.loads(capsys.readouterr().out)
-    assert code == 0, doc
-    rec = doc["recommendation"] or {}
-    return (
-        sorted(f["code"] for f in doc["findings"]),
-        rec.get("region"),
-        rec.get("endpoint_url"),
-        [(r["host"], r["operation"], len(r["attempts"])) for r in doc["requests"]],
-    )
 
 
 @pytest.mark.parametrize(("variant", "name"), [(v, n) for v, names in CASES.items() for n in names])
