@@ -194,6 +194,53 @@ def parse_log(
     return finish(parse_path(path, opts), output, output_file, quiet=quiet)
 
 
+@app.command("redact")
+def redact_log(
+    path: Annotated[
+        str,
+        typer.Argument(help="Debug log file (`-` for stdin; compressed logs as for parse-log)."),
+    ],
+    output_file: Annotated[
+        Path | None,
+        typer.Option("--output-file", help="Write the redacted log here (default: stdout)."),
+    ] = None,
+) -> int:
+    """Print a debug log with its secrets removed, line for line, to attach to a ticket:
+    key ids masked; secret keys, session tokens, signatures and passwords dropped. The
+    lines keep their numbers, and parse-log gives the redacted log the same diagnosis."""
+    from stsdiag.parselog import open_input
+    from stsdiag.redactlog import redact_stream
+
+    if output_file is not None and path != "-" and _same_file(Path(path), output_file):
+        raise UsageError(f"--output-file {output_file}: is the input; write to another file")
+    stream, name = open_input(path)
+    try:
+        if output_file is None:
+            result = redact_stream(stream, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            try:
+                with output_file.open("wb") as out:
+                    result = redact_stream(stream, out)
+            except OSError as e:
+                raise UsageError(f"--output-file {output_file}: {e.strerror or e}") from None
+    finally:
+        if path != "-":
+            stream.close()
+    where = f" -> {output_file}" if output_file is not None else ""
+    typer.echo(
+        f"stsdiag redact: {name}: {result.lines} lines, {result.changed} redacted{where}", err=True
+    )
+    return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
 class _ListFormat(str, Enum):
     TABLE = "table"
     MARKDOWN = "markdown"

@@ -27,7 +27,7 @@ _PAIRS = re.compile(
     + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
     + _PAIR_VALUE
     + r"))))"
-    r"(" + _PAIR_VALUE + r"+)"
+    r"(?!b['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
 )
 _XML = re.compile(r"(?is)(<(SecretAccessKey|SessionToken|WebIdentityToken|Token)>)(.*?)(</\2>)")
 _BEARER = re.compile(r"(?i)(Bearer\s+)\S+")

@@ -1,4 +1,4 @@
-"""The README's parse-log and endpoints examples are real output: each `$ stsdiag ...` block
+"""The README's parse-log, endpoints and redact examples are real output: each `$ stsdiag ...` block
 whose command reads only bundled files is run and must print exactly what the README shows."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-_BLOCK = re.compile(r"^\$ (stsdiag (?:parse-log|endpoints) [^\n]+)\n(.*?)^```$", re.M | re.S)
+_BLOCK = re.compile(r"^\$ (stsdiag (?:parse-log|endpoints|redact) [^\n]+)\n(.*?)^```$", re.M | re.S)
 EXAMPLES = _BLOCK.findall(README)
 
 
@@ -22,7 +22,7 @@ def test_readme_has_examples() -> None:
 
 
 def run_example(command: str) -> str:
-    """What the example's command prints (a `| head -N` applied)."""
+    """What the example's command prints (a `| head -N` or `| sed -n A,Bp` applied)."""
     args, _, pipe = command.partition(" | ")
     argv = shlex.split(args)
     out = subprocess.run(
@@ -34,9 +34,13 @@ def run_example(command: str) -> str:
         check=False,
     ).stdout
     if pipe:
-        m = re.fullmatch(r"head -(\d+)", pipe.strip())
+        m = re.fullmatch(r"head -(\d+)|sed -n (\d+),(\d+)p", pipe.strip())
         assert m, f"unsupported pipe in README example: {pipe}"
-        out = "".join(out.splitlines(keepends=True)[: int(m.group(1))])
+        lines = out.splitlines(keepends=True)
+        if m.group(1):
+            out = "".join(lines[: int(m.group(1))])
+        else:
+            out = "".join(lines[int(m.group(2)) - 1 : int(m.group(3))])
     return out
 
 

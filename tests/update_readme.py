@@ -1,4 +1,4 @@
-"""Refresh the README's parse-log and endpoints examples with real output (the blocks that
+"""Refresh the README's parse-log, endpoints and redact examples with real output (the blocks that
 tests/test_readme.py checks). Review the diff before committing."""
 
 from __future__ import annotations
