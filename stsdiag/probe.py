@@ -31,7 +31,7 @@ from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
-from stsdiag.rules.probe import direct_addresses
+from stsdiag.rules.probe import direct_addresses, sdk_unaffected_split
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -224,14 +224,6 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
-def _first_works(ep: EndpointResult) -> bool:
-    """The address the SDK connects to first (getaddrinfo's order) answered as STS: a partly
-    failing endpoint still works for the SDK, without waiting."""
-    order = (ep.dns.get("sdk_order") or "").split()
-    first = next((a for a in direct_addresses(ep) if order and a.address == order[0]), None)
-    return first is not None and _address_score(first.layers) == 2
-
-
 # network failures of endpoints that nothing uses: expected in a private subnet
 _PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
 
@@ -246,7 +238,9 @@ def demote_unused_paths(
         return findings
     rec_url = rec.endpoint_url.rstrip("/")
     used = {ep.target.url.rstrip("/") for ep in results if ep.target.sdk_would_use} | {rec_url}
-    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or _first_works(ep)}
+    works = {
+        ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or sdk_unaffected_split(ep)
+    }
     if not used <= works:
         return findings
     out = []

@@ -369,29 +369,105 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
     return partial, total
 
 
+SDK_CONNECT_TIMEOUT_S = 60  # botocore's default connect_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class SdkPath:
+    """What the SDK's connection does with an endpoint's addresses. urllib3's
+    `create_connection` (1.26 and 2.x alike) walks getaddrinfo's answer in order, gives each
+    address the whole connect timeout, and moves to the next address only when the TCP
+    connect fails; a socket that connected is used, whatever happens at TLS or HTTP.
+    `lands`: the address the request ends on (None: unknown order, or none connected);
+    `through`: the failed TCP connects it goes through first, on every new connection."""
+
+    lands: AddressResult | None
+    through: tuple[tuple[AddressResult, LayerResult], ...]
+
+    @property
+    def works(self) -> bool:
+        return self.lands is not None and _network_failure(self.lands) is None
+
+    @property
+    def waits_timeout(self) -> bool:
+        """A dropped address comes first: the SDK waits its whole connect timeout there."""
+        return any(r.status is Status.TIMEOUT for _, r in self.through)
+
+    @property
+    def fast_ms(self) -> float:
+        """The time the failed connects before the working address took (when none timed out)."""
+        return sum(r.ms or 0.0 for _, r in self.through)
+
+
+def sdk_path(ep: EndpointResult) -> SdkPath:
+    """The SDK's walk over `ep`'s addresses in getaddrinfo's order (the `sdk_order` the DNS
+    layer recorded)."""
+    order = (ep.dns.get("sdk_order") or "").split()
+    probed = {a.address: a for a in direct_addresses(ep)}
+    through: list[tuple[AddressResult, LayerResult]] = []
+    for address in order:
+        a = probed.get(address)
+        if a is None:
+            break
+        r = _network_failure(a)
+        if r is not None and r.layer is Layer.TCP:
+            through.append((a, r))
+            continue
+        return SdkPath(a, tuple(through))
+    return SdkPath(None, tuple(through))
+
+
+def family_split(ep: EndpointResult) -> tuple[str, str] | None:
+    """("IPv6", "IPv4") when every IPv6 address of `ep` fails and every IPv4 one works (or the
+    reverse): this host's path for one family is broken, not one zone's interface."""
+    probed = direct_addresses(ep)
+    bad = {a.family for a in probed if _network_failure(a) is not None}
+    good = {a.family for a in probed if _network_failure(a) is None}
+    if len(bad) != 1 or not good or bad & good:
+        return None
+    return ("IPv6", "IPv4") if bad == {6} else ("IPv4", "IPv6")
+
+
+def sdk_unaffected_split(ep: EndpointResult) -> bool:
+    """One IP family of `ep` is broken, and the SDK still gets through without waiting a
+    connect timeout: it connects to a working address first, or the broken ones before it
+    fail at once (unreachable, refused). Then SD206 is a warning and `check` passes."""
+    path = sdk_path(ep)
+    return family_split(ep) is not None and path.works and not path.waits_timeout
+
+
 def _family_split(
     ep: EndpointResult, probed: list[AddressResult], bad: list[tuple[AddressResult, LayerResult]]
 ) -> Hit | None:
-    """Every address of one IP family fails and every address of the other works: this host's
-    IPv6 (or IPv4) path is broken, not one zone's interface. The SDK (urllib3) connects in
-    getaddrinfo's order: it is unaffected when that order starts with a working address."""
-    failing = {a.family for a, _ in bad}
-    good = [a for a in probed if _network_failure(a) is None]
-    if len(failing) != 1 or failing & {a.family for a in good}:
+    """Every address of one IP family fails and every address of the other works: say what
+    the SDK (urllib3, getaddrinfo's order) does with that."""
+    split = family_split(ep)
+    if split is None:
         return None
-    fam, other = ("IPv6", "IPv4") if failing == {6} else ("IPv4", "IPv6")
+    fam, other = split
+    good = [a for a in probed if _network_failure(a) is None]
     names = ", ".join(f"{a.address}: {r.layer.value} {r.status.value}" for a, r in bad)
     msg = (f"{ep.target.host}: its {fam} addresses fail ({names}) while its {other} addresses "
            f"({', '.join(a.address for a in good)}) work: this host's {fam} path is broken, not the endpoint.")  # fmt: skip
-    order = (ep.dns.get("sdk_order") or "").split()
-    first = order[0] if order else None
+    path = sdk_path(ep)
     severity = None
-    if first in {a.address for a in good}:
-        msg += f" The SDK connects to {first} first (getaddrinfo's order), so it is not affected."
+    if path.works and not path.through and path.lands is not None:
+        msg += f" The SDK connects to {path.lands.address} first (getaddrinfo's order), so it is not affected."
         severity = Severity.WARNING
-    elif first:
-        msg += (f" The SDK tries {first} first and waits for its connect timeout (60 s by default) "
-                "before it falls back to the next address.")  # fmt: skip
+    elif path.works and path.lands is not None and not path.waits_timeout:
+        msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order); "
+                f"the connect fails at once ({path.fast_ms:.0f} ms), and it goes on to {path.lands.address}, "
+                "which works: every new connection pays that, no more.")  # fmt: skip
+        severity = Severity.WARNING
+    elif path.works and path.lands is not None:
+        dropped = [a.address for a, r in path.through if r.status is Status.TIMEOUT]
+        msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order) "
+                f"and waits its whole connect timeout ({SDK_CONNECT_TIMEOUT_S} s by default) on "
+                f"{', '.join(dropped)} before it connects to {path.lands.address}: it works, but every new "
+                f"connection (every AWS CLI run) is {SDK_CONNECT_TIMEOUT_S * len(dropped)} s late.")  # fmt: skip
+    elif path.lands is not None or path.through:
+        first = (path.lands or path.through[0][0]).address
+        msg += f" The SDK connects to {first} first (getaddrinfo's order), which fails."
     return hit("SD206", msg, [_ev(ep, a, r) for a, r in bad], severity=severity,
                fix=f"Fix this host's {fam} route / security group {fam} rules, or make the SDK use "
                    f"{other} only (an {other}-only endpoint name, or prefer {other} in /etc/gai.conf).")  # fmt: skip
