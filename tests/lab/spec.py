@@ -38,7 +38,9 @@ SERVER_KINDS = {
     "tls-other-ca": 443,  # TLS from another CA (interception box), STS behind it
     "captive-portal": 80,  # HTTP login page (and TLS with the portal's own cert on 443)
     "slow-drip": 443,  # TLS ok, then the HTTP answer drips one byte per interval
-    "connect-proxy": 3128,  # HTTP proxy: CONNECT tunnel or TLS interception
+    "connect-proxy": 3128,  # HTTP proxy: CONNECT tunnel, TLS interception, hang, dead tunnel
+    "tls-stall": 443,  # accepts TCP, reads the ClientHello, never answers (DPI / MTU black hole)
+    "syn-drop": 443,  # a full accept queue: SYNs dropped, connects time out (IPv6 too)
 }
 OUTCOMES = {
     "ok",

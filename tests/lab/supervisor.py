@@ -152,7 +152,7 @@ class Supervisor:
 
     def start(self) -> dict[str, Any]:
         from .dnsserver import DnsServer
-        from .servers import ImdsHandler, LabTCPServer, handler_for
+        from .servers import ImdsHandler, LabTCPServer, SynDropServer, handler_for
 
         spec = self.spec
         t0 = time.monotonic()
@@ -190,6 +190,13 @@ class Supervisor:
             imds.start()
             self.servers.append(imds)
         for server in spec.servers:
+            if server.kind == "syn-drop":
+                for address in server.addresses:
+                    name = f"syn-drop@{address}:{server.port}"
+                    self.servers.append(
+                        SynDropServer((address, server.port), name=name, log=self.log)
+                    )
+                continue
             handler = handler_for(server)
             opts = dict(server.options)
             tls: ssl.SSLContext | None = None
