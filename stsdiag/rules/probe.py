@@ -365,8 +365,35 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
-            total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits]))
+            fix = None
+            if code == "SD204" and all(r.layer is Layer.TLS for _, r in hits):
+                msg, fix = _tls_stall(ep, [a for a, _ in hits], hits[0][1])
+            total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
+
+
+def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -> tuple[str, str]:
+    """SD204 when the TLS handshake itself stalled: TCP connected, no ServerHello came. urllib3
+    (1.26 and 2.x) does the handshake inside connect(), with the connect timeout on the socket,
+    and reports the socket timeout as a ReadTimeoutError: botocore says 'Read timeout on
+    endpoint URL' after connect_timeout, on each attempt."""
+    where = ", ".join(a.address for a in addrs)
+    secs = f" within {r.ms / 1000:.0f} s" if r.ms else ""
+    through = f" through the {proxy_label(ep.target.proxy)}" if ep.target.proxy else ""
+    msg = (f"{ep.target.host}: the TLS handshake stalled on every address ({where}){through}: TCP "
+           f"connects, but no ServerHello came back{secs}. A firewall or DPI box that stalls TLS "
+           "(by SNI), or a path-MTU black hole (ICMP 'fragmentation needed' filtered: the server's "
+           "full-size certificate packets are lost). The SDK does the handshake within its connect "
+           f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default) and reports a read timeout (ReadTimeoutError, "
+           "'Read timeout on endpoint URL'), then retries: minutes before it gives up.")  # fmt: skip
+    fix = (f"Allow TLS to {ep.target.host} through the firewall / DPI policy (SNI allow-list), or "
+           "fix path-MTU discovery on the path (let ICMP 'fragmentation needed' through, or clamp "
+           "the TCP MSS); until then use an endpoint that completes the handshake.")  # fmt: skip
+    if ep.target.proxy:
+        fix = (f"The {proxy_label(ep.target.proxy)} accepted the tunnel but nothing came back through "
+               f"it: have its operator check the tunnel to {ep.target.host}, or reach STS without "
+               "the proxy (NO_PROXY).")  # fmt: skip
+    return msg, fix
 
 
 SDK_CONNECT_TIMEOUT_S = 60  # botocore's default connect_timeout

@@ -199,9 +199,15 @@ RULES: tuple[RuleInfo, ...] = (
         "read-timeout",
         E,
         BOTH,
-        "The endpoint accepted the connection but did not answer in time.",
-        "A middlebox that accepts and stalls, an overloaded proxy, or a very slow path.",
-        "Check proxies and middleboxes on the path; raise `read_timeout` only as a last resort.",
+        "The endpoint accepted the connection but did not answer in time, or its TLS handshake "
+        "never completed.",
+        "A middlebox that accepts and stalls, an overloaded proxy, or a very slow path. A TLS "
+        "handshake that stalls after the TCP connect (a firewall or DPI box stalling TLS, a "
+        "path-MTU black hole) ends the same way for the SDK: urllib3 does the handshake within "
+        "the connect timeout and reports a read timeout, which botocore retries.",
+        "Check proxies and middleboxes on the path; for a stalled handshake allow TLS to the "
+        "endpoint (SNI allow-list) or fix path-MTU discovery; raise `read_timeout` only as a "
+        "last resort.",
     ),
     RuleInfo(
         "SD205",
