@@ -31,7 +31,7 @@ from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
-from stsdiag.rules.probe import direct_addresses, sdk_unaffected_split
+from stsdiag.rules.probe import direct_addresses, sdk_unaffected_split, server_error
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -185,6 +185,13 @@ def _health(ep: EndpointResult) -> tuple[int, int]:
     return sum(1 for a in probed if best and _address_score(a.layers) == best), len(probed)
 
 
+def _server_failing(ep: EndpointResult) -> bool:
+    """Every signed call at `ep` got a 5xx (STS itself failing there)."""
+    sts = [r for a in direct_addresses(ep) for r in a.layers
+           if r.layer is Layer.STS and r.status is not Status.SKIPPED]  # fmt: skip
+    return bool(sts) and all(server_error(r) for r in sts)
+
+
 def _via(ep: EndpointResult) -> Via:
     if ep.target.proxy:
         return Via.PROXY
@@ -278,11 +285,12 @@ def recommend(
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
         return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
 
-    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, float]:
+    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, float]:
         ok_n, n = _health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
         return (
+            int(_server_failing(ep)),  # STS answers 5xx there: anything healthy first
             int(is_global),
             in_region,
             -_score(ep),

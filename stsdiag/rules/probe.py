@@ -775,6 +775,33 @@ _STS_CODES: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
 )  # fmt: skip
 
 
+def server_error(r: LayerResult) -> bool:
+    """A signed call answered with HTTP 5xx: STS itself failed."""
+    status = r.get("http_status") or ""
+    return r.layer is Layer.STS and status.isdigit() and int(status) >= 500
+
+
+def sd409_server_error(f: ProbeFacts) -> list[Hit]:
+    out = []
+    for ep in _system(f):
+        hits = [(a, r) for a in ep.addresses for r in a.layers if server_error(r)]
+        if not hits:
+            continue
+        r = hits[0][1]
+        signed = {a.address for a in ep.addresses for x in a.layers
+                  if x.layer is Layer.STS and x.status is not Status.SKIPPED}  # fmt: skip
+        failing = {a.address for a, _ in hits}
+        every = (
+            "every address" if failing >= signed else f"{len(failing)} of {len(signed)} addresses"
+        )
+        msg = (f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')} (HTTP {r.get('http_status')}) "
+               f"on {every}: STS itself failed, not the network or the credentials. The SDK retries 5xx "
+               "answers (legacy retry mode: 5 attempts, standard: 3, with back-off): slow calls first, "
+               "then failures while it lasts.")  # fmt: skip
+        out.append(hit("SD409", msg, [_ev(ep, a, x) for a, x in hits]))
+    return out
+
+
 def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
     out = []
     results = _sts_results(f)
@@ -890,6 +917,7 @@ RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD305", sd305_not_sts),
     ("SD401", sd401_clock_skew),
     ("SD402", sd4xx_sts_answers),
+    ("SD409", sd409_server_error),
     ("SD501", sd501_no_credentials),
     ("SD502", sd502_imds),
     ("SD503", sd503_credentials_source),

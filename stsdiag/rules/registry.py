@@ -422,6 +422,19 @@ RULES: tuple[RuleInfo, ...] = (
         "Register the OIDC provider and check the role trust policy's `aud`/`sub` conditions.",
     ),
     RuleInfo(
+        "SD409",
+        "sts-server-error",
+        E,
+        PROBE,
+        "STS answered a signed call with a server error (HTTP 5xx: InternalFailure, "
+        "ServiceUnavailable).",
+        "STS itself failed, not the network or the credentials: a transient fault or a regional "
+        "event. botocore retries 500, 502, 503 and 504 (legacy retry mode: 5 attempts, standard: "
+        "3, with exponential back-off), so callers see slow calls first, then failures.",
+        "Retry later and check the AWS Health Dashboard for STS in that region; if it persists, "
+        "use another region's STS endpoint (its credentials work in every enabled region).",
+    ),
+    RuleInfo(
         "SD501",
         "no-credentials",
         E,
