@@ -599,6 +599,14 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
                 msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
                 fix = None
+                if r.status is Status.TIMEOUT and "did not answer CONNECT" in r.detail:
+                    msg += (f". The proxy is up but wedged. The SDK sends CONNECT within its connect "
+                            f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default), then reports 'Read timeout on "
+                            "endpoint URL' (urllib3 2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), "
+                            "and retries.")  # fmt: skip
+                    fix = ("Have the proxy's operator look at it (a stuck process, an exhausted upstream "
+                           "pool), use another proxy in `HTTPS_PROXY`, or add the STS names to `NO_PROXY` "
+                           "when STS is reachable directly.")  # fmt: skip
                 if " 407" in r.detail:
                     if proxy_has_credentials(ep.target.proxy):
                         msg += ". It rejects the credentials in the proxy URL."
