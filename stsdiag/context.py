@@ -17,13 +17,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from stsdiag.errors import UsageError
 from stsdiag.models import HostContext, Setting
+from stsdiag.probes import proxy_label
 from stsdiag.redact import mask_key_id, redact
 
 IMDS_DEFAULT = "http://169.254.169.254"
@@ -55,6 +57,7 @@ class Imds:
     version: str = (
         "IMDSv2"  # what answered the facts: IMDSv2, or IMDSv1 (no token, as botocore falls back)
     )
+    proxy: str = ""  # the proxy botocore's IMDS client goes through ("proxy HOST:PORT"), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +156,8 @@ class Context:
                 src += f": {creds.detail}"
             settings.append(Setting("credentials", value, src))
         i = self.imds
-        imds = [Setting("imds", i.state.value, f"{i.endpoint} ({i.endpoint_source})")]
+        via = f" via {i.proxy} (HTTP_PROXY, as botocore's IMDS client)" if i.proxy else ""
+        imds = [Setting("imds", i.state.value, f"{i.endpoint} ({i.endpoint_source}){via}")]
         for name, val in (("instance_region", i.region), ("availability_zone", i.az),
                           ("instance_id", i.instance_id), ("vpc_id", i.vpc_id)):  # fmt: skip
             if val:
@@ -393,6 +397,20 @@ def imds_endpoint(session: Any, env: Mapping[str, str]) -> tuple[str, str]:
     return IMDS_DEFAULT, "default"
 
 
+def imds_proxy(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy botocore's IMDS client goes through. `IMDSFetcher` builds its HTTP session
+    with `proxies=get_environ_proxies(base_url)`: urllib's `getproxies()` unless
+    `proxy_bypass()` (NO_PROXY) covers the host; urllib3 then takes the proxy of the URL's
+    scheme -- for http://169.254.169.254, HTTP_PROXY."""
+    from stsdiag.plan import no_proxy_matches
+
+    parts = urlsplit(url)
+    proxy = _proxy_var(env, parts.scheme or "http")
+    if not proxy or no_proxy_matches(parts.netloc, _proxy_var(env, "no")):
+        return None
+    return proxy
+
+
 def fetch_imds(
     endpoint: str,
     *,
@@ -400,6 +418,7 @@ def fetch_imds(
     endpoint_source: str = "default",
     session_factory: Callable[[], Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    proxy: str | None = None,
 ) -> Imds:
     """IMDSv2 facts, all within `budget_s` seconds in total (off EC2 it gives up in time).
 
@@ -419,7 +438,9 @@ def fetch_imds(
         if session_factory is not None:
             return session_factory()
         s = requests.Session()
-        s.trust_env = False  # IMDS is never reached through a proxy
+        s.trust_env = False
+        if proxy:  # the proxy botocore's IMDS client uses (`imds_proxy`), else none
+            s.proxies = {"http": proxy, "https": proxy}
         return s
 
     def md(path: str, token: str | None) -> str | None:
@@ -695,11 +716,30 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         imds_box["v"] = Imds(ImdsState.DISABLED, imds_url, detail="AWS_EC2_METADATA_DISABLED=true",
                              endpoint_source=imds_src)  # fmt: skip
     else:
+        proxy = imds_proxy(imds_url, env)
 
         def _imds() -> None:
-            imds_box["v"] = fetch_imds(
-                imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src
-            )
+            direct: list[Imds] = []
+            helper = None
+            if proxy:  # what IMDS says without the proxy too, to tell whose fault it is
+                helper = threading.Thread(
+                    target=lambda: direct.append(fetch_imds(
+                        imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src)),
+                    daemon=True, name="stsdiag-imds-direct")  # fmt: skip
+                helper.start()
+            got = fetch_imds(imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src,
+                             proxy=proxy)  # fmt: skip
+            if proxy and helper is not None:
+                got = replace(got, proxy=proxy_label(proxy))
+                helper.join(ov.imds_budget_s)
+                if got.state is not ImdsState.OK:
+                    seen = (f"directly (without the proxy) it answers: region {direct[0].region}"
+                            if direct and direct[0].state is ImdsState.OK
+                            else "directly it does not answer either")  # fmt: skip
+                    got = replace(
+                        got, detail=f"through the {proxy_label(proxy)}: {got.detail}; {seen}"
+                    )
+            imds_box["v"] = got
 
         imds_thread = threading.Thread(target=_imds, daemon=True, name="stsdiag-imds")
         imds_thread.start()

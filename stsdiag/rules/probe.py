@@ -852,6 +852,21 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
 def sd502_imds(f: ProbeFacts) -> list[Hit]:
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.proxy and i.state in (ImdsState.UNREACHABLE, ImdsState.TOKEN_FAILED):
+        host = urlsplit(i.endpoint).hostname or "169.254.169.254"
+        entries = [e.strip() for e in (f.context.no_proxy or "").split(",") if e.strip()]
+        return [hit(
+            "SD502",
+            f"botocore reaches the instance metadata service at {i.endpoint} through the {i.proxy} "
+            f"(HTTP_PROXY: its IMDS client takes the environment's proxies, and NO_PROXY does not cover "
+            f"{host}), and through it IMDS did not answer ({i.detail.removeprefix(f'through the {i.proxy}: ')}). "
+            "The SDK gets no instance-role "
+            "credentials and no region from IMDS.",
+            ev,
+            severity=Severity.ERROR,
+            fix=f"export NO_PROXY={','.join(dict.fromkeys([*entries, host]))}  (botocore then reaches IMDS "
+                "directly; never send metadata requests through a shared proxy)",
+        )]  # fmt: skip
     if i.state is ImdsState.TOKEN_FAILED:
         return [hit("SD502", f"The IMDSv2 token PUT to {i.endpoint} got no answer while a plain GET did: "
                                  "the PUT response hop limit is 1 and this runs in a container (one hop more).",

@@ -450,9 +450,12 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The instance metadata service, or the ECS/EKS container credential endpoint, did not answer.",
         "Off EC2 this is expected. In a container on EC2, an IMDSv2 PUT response hop limit of 1 "
-        "drops the token response. In ECS/EKS, the container credential variables point at an "
-        "agent that is not there or refuses the task.",
+        "drops the token response. botocore's IMDS client takes the environment's proxies: with "
+        "HTTP_PROXY set and 169.254.169.254 not in NO_PROXY, metadata requests go to the proxy, "
+        "which refuses them or cannot reach this instance's IMDS. In ECS/EKS, the container "
+        "credential variables point at an agent that is not there or refuses the task.",
         "On EC2 raise the hop limit (`aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2`), "
+        "add 169.254.169.254 to `NO_PROXY` when a proxy is set, "
         "or set `AWS_EC2_METADATA_DISABLED=true` off EC2; in ECS/EKS check the task role or Pod "
         "Identity association and `AWS_CONTAINER_CREDENTIALS_*`.",
     ),

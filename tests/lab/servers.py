@@ -961,6 +961,16 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
                 self._reply(407, "Proxy Authentication Required", "credentials required",
                             extra='Proxy-Authenticate: Basic realm="Example Corp SWG"\r\n')  # fmt: skip
                 return
+        denied = {str(d) for d in srv.options.get("deny", [])}  # destinations refused by policy
+        dest = (
+            target.rpartition(":")[0].strip("[]")
+            if method == "CONNECT"
+            else urlsplit(target).hostname
+        )
+        if dest in denied:
+            srv.log(srv.name, "denied", peer=peer, method=method, target=target)
+            self._reply(403, "Forbidden", f"access to {dest} is denied by policy")
+            return
         if method == "CONNECT":
             host, _, port_s = target.rpartition(":")
             host = host.strip("[]")
