@@ -353,7 +353,7 @@ def recommend(
         (False, False),
     )  # fmt: skip
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
-                        fips=fips, dualstack=dual)  # fmt: skip
+                        fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual)  # fmt: skip
 
 
 def _is_variant_url(region: str, url: str, fips: bool, dualstack: bool) -> bool:

@@ -80,6 +80,20 @@ def test_dropped_ipv6_path_tried_first_is_an_error() -> None:
     assert {f.code: f.severity for f in after}["SD202"] is Severity.ERROR  # nothing is demoted
 
 
+def test_recommending_the_ipv4_only_name_turns_dual_stack_off() -> None:
+    """Old code: the regional IPv4-only name was recommended while the snippet left the user's
+    use_dualstack_endpoint = true in force (botocore would still use the dual-stack name)."""
+    facts, results = world("2001:db8:100::101 203.0.113.101", v6_drops=True)
+    regional = ep(target("https://sts.us-east-2.amazonaws.com", TargetKind.REGIONAL, "us-east-2"),
+                  healthy("198.51.100.101", AddressClass.PUBLIC))  # fmt: skip
+    results = (*results, verdict(regional))
+    rec = recommend(facts.context, results, evaluate(replace(facts, endpoints=results)), ())
+    assert rec.endpoint_url == "https://sts.us-east-2.amazonaws.com"
+    assert "export AWS_USE_DUALSTACK_ENDPOINT=false" in rec.settings
+    assert "use_dualstack_endpoint = false" in rec.config_snippet
+    assert not any("AWS_ENDPOINT_URL_STS" in x for x in rec.settings)
+
+
 def test_unreachable_ipv6_tried_first_is_a_warning() -> None:
     """Old code: an error ('waits for its connect timeout') although an unreachable network
     fails the connect at once and urllib3 goes straight on to the next address."""
