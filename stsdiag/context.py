@@ -112,6 +112,8 @@ class Context:
     botocore_version: str
     looks_like_ec2: bool = False
     notes: tuple[str, ...] = ()
+    # glibc's stub resolver: (timeout s, attempts) from resolv.conf `options` / RES_OPTIONS
+    resolver_timing: tuple[float, int] = (5.0, 2)
     # the upstream servers of a local stub resolver (systemd-resolved's 127.0.0.53)
     resolver_upstreams: tuple[str, ...] = ()
 
@@ -583,6 +585,31 @@ def looks_like_ec2(root: Path = Path("/sys")) -> bool:
 # --------------------------------------------------------------------------- resolvers
 
 
+def resolver_timing(
+    path: Path = Path("/etc/resolv.conf"), env: Mapping[str, str] | None = None
+) -> tuple[float, int]:
+    """(timeout in s, attempts) of glibc's stub resolver, which getaddrinfo (the SDK's
+    resolver) uses: `options timeout:N attempts:M` in resolv.conf, then RES_OPTIONS; glibc's
+    defaults are 5 s and 2 attempts."""
+    timeout, attempts = 5.0, 2
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    words = [w for ln in lines if ln.split()[:1] == ["options"] for w in ln.split()[1:]]
+    words += ((env if env is not None else os.environ).get("RES_OPTIONS") or "").split()
+    for w in words:
+        key, _, val = w.partition(":")
+        try:
+            if key == "timeout":
+                timeout = float(min(max(int(val), 1), 30))  # glibc's bounds
+            elif key == "attempts":
+                attempts = min(max(int(val), 1), 5)
+        except ValueError:
+            continue
+    return timeout, attempts
+
+
 def system_resolvers() -> tuple[str, ...]:
     import dns.resolver
 
@@ -823,6 +850,7 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         imds=imds,
         resolvers=resolvers,
         resolver_upstreams=resolver_upstreams(resolvers),
+        resolver_timing=resolver_timing(env=env),
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

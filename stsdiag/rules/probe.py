@@ -284,14 +284,25 @@ def sd201_dns(f: ProbeFacts) -> list[Hit]:
         if ep.target.proxy or ep.dns.status not in (Status.FAIL, Status.TIMEOUT):
             continue
         via = "" if ep.resolver == "system" else f" through nameserver {ep.resolver}"
-        out.append(
-            hit(
-                "SD201",
-                f"{ep.target.host} did not resolve{via}: {ep.dns.detail}",
-                [_ev(ep, None, ep.dns)],
-            )
-        )
+        msg = f"{ep.target.host} did not resolve{via}: {ep.dns.detail}"
+        if ep.resolver == "system" and ep.dns.get("dns_error") == "timeout":
+            msg += _resolver_wait(f.context)
+        out.append(hit("SD201", msg, [_ev(ep, None, ep.dns)]))
     return out
+
+
+def _resolver_wait(ctx: Context) -> str:
+    """What a resolver that never answers costs the SDK: getaddrinfo (glibc) waits `timeout` ×
+    `attempts` (per nameserver in turn) before 'Temporary failure in name resolution', and
+    botocore retries that as a connection error (EndpointConnectionError)."""
+    timeout, attempts = ctx.resolver_timing
+    n = max(1, len(ctx.resolvers))
+    servers = f" × {n} nameservers" if n > 1 else ""
+    return (f" The resolver never answers (a timeout, not NXDOMAIN or SERVFAIL): getaddrinfo, the SDK's "
+            f"resolver, waits timeout × attempts{servers} (here {timeout:g} s × {attempts}{servers}, {'up to ' if n > 1 else ''}about "
+            f"{timeout * attempts * n:g} s; glibc's defaults are 5 s × 2) before 'Temporary failure in name "
+            "resolution' (botocore: 'Could not connect to the endpoint URL'), and botocore retries it: "
+            "that wait again on every attempt.")  # fmt: skip
 
 
 _ALL_FAIL = {
