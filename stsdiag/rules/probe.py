@@ -390,8 +390,7 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
     endpoint URL' after connect_timeout, on each attempt."""
     where = ", ".join(a.address for a in addrs)
     secs = f" within {r.ms / 1000:.0f} s" if r.ms else ""
-    through = f" through the {proxy_label(ep.target.proxy)}" if ep.target.proxy else ""
-    msg = (f"{ep.target.host}: the TLS handshake stalled on every address ({where}){through}: TCP "
+    msg = (f"{ep.target.host}: the TLS handshake stalled on every address ({where}): TCP "
            f"connects, but no ServerHello came back{secs}. A firewall or DPI box that stalls TLS "
            "(by SNI), or a path-MTU black hole (ICMP 'fragmentation needed' filtered: the server's "
            "full-size certificate packets are lost). The SDK does the handshake within its connect "
@@ -401,6 +400,11 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
            "fix path-MTU discovery on the path (let ICMP 'fragmentation needed' through, or clamp "
            "the TCP MSS); until then use an endpoint that completes the handshake.")  # fmt: skip
     if ep.target.proxy:
+        msg = (f"{ep.target.host}: the {proxy_label(ep.target.proxy)} answered CONNECT, but the TLS handshake "
+               f"inside the tunnel stalled: no ServerHello came back{secs}. The proxy (or something "
+               "behind it) passes nothing through. The SDK waits its connect timeout "
+               f"({SDK_CONNECT_TIMEOUT_S} s by default), reports 'Read timeout on endpoint URL' (urllib3 "
+               "2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), and retries.")  # fmt: skip
         fix = (f"The {proxy_label(ep.target.proxy)} accepted the tunnel but nothing came back through "
                f"it: have its operator check the tunnel to {ep.target.host}, or reach STS without "
                "the proxy (NO_PROXY).")  # fmt: skip
@@ -494,7 +498,7 @@ def _family_split(
         severity = Severity.WARNING
     elif path.works and path.lands is not None and not path.waits_timeout:
         msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order); "
-                f"the connect fails at once ({path.fast_ms:.0f} ms), and it goes on to {path.lands.address}, "
+                f"the connect fails without a timeout ({path.fast_ms:.0f} ms), and it goes on to {path.lands.address}, "
                 "which works: every new connection pays that, no more.")  # fmt: skip
         severity = Severity.WARNING
     elif path.works and path.lands is not None:
