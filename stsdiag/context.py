@@ -58,6 +58,7 @@ class Imds:
         "IMDSv2"  # what answered the facts: IMDSv2, or IMDSv1 (no token, as botocore falls back)
     )
     proxy: str = ""  # the proxy botocore's IMDS client goes through ("proxy HOST:PORT"), if any
+    direct_ok: bool | None = None  # with a proxy: does IMDS answer without it (None: not asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -757,8 +758,12 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
             got = fetch_imds(imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src,
                              proxy=proxy)  # fmt: skip
             if proxy and helper is not None:
-                got = replace(got, proxy=proxy_label(proxy))
                 helper.join(ov.imds_budget_s)
+                direct_ok = bool(direct) and direct[0].state is ImdsState.OK
+                got = replace(got, proxy=proxy_label(proxy), direct_ok=direct_ok)
+                if got.state is ImdsState.OK and not direct_ok:
+                    only = f"only through the {proxy_label(proxy)}: directly it does not answer"
+                    got = replace(got, detail="; ".join(x for x in (got.detail, only) if x))
                 if got.state is not ImdsState.OK:
                     seen = (f"directly (without the proxy) it answers: region {direct[0].region}"
                             if direct and direct[0].state is ImdsState.OK

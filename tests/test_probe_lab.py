@@ -255,3 +255,24 @@ def test_dead_proxy_tunnel_is_a_stalled_handshake_through_the_proxy(lab_pool: An
     assert "proxy 203.0.113.53:3128 answered CONNECT, but the TLS handshake" in sd204[0]["message"]
     assert "SD301" not in {f["code"] for f in doc["findings"]}
     assert proc.returncode == 1 and took < 3 * TIMEOUT + 5, took
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "detail"),
+    [
+        ("imds-through-proxy", "unreachable", "directly (without the proxy) it answers"),
+        ("imds-only-through-proxy", "ok", "directly it does not answer"),
+    ],
+)
+def test_imds_is_read_through_the_proxy_as_botocore_reads_it(
+    name: str, state: str, detail: str, lab_pool: Any
+) -> None:
+    """botocore's IMDS client takes HTTP_PROXY (get_environ_proxies); so does stsdiag's IMDS
+    read, and it says how IMDS answers without the proxy. Old code: IMDS was always read
+    directly -- 'ok' where botocore is refused by the proxy, 'unreachable' where only the
+    proxy reaches it."""
+    w = lab_pool.get(name)
+    _, doc, _ = probe(w)
+    text = json.dumps(doc["context"])
+    assert f'"value": "{state}"' in text and "via proxy 203.0.113." in text, text[:2000]
+    assert detail in text, text[:2000]

@@ -647,7 +647,9 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
     imds = urlsplit(ctx.imds.endpoint)
     imds_proxy = ctx.http_proxy if imds.scheme == "http" else ctx.https_proxy
     imds_host = imds.hostname or "169.254.169.254"
-    if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED
+    # (not when IMDS answers only through the proxy: bypassing it would cut the SDK off)
+    relayed = ctx.imds.proxy and ctx.imds.state is ImdsState.OK and ctx.imds.direct_ok is False
+    if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED and not relayed
             and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
         missing.append(imds_host)
     for ep in _system(f):

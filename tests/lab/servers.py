@@ -928,6 +928,10 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
     def _upstream(self, host: str, port: int) -> socket.socket | None:
         srv = self.server
         timeout = float(srv.options.get("connect_timeout", 5))
+        rewrite = srv.options.get("rewrite") or {}  # destination -> where the proxy really goes
+        if host in rewrite:
+            srv.log(srv.name, "rewrite", host=host, to=rewrite[host])
+            host = str(rewrite[host])
         try:
             return socket.create_connection((host, port), timeout=timeout)
         except socket.gaierror as exc:

@@ -136,6 +136,9 @@ class Instance:
     imdsv1: bool  # GETs without a token answer
     token_status: int = 405  # v1-only: the token PUT's answer (403, 404 or 405: no IMDSv2)
     vpc_ipv6_cidr: str | None = None  # a dual-stack VPC's IPv6 block (IMDS vpc-ipv6-cidr-blocks)
+    # where the IMDS server listens: another address means only a relay reaches it (a proxy's
+    # `rewrite`); put 169.254.169.254/32 in `drop` so that direct requests time out
+    imds_address: str = IMDS_ADDRESS
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ class WorldSpec:
         seen: dict[str, None] = {}
         seen[self.network.resolver] = None
         if self.instance:
-            seen[IMDS_ADDRESS] = None
+            seen[self.instance.imds_address] = None
             seen[self.instance.local_ipv4] = None
         for address in self.network.local:
             seen[address] = None
@@ -253,7 +256,7 @@ class WorldSpec:
             i = self.instance
             lines.append(
                 f"  instance  {i.instance_id} in {i.availability_zone} ({i.region}), {i.vpc_id} {i.vpc_cidr},"
-                f" IMDS {IMDS_ADDRESS} mode={i.imds}{' +v1' if i.imdsv1 else ''}"
+                f" IMDS {i.imds_address} mode={i.imds}{' +v1' if i.imdsv1 else ''}"
             )
         else:
             lines.append("  instance  none (no IMDS)")
@@ -376,6 +379,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             imdsv1=bool(raw.get("imdsv1", True)),
             token_status=int(raw.get("token_status", 405)),
             vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
+            imds_address=raw.get("imds_address", IMDS_ADDRESS),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .spec import IMDS_ADDRESS, WorldSpec, load_spec
+from .spec import WorldSpec, load_spec
 
 MS_BIND = 4096
 MS_REC = 16384
@@ -181,7 +181,7 @@ class Supervisor:
         self.servers.append(dns)
         if spec.instance:
             imds = LabTCPServer(
-                (IMDS_ADDRESS, 80),
+                (spec.instance.imds_address, 80),
                 ImdsHandler,
                 name="imds",
                 log=self.log,
