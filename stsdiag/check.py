@@ -414,9 +414,35 @@ def _first_problem(ep: EndpointResult) -> str:
 
 
 def _works(ep: EndpointResult) -> tuple[bool, str]:
-    """Every probed address answered as STS and no signed call failed there."""
+    """Every probed address answered as STS and no signed call failed there; or one IP
+    family's addresses all fail and the SDK gets through anyway without waiting a connect
+    timeout (it connects in getaddrinfo's order and moves on when a connect fails: SD206 is
+    then a warning in the probe too)."""
+    from stsdiag.rules.probe import direct_addresses, family_split, sdk_path, sdk_unaffected_split
+
     host = ep.target.host
     n = len(_probed(ep))
+    path = sdk_path(ep)
+    split = family_split(ep)
+    if (
+        ep.status == "partial"
+        and sdk_unaffected_split(ep)
+        and path.lands is not None
+        and split is not None
+        and any(r.layer is Layer.HTTPS and r.status is Status.OK for r in path.lands.layers)
+    ):
+        failed = next(
+            (r for r in path.lands.layers if r.layer is Layer.STS and r.status in BLOCKING), None
+        )
+        if failed is not None:
+            return False, f"{host}: {failed.detail}"
+        fam = 6 if split[0] == "IPv6" else 4
+        bad = [a.address for a in direct_addresses(ep) if a.family == fam]
+        how = (f"{host} answered on {path.lands.address}, where the SDK's connection lands; its "
+               f"{split[0]} address(es) {', '.join(bad)} fail (this host's {split[0]} path, SD206)")  # fmt: skip
+        if path.through:
+            how += f", which costs the SDK {path.fast_ms:.0f} ms per new connection"
+        return True, how
     if ep.status != "ok":
         if ep.dns.status is not Status.OK:
             return False, f"{host} did not resolve: {ep.dns.detail}"

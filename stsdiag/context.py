@@ -17,13 +17,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from stsdiag.errors import UsageError
 from stsdiag.models import HostContext, Setting
+from stsdiag.probes import proxy_label
 from stsdiag.redact import mask_key_id, redact
 
 IMDS_DEFAULT = "http://169.254.169.254"
@@ -55,6 +57,8 @@ class Imds:
     version: str = (
         "IMDSv2"  # what answered the facts: IMDSv2, or IMDSv1 (no token, as botocore falls back)
     )
+    proxy: str = ""  # the proxy botocore's IMDS client goes through ("proxy HOST:PORT"), if any
+    direct_ok: bool | None = None  # with a proxy: does IMDS answer without it (None: not asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,8 @@ class Context:
     botocore_version: str
     looks_like_ec2: bool = False
     notes: tuple[str, ...] = ()
+    # glibc's stub resolver: (timeout s, attempts) from resolv.conf `options` / RES_OPTIONS
+    resolver_timing: tuple[float, int] = (5.0, 2)
     # the upstream servers of a local stub resolver (systemd-resolved's 127.0.0.53)
     resolver_upstreams: tuple[str, ...] = ()
 
@@ -153,7 +159,8 @@ class Context:
                 src += f": {creds.detail}"
             settings.append(Setting("credentials", value, src))
         i = self.imds
-        imds = [Setting("imds", i.state.value, f"{i.endpoint} ({i.endpoint_source})")]
+        via = f" via {i.proxy} (HTTP_PROXY, as botocore's IMDS client)" if i.proxy else ""
+        imds = [Setting("imds", i.state.value, f"{i.endpoint} ({i.endpoint_source}){via}")]
         for name, val in (("instance_region", i.region), ("availability_zone", i.az),
                           ("instance_id", i.instance_id), ("vpc_id", i.vpc_id)):  # fmt: skip
             if val:
@@ -393,6 +400,20 @@ def imds_endpoint(session: Any, env: Mapping[str, str]) -> tuple[str, str]:
     return IMDS_DEFAULT, "default"
 
 
+def imds_proxy(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy botocore's IMDS client goes through. `IMDSFetcher` builds its HTTP session
+    with `proxies=get_environ_proxies(base_url)`: urllib's `getproxies()` unless
+    `proxy_bypass()` (NO_PROXY) covers the host; urllib3 then takes the proxy of the URL's
+    scheme -- for http://169.254.169.254, HTTP_PROXY."""
+    from stsdiag.plan import no_proxy_matches
+
+    parts = urlsplit(url)
+    proxy = _proxy_var(env, parts.scheme or "http")
+    if not proxy or no_proxy_matches(parts.netloc, _proxy_var(env, "no")):
+        return None
+    return proxy
+
+
 def fetch_imds(
     endpoint: str,
     *,
@@ -400,6 +421,7 @@ def fetch_imds(
     endpoint_source: str = "default",
     session_factory: Callable[[], Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    proxy: str | None = None,
 ) -> Imds:
     """IMDSv2 facts, all within `budget_s` seconds in total (off EC2 it gives up in time).
 
@@ -419,7 +441,9 @@ def fetch_imds(
         if session_factory is not None:
             return session_factory()
         s = requests.Session()
-        s.trust_env = False  # IMDS is never reached through a proxy
+        s.trust_env = False
+        if proxy:  # the proxy botocore's IMDS client uses (`imds_proxy`), else none
+            s.proxies = {"http": proxy, "https": proxy}
         return s
 
     def md(path: str, token: str | None) -> str | None:
@@ -562,6 +586,31 @@ def looks_like_ec2(root: Path = Path("/sys")) -> bool:
 # --------------------------------------------------------------------------- resolvers
 
 
+def resolver_timing(
+    path: Path = Path("/etc/resolv.conf"), env: Mapping[str, str] | None = None
+) -> tuple[float, int]:
+    """(timeout in s, attempts) of glibc's stub resolver, which getaddrinfo (the SDK's
+    resolver) uses: `options timeout:N attempts:M` in resolv.conf, then RES_OPTIONS; glibc's
+    defaults are 5 s and 2 attempts."""
+    timeout, attempts = 5.0, 2
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    words = [w for ln in lines if ln.split()[:1] == ["options"] for w in ln.split()[1:]]
+    words += ((env if env is not None else os.environ).get("RES_OPTIONS") or "").split()
+    for w in words:
+        key, _, val = w.partition(":")
+        try:
+            if key == "timeout":
+                timeout = float(min(max(int(val), 1), 30))  # glibc's bounds
+            elif key == "attempts":
+                attempts = min(max(int(val), 1), 5)
+        except ValueError:
+            continue
+    return timeout, attempts
+
+
 def system_resolvers() -> tuple[str, ...]:
     import dns.resolver
 
@@ -695,11 +744,34 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         imds_box["v"] = Imds(ImdsState.DISABLED, imds_url, detail="AWS_EC2_METADATA_DISABLED=true",
                              endpoint_source=imds_src)  # fmt: skip
     else:
+        proxy = imds_proxy(imds_url, env)
 
         def _imds() -> None:
-            imds_box["v"] = fetch_imds(
-                imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src
-            )
+            direct: list[Imds] = []
+            helper = None
+            if proxy:  # what IMDS says without the proxy too, to tell whose fault it is
+                helper = threading.Thread(
+                    target=lambda: direct.append(fetch_imds(
+                        imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src)),
+                    daemon=True, name="stsdiag-imds-direct")  # fmt: skip
+                helper.start()
+            got = fetch_imds(imds_url, budget_s=ov.imds_budget_s, endpoint_source=imds_src,
+                             proxy=proxy)  # fmt: skip
+            if proxy and helper is not None:
+                helper.join(ov.imds_budget_s)
+                direct_ok = bool(direct) and direct[0].state is ImdsState.OK
+                got = replace(got, proxy=proxy_label(proxy), direct_ok=direct_ok)
+                if got.state is ImdsState.OK and not direct_ok:
+                    only = f"only through the {proxy_label(proxy)}: directly it does not answer"
+                    got = replace(got, detail="; ".join(x for x in (got.detail, only) if x))
+                if got.state is not ImdsState.OK:
+                    seen = (f"directly (without the proxy) it answers: region {direct[0].region}"
+                            if direct and direct[0].state is ImdsState.OK
+                            else "directly it does not answer either")  # fmt: skip
+                    got = replace(
+                        got, detail=f"through the {proxy_label(proxy)}: {got.detail}; {seen}"
+                    )
+            imds_box["v"] = got
 
         imds_thread = threading.Thread(target=_imds, daemon=True, name="stsdiag-imds")
         imds_thread.start()
@@ -783,6 +855,7 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         imds=imds,
         resolvers=resolvers,
         resolver_upstreams=resolver_upstreams(resolvers),
+        resolver_timing=resolver_timing(env=env),
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

@@ -31,7 +31,7 @@ from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
-from stsdiag.rules.probe import direct_addresses
+from stsdiag.rules.probe import direct_addresses, sdk_unaffected_split, server_error
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -185,6 +185,13 @@ def _health(ep: EndpointResult) -> tuple[int, int]:
     return sum(1 for a in probed if best and _address_score(a.layers) == best), len(probed)
 
 
+def _server_failing(ep: EndpointResult) -> bool:
+    """Every signed call at `ep` got a 5xx (STS itself failing there)."""
+    sts = [r for a in direct_addresses(ep) for r in a.layers
+           if r.layer is Layer.STS and r.status is not Status.SKIPPED]  # fmt: skip
+    return bool(sts) and all(server_error(r) for r in sts)
+
+
 def _via(ep: EndpointResult) -> Via:
     if ep.target.proxy:
         return Via.PROXY
@@ -224,14 +231,6 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
-def _first_works(ep: EndpointResult) -> bool:
-    """The address the SDK connects to first (getaddrinfo's order) answered as STS: a partly
-    failing endpoint still works for the SDK, without waiting."""
-    order = (ep.dns.get("sdk_order") or "").split()
-    first = next((a for a in direct_addresses(ep) if order and a.address == order[0]), None)
-    return first is not None and _address_score(first.layers) == 2
-
-
 # network failures of endpoints that nothing uses: expected in a private subnet
 _PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
 
@@ -246,7 +245,9 @@ def demote_unused_paths(
         return findings
     rec_url = rec.endpoint_url.rstrip("/")
     used = {ep.target.url.rstrip("/") for ep in results if ep.target.sdk_would_use} | {rec_url}
-    works = {ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or _first_works(ep)}
+    works = {
+        ep.target.url.rstrip("/") for ep in results if ep.status == "ok" or sdk_unaffected_split(ep)
+    }
     if not used <= works:
         return findings
     out = []
@@ -284,11 +285,12 @@ def recommend(
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
         return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
 
-    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, float]:
+    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, float]:
         ok_n, n = _health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
         return (
+            int(_server_failing(ep)),  # STS answers 5xx there: anything healthy first
             int(is_global),
             in_region,
             -_score(ep),
@@ -351,7 +353,7 @@ def recommend(
         (False, False),
     )  # fmt: skip
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
-                        fips=fips, dualstack=dual)  # fmt: skip
+                        fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual)  # fmt: skip
 
 
 def _is_variant_url(region: str, url: str, fips: bool, dualstack: bool) -> bool:

@@ -23,9 +23,12 @@ def settings_for(
     note: str = "",
     fips: bool = False,
     dualstack: bool = False,
+    dualstack_off: bool = False,
 ) -> Recommendation:
     """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS and
-    dual-stack endpoints kept when the user's calls used them)."""
+    dual-stack endpoints kept when the user's calls used them; `dualstack_off`: the user has
+    `use_dualstack_endpoint` on and the choice is the region's IPv4-only name, which botocore
+    uses only with it off)."""
     known = endpoints.is_known_region(region)
     canonical = endpoints.sts_url(region, fips=fips, dualstack=dualstack) if known else None
     custom = canonical is None or endpoint_url.rstrip("/") != canonical.rstrip("/")
@@ -42,6 +45,9 @@ def settings_for(
     if dualstack:
         exports.append("export AWS_USE_DUALSTACK_ENDPOINT=true")
         snippet.append("use_dualstack_endpoint = true")
+    if dualstack_off and not dualstack and not custom:
+        exports.append("export AWS_USE_DUALSTACK_ENDPOINT=false")
+        snippet.append("use_dualstack_endpoint = false")
     if custom:
         exports.append(f"export AWS_ENDPOINT_URL_STS={endpoint_url}")
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.lab.spec import load_spec, world_names
+
 pytestmark = pytest.mark.lab
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
@@ -46,6 +48,24 @@ def expectations(out: str) -> dict[str, dict[str, Any]]:
 
 def failed(out: str) -> list[str]:
     return [n for n, e in expectations(out).items() if not e["passed"]]
+
+
+CHECK_WORLDS = [n for n in world_names() if load_spec(n).expect.get("check")]
+
+
+@pytest.mark.parametrize("name", CHECK_WORLDS)
+def test_check_gives_the_worlds_verdict(name: str, lab_pool: Any, tmp_path: Path) -> None:
+    """A world's `[expect.check]`: `stsdiag check` with those options gives that exit status,
+    fails exactly those expectations and says those things -- the verdict the probe's
+    `[expect]` implies, so the two agree."""
+    w = lab_pool.get(name)
+    want = w.spec.expect["check"]
+    code, out, err = check(w, tmp_path, "-o", "json", *want["args"])
+    exp = expectations(out)
+    assert sorted(failed(out)) == sorted(want.get("failed", [])), exp
+    for key, text in want.get("message", {}).items():
+        assert text in exp[key]["message"], exp[key]
+    assert code == want["exit_status"], (exp, json.loads(out)["findings"], err)
 
 
 def test_public_healthy_meets_the_right_expectations(lab_pool: Any, tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ FINDINGS = {
     "SD406": "region-disabled",
     "SD407": "throttled",
     "SD408": "invalid-identity-token",
+    "SD409": "sts-server-error",
     "SD501": "no-credentials",
     "SD502": "imds-unreachable",
     "SD503": "credentials-source",

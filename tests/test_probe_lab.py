@@ -238,3 +238,41 @@ def test_configured_private_subnet_passes_with_the_unused_global_endpoint_as_war
     code, doc, _ = probe(w)
     assert {f["code"]: f["severity"] for f in doc["findings"]}.get("SD202") == "error"
     assert code == 1
+
+
+def test_dead_proxy_tunnel_is_a_stalled_handshake_through_the_proxy(lab_pool: Any) -> None:
+    """A proxy that answers CONNECT with 200 and passes nothing: SD204 says the handshake
+    inside the tunnel stalled (not a generic timeout), within --timeout; before, 'no answer in
+    time after connecting (read timeout)'."""
+    w = lab_pool.get("proxy-connect-hang")
+    t = time.monotonic()
+    proc = w.run([*stsdiag_cmd(), "probe", "-o", "json", "--timeout", str(TIMEOUT)],
+                 env={"HTTPS_PROXY": "http://203.0.113.53:3128"}, timeout=60)  # fmt: skip
+    took = time.monotonic() - t
+    doc = json.loads(proc.stdout)
+    sd204 = [f for f in doc["findings"] if f["code"] == "SD204"]
+    assert sd204 and all(f["severity"] == "error" for f in sd204), doc["findings"]
+    assert "proxy 203.0.113.53:3128 answered CONNECT, but the TLS handshake" in sd204[0]["message"]
+    assert "SD301" not in {f["code"] for f in doc["findings"]}
+    assert proc.returncode == 1 and took < 3 * TIMEOUT + 5, took
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "detail"),
+    [
+        ("imds-through-proxy", "unreachable", "directly (without the proxy) it answers"),
+        ("imds-only-through-proxy", "ok", "directly it does not answer"),
+    ],
+)
+def test_imds_is_read_through_the_proxy_as_botocore_reads_it(
+    name: str, state: str, detail: str, lab_pool: Any
+) -> None:
+    """botocore's IMDS client takes HTTP_PROXY (get_environ_proxies); so does stsdiag's IMDS
+    read, and it says how IMDS answers without the proxy. Old code: IMDS was always read
+    directly -- 'ok' where botocore is refused by the proxy, 'unreachable' where only the
+    proxy reaches it."""
+    w = lab_pool.get(name)
+    _, doc, _ = probe(w)
+    text = json.dumps(doc["context"])
+    assert f'"value": "{state}"' in text and "via proxy 203.0.113." in text, text[:2000]
+    assert detail in text, text[:2000]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+import time
 
 from stsdiag.models import ErrorKind, Layer, LayerResult, Status
 from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_auth_header, proxy_label
@@ -13,6 +14,10 @@ from stsdiag.probes import bad, ms_since, now, ok, proxy_addr, proxy_auth_header
 
 class TunnelError(OSError):
     """The proxy refused or broke the CONNECT tunnel."""
+
+
+class TunnelTimeout(TunnelError):
+    """The proxy accepted the connection and never answered CONNECT."""
 
 
 def open_socket(address: str, port: int, timeout: float) -> socket.socket:
@@ -38,8 +43,19 @@ def open_tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.sock
             f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode("ascii")
         )
         buf = b""
+        deadline = time.monotonic() + timeout
         while b"\r\n\r\n" not in buf:
-            chunk = sock.recv(4096)
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                raise TunnelTimeout(
+                    errno.ETIMEDOUT,
+                    f"the proxy accepted the connection but did not answer CONNECT within {timeout:g} s",
+                ) from None
             if not chunk:
                 raise TunnelError(errno.ECONNRESET, "proxy closed the connection during CONNECT")
             buf += chunk
@@ -52,11 +68,14 @@ def open_tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.sock
     except BaseException:
         sock.close()
         raise
+    sock.settimeout(timeout)
     return sock
 
 
 def error_kind(exc: BaseException) -> tuple[Status, ErrorKind, str]:
     """Map a socket-level exception to (status, kind, text): the one place for this layer."""
+    if isinstance(exc, TunnelTimeout):
+        return Status.TIMEOUT, ErrorKind.PROXY, str(exc.strerror or exc)
     if isinstance(exc, TunnelError):
         return Status.FAIL, ErrorKind.PROXY, str(exc.strerror or exc)
     if isinstance(exc, TimeoutError | socket.timeout):

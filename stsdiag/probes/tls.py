@@ -231,8 +231,9 @@ def probe(
     except ssl.SSLCertVerificationError as e:
         verify_error = str(e.verify_message or e.reason or e)
     except TimeoutError:
-        return bad(Layer.TLS, Status.TIMEOUT, ErrorKind.READ_TIMEOUT, "TLS handshake timed out",
-                   ms_since(start), via)  # fmt: skip
+        return bad(Layer.TLS, Status.TIMEOUT, ErrorKind.READ_TIMEOUT,
+                   "TLS handshake stalled: TCP connected, no ServerHello in time",
+                   ms_since(start), (("stalled", "handshake"), *via))  # fmt: skip
     except ssl.SSLError as e:
         return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"TLS handshake failed: {e.reason or e}",
                    ms_since(start), via)  # fmt: skip

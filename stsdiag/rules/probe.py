@@ -284,14 +284,25 @@ def sd201_dns(f: ProbeFacts) -> list[Hit]:
         if ep.target.proxy or ep.dns.status not in (Status.FAIL, Status.TIMEOUT):
             continue
         via = "" if ep.resolver == "system" else f" through nameserver {ep.resolver}"
-        out.append(
-            hit(
-                "SD201",
-                f"{ep.target.host} did not resolve{via}: {ep.dns.detail}",
-                [_ev(ep, None, ep.dns)],
-            )
-        )
+        msg = f"{ep.target.host} did not resolve{via}: {ep.dns.detail}"
+        if ep.resolver == "system" and ep.dns.get("dns_error") == "timeout":
+            msg += _resolver_wait(f.context)
+        out.append(hit("SD201", msg, [_ev(ep, None, ep.dns)]))
     return out
+
+
+def _resolver_wait(ctx: Context) -> str:
+    """What a resolver that never answers costs the SDK: getaddrinfo (glibc) waits `timeout` ×
+    `attempts` (per nameserver in turn) before 'Temporary failure in name resolution', and
+    botocore retries that as a connection error (EndpointConnectionError)."""
+    timeout, attempts = ctx.resolver_timing
+    n = max(1, len(ctx.resolvers))
+    servers = f" × {n} nameservers" if n > 1 else ""
+    return (f" The resolver never answers (a timeout, not NXDOMAIN or SERVFAIL): getaddrinfo, the SDK's "
+            f"resolver, waits timeout × attempts{servers} (here {timeout:g} s × {attempts}{servers}, {'up to ' if n > 1 else ''}about "
+            f"{timeout * attempts * n:g} s; glibc's defaults are 5 s × 2) before 'Temporary failure in name "
+            "resolution' (botocore: 'Could not connect to the endpoint URL'), and botocore retries it: "
+            "that wait again on every attempt.")  # fmt: skip
 
 
 _ALL_FAIL = {
@@ -365,33 +376,140 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
-            total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits]))
+            fix = None
+            if code == "SD204" and all(r.layer is Layer.TLS for _, r in hits):
+                msg, fix = _tls_stall(ep, [a for a, _ in hits], hits[0][1])
+            total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
+
+
+def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -> tuple[str, str]:
+    """SD204 when the TLS handshake itself stalled: TCP connected, no ServerHello came. urllib3
+    (1.26 and 2.x) does the handshake inside connect(), with the connect timeout on the socket,
+    and reports the socket timeout as a ReadTimeoutError: botocore says 'Read timeout on
+    endpoint URL' after connect_timeout, on each attempt."""
+    where = ", ".join(a.address for a in addrs)
+    secs = f" within {r.ms / 1000:.0f} s" if r.ms else ""
+    msg = (f"{ep.target.host}: the TLS handshake stalled on every address ({where}): TCP "
+           f"connects, but no ServerHello came back{secs}. A firewall or DPI box that stalls TLS "
+           "(by SNI), or a path-MTU black hole (ICMP 'fragmentation needed' filtered: the server's "
+           "full-size certificate packets are lost). The SDK does the handshake within its connect "
+           f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default) and reports a read timeout (ReadTimeoutError, "
+           "'Read timeout on endpoint URL'), then retries: minutes before it gives up.")  # fmt: skip
+    fix = (f"Allow TLS to {ep.target.host} through the firewall / DPI policy (SNI allow-list), or "
+           "fix path-MTU discovery on the path (let ICMP 'fragmentation needed' through, or clamp "
+           "the TCP MSS); until then use an endpoint that completes the handshake.")  # fmt: skip
+    if ep.target.proxy:
+        msg = (f"{ep.target.host}: the {proxy_label(ep.target.proxy)} answered CONNECT, but the TLS handshake "
+               f"inside the tunnel stalled: no ServerHello came back{secs}. The proxy (or something "
+               "behind it) passes nothing through. The SDK waits its connect timeout "
+               f"({SDK_CONNECT_TIMEOUT_S} s by default), reports 'Read timeout on endpoint URL' (urllib3 "
+               "2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), and retries.")  # fmt: skip
+        fix = (f"The {proxy_label(ep.target.proxy)} accepted the tunnel but nothing came back through "
+               f"it: have its operator check the tunnel to {ep.target.host}, or reach STS without "
+               "the proxy (NO_PROXY).")  # fmt: skip
+    return msg, fix
+
+
+SDK_CONNECT_TIMEOUT_S = 60  # botocore's default connect_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class SdkPath:
+    """What the SDK's connection does with an endpoint's addresses. urllib3's
+    `create_connection` (1.26 and 2.x alike) walks getaddrinfo's answer in order, gives each
+    address the whole connect timeout, and moves to the next address only when the TCP
+    connect fails; a socket that connected is used, whatever happens at TLS or HTTP.
+    `lands`: the address the request ends on (None: unknown order, or none connected);
+    `through`: the failed TCP connects it goes through first, on every new connection."""
+
+    lands: AddressResult | None
+    through: tuple[tuple[AddressResult, LayerResult], ...]
+
+    @property
+    def works(self) -> bool:
+        return self.lands is not None and _network_failure(self.lands) is None
+
+    @property
+    def waits_timeout(self) -> bool:
+        """A dropped address comes first: the SDK waits its whole connect timeout there."""
+        return any(r.status is Status.TIMEOUT for _, r in self.through)
+
+    @property
+    def fast_ms(self) -> float:
+        """The time the failed connects before the working address took (when none timed out)."""
+        return sum(r.ms or 0.0 for _, r in self.through)
+
+
+def sdk_path(ep: EndpointResult) -> SdkPath:
+    """The SDK's walk over `ep`'s addresses in getaddrinfo's order (the `sdk_order` the DNS
+    layer recorded)."""
+    order = (ep.dns.get("sdk_order") or "").split()
+    probed = {a.address: a for a in direct_addresses(ep)}
+    through: list[tuple[AddressResult, LayerResult]] = []
+    for address in order:
+        a = probed.get(address)
+        if a is None:
+            break
+        r = _network_failure(a)
+        if r is not None and r.layer is Layer.TCP:
+            through.append((a, r))
+            continue
+        return SdkPath(a, tuple(through))
+    return SdkPath(None, tuple(through))
+
+
+def family_split(ep: EndpointResult) -> tuple[str, str] | None:
+    """("IPv6", "IPv4") when every IPv6 address of `ep` fails and every IPv4 one works (or the
+    reverse): this host's path for one family is broken, not one zone's interface."""
+    probed = direct_addresses(ep)
+    bad = {a.family for a in probed if _network_failure(a) is not None}
+    good = {a.family for a in probed if _network_failure(a) is None}
+    if len(bad) != 1 or not good or bad & good:
+        return None
+    return ("IPv6", "IPv4") if bad == {6} else ("IPv4", "IPv6")
+
+
+def sdk_unaffected_split(ep: EndpointResult) -> bool:
+    """One IP family of `ep` is broken, and the SDK still gets through without waiting a
+    connect timeout: it connects to a working address first, or the broken ones before it
+    fail at once (unreachable, refused). Then SD206 is a warning and `check` passes."""
+    path = sdk_path(ep)
+    return family_split(ep) is not None and path.works and not path.waits_timeout
 
 
 def _family_split(
     ep: EndpointResult, probed: list[AddressResult], bad: list[tuple[AddressResult, LayerResult]]
 ) -> Hit | None:
-    """Every address of one IP family fails and every address of the other works: this host's
-    IPv6 (or IPv4) path is broken, not one zone's interface. The SDK (urllib3) connects in
-    getaddrinfo's order: it is unaffected when that order starts with a working address."""
-    failing = {a.family for a, _ in bad}
-    good = [a for a in probed if _network_failure(a) is None]
-    if len(failing) != 1 or failing & {a.family for a in good}:
+    """Every address of one IP family fails and every address of the other works: say what
+    the SDK (urllib3, getaddrinfo's order) does with that."""
+    split = family_split(ep)
+    if split is None:
         return None
-    fam, other = ("IPv6", "IPv4") if failing == {6} else ("IPv4", "IPv6")
+    fam, other = split
+    good = [a for a in probed if _network_failure(a) is None]
     names = ", ".join(f"{a.address}: {r.layer.value} {r.status.value}" for a, r in bad)
     msg = (f"{ep.target.host}: its {fam} addresses fail ({names}) while its {other} addresses "
            f"({', '.join(a.address for a in good)}) work: this host's {fam} path is broken, not the endpoint.")  # fmt: skip
-    order = (ep.dns.get("sdk_order") or "").split()
-    first = order[0] if order else None
+    path = sdk_path(ep)
     severity = None
-    if first in {a.address for a in good}:
-        msg += f" The SDK connects to {first} first (getaddrinfo's order), so it is not affected."
+    if path.works and not path.through and path.lands is not None:
+        msg += f" The SDK connects to {path.lands.address} first (getaddrinfo's order), so it is not affected."
         severity = Severity.WARNING
-    elif first:
-        msg += (f" The SDK tries {first} first and waits for its connect timeout (60 s by default) "
-                "before it falls back to the next address.")  # fmt: skip
+    elif path.works and path.lands is not None and not path.waits_timeout:
+        msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order); "
+                f"the connect fails without a timeout ({path.fast_ms:.0f} ms), and it goes on to {path.lands.address}, "
+                "which works: every new connection pays that, no more.")  # fmt: skip
+        severity = Severity.WARNING
+    elif path.works and path.lands is not None:
+        dropped = [a.address for a, r in path.through if r.status is Status.TIMEOUT]
+        msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order) "
+                f"and waits its whole connect timeout ({SDK_CONNECT_TIMEOUT_S} s by default) on "
+                f"{', '.join(dropped)} before it connects to {path.lands.address}: it works, but every new "
+                f"connection (every AWS CLI run) is {SDK_CONNECT_TIMEOUT_S * len(dropped)} s late.")  # fmt: skip
+    elif path.lands is not None or path.through:
+        first = (path.lands or path.through[0][0]).address
+        msg += f" The SDK connects to {first} first (getaddrinfo's order), which fails."
     return hit("SD206", msg, [_ev(ep, a, r) for a, r in bad], severity=severity,
                fix=f"Fix this host's {fam} route / security group {fam} rules, or make the SDK use "
                    f"{other} only (an {other}-only endpoint name, or prefer {other} in /etc/gai.conf).")  # fmt: skip
@@ -496,6 +614,14 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
                 msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
                 fix = None
+                if r.status is Status.TIMEOUT and "did not answer CONNECT" in r.detail:
+                    msg += (f". The proxy is up but wedged. The SDK sends CONNECT within its connect "
+                            f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default), then reports 'Read timeout on "
+                            "endpoint URL' (urllib3 2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), "
+                            "and retries.")  # fmt: skip
+                    fix = ("Have the proxy's operator look at it (a stuck process, an exhausted upstream "
+                           "pool), use another proxy in `HTTPS_PROXY`, or add the STS names to `NO_PROXY` "
+                           "when STS is reachable directly.")  # fmt: skip
                 if " 407" in r.detail:
                     if proxy_has_credentials(ep.target.proxy):
                         msg += ". It rejects the credentials in the proxy URL."
@@ -521,7 +647,9 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
     imds = urlsplit(ctx.imds.endpoint)
     imds_proxy = ctx.http_proxy if imds.scheme == "http" else ctx.https_proxy
     imds_host = imds.hostname or "169.254.169.254"
-    if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED
+    # (not when IMDS answers only through the proxy: bypassing it would cut the SDK off)
+    relayed = ctx.imds.proxy and ctx.imds.state is ImdsState.OK and ctx.imds.direct_ok is False
+    if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED and not relayed
             and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
         missing.append(imds_host)
     for ep in _system(f):
@@ -672,6 +800,33 @@ _STS_CODES: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
 )  # fmt: skip
 
 
+def server_error(r: LayerResult) -> bool:
+    """A signed call answered with HTTP 5xx: STS itself failed."""
+    status = r.get("http_status") or ""
+    return r.layer is Layer.STS and status.isdigit() and int(status) >= 500
+
+
+def sd409_server_error(f: ProbeFacts) -> list[Hit]:
+    out = []
+    for ep in _system(f):
+        hits = [(a, r) for a in ep.addresses for r in a.layers if server_error(r)]
+        if not hits:
+            continue
+        r = hits[0][1]
+        signed = {a.address for a in ep.addresses for x in a.layers
+                  if x.layer is Layer.STS and x.status is not Status.SKIPPED}  # fmt: skip
+        failing = {a.address for a, _ in hits}
+        every = (
+            "every address" if failing >= signed else f"{len(failing)} of {len(signed)} addresses"
+        )
+        msg = (f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')} (HTTP {r.get('http_status')}) "
+               f"on {every}: STS itself failed, not the network or the credentials. The SDK retries 5xx "
+               "answers (legacy retry mode: 5 attempts, standard: 3, with back-off): slow calls first, "
+               "then failures while it lasts.")  # fmt: skip
+        out.append(hit("SD409", msg, [_ev(ep, a, x) for a, x in hits]))
+    return out
+
+
 def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
     out = []
     results = _sts_results(f)
@@ -714,6 +869,21 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
 def sd502_imds(f: ProbeFacts) -> list[Hit]:
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.proxy and i.state in (ImdsState.UNREACHABLE, ImdsState.TOKEN_FAILED):
+        host = urlsplit(i.endpoint).hostname or "169.254.169.254"
+        entries = [e.strip() for e in (f.context.no_proxy or "").split(",") if e.strip()]
+        return [hit(
+            "SD502",
+            f"botocore reaches the instance metadata service at {i.endpoint} through the {i.proxy} "
+            f"(HTTP_PROXY: its IMDS client takes the environment's proxies, and NO_PROXY does not cover "
+            f"{host}), and through it IMDS did not answer ({i.detail.removeprefix(f'through the {i.proxy}: ')}). "
+            "The SDK gets no instance-role "
+            "credentials and no region from IMDS.",
+            ev,
+            severity=Severity.ERROR,
+            fix=f"export NO_PROXY={','.join(dict.fromkeys([*entries, host]))}  (botocore then reaches IMDS "
+                "directly; never send metadata requests through a shared proxy)",
+        )]  # fmt: skip
     if i.state is ImdsState.TOKEN_FAILED:
         return [hit("SD502", f"The IMDSv2 token PUT to {i.endpoint} got no answer while a plain GET did: "
                                  "the PUT response hop limit is 1 and this runs in a container (one hop more).",
@@ -787,6 +957,7 @@ RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD305", sd305_not_sts),
     ("SD401", sd401_clock_skew),
     ("SD402", sd4xx_sts_answers),
+    ("SD409", sd409_server_error),
     ("SD501", sd501_no_credentials),
     ("SD502", sd502_imds),
     ("SD503", sd503_credentials_source),

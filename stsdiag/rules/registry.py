@@ -199,9 +199,15 @@ RULES: tuple[RuleInfo, ...] = (
         "read-timeout",
         E,
         BOTH,
-        "The endpoint accepted the connection but did not answer in time.",
-        "A middlebox that accepts and stalls, an overloaded proxy, or a very slow path.",
-        "Check proxies and middleboxes on the path; raise `read_timeout` only as a last resort.",
+        "The endpoint accepted the connection but did not answer in time, or its TLS handshake "
+        "never completed.",
+        "A middlebox that accepts and stalls, an overloaded proxy, or a very slow path. A TLS "
+        "handshake that stalls after the TCP connect (a firewall or DPI box stalling TLS, a "
+        "path-MTU black hole) ends the same way for the SDK: urllib3 does the handshake within "
+        "the connect timeout and reports a read timeout, which botocore retries.",
+        "Check proxies and middleboxes on the path; for a stalled handshake allow TLS to the "
+        "endpoint (SNI allow-list) or fix path-MTU discovery; raise `read_timeout` only as a "
+        "last resort.",
     ),
     RuleInfo(
         "SD205",
@@ -416,6 +422,19 @@ RULES: tuple[RuleInfo, ...] = (
         "Register the OIDC provider and check the role trust policy's `aud`/`sub` conditions.",
     ),
     RuleInfo(
+        "SD409",
+        "sts-server-error",
+        E,
+        PROBE,
+        "STS answered a signed call with a server error (HTTP 5xx: InternalFailure, "
+        "ServiceUnavailable).",
+        "STS itself failed, not the network or the credentials: a transient fault or a regional "
+        "event. botocore retries 500, 502, 503 and 504 (legacy retry mode: 5 attempts, standard: "
+        "3, with exponential back-off), so callers see slow calls first, then failures.",
+        "Retry later and check the AWS Health Dashboard for STS in that region; if it persists, "
+        "use another region's STS endpoint (its credentials work in every enabled region).",
+    ),
+    RuleInfo(
         "SD501",
         "no-credentials",
         E,
@@ -431,9 +450,12 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The instance metadata service, or the ECS/EKS container credential endpoint, did not answer.",
         "Off EC2 this is expected. In a container on EC2, an IMDSv2 PUT response hop limit of 1 "
-        "drops the token response. In ECS/EKS, the container credential variables point at an "
-        "agent that is not there or refuses the task.",
+        "drops the token response. botocore's IMDS client takes the environment's proxies: with "
+        "HTTP_PROXY set and 169.254.169.254 not in NO_PROXY, metadata requests go to the proxy, "
+        "which refuses them or cannot reach this instance's IMDS. In ECS/EKS, the container "
+        "credential variables point at an agent that is not there or refuses the task.",
         "On EC2 raise the hop limit (`aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2`), "
+        "add 169.254.169.254 to `NO_PROXY` when a proxy is set, "
         "or set `AWS_EC2_METADATA_DISABLED=true` off EC2; in ECS/EKS check the task role or Pod "
         "Identity association and `AWS_CONTAINER_CREDENTIALS_*`.",
     ),

@@ -327,7 +327,10 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
     config = botocore.config.Config(
         connect_timeout=float(p.get("connect_timeout", CONNECT_TIMEOUT)),
         read_timeout=float(p.get("read_timeout", READ_TIMEOUT)),
-        retries={"total_max_attempts": 1, "mode": "standard"},
+        retries={
+            "total_max_attempts": int(p.get("max_attempts", 1)),
+            "mode": p.get("retry_mode", "standard"),
+        },
         proxies=p.get("proxies"),
     )
     kwargs: dict[str, Any] = {"config": config, **creds}
@@ -372,6 +375,7 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
         out["outcome"] = "error:" + str(err.get("Code"))
         out["message"] = str(err.get("Message"))
         out["status"] = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        out["attempts"] = 1 + int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0))
     except botocore.exceptions.ConnectTimeoutError as exc:
         out.update(outcome="connect-timeout", message=str(exc))
     except botocore.exceptions.ReadTimeoutError as exc:

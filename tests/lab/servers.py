@@ -196,6 +196,17 @@ STS_ERRORS: dict[str, tuple[int, str, str]] = {
         "activate STS in this region using the IAM Console.",
     ),
     "MissingAuthenticationToken": (403, "Sender", "Request is missing Authentication Token"),
+    # the AWS common errors STS answers when it fails itself (the SDK retries them)
+    "ServiceUnavailable": (
+        503,
+        "Receiver",
+        "The request has failed due to a temporary failure of the server.",
+    ),
+    "InternalFailure": (
+        500,
+        "Receiver",
+        "The request processing has failed because of an unknown error, exception or failure.",
+    ),
     "IncompleteSignature": (
         400,
         "Sender",
@@ -804,6 +815,67 @@ class SlowDripHandler(LabHTTPHandler):
         self.close_connection = True
 
 
+class StallHandler(socketserver.BaseRequestHandler):
+    """Accepts the TCP connection, reads what comes (a TLS ClientHello) and never answers: a
+    firewall or DPI box that stalls TLS, or a path-MTU black hole (the ServerHello's full-size
+    packets never arrive). Holds the connection until the client leaves, ``max_seconds`` pass
+    or the world stops."""
+
+    server: LabTCPServer
+
+    def handle(self) -> None:
+        _hold(self.request, self.server, "stall", peer=self.client_address[0])
+
+    def finish(self) -> None:
+        self.server.untrack(self.request)
+
+
+def _hold(sock: socket.socket, srv: LabTCPServer, what: str, **fields: Any) -> None:
+    """Read and discard until the peer closes, ``max_seconds`` pass or the world stops."""
+    srv.log(srv.name, f"{what}-accepted", **fields)
+    deadline = time.time() + float(srv.options.get("max_seconds", 60))
+    got = 0
+    sock.settimeout(0.2)
+    while not srv.stopping.is_set() and time.time() < deadline:
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        got += len(data)
+    srv.log(srv.name, f"{what}-closed", bytes=got, **fields)
+
+
+class SynDropServer:
+    """A listener whose accept queue is full and never drained: the kernel drops every further
+    SYN, so connects time out as behind a firewall or security group that drops. Unlike a
+    `drop` route (an IPv6 prefix routed via lo answers 'Network is unreachable' after ~1 s),
+    the address is local, so getaddrinfo sorts it as reachable (an IPv6 one first)."""
+
+    def __init__(self, address: tuple[str, int], *, name: str, log: Log) -> None:
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.name = name
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(address)
+        self.listener.listen(0)
+        self.filler = socket.socket(family, socket.SOCK_STREAM)
+        self.filler.settimeout(2)
+        self.filler.connect(address)  # fills the queue of one: later SYNs are dropped
+        log(name, "syn-drop-ready", address=address[0], port=address[1])
+
+    def start(self) -> None:
+        return
+
+    def stop(self) -> None:
+        for sock in (self.filler, self.listener):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
 # --------------------------------------------------------------------------- CONNECT proxy
 
 
@@ -856,6 +928,10 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
     def _upstream(self, host: str, port: int) -> socket.socket | None:
         srv = self.server
         timeout = float(srv.options.get("connect_timeout", 5))
+        rewrite = srv.options.get("rewrite") or {}  # destination -> where the proxy really goes
+        if host in rewrite:
+            srv.log(srv.name, "rewrite", host=host, to=rewrite[host])
+            host = str(rewrite[host])
         try:
             return socket.create_connection((host, port), timeout=timeout)
         except socket.gaierror as exc:
@@ -889,6 +965,16 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
                 self._reply(407, "Proxy Authentication Required", "credentials required",
                             extra='Proxy-Authenticate: Basic realm="Example Corp SWG"\r\n')  # fmt: skip
                 return
+        denied = {str(d) for d in srv.options.get("deny", [])}  # destinations refused by policy
+        dest = (
+            target.rpartition(":")[0].strip("[]")
+            if method == "CONNECT"
+            else urlsplit(target).hostname
+        )
+        if dest in denied:
+            srv.log(srv.name, "denied", peer=peer, method=method, target=target)
+            self._reply(403, "Forbidden", f"access to {dest} is denied by policy")
+            return
         if method == "CONNECT":
             host, _, port_s = target.rpartition(":")
             host = host.strip("[]")
@@ -899,6 +985,15 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
                 return
             mode = srv.options.get("mode", "tunnel")
             srv.log(srv.name, "connect", peer=peer, host=host, port=port, mode=mode)
+            if mode == "hang":  # reads CONNECT and never answers it
+                _hold(self.connection, srv, "connect-hang", peer=peer, host=host)
+                return
+            if mode == "dead-tunnel":  # 200 Connection established, then nothing goes through
+                with contextlib.suppress(OSError):
+                    self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    self.wfile.flush()
+                _hold(self.connection, srv, "dead-tunnel", peer=peer, host=host)
+                return
             upstream = self._upstream(host, port)
             if upstream is None:
                 return
@@ -1019,4 +1114,5 @@ def handler_for(server: Server) -> type[socketserver.BaseRequestHandler]:
         "captive-portal": CaptivePortalHandler,
         "slow-drip": SlowDripHandler,
         "connect-proxy": ConnectProxyHandler,
+        "tls-stall": StallHandler,
     }[server.kind]

@@ -38,7 +38,9 @@ SERVER_KINDS = {
     "tls-other-ca": 443,  # TLS from another CA (interception box), STS behind it
     "captive-portal": 80,  # HTTP login page (and TLS with the portal's own cert on 443)
     "slow-drip": 443,  # TLS ok, then the HTTP answer drips one byte per interval
-    "connect-proxy": 3128,  # HTTP proxy: CONNECT tunnel or TLS interception
+    "connect-proxy": 3128,  # HTTP proxy: CONNECT tunnel, TLS interception, hang, dead tunnel
+    "tls-stall": 443,  # accepts TCP, reads the ClientHello, never answers (DPI / MTU black hole)
+    "syn-drop": 443,  # a full accept queue: SYNs dropped, connects time out (IPv6 too)
 }
 OUTCOMES = {
     "ok",
@@ -134,6 +136,9 @@ class Instance:
     imdsv1: bool  # GETs without a token answer
     token_status: int = 405  # v1-only: the token PUT's answer (403, 404 or 405: no IMDSv2)
     vpc_ipv6_cidr: str | None = None  # a dual-stack VPC's IPv6 block (IMDS vpc-ipv6-cidr-blocks)
+    # where the IMDS server listens: another address means only a relay reaches it (a proxy's
+    # `rewrite`); put 169.254.169.254/32 in `drop` so that direct requests time out
+    imds_address: str = IMDS_ADDRESS
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,7 @@ class WorldSpec:
         seen: dict[str, None] = {}
         seen[self.network.resolver] = None
         if self.instance:
-            seen[IMDS_ADDRESS] = None
+            seen[self.instance.imds_address] = None
             seen[self.instance.local_ipv4] = None
         for address in self.network.local:
             seen[address] = None
@@ -251,7 +256,7 @@ class WorldSpec:
             i = self.instance
             lines.append(
                 f"  instance  {i.instance_id} in {i.availability_zone} ({i.region}), {i.vpc_id} {i.vpc_cidr},"
-                f" IMDS {IMDS_ADDRESS} mode={i.imds}{' +v1' if i.imdsv1 else ''}"
+                f" IMDS {i.imds_address} mode={i.imds}{' +v1' if i.imdsv1 else ''}"
             )
         else:
             lines.append("  instance  none (no IMDS)")
@@ -374,6 +379,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             imdsv1=bool(raw.get("imdsv1", True)),
             token_status=int(raw.get("token_status", 405)),
             vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
+            imds_address=raw.get("imds_address", IMDS_ADDRESS),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .spec import IMDS_ADDRESS, WorldSpec, load_spec
+from .spec import WorldSpec, load_spec
 
 MS_BIND = 4096
 MS_REC = 16384
@@ -152,7 +152,7 @@ class Supervisor:
 
     def start(self) -> dict[str, Any]:
         from .dnsserver import DnsServer
-        from .servers import ImdsHandler, LabTCPServer, handler_for
+        from .servers import ImdsHandler, LabTCPServer, SynDropServer, handler_for
 
         spec = self.spec
         t0 = time.monotonic()
@@ -181,7 +181,7 @@ class Supervisor:
         self.servers.append(dns)
         if spec.instance:
             imds = LabTCPServer(
-                (IMDS_ADDRESS, 80),
+                (spec.instance.imds_address, 80),
                 ImdsHandler,
                 name="imds",
                 log=self.log,
@@ -190,6 +190,13 @@ class Supervisor:
             imds.start()
             self.servers.append(imds)
         for server in spec.servers:
+            if server.kind == "syn-drop":
+                for address in server.addresses:
+                    name = f"syn-drop@{address}:{server.port}"
+                    self.servers.append(
+                        SynDropServer((address, server.port), name=name, log=self.log)
+                    )
+                continue
             handler = handler_for(server)
             opts = dict(server.options)
             tls: ssl.SSLContext | None = None
