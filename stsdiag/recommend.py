@@ -28,17 +28,32 @@ def settings_for(
     """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS and
     dual-stack endpoints kept when the user's calls used them; `dualstack_off`: the user has
     `use_dualstack_endpoint` on and the choice is the region's IPv4-only name, which botocore
-    uses only with it off)."""
+    uses only with it off). The global endpoint is reached through botocore's legacy mode
+    where that sends the region there (it then signs for us-east-1, as the endpoint needs)."""
     known = endpoints.is_known_region(region)
     canonical = endpoints.sts_url(region, fips=fips, dualstack=dualstack) if known else None
     custom = canonical is None or endpoint_url.rstrip("/") != canonical.rstrip("/")
+    # the global endpoint takes only requests signed for us-east-1: botocore signs so when
+    # its legacy mode sends the region there, but signs an endpoint_url override for the
+    # client's region (which the global endpoint refuses)
+    mode, cli_region = "regional", region
+    if known and custom and not (fips or dualstack) and _is_global(endpoint_url):
+        if endpoints.service_url("sts", region, sts_regional=False) == endpoints.global_sts_url():
+            mode, custom = "legacy", False
+        else:
+            cli_region = "us-east-1"
+            note += (
+                f" The global endpoint takes only requests signed for us-east-1, and botocore "
+                f"signs for {region} there: create STS clients with region us-east-1 (as the "
+                "CLI line does) or fix the regional path."
+            )
     exports = [
         f"export AWS_DEFAULT_REGION={region}",
         f"export AWS_REGION={region}",
-        "export AWS_STS_REGIONAL_ENDPOINTS=regional",
+        f"export AWS_STS_REGIONAL_ENDPOINTS={mode}",
     ]
     section = f"[profile {profile}]" if profile and profile != "default" else "[default]"
-    snippet = [section, f"region = {region}", "sts_regional_endpoints = regional"]
+    snippet = [section, f"region = {region}", f"sts_regional_endpoints = {mode}"]
     if fips:
         exports.append("export AWS_USE_FIPS_ENDPOINT=true")
         snippet.append("use_fips_endpoint = true")
@@ -52,7 +67,11 @@ def settings_for(
         exports.append(f"export AWS_ENDPOINT_URL_STS={endpoint_url}")
         snippet += ["services = stsdiag-sts", "", "[services stsdiag-sts]", "sts =",
                     f"  endpoint_url = {endpoint_url}"]  # fmt: skip
-    cli = f"aws sts get-caller-identity --region {region} --endpoint-url {endpoint_url}"
+    cli = (
+        f"AWS_STS_REGIONAL_ENDPOINTS=legacy aws sts get-caller-identity --region {region}"
+        if mode == "legacy"
+        else f"aws sts get-caller-identity --region {cli_region} --endpoint-url {endpoint_url}"
+    )
     # the other services' endpoints as botocore computes them (CloudWatch Logs, named
     # cloudwatch-logs in the log, is logs.<region>); services botocore does not know (a
     # host label taken for a name) are left out rather than guessed
@@ -75,6 +94,10 @@ def settings_for(
         other_endpoints=others,
         note=note,
     )
+
+
+def _is_global(url: str) -> bool:
+    return url.rstrip("/") == endpoints.global_sts_url().rstrip("/")
 
 
 def no_recommendation(why: str) -> Recommendation:
