@@ -586,6 +586,9 @@ class Reconstructor:
         # the request of the last exception record, whose retry line is still to come
         self._retry_pending: _Builder | None = None
         self._pending_at = 0  # the record count when it was answered
+        # without thread names: the request of the last `needs-retry` event, and when
+        self._hooked: _Builder | None = None
+        self._hooked_at = -10
         self._records = 0
         # the host of each thread's last new connection: old urllib3 names none in its
         # response lines
@@ -701,6 +704,8 @@ class Reconstructor:
             pending = self._retry_pending
             if pending is not None and self._records - self._pending_at <= 3:
                 return pending
+            if self._hooked is not None and self._records - self._hooked_at <= 2:
+                return self._hooked  # the retry handler's event just before it
             step = "answer"
         if step == "headers":
             # the status line came first (urllib3): the oldest status line still without
@@ -753,7 +758,7 @@ class Reconstructor:
         yield from self.finish()
         self.pending.clear()
         self._provider_pending.clear()
-        self._sent = self._answered = self._retry_pending = None
+        self._sent = self._answered = self._retry_pending = self._hooked = None
         self._async.clear()
         self._conn_host.clear()
         self._imds_status = None
@@ -919,19 +924,27 @@ class Reconstructor:
             # botocore asks its retry handler after every attempt: an attempt with neither
             # answer nor exception in the log is over all the same. It failed the way
             # botocore's HTTPClientError family does, unlogged (a read timeout or a closed
-            # connection; the legacy handler re-raises the last attempt's without a word)
-            b = self.open.get(rec.thread)
-            if rec.thread is None and self.floating:
+            # connection; the legacy handler re-raises the last attempt's without a word).
+            # (The event's other handlers, adaptive mode's rate limiter or S3's redirector,
+            # are called for the same answer.)
+            b = None
+            if "RetryHandler" not in msg:
+                pass
+            elif rec.thread is None and self.floating:
                 # without thread names: about the oldest answer (a status line, headers, an
                 # exception) that had none yet, else about the oldest attempt in flight (the
                 # first to time out)
                 pool = [*self.floating, *self.open.stacks.get(None, [])]
                 due = [x for x in pool if x.hook_due and x.attempts]
                 if due:
-                    min(due, key=lambda x: x.attempts[-1].line).hook_due = False
-                    b = None
+                    first = min(due, key=lambda x: x.attempts[-1].line)
+                    first.hook_due = False
+                    self._hooked, self._hooked_at = first, self._records
                 else:
                     b = self._route(rec, "answer")
+                    self._hooked, self._hooked_at = b, self._records
+            else:
+                b = self.open.get(rec.thread)
             if b is not None and b.attempts:
                 b.hook_due = False
                 a = b.attempts[-1]
@@ -948,9 +961,12 @@ class Reconstructor:
             if b is not None:
                 if b.attempts and not _answered(b):
                     b.attempts[-1].unlogged = True
-                b.exhausted = True
                 b.touch(rec)
-                b.ref(rec, "retries-exhausted")
+                # (the standard handler says so after any last attempt, also one that
+                # succeeded or failed in a way it never retries: nothing was exhausted then)
+                if _may_retry(b):
+                    b.exhausted = True
+                    b.ref(rec, "retries-exhausted")
             else:
                 self.events.add(rec, "retries-exhausted")
         elif (m := self._status(rec, msg)) is not None:
@@ -1016,6 +1032,12 @@ class Reconstructor:
         op = m.group(1) if m else None
         outer = self.open.get(rec.thread)
         nested = outer is not None and not outer.attempts and op in CRED_OPS and outer.opened
+        if nested and rec.thread is None and not self._provider_pending.get(None, False):
+            # without thread names, an AssumeRole* while another request waits to be sent is
+            # a provider's call only when a provider said it makes one (`Looking for
+            # credentials via: assume-role`, `Retrieving credentials via web identity`);
+            # else it is another thread's call
+            nested = False
         if not nested:
             for old in self._drain(rec.line):
                 yield old.freeze()
