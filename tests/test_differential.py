@@ -1,7 +1,8 @@
 """Regression tests for what the differential test (fixtures/differential.py) found: real
 botocore / AWS CLI logs whose reconstruction disagreed with what botocore did (its own
 events, recorded while it ran). tests/data/differential/README.md says how each log was
-made. Every test here but the last fails on the code before the fixes."""
+made. Every test here fails on the code before the fixes (0cf4664) but two guards, marked
+as such, for mistakes made on the way to them."""
 
 from __future__ import annotations
 
@@ -113,3 +114,30 @@ def test_adaptive_mode_rate_limiter_event_is_no_answer(
     assert sum(len(r["attempts"]) for r in reqs) == 9
     assert all(k == "dns" for r in reqs for k in kinds(r))
     assert "SD204" not in codes(doc)
+
+
+def test_headers_of_an_answer_already_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    """botocore 1.10 (vendored urllib3: status lines without host), three threads, no thread
+    names, all answered 200: the first answer's headers still belong to it after its status
+    line completed it, not to the next request in flight. (A guard: the code before the
+    fixes reads this right.)"""
+    doc = report("concurrent-ok-old-urllib3-no-threads.log", capsys)
+    assert [r["http_status"] for r in doc["requests"]] == [200, 200, 200]
+
+
+def test_two_answers_before_either_retry_decision(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two threads fail TLS at once (legacy mode, 5 attempts each): both exceptions come
+    before either's retry decision; the decisions (and their delays) are matched to the
+    answers in order. botocore: 5 attempts each; the old reading gave 9 and 1."""
+    doc = report("concurrent-tls-retries-no-threads.log", capsys)
+    assert [len(r["attempts"]) for r in doc["requests"]] == [5, 5]
+
+
+def test_an_answer_logged_twice_is_one_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    """botocore logs an error answer's headers and body twice (here 1.31); three threads,
+    no thread names, all answered 403 RegionDisabledException: the second copy (same request
+    id) is no answer of another request still in flight."""
+    doc = report("concurrent-403-twice-logged-no-threads.log", capsys)
+    reqs = doc["requests"]
+    assert [r["http_status"] for r in reqs] == [403, 403, 403]
+    assert [r["error_code"] for r in reqs] == ["RegionDisabledException"] * 3

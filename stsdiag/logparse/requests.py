@@ -202,6 +202,7 @@ _RETRIED_CODE = re.compile(
 )
 # the retry handlers' decision with its delay: legacy, standard and adaptive modes
 _DELAY = re.compile(r"(?:Retry needed, action of|retrying request after delay of): ([\d.]+)")
+_REQUEST_ID = re.compile(r"(?i)x-amzn-requestid'?\s*:\s*b?'([\w-]{8,64})'")
 _THREAD_DIED = "Exception in thread "  # threading's excepthook: 'Exception in thread T-1 (worker):'
 _SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
@@ -588,6 +589,7 @@ class Reconstructor:
         self._pending_at = 0  # the record count when it was answered
         # without thread names: the request of the last `needs-retry` event, and when
         self._hooked: _Builder | None = None
+        self._last_rid: tuple[str, _Builder] | None = None  # the last answer's request id
         self._hooked_at = -10
         self._records = 0
         # the host of each thread's last new connection: old urllib3 names none in its
@@ -701,17 +703,28 @@ class Reconstructor:
         if step == "retry":
             # a retry line repeats the exception record just before it; without one (legacy
             # mode logs a read timeout only here) it is the answer of the oldest one waiting
+            if self._hooked is not None and self._records - self._hooked_at <= 3:
+                # the retry handler's event just before it (matched to the answers in
+                # order: two answers may come before either's retry decision)
+                return self._hooked
             pending = self._retry_pending
             if pending is not None and self._records - self._pending_at <= 3:
                 return pending
-            if self._hooked is not None and self._records - self._hooked_at <= 2:
-                return self._hooked  # the retry handler's event just before it
             step = "answer"
         if step == "headers":
             # the status line came first (urllib3): the oldest status line still without
             # its headers (two answers' status lines may come before their headers)
             waiting = [b for b in [*self.floating, *([top] if top else [])] if b.attempts
                        and b.attempts[-1].status and not b.attempts[-1].answered]  # fmt: skip
+            last = self._answered  # (a success is complete at its status line: `_settle`)
+            if (
+                last is not None
+                and last not in waiting
+                and last.attempts
+                and last.attempts[-1].status
+                and not last.attempts[-1].answered
+            ):
+                waiting.append(last)
             if waiting:
                 chosen = min(waiting, key=lambda b: (b.attempts[-1].status_line, b.index))
                 self._answered = chosen
@@ -759,6 +772,7 @@ class Reconstructor:
         self.pending.clear()
         self._provider_pending.clear()
         self._sent = self._answered = self._retry_pending = self._hooked = None
+        self._last_rid = None
         self._async.clear()
         self._conn_host.clear()
         self._imds_status = None
@@ -878,7 +892,17 @@ class Reconstructor:
                     b.host = b.host or host
                     b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
-            b = self._route(rec, "headers") or self._implicit(rec, None)
+            # (botocore logs an error answer's headers and body twice in some versions: the
+            # same request id is the same answer)
+            rid = _REQUEST_ID.search(rec.flat)
+            again = (
+                rid is not None and self._last_rid is not None and rid.group(1) == self._last_rid[0]
+            )
+            if again and self._last_rid is not None:
+                b = self._answered = self._last_rid[1]
+            else:
+                b = self._route(rec, "headers") or self._implicit(rec, None)
+            self._last_rid = (rid.group(1), b) if rid is not None else None
             b.touch(rec)
             b.hook_due = True
             if b.attempts:
@@ -919,7 +943,8 @@ class Reconstructor:
             self._ready(b, rec, msg)
         elif msg.startswith("Retry needed, action of"):
             # the legacy handler's delay, right after the answer it is about
-            self._ready(self._route(rec, "after"), rec, msg)
+            hooked = self._hooked if self._records - self._hooked_at <= 3 else None
+            self._ready(hooked or self._route(rec, "after"), rec, msg)
         elif msg.startswith("Event needs-retry."):
             # botocore asks its retry handler after every attempt: an attempt with neither
             # answer nor exception in the log is over all the same. It failed the way
