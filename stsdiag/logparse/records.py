@@ -357,7 +357,7 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
         end = msg_start + 200
         return KEPT if _KEEP.search(line, msg_start, min(end, line_end)) else DROPPED
     if policy == _P_HOOKS:
-        return KEPT if line.startswith(b"Event before-parameter-build.", msg_start) else DROPPED
+        return KEPT if line.startswith(_HOOK_FACTS, msg_start) else DROPPED
     return FOREIGN if policy == _P_FOREIGN else DROPPED
 
 
@@ -369,6 +369,8 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 # decides (`_continues`): the message joined with it, as folded or with the space a re-flow
 # dropped.
 _HOOK_FACT = b"Event before-parameter-build."
+# (needs-retry: an attempt is over, also when botocore logged neither answer nor exception)
+_HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.")
 
 
 _WRAP_MSG = (0, 0, 0, 65, 200)  # by policy: longest message (and CR) `_may_wrap` accepts

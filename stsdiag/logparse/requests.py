@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
-from stsdiag.logparse.records import Record
+from stsdiag.logparse.records import _CONT_FACT, Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
@@ -188,6 +188,7 @@ class _Try:
     time: float | None = None
     answered: bool = False
     unlogged: bool = False  # retried with no answer and no exception in the log
+    status_line: int = 0  # the line of its status line
 
 
 # botocore's standard/adaptive retry handler names no exception, and botocore logs none for
@@ -199,6 +200,9 @@ _RETRIED_CODE = re.compile(
     r"Throttl|TooManyRequests|LimitExceeded|SlowDown|RequestTimeout|Internal(?:Error|Failure)|"
     r"ServiceUnavailable|IDPCommunicationError|PriorRequestNotComplete|TransactionInProgress"
 )
+# the retry handlers' decision with its delay: legacy, standard and adaptive modes
+_DELAY = re.compile(r"(?:Retry needed, action of|retrying request after delay of): ([\d.]+)")
+_REQUEST_ID = re.compile(r"(?i)x-amzn-requestid'?\s*:\s*b?'([\w-]{8,64})'")
 _THREAD_DIED = "Exception in thread "  # threading's excepthook: 'Exception in thread T-1 (worker):'
 _SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
@@ -235,6 +239,14 @@ class _Builder:
     by_provider: bool = False
     refs: list[LineRef] = field(default_factory=list)
     opened: bool = False  # saw "Making request"
+    # when its retry is due: the time of the retry handler's decision plus its delay (logs
+    # without thread names: which waiting request a `Sending` is)
+    ready_at: float | None = None
+    # its retry handler decided to retry (at that line) and it has not been sent again
+    waiting_since: int | None = None
+    # its last attempt's answer (a status, headers, an exception) is in the log and the
+    # retry handler's `needs-retry` event about it is not yet
+    hook_due: bool = False
     implicit: bool = False  # opened by a fact from its middle (a paste that starts there)
 
     def ref(self, rec: Record, tag: str, text: str | None = None, at: str | None = None) -> None:
@@ -262,6 +274,21 @@ class _Builder:
         # every attempt failed and the SDK stopped: retries exhausted, even when the retry
         # handler (legacy mode) did not log it
         last = self.attempts[-1].error if self.attempts else None
+        silent = [
+            a
+            for a in self.attempts
+            if a.unlogged and a.error is None and a.status is None and not a.answered
+        ]
+        if silent and self.attempts[-1] in silent and last is None:
+            # the request ended with an attempt that failed unlogged: every silent attempt
+            # failed the way a logged one did (legacy mode names a retried read timeout in
+            # its retry line only; aiobotocore 1.x its connect timeouts too), else as the
+            # usual member of botocore's unlogged HTTPClientError family, a read timeout
+            known = [a.error for a in self.attempts if a.error in _TRANSPORT]
+            kind = known[-1] if known else ErrorKind.READ_TIMEOUT
+            for a in silent:
+                a.error = kind
+                a.error_text = f"{kind.value} (not logged: {_SILENT_TEXT})"
         for a in self.attempts[:-1]:
             if a.unlogged and a.error is None and a.status is None and not a.answered:
                 if last in _SILENT_KINDS:
@@ -415,6 +442,23 @@ def _in_flight(b: _Builder) -> bool:
     return not _answered(b) and bool(b.attempts)
 
 
+def _may_retry(b: _Builder) -> bool:
+    """The last attempt failed in a way botocore retries (an exception, a throttling or
+    server error) and no retry handler said the attempts ran out."""
+    a = b.attempts[-1] if b.attempts else None
+    if a is None or b.exhausted:
+        return False
+    if b.waiting_since is not None or a.error is not None or a.unlogged:
+        return True
+    if a.status is not None and (a.status >= 500 or a.status == 429):
+        return True
+    return (
+        a.status is not None
+        and b.error_code is not None
+        and bool(_RETRIED_CODE.search(b.error_code))
+    )
+
+
 def _answered(b: _Builder) -> bool:
     """The last attempt has its answer: a status line, response headers (aiohttp, as
     aiobotocore uses, logs no status line) or an exception."""
@@ -543,6 +587,10 @@ class Reconstructor:
         # the request of the last exception record, whose retry line is still to come
         self._retry_pending: _Builder | None = None
         self._pending_at = 0  # the record count when it was answered
+        # without thread names: the request of the last `needs-retry` event, and when
+        self._hooked: _Builder | None = None
+        self._last_rid: tuple[str, _Builder] | None = None  # the last answer's request id
+        self._hooked_at = -10
         self._records = 0
         # the host of each thread's last new connection: old urllib3 names none in its
         # response lines
@@ -632,8 +680,22 @@ class Reconstructor:
             same = [b for b in pool if host is None or b.host in (None, host)]
             unsent = [b for b in same if not b.attempts]
             retry = [b for b in same if b.attempts and not _in_flight(b)]
-            picks = unsent or retry
+            # those whose retry handler said it retries, the longest waiting first (a
+            # request that failed for good logs no retry decision)
+            retrying = sorted(
+                (b for b in retry if b.waiting_since is not None),
+                key=lambda b: (b.waiting_since or 0, b.index),
+            )
+            picks = unsent or retrying[:1] or retry
             chosen = min(picks, key=lambda b: b.index) if picks else top
+            retry = retrying or retry
+            ts = rec.ts
+            if not unsent and len(retry) > 1 and ts is not None:
+                # several wait to retry: the one whose delay ends now (a failed request
+                # that was not retried has none)
+                due = [b for b in retry if b.ready_at is not None]
+                if due:
+                    chosen = min(due, key=lambda b: (abs(ts - (b.ready_at or 0.0)), b.index))
             self._sent = chosen
             return chosen
         if step == "conn":
@@ -641,15 +703,32 @@ class Reconstructor:
         if step == "retry":
             # a retry line repeats the exception record just before it; without one (legacy
             # mode logs a read timeout only here) it is the answer of the oldest one waiting
+            if self._hooked is not None and self._records - self._hooked_at <= 3:
+                # the retry handler's event just before it (matched to the answers in
+                # order: two answers may come before either's retry decision)
+                return self._hooked
             pending = self._retry_pending
             if pending is not None and self._records - self._pending_at <= 3:
                 return pending
             step = "answer"
         if step == "headers":
-            last = self._answered
-            tried = last.attempts[-1] if last is not None and last.attempts else None
-            if last is not None and tried is not None and tried.status and not tried.answered:
-                return last  # the status line came first (urllib3)
+            # the status line came first (urllib3): the oldest status line still without
+            # its headers (two answers' status lines may come before their headers)
+            waiting = [b for b in [*self.floating, *([top] if top else [])] if b.attempts
+                       and b.attempts[-1].status and not b.attempts[-1].answered]  # fmt: skip
+            last = self._answered  # (a success is complete at its status line: `_settle`)
+            if (
+                last is not None
+                and last not in waiting
+                and last.attempts
+                and last.attempts[-1].status
+                and not last.attempts[-1].answered
+            ):
+                waiting.append(last)
+            if waiting:
+                chosen = min(waiting, key=lambda b: (b.attempts[-1].status_line, b.index))
+                self._answered = chosen
+                return chosen
             # no status line before the headers (aiohttp): the oldest request in flight
             step = "answer"
         if step == "answer":
@@ -661,8 +740,14 @@ class Reconstructor:
         return self._answered or top
 
     def _drain(self, line: int) -> list[_Builder]:
-        """Floating requests that have had an answer, or nothing for 1000 lines, are over."""
-        done = [b for b in self.floating if _answered(b) or line - b.last_line > 1000]
+        """Floating requests that have had their last answer, or nothing for 1000 lines, are
+        over. One answered with an error its SDK retries may still be retried: its retry
+        decision can come after another thread's next request."""
+        done = [
+            b
+            for b in self.floating
+            if (_answered(b) and not _may_retry(b)) or line - b.last_line > 1000
+        ]
         if done:
             self.floating = [b for b in self.floating if b not in done]
         return done
@@ -686,7 +771,8 @@ class Reconstructor:
         yield from self.finish()
         self.pending.clear()
         self._provider_pending.clear()
-        self._sent = self._answered = self._retry_pending = None
+        self._sent = self._answered = self._retry_pending = self._hooked = None
+        self._last_rid = None
         self._async.clear()
         self._conn_host.clear()
         self._imds_status = None
@@ -711,6 +797,18 @@ class Reconstructor:
                 self.open.push(None, b)
         if t in self._async:
             rec.thread = None
+
+    @staticmethod
+    def _ready(b: _Builder | None, rec: Record, msg: str) -> None:
+        """`b` retries after the delay its retry handler logged."""
+        if b is not None and b.waiting_since is None:
+            b.waiting_since = rec.line
+        m = _DELAY.search(msg) if b is not None and rec.ts is not None else None
+        if b is not None and m is not None and rec.ts is not None:
+            try:
+                b.ready_at = rec.ts + float(m.group(1))
+            except ValueError:  # a cut number in a damaged paste
+                b.ready_at = None
 
     def _pending(self, b: _Builder | None) -> None:
         """`b` was just answered with an error its SDK retries: a retry line right after it
@@ -794,8 +892,19 @@ class Reconstructor:
                     b.host = b.host or host
                     b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
-            b = self._route(rec, "headers") or self._implicit(rec, None)
+            # (botocore logs an error answer's headers and body twice in some versions: the
+            # same request id is the same answer)
+            rid = _REQUEST_ID.search(rec.flat)
+            again = (
+                rid is not None and self._last_rid is not None and rid.group(1) == self._last_rid[0]
+            )
+            if again and self._last_rid is not None:
+                b = self._answered = self._last_rid[1]
+            else:
+                b = self._route(rec, "headers") or self._implicit(rec, None)
+            self._last_rid = (rid.group(1), b) if rid is not None else None
             b.touch(rec)
+            b.hook_due = True
             if b.attempts:
                 b.attempts[-1].answered = True
             flat = rec.flat
@@ -818,6 +927,10 @@ class Reconstructor:
             self._retry_pending = None
             if not retry_line:
                 self._pending(b)
+                if b is not None:
+                    b.hook_due = True
+            else:
+                self._ready(b, rec, msg)
             self._exception(rec, text, b)
         elif msg.startswith(_SILENT_RETRY):
             # the standard handler's retry line: of the answer just before it, else of an
@@ -827,6 +940,44 @@ class Reconstructor:
             if b is not None and b.attempts and not _answered(b):
                 b.attempts[-1].unlogged = True
                 b.touch(rec)
+            self._ready(b, rec, msg)
+        elif msg.startswith("Retry needed, action of"):
+            # the legacy handler's delay, right after the answer it is about
+            hooked = self._hooked if self._records - self._hooked_at <= 3 else None
+            self._ready(hooked or self._route(rec, "after"), rec, msg)
+        elif msg.startswith("Event needs-retry."):
+            # botocore asks its retry handler after every attempt: an attempt with neither
+            # answer nor exception in the log is over all the same. It failed the way
+            # botocore's HTTPClientError family does, unlogged (a read timeout or a closed
+            # connection; the legacy handler re-raises the last attempt's without a word).
+            # (The event's other handlers, adaptive mode's rate limiter or S3's redirector,
+            # are called for the same answer.)
+            b = None
+            if "RetryHandler" not in msg:
+                pass
+            elif rec.thread is None and self.floating:
+                # without thread names: about the oldest answer (a status line, headers, an
+                # exception) that had none yet, else about the oldest attempt in flight (the
+                # first to time out)
+                pool = [*self.floating, *self.open.stacks.get(None, [])]
+                due = [x for x in pool if x.hook_due and x.attempts]
+                if due:
+                    first = min(due, key=lambda x: x.attempts[-1].line)
+                    first.hook_due = False
+                    self._hooked, self._hooked_at = first, self._records
+                else:
+                    b = self._route(rec, "answer")
+                    self._hooked, self._hooked_at = b, self._records
+            else:
+                b = self.open.get(rec.thread)
+            if b is not None and b.attempts:
+                b.hook_due = False
+                a = b.attempts[-1]
+                if not _answered(b) and a.error is None and a.status is None:
+                    a.unlogged = True
+                    b.touch(rec)
+                    self._pending(b)  # (legacy mode may name the error in its retry line)
+            yield from self._after_hook(rec)
         elif ("eached" in msg or "Max attempts" in msg) and _MAX_ATTEMPTS.search(msg):
             # (a retry handler's decision, like a retry line: after the answer it is about,
             # or after a try that failed without one in the log)
@@ -835,9 +986,12 @@ class Reconstructor:
             if b is not None:
                 if b.attempts and not _answered(b):
                     b.attempts[-1].unlogged = True
-                b.exhausted = True
                 b.touch(rec)
-                b.ref(rec, "retries-exhausted")
+                # (the standard handler says so after any last attempt, also one that
+                # succeeded or failed in a way it never retries: nothing was exhausted then)
+                if _may_retry(b):
+                    b.exhausted = True
+                    b.ref(rec, "retries-exhausted")
             else:
                 self.events.add(rec, "retries-exhausted")
         elif (m := self._status(rec, msg)) is not None:
@@ -852,15 +1006,28 @@ class Reconstructor:
                 yield from over
                 b = b or self._implicit(rec, host, m.group(1) or "https")
                 b.touch(rec)
+                b.hook_due = True
                 b.http_status = status
                 if status >= 500 or status == 429:  # retried (400s by their code: _body)
                     self._pending(b)
-                b.set_attempt(status=status, **({"host": host} if host else {}))
+                b.set_attempt(
+                    status=status, status_line=rec.line, **({"host": host} if host else {})
+                )
                 if status >= 300:
                     b.ref(rec, "http-status")
                 yield from self._settle(b)
         else:
             self._other(rec, msg)
+
+    def _after_hook(self, rec: Record) -> Iterator[LogRequest]:
+        """Lines after a hook's one-line record that are no part of it (a traceback the
+        program printed, Python's report of a thread that died): read as they are after a
+        record the reader drops, from the first one that carries facts."""
+        for i in range(1, len(rec.lines)):
+            if _CONT_FACT.search(rec.lines[i].encode("utf-8", "replace")):
+                rest = Record(rec.line + i, "stderr", "", None, None, "plain", rec.lines[i:])
+                yield from self.feed(rest)
+                return
 
     # ------------------------------------------------------------------ handlers
     @staticmethod
@@ -890,6 +1057,12 @@ class Reconstructor:
         op = m.group(1) if m else None
         outer = self.open.get(rec.thread)
         nested = outer is not None and not outer.attempts and op in CRED_OPS and outer.opened
+        if nested and rec.thread is None and not self._provider_pending.get(None, False):
+            # without thread names, an AssumeRole* while another request waits to be sent is
+            # a provider's call only when a provider said it makes one (`Looking for
+            # credentials via: assume-role`, `Retrieving credentials via web identity`);
+            # else it is another thread's call
+            nested = False
         if not nested:
             for old in self._drain(rec.line):
                 yield old.freeze()
@@ -983,6 +1156,7 @@ class Reconstructor:
         n = len(b.attempts) + 1
         url = _URL.search(flat)
         b.attempts.append(_Try(n, rec.line, time=rec.ts))
+        b.ready_at = b.waiting_since = None
         if url:
             u = url.group(1)
             if b.url is None:
