@@ -130,7 +130,9 @@ def test_a_silent_retry_is_not_given_another_kind() -> None:
 AIO_CONCURRENT_FAILING = ["gaio2021-threads-concurrent-dns", "gaiolatest-concurrent-read-timeout"]
 
 
-@pytest.mark.parametrize(("name", "last_failed"), zip(AIO_CONCURRENT_FAILING, [1, 3], strict=True))
+@pytest.mark.parametrize(
+    ("name", "last_failed"), list(zip(AIO_CONCURRENT_FAILING, [1, 3], strict=True))
+)
 def test_concurrent_aiobotocore_failures_go_to_their_own_requests(
     name: str, last_failed: int
 ) -> None:
