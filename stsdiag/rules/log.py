@@ -532,6 +532,8 @@ def _error_meaning(
         yield Hit("SD407", f"{op}: {code}: {msg}", e)
     elif code in ("InvalidIdentityToken", "IDPRejectedClaim", "IDPCommunicationError"):
         yield Hit("SD408", f"{op}: {code}: {msg}", e)
+    elif code in _SERVER_ERRORS:
+        yield Hit("SD409", f"{op}: {code}: {msg}", e)
 
 
 def throttled_status(r: LogRequest) -> Iterable[Hit]:
@@ -539,6 +541,17 @@ def throttled_status(r: LogRequest) -> Iterable[Hit]:
         yield Hit(
             "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
         )
+    elif r.http_status is not None and r.http_status >= 500 and not r.error_code and is_sts(r):
+        yield Hit(
+            "SD409",
+            f"{r.operation or 'The call'} got HTTP {r.http_status} from STS.",
+            (ev(r.ref("http-status"), r),),
+        )
+
+
+# STS's answers when it failed itself (HTTP 5xx), which botocore retries
+_SERVER_ERRORS = frozenset({"InternalFailure", "InternalError", "InternalServerError",
+                            "ServiceUnavailable", "ServiceUnavailableException"})  # fmt: skip
 
 
 RequestRule = Callable[[LogRequest], Iterable[Hit]]
@@ -554,7 +567,7 @@ REQUEST_RULES: tuple[tuple[str, RequestRule], ...] = (
     ("SD2xx/SD3xx", network),
     ("SD208", sd208),
     ("SD4xx", sts_errors),
-    ("SD407", throttled_status),
+    ("SD407/SD409", throttled_status),
 )
 
 

@@ -425,7 +425,7 @@ RULES: tuple[RuleInfo, ...] = (
         "SD409",
         "sts-server-error",
         E,
-        PROBE,
+        BOTH,
         "STS answered a signed call with a server error (HTTP 5xx: InternalFailure, "
         "ServiceUnavailable).",
         "STS itself failed, not the network or the credentials: a transient fault or a regional "
