@@ -6,10 +6,12 @@ tokens and URL passwords are dropped. Nothing else changes: the lines stay where
 (so a finding's line number points at the same line in both files), and `parse-log` gives
 the redacted log the same diagnosis.
 
-A secret that a paste wrapped over several lines is followed onto them: a line that ends
-inside a dropped value (the value ran to the line's end), or with a secret's name and no
-value, drops the run of token characters that opens the next line, and an XML credential element left open (`<SessionToken>` with no
-`</SessionToken>` on its line) drops everything up to its closing tag."""
+A secret that goes on past its line is followed: a line that ends inside a dropped value,
+or with a secret's name and no value, drops the run of token characters that opens the
+next line; an XML credential element left open (`<SessionToken>` with no closing tag on
+its line) drops the lines up to its closing tag. A paste folded at a fixed width cuts
+secrets, their names and tags anywhere: `folded_secrets` reads each line break joined and
+drops on both lines the pieces of what only shows joined."""
 
 from __future__ import annotations
 
