@@ -40,3 +40,12 @@ def test_sts_500_on_every_try_is_an_error(name: str, capsys: pytest.CaptureFixtu
 def test_no_sd409_without_a_server_error(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     _, doc = report(LOGS / name, capsys)
     assert "SD409" not in {f["code"] for f in doc["findings"]}  # type: ignore[attr-defined]
+
+
+def test_a_test_servers_5xx_is_no_sts_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    """A real boto3 log whose STS endpoint was a local HTTPS server that answered 501 (it
+    takes no POST): not an AWS host, and no status botocore retries."""
+    log = Path(__file__).parent / "data" / "strict-tls" / "boto3-py313-no-key-ids-accepted.log"
+    assert '"POST / HTTP/1.1" 501' in log.read_text()
+    _, doc = report(log, capsys)
+    assert "SD409" not in {f["code"] for f in doc["findings"]}  # type: ignore[attr-defined]

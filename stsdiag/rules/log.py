@@ -541,7 +541,7 @@ def throttled_status(r: LogRequest) -> Iterable[Hit]:
         yield Hit(
             "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
         )
-    elif r.http_status is not None and r.http_status >= 500 and not r.error_code and is_sts(r):
+    elif r.http_status in _RETRIED_5XX and not r.error_code and is_sts(r) and _aws_host(r):
         yield Hit(
             "SD409",
             f"{r.operation or 'The call'} got HTTP {r.http_status} from STS.",
@@ -549,6 +549,13 @@ def throttled_status(r: LogRequest) -> Iterable[Hit]:
         )
 
 
+def _aws_host(r: LogRequest) -> bool:
+    """The request went to an AWS host (not a test server or emulator, whose 5xx is not
+    STS failing), or the log does not say where."""
+    return r.host is None or endpoints.is_aws_host(r.host)
+
+
+_RETRIED_5XX = frozenset({500, 502, 503, 504})  # (botocore's retried statuses)
 # STS's answers when it failed itself (HTTP 5xx), which botocore retries
 _SERVER_ERRORS = frozenset({"InternalFailure", "InternalError", "InternalServerError",
                             "ServiceUnavailable", "ServiceUnavailableException"})  # fmt: skip
