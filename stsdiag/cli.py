@@ -222,8 +222,10 @@ def redact_log(
             try:
                 with output_file.open("wb") as out:
                     result = redact_stream(stream, out)
-            except OSError as e:
+            except OSError as e:  # (the input's read errors are InputErrors)
                 raise UsageError(f"--output-file {output_file}: {e.strerror or e}") from None
+    except InputError as e:
+        raise InputError(f"{name}: {e}") from None
     finally:
         if path != "-":
             stream.close()

@@ -36,7 +36,7 @@ except ImportError:  # a Python built without lzma: xz input is then not recogni
 
 # what reading a (decompressed) stream raises when the input is cut or damaged (gzip's
 # BadGzipFile and bz2's errors are OSErrors)
-_READ_ERRORS = (EOFError, OSError, zlib.error, _LZMAError)
+READ_ERRORS = (EOFError, OSError, zlib.error, _LZMAError)
 
 KEEP_REQUESTS = 500
 MIN_CHUNK = 32 << 20
@@ -201,7 +201,7 @@ class _Salvaging(_Reader):
         while n < 0 or got < n:
             try:
                 piece = self._inner.read1(-1 if n < 0 else n - got)
-            except _READ_ERRORS as e:
+            except READ_ERRORS as e:
                 if not parts:
                     raise
                 self._error = e
@@ -279,7 +279,7 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
         # what is done with a record is a bug, not the input's end
         try:
             record = next(records, None)
-        except (*_READ_ERRORS, ValueError) as e:
+        except (*READ_ERRORS, ValueError) as e:
             note = f"input ended early ({type(e).__name__})"
             stats.truncated_last_line = True
             break

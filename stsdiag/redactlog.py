@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from stsdiag.errors import InputError
+from stsdiag.parselog import READ_ERRORS
 from stsdiag.redact import MASK, redact
 
 # logs repeat their lines (the same traceback at every retry): each is redacted once
@@ -61,10 +63,15 @@ class RedactResult:
 def _pieces(stream: BinaryIO) -> Iterator[bytes]:
     """The stream's lines, each with its line end; a line longer than MAX_PIECE comes in
     pieces cut after a space, comma or quote (never inside a word, which may be a secret),
-    or hard at MAX_PIECE when it has none."""
+    or hard at MAX_PIECE when it has none. A stream that breaks (a cut gzip file) gives
+    what came before, then an InputError."""
     rest = b""
+    failure: Exception | None = None
     while True:
-        chunk = stream.read(_BLOCK)
+        try:
+            chunk = stream.read(_BLOCK)
+        except (*READ_ERRORS, ValueError) as e:
+            failure, chunk = e, b""
         if not chunk:
             break
         data = rest + chunk if rest else chunk
@@ -84,6 +91,11 @@ def _pieces(stream: BinaryIO) -> Iterator[bytes]:
             rest = rest[cut:]
     if rest:
         yield rest
+    if failure is not None:
+        raise InputError(
+            f"input ended early ({type(failure).__name__}): a cut or damaged file? The "
+            "redacted log stops where it was cut"
+        )
 
 
 class LineRedactor:

@@ -249,3 +249,19 @@ def test_a_record_after_a_hash_line_keeps_its_time_stamp() -> None:
     ]
     out = redacted("\n".join(lines).encode()).decode().split("\n")
     assert out == [lines[0], MASK, lines[2], MASK, lines[4]]
+
+
+def test_cut_gzip_writes_what_came_before_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partial download: the lines before the cut come out redacted, then one error line
+    (before: click took the EOFError for Ctrl-D, 'stsdiag: interrupted', exit 130)."""
+    data = secret_log((LOGS / "glatest-cli-assume-role.log").read_bytes())
+    src = tmp_path / "debug.txt.gz"
+    src.write_bytes(gzip.compress(data)[:3000])
+    dst = tmp_path / "clean.txt"
+    assert run(["redact", str(src), "--output-file", str(dst)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "input ended early (EOFError)" in err
+    text = dst.read_text()
+    assert text.count("\n") > 20 and data.decode().startswith(text[:200]) and leaks(text) == []
