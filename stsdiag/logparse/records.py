@@ -392,6 +392,12 @@ def _may_wrap(policy: int, line: bytes, ls: int, msg_start: int, le: int) -> boo
     return False
 
 
+def _joins(line: bytes, nxt: bytes) -> tuple[bytes, bytes]:
+    """A wrapped line and its next line as one: as a fold leaves them, and with the space
+    a re-flow dropped at the break."""
+    return line + nxt, line + b" " + nxt
+
+
 def _settle(rec: Record, nxt: bytes, stats: ReadStats) -> Record | None:
     """A tentative record met its first continuation line: kept, or dropped after all."""
     msg = rec.maybe
@@ -402,8 +408,7 @@ def _settle(rec: Record, nxt: bytes, stats: ReadStats) -> Record | None:
     # a format that names no logger, the message's opening cut by a wrap: the SDK's when
     # the two lines open like one of its messages (then counted as the SDK's record)
     nxt = _clean(nxt).lstrip(b" \t")
-    for sep in (b"", b" "):
-        joined = msg + sep + nxt
+    for joined in _joins(msg, nxt):
         logger = _sdk_logger_of(joined, 0)
         if logger is not None:
             stats.sdk_records += 1
@@ -426,8 +431,7 @@ def _continues(policy: int, msg: bytes, nxt: bytes) -> bool:
     hit = _CONTINUES.get(key)
     if hit is None:
         hit = False
-        for sep in (b"", b" "):
-            joined = msg + sep + nxt
+        for joined in _joins(msg, nxt):
             hit = hit or _kind(policy, joined, 0, len(joined)) == KEPT
         if len(_CONTINUES) < 4096:
             _CONTINUES[key] = hit
@@ -787,8 +791,7 @@ def _rejoin(line: bytes, nxt: bytes) -> bytes | None:
     if _STOCK.match(b"\n" + nxt) is not None:
         return None
     line = _clean(line)
-    for sep in (b"", b" "):
-        joined = line + sep + nxt
+    for joined in _joins(line, nxt):
         if _header(joined)[0] is not None:
             return joined
     return None
@@ -1153,16 +1156,7 @@ class _Block:
                 continue
             branch_counts[k] += 1
             if kind == KEPT:
-                g = m.groups()
-                cur = _record(
-                    self.line_at(ls),
-                    logger_b,
-                    g[_LEVEL_GROUP[k] - 1],
-                    g[1],
-                    g[0],
-                    _STOCK_NAMES[k],
-                    buf[end:le],
-                )
+                cur = self._stock_record(m, k, logger_b, end, le)
             elif le - end <= _WRAP_MSG[pol] and buf[le - 1] != 58:  # (see `_may_wrap`)
                 pend = (m, pol, end, le)  # a wrap may have cut it short: see above
         if pend is not None:
@@ -1201,18 +1195,24 @@ class _Block:
                 return None
             maybe = None
         k = m.lastindex or 0
+        rec = self._stock_record(m, k, m.group(_LOGGER_GROUP[k]), end, le)
+        rec.maybe = maybe
+        return rec
+
+    def _stock_record(
+        self, m: re.Match[bytes], k: int, logger_b: bytes, end: int, le: int
+    ) -> Record:
+        """The record of stock header `m` (its branch `k`), message buf[end:le]."""
         g = m.groups()
-        rec = _record(
+        return _record(
             self.line_at(m.start()),
-            m.group(_LOGGER_GROUP[k]),
+            logger_b,
             g[_LEVEL_GROUP[k] - 1],
             g[1],
             g[0],
             _STOCK_NAMES[k],
-            buf[end:le],
+            self.buf[end:le],
         )
-        rec.maybe = maybe
-        return rec
 
     def _cut(
         self, ls: int, prev_end: int, cur: Record | None, out: list[Record]

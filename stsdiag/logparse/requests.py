@@ -190,6 +190,11 @@ class _Try:
     unlogged: bool = False  # retried with no answer and no exception in the log
     status_line: int = 0  # the line of its status line
 
+    @property
+    def silent(self) -> bool:
+        """Over with nothing in the log to say how: no answer, no exception, no kind yet."""
+        return self.unlogged and self.error is None and self.status is None and not self.answered
+
 
 # botocore's standard/adaptive retry handler names no exception, and botocore logs none for
 # its HTTPClientError family: a read timeout or a closed connection
@@ -274,11 +279,7 @@ class _Builder:
         # every attempt failed and the SDK stopped: retries exhausted, even when the retry
         # handler (legacy mode) did not log it
         last = self.attempts[-1].error if self.attempts else None
-        silent = [
-            a
-            for a in self.attempts
-            if a.unlogged and a.error is None and a.status is None and not a.answered
-        ]
+        silent = [a for a in self.attempts if a.silent]
         if silent and self.attempts[-1] in silent and last is None:
             # the request ended with an attempt that failed unlogged: every silent attempt
             # failed the way a logged one did (legacy mode names a retried read timeout in
@@ -290,7 +291,7 @@ class _Builder:
                 a.error = kind
                 a.error_text = f"{kind.value} (not logged: {_SILENT_TEXT})"
         for a in self.attempts[:-1]:
-            if a.unlogged and a.error is None and a.status is None and not a.answered:
+            if a.silent:
                 if last in _SILENT_KINDS:
                     # failed as silently as botocore's HTTPClientError family does: take
                     # them as the last attempt's kind
@@ -450,13 +451,18 @@ def _may_retry(b: _Builder) -> bool:
         return False
     if b.waiting_since is not None or a.error is not None or a.unlogged:
         return True
-    if a.status is not None and (a.status >= 500 or a.status == 429):
+    if a.status is not None and _retried_status(a.status):
         return True
     return (
         a.status is not None
         and b.error_code is not None
         and bool(_RETRIED_CODE.search(b.error_code))
     )
+
+
+def _retried_status(status: int) -> bool:
+    """An HTTP status botocore may retry whatever the error code (throttled, server error)."""
+    return status >= 500 or status == 429
 
 
 def _answered(b: _Builder) -> bool:
@@ -1008,7 +1014,7 @@ class Reconstructor:
                 b.touch(rec)
                 b.hook_due = True
                 b.http_status = status
-                if status >= 500 or status == 429:  # retried (400s by their code: _body)
+                if _retried_status(status):  # (400s are retried by their code: _body)
                     self._pending(b)
                 b.set_attempt(
                     status=status, status_line=rec.line, **({"host": host} if host else {})
