@@ -541,18 +541,17 @@ def throttled_status(r: LogRequest) -> Iterable[Hit]:
         yield Hit(
             "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
         )
-    elif r.http_status in _RETRIED_5XX and not r.error_code and is_sts(r) and _aws_host(r):
+    elif (
+        r.http_status in _RETRIED_5XX
+        and not r.error_code
+        and is_sts(r)
+        and _custom_host(r) is None  # (a test server's or emulator's 5xx is not STS failing)
+    ):
         yield Hit(
             "SD409",
             f"{r.operation or 'The call'} got HTTP {r.http_status} from STS.",
             (ev(r.ref("http-status"), r),),
         )
-
-
-def _aws_host(r: LogRequest) -> bool:
-    """The request went to an AWS host (not a test server or emulator, whose 5xx is not
-    STS failing), or the log does not say where."""
-    return r.host is None or endpoints.is_aws_host(r.host)
 
 
 _RETRIED_5XX = frozenset({500, 502, 503, 504})  # (botocore's retried statuses)
