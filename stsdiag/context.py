@@ -405,13 +405,16 @@ def imds_proxy(url: str, env: Mapping[str, str]) -> str | None:
     with `proxies=get_environ_proxies(base_url)`: urllib's `getproxies()` unless
     `proxy_bypass()` (NO_PROXY) covers the host; urllib3 then takes the proxy of the URL's
     scheme -- for http://169.254.169.254, HTTP_PROXY."""
-    from stsdiag.plan import no_proxy_matches
+    from stsdiag.plan import scheme_proxy
 
     parts = urlsplit(url)
-    proxy = _proxy_var(env, parts.scheme or "http")
-    if not proxy or no_proxy_matches(parts.netloc, _proxy_var(env, "no")):
-        return None
-    return proxy
+    return scheme_proxy(
+        parts.scheme or "http",
+        parts.netloc,
+        _proxy_var(env, "https"),
+        _proxy_var(env, "http"),
+        _proxy_var(env, "no"),
+    )
 
 
 def fetch_imds(

@@ -108,8 +108,16 @@ def ignored_no_proxy_entries(no_proxy: str | None) -> tuple[str, ...]:
 
 def proxy_for(url: str, ctx: Context) -> str | None:
     scheme, host, _ = parse_endpoint_url(url)
-    proxy = ctx.https_proxy if scheme == "https" else ctx.http_proxy
-    if not proxy or no_proxy_matches(host, ctx.no_proxy):
+    return scheme_proxy(scheme, host, ctx.https_proxy, ctx.http_proxy, ctx.no_proxy)
+
+
+def scheme_proxy(
+    scheme: str, host: str, https_proxy: str | None, http_proxy: str | None, no_proxy: str | None
+) -> str | None:
+    """The proxy botocore (urllib3) takes for a URL: its scheme's proxy variable, unless
+    NO_PROXY covers the host (`no_proxy_matches`)."""
+    proxy = https_proxy if scheme == "https" else http_proxy
+    if not proxy or no_proxy_matches(host, no_proxy):
         return None
     return proxy
 
