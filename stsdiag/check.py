@@ -418,7 +418,7 @@ def _works(ep: EndpointResult) -> tuple[bool, str]:
     family's addresses all fail and the SDK gets through anyway without waiting a connect
     timeout (it connects in getaddrinfo's order and moves on when a connect fails: SD206 is
     then a warning in the probe too)."""
-    from stsdiag.rules.probe import direct_addresses, family_split, sdk_path, sdk_unaffected_split
+    from stsdiag.rules.probe import direct_addresses, family_split, sdk_path
 
     host = ep.target.host
     n = len(_probed(ep))
@@ -426,9 +426,9 @@ def _works(ep: EndpointResult) -> tuple[bool, str]:
     split = family_split(ep)
     if (
         ep.status == "partial"
-        and sdk_unaffected_split(ep)
-        and path.lands is not None
         and split is not None
+        and path.unhindered
+        and path.lands is not None
         and any(r.layer is Layer.HTTPS and r.status is Status.OK for r in path.lands.layers)
     ):
         failed = next(

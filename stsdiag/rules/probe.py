@@ -436,6 +436,13 @@ class SdkPath:
         return any(r.status is Status.TIMEOUT for _, r in self.through)
 
     @property
+    def unhindered(self) -> bool:
+        """The SDK gets through without waiting a connect timeout: it connects to a working
+        address first, or the failing ones before it fail at once (unreachable, refused).
+        With one IP family broken, SD206 is then a warning and `check` passes."""
+        return self.works and not self.waits_timeout
+
+    @property
     def fast_ms(self) -> float:
         """The time the failed connects before the working address took (when none timed out)."""
         return sum(r.ms or 0.0 for _, r in self.through)
@@ -471,11 +478,8 @@ def family_split(ep: EndpointResult) -> tuple[str, str] | None:
 
 
 def sdk_unaffected_split(ep: EndpointResult) -> bool:
-    """One IP family of `ep` is broken, and the SDK still gets through without waiting a
-    connect timeout: it connects to a working address first, or the broken ones before it
-    fail at once (unreachable, refused). Then SD206 is a warning and `check` passes."""
-    path = sdk_path(ep)
-    return family_split(ep) is not None and path.works and not path.waits_timeout
+    """One IP family of `ep` is broken, and the SDK still gets through unhindered."""
+    return family_split(ep) is not None and sdk_path(ep).unhindered
 
 
 def _family_split(
