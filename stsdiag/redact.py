@@ -29,7 +29,9 @@ _PAIRS = re.compile(
     + r"))))"
     r"(?!b['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
 )
-_XML = re.compile(r"(?is)(<(SecretAccessKey|SessionToken|WebIdentityToken|Token)>)(.*?)(</\2>)")
+# the XML elements that hold a credential (an AssumeRole* answer, a web identity request)
+CREDENTIAL_ELEMENTS = "SecretAccessKey|SessionToken|WebIdentityToken|Token"
+_XML = re.compile(rf"(?is)(<({CREDENTIAL_ELEMENTS})>)(.*?)(</\2>)")
 _BEARER = re.compile(r"(?i)(Bearer\s+)\S+")
 _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _LONG_B64 = re.compile(r"(?<![\w/+=%.-])[A-Za-z0-9/+]{60,}={0,2}")

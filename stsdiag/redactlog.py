@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from stsdiag.errors import InputError
 from stsdiag.parselog import READ_ERRORS
-from stsdiag.redact import MASK, redact
+from stsdiag.redact import CREDENTIAL_ELEMENTS, MASK, redact
 
 # logs repeat their lines (the same traceback at every retry): each is redacted once
 _redact = functools.lru_cache(maxsize=4096)(redact)
@@ -34,9 +34,7 @@ MAX_CARRY = 64  # lines an XML credential element may span (a session token: 2 K
 WINDOW = 400  # how far from a line break a secret cut by a fold is looked for
 
 # an XML credential element whose closing tag is not on the same line
-_OPEN_XML = re.compile(
-    r"(?i)<(SecretAccessKey|SessionToken|WebIdentityToken|Token)>(?![^\n]*</\1>)"
-)
+_OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 # what goes on a dropped value on the next line: token characters (base64, base64url, JWT
 # dots, URL escapes) from the line's start, after an indent a paste may have added
 _RUN = re.compile(r"[ \t>]*((?:(?!/\d{8}/)[A-Za-z0-9/+=%_.-])+)")  # (up to a key id's scope)
