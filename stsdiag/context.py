@@ -117,6 +117,10 @@ class Context:
     resolver_timing: tuple[float, int] = (5.0, 2)
     # the upstream servers of a local stub resolver (systemd-resolved's 127.0.0.53)
     resolver_upstreams: tuple[str, ...] = ()
+    # retry_mode and max_attempts as botocore's chain gives them; None: not configured (then
+    # each SDK has its own default: see rules.probe.sdk_wait)
+    retry_mode: str | None = None
+    max_attempts: int | None = None
 
     def resolver_verdicts(self) -> tuple[tuple[str, bool | None, str], ...]:
         """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
@@ -290,6 +294,14 @@ def _proxy_var(env: Mapping[str, str], scheme: str) -> str | None:
     if lower in env:
         return env[lower] or None
     return env.get(lower.upper()) or None
+
+
+def _int(v: str | None) -> int | None:
+    """A configured count as botocore takes it (int()), None when it is not one."""
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None
 
 
 def _bool(v: str | None) -> bool:
@@ -792,11 +804,14 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     if ca.value is None:
         ca = Setting("ca_bundle", ca_path, "botocore default")
     override, override_src, override_settings = _endpoint_override(session, env, ov.endpoint_url)
+    # shown when configured: unset, each SDK has its own default (botocore's is not the user's)
+    retry_mode, max_attempts = (_setting(session, n, env) for n in ("retry_mode", "max_attempts"))
+    retry = [r for r in (retry_mode, max_attempts) if r.source not in ("botocore default", "unset")]
     settings += [profile, region]
     aws_region = env.get("AWS_REGION") or None
     if aws_region:
         settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
-    settings += [regional, *override_settings, fips, dual]
+    settings += [regional, *override_settings, fips, dual, *retry]
     https_proxy = _proxy_var(env, "https")
     http_proxy = _proxy_var(env, "http")
     no_proxy = _proxy_var(env, "no")
@@ -859,6 +874,8 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         resolvers=resolvers,
         resolver_upstreams=resolver_upstreams(resolvers),
         resolver_timing=resolver_timing(env=env),
+        retry_mode=retry_mode.value.lower() if retry_mode in retry and retry_mode.value else None,
+        max_attempts=_int(max_attempts.value) if max_attempts in retry else None,
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

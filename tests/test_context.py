@@ -240,3 +240,22 @@ def test_amazon_resolver() -> None:
     assert context.is_amazon_resolver("10.0.0.2", ("10.0.0.0/16",))
     assert not context.is_amazon_resolver("10.0.0.2", ())
     assert not context.is_amazon_resolver("8.8.8.8", ("10.0.0.0/16",))
+
+
+def test_retry_settings_only_when_configured(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """retry_mode / max_attempts as botocore's chain reads them (env over profile); unset, they
+    stay None: this botocore's default is not the default of the SDK that will call."""
+    ctx = _gather().context
+    assert (ctx.retry_mode, ctx.max_attempts) == (None, None)
+    assert ctx.setting("retry_mode") is None and ctx.setting("max_attempts") is None
+    (aws_env / "config").write_text("[default]\nretry_mode = Legacy\nmax_attempts = 2\n")
+    ctx = _gather().context
+    assert (ctx.retry_mode, ctx.max_attempts) == ("legacy", 2)
+    shown = ctx.setting("max_attempts")
+    assert shown is not None and shown.source.endswith("config [default]")
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "many")
+    ctx = _gather().context
+    assert (ctx.retry_mode, ctx.max_attempts) == ("adaptive", None)

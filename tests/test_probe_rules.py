@@ -270,3 +270,38 @@ def test_strict_tls_failure_gets_the_strict_fix() -> None:
             fs = codes(evaluate(ProbeFacts(c, CREDS, (ep(t, tls_fail(intercepted, error)),))))
             fix = fs[code].fix or ""
             assert ("Python 3.13" in fix and "AWS_CA_BUNDLE` does not help" in fix) is strict, fix
+
+
+def test_connect_timeout_says_how_long_the_sdk_hangs() -> None:
+    """The headline failure: the SDK's endpoint drops SYNs. Unconfigured, each SDK default is
+    given (measured: boto3 on botocore 1.44 180 s, the AWS CLI v1 311 s); configured, one."""
+    facts, _ = private_vpce_world()
+    msg = codes(evaluate(facts))["SD202"].message
+    assert "about 3 min in standard retry mode (3 attempts × 60 s connect timeout" in msg
+    assert "about 5.1 min in legacy retry mode (5 attempts × 60 s" in msg
+    assert "up to 15 s of back-off" in msg
+    legacy2 = replace(facts, context=replace(facts.context, retry_mode="legacy", max_attempts=2))
+    msg = codes(evaluate(legacy2))["SD202"].message
+    assert "about 2 min in legacy retry mode (2 attempts × 60 s" in msg and "standard" not in msg
+    adaptive = replace(facts, context=replace(facts.context, retry_mode="adaptive"))
+    assert "in adaptive retry mode (3 attempts" in codes(evaluate(adaptive))["SD202"].message
+
+
+def test_no_hang_figure_for_an_endpoint_the_sdk_does_not_use() -> None:
+    facts, results = private_vpce_world()
+    glob, tokyo = results
+    swapped = (
+        replace(glob, target=replace(glob.target, sdk_would_use=False)),
+        replace(tokyo, target=replace(tokyo.target, sdk_would_use=True)),
+    )
+    msg = codes(evaluate(replace(facts, endpoints=swapped)))["SD202"].message
+    assert "sts.amazonaws.com: TCP connect timed out" in msg and "hangs" not in msg
+
+
+def test_backoff_bounds_follow_botocore() -> None:
+    from stsdiag.rules.probe import backoff_max_s
+
+    assert backoff_max_s("legacy", 5) == 1 + 2 + 4 + 8
+    assert backoff_max_s("standard", 3) == 1 + 2
+    assert backoff_max_s("standard", 8) == 1 + 2 + 4 + 8 + 16 + 20 + 20  # capped at 20 s
+    assert backoff_max_s("legacy", 1) == 0

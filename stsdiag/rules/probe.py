@@ -377,8 +377,11 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
             fix = None
-            if code == "SD204" and all(r.layer is Layer.TLS for _, r in hits):
+            stall = code == "SD204" and all(r.layer is Layer.TLS for _, r in hits)
+            if stall:
                 msg, fix = _tls_stall(ep, [a for a, _ in hits], hits[0][1])
+            if ep.target.sdk_would_use and (code == "SD202" or stall):
+                msg += sdk_wait(f.context, SDK_CONNECT_TIMEOUT_S, "connect timeout")
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
 
@@ -412,6 +415,49 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
 
 
 SDK_CONNECT_TIMEOUT_S = 60  # botocore's default connect_timeout
+
+# (retry mode, total attempts by default, which SDKs default to it): botocore's own default
+# was legacy up to 1.43 and is standard from 1.44; the AWS CLI v1 keeps legacy, v2 is standard
+SDK_RETRY_DEFAULTS = (
+    ("standard", 3, "the AWS CLI v2 and botocore ≥ 1.44"),
+    ("legacy", 5, "the AWS CLI v1 and botocore < 1.44"),
+)
+
+
+def backoff_max_s(mode: str, attempts: int) -> float:
+    """The longest the retry back-off adds up to over `attempts` attempts. Legacy
+    (retryhandler.delay_exponential, base 'rand', growth 2): up to 2^(i-1) s before retry i;
+    standard and adaptive (retries.standard.ExponentialBackoff): the same, capped at 20 s."""
+    cap = float("inf") if mode == "legacy" else 20.0
+    return sum(min(2.0 ** (i - 1), cap) for i in range(1, attempts))
+
+
+def _duration(seconds: float) -> str:
+    return (
+        f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min".replace(".0 min", " min")
+    )
+
+
+def sdk_wait(ctx: Context, per_attempt_s: float, what: str) -> str:
+    """How long one SDK call hangs before it fails when every attempt waits `per_attempt_s`
+    (`what`): attempts × that, plus the back-off. With retry_mode configured, one figure;
+    otherwise one per SDK default (the probe cannot know which SDK will call). Measured here
+    with a dropped global endpoint: boto3 on botocore 1.44 (standard) 180 s, the AWS CLI v1
+    (legacy) 311 s."""
+    modes = [(m, n, who) for m, n, who in SDK_RETRY_DEFAULTS if ctx.retry_mode in (None, m)]
+    if not modes:  # adaptive (or another mode): standard's attempts and back-off
+        modes = [(ctx.retry_mode or "standard", 3, "configured")]
+    parts = []
+    for mode, n, who in modes:
+        n = ctx.max_attempts if ctx.max_attempts and ctx.max_attempts > 0 else n
+        wait = n * per_attempt_s
+        back = backoff_max_s(mode, n)
+        tail = f", plus up to {back:g} s of back-off" if back else ""
+        whose = "" if ctx.retry_mode else f"; the default of {who}"
+        parts.append(f"about {_duration(wait + back / 2)} in {mode} retry mode ({n} attempt{'s' * (n != 1)} × "
+                     f"{per_attempt_s:g} s {what}{tail}{whose})")  # fmt: skip
+    return (" One SDK call here hangs " + "; ".join(parts) + " before it fails. A shorter "
+            "connect_timeout (the CLI's --cli-connect-timeout) and max_attempts make it fail fast.")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
