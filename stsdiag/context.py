@@ -121,6 +121,8 @@ class Context:
     # each SDK has its own default: see rules.probe.sdk_wait)
     retry_mode: str | None = None
     max_attempts: int | None = None
+    # the SDK's connect timeout (s) and where it comes from ('by default': botocore's 60 s)
+    connect_timeout: tuple[float, str] = (60.0, "by default")
 
     def resolver_verdicts(self) -> tuple[tuple[str, bool | None, str], ...]:
         """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
@@ -214,6 +216,37 @@ class Overrides:
 # --------------------------------------------------------------------------- botocore session
 
 
+def bare_session(ov: Overrides) -> Any:
+    """A botocore session with the caller's profile and overrides, and no client config of
+    stsdiag's: its clients are configured as the SDK's would be."""
+    import botocore.session
+
+    s = botocore.session.Session(profile=ov.profile)
+    if ov.region:
+        s.set_config_variable("region", ov.region)
+    if ov.ca_bundle:
+        s.set_config_variable("ca_bundle", ov.ca_bundle)
+    return s
+
+
+def sdk_client_config(ov: Overrides) -> tuple[float | None, str | None]:
+    """(connect timeout, retry mode) of an STS client botocore builds with the caller's
+    configuration, defaults_mode included (sdk-default-configuration.json: standard sets
+    3.1 s). Nothing is sent; a configuration botocore refuses gives (None, None)."""
+    try:
+        client = bare_session(ov).create_client(
+            "sts",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="placeholder-not-a-secret",
+        )
+    except Exception:  # botocore refuses the configuration: sdk_endpoint reports it
+        return None, None
+    cfg = client.meta.config
+    timeout = cfg.connect_timeout
+    mode = (cfg.retries or {}).get("mode")
+    return (float(timeout) if isinstance(timeout, int | float) else None), mode
+
+
 def make_session(ov: Overrides) -> Any:
     """A botocore session with the caller's profile and overrides, and bounded timeouts for
     every client it creates (including credential providers' own STS clients)."""
@@ -221,11 +254,7 @@ def make_session(ov: Overrides) -> Any:
     import botocore.session
     from botocore.exceptions import ProfileNotFound
 
-    s = botocore.session.Session(profile=ov.profile)
-    if ov.region:
-        s.set_config_variable("region", ov.region)
-    if ov.ca_bundle:
-        s.set_config_variable("ca_bundle", ov.ca_bundle)
+    s = bare_session(ov)
     s.set_default_client_config(
         botocore.config.Config(
             connect_timeout=ov.timeout,
@@ -294,6 +323,27 @@ def _proxy_var(env: Mapping[str, str], scheme: str) -> str | None:
     if lower in env:
         return env[lower] or None
     return env.get(lower.upper()) or None
+
+
+def _defaults_mode_set(defaults_mode: Setting, configured: list[Setting]) -> bool:
+    """defaults_mode (botocore >= 1.23) configured to something other than legacy: it sets
+    the retry mode and the connect timeout of every client (sdk-default-configuration.json)."""
+    return defaults_mode in configured and (defaults_mode.value or "").lower() != "legacy"
+
+
+def _retry_config(
+    ov: Overrides, retry_mode: Setting, defaults_mode: Setting, configured: list[Setting]
+) -> tuple[str | None, tuple[float, str]]:
+    """The retry mode when the chain says which (retry_mode, or a defaults_mode that implies
+    one; None: each SDK's own default applies), and (seconds, where from) of the connect
+    timeout: botocore's 60 s unless a defaults_mode sets another. With a defaults_mode, the
+    client botocore builds says which."""
+    mode = retry_mode.value.lower() if retry_mode in configured and retry_mode.value else None
+    if not _defaults_mode_set(defaults_mode, configured):
+        return mode, (60.0, "by default")
+    timeout, client_mode = sdk_client_config(ov)
+    connect = (timeout, f"defaults_mode {defaults_mode.value}") if timeout else (60.0, "by default")
+    return mode or client_mode, connect
 
 
 def _int(v: str | None) -> int | None:
@@ -805,8 +855,15 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         ca = Setting("ca_bundle", ca_path, "botocore default")
     override, override_src, override_settings = _endpoint_override(session, env, ov.endpoint_url)
     # shown when configured: unset, each SDK has its own default (botocore's is not the user's)
-    retry_mode, max_attempts = (_setting(session, n, env) for n in ("retry_mode", "max_attempts"))
-    retry = [r for r in (retry_mode, max_attempts) if r.source not in ("botocore default", "unset")]
+    retry_mode, max_attempts, defaults_mode = (
+        _setting(session, n, env) for n in ("retry_mode", "max_attempts", "defaults_mode")
+    )
+    retry = [
+        r
+        for r in (defaults_mode, retry_mode, max_attempts)
+        if r.source not in ("botocore default", "unset") and r.value
+    ]
+    mode, connect = _retry_config(ov, retry_mode, defaults_mode, retry)
     settings += [profile, region]
     aws_region = env.get("AWS_REGION") or None
     if aws_region:
@@ -874,8 +931,9 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         resolvers=resolvers,
         resolver_upstreams=resolver_upstreams(resolvers),
         resolver_timing=resolver_timing(env=env),
-        retry_mode=retry_mode.value.lower() if retry_mode in retry and retry_mode.value else None,
+        retry_mode=mode,
         max_attempts=_int(max_attempts.value) if max_attempts in retry else None,
+        connect_timeout=connect,
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

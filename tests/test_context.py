@@ -259,3 +259,20 @@ def test_retry_settings_only_when_configured(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "many")
     ctx = _gather().context
     assert (ctx.retry_mode, ctx.max_attempts) == ("adaptive", None)
+
+
+def test_defaults_mode_sets_connect_timeout_and_retry_mode(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """defaults_mode standard: botocore's client takes a 3.1 s connect timeout and standard
+    retries (sdk-default-configuration.json), as the client it builds says; legacy or unset:
+    botocore's 60 s and no retry mode claimed."""
+    ctx = _gather().context
+    assert ctx.connect_timeout == (60.0, "by default") and ctx.retry_mode is None
+    monkeypatch.setenv("AWS_DEFAULTS_MODE", "legacy")
+    ctx = _gather().context
+    assert ctx.connect_timeout == (60.0, "by default") and ctx.retry_mode is None
+    monkeypatch.setenv("AWS_DEFAULTS_MODE", "standard")
+    ctx = _gather().context
+    assert ctx.connect_timeout == (3.1, "defaults_mode standard")
+    assert ctx.retry_mode == "standard" and ctx.setting("defaults_mode") is not None

@@ -305,3 +305,13 @@ def test_backoff_bounds_follow_botocore() -> None:
     assert backoff_max_s("standard", 3) == 1 + 2
     assert backoff_max_s("standard", 8) == 1 + 2 + 4 + 8 + 16 + 20 + 20  # capped at 20 s
     assert backoff_max_s("legacy", 1) == 0
+
+
+def test_hang_figure_follows_a_defaults_mode_connect_timeout() -> None:
+    facts, _ = private_vpce_world()
+    c = replace(
+        facts.context, retry_mode="standard", connect_timeout=(3.1, "defaults_mode standard")
+    )
+    msg = codes(evaluate(replace(facts, context=c)))["SD202"].message
+    assert "about 11 s in standard retry mode (3 attempts × 3.1 s connect timeout" in msg
+    assert "legacy" not in msg

@@ -345,7 +345,10 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
         bad = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
         if not bad:
             continue
-        if len(bad) < len(probed) and (split := _family_split(ep, probed, bad)) is not None:
+        if (
+            len(bad) < len(probed)
+            and (split := _family_split(f.context, ep, probed, bad)) is not None
+        ):
             partial.append(split)
             continue
         if len(bad) < len(probed):
@@ -379,14 +382,16 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
             fix = None
             stall = code == "SD204" and all(r.layer is Layer.TLS for _, r in hits)
             if stall:
-                msg, fix = _tls_stall(ep, [a for a, _ in hits], hits[0][1])
+                msg, fix = _tls_stall(f.context, ep, [a for a, _ in hits], hits[0][1])
             if ep.target.sdk_would_use and (code == "SD202" or stall):
-                msg += sdk_wait(f.context, SDK_CONNECT_TIMEOUT_S, "connect timeout")
+                msg += sdk_wait(f.context, f.context.connect_timeout[0], "connect timeout")
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
 
 
-def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -> tuple[str, str]:
+def _tls_stall(
+    ctx: Context, ep: EndpointResult, addrs: list[AddressResult], r: LayerResult
+) -> tuple[str, str]:
     """SD204 when the TLS handshake itself stalled: TCP connected, no ServerHello came. urllib3
     (1.26 and 2.x) does the handshake inside connect(), with the connect timeout on the socket,
     and reports the socket timeout as a ReadTimeoutError: botocore says 'Read timeout on
@@ -397,7 +402,7 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
            f"connects, but no ServerHello came back{secs}. A firewall or DPI box that stalls TLS "
            "(by SNI), or a path-MTU black hole (ICMP 'fragmentation needed' filtered: the server's "
            "full-size certificate packets are lost). The SDK does the handshake within its connect "
-           f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default) and reports a read timeout (ReadTimeoutError, "
+           f"timeout ({connect_timeout(ctx)}) and reports a read timeout (ReadTimeoutError, "
            "'Read timeout on endpoint URL'), then retries: minutes before it gives up.")  # fmt: skip
     fix = (f"Allow TLS to {ep.target.host} through the firewall / DPI policy (SNI allow-list), or "
            "fix path-MTU discovery on the path (let ICMP 'fragmentation needed' through, or clamp "
@@ -406,7 +411,7 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
         msg = (f"{ep.target.host}: the {proxy_label(ep.target.proxy)} answered CONNECT, but the TLS handshake "
                f"inside the tunnel stalled: no ServerHello came back{secs}. The proxy (or something "
                "behind it) passes nothing through. The SDK waits its connect timeout "
-               f"({SDK_CONNECT_TIMEOUT_S} s by default), reports 'Read timeout on endpoint URL' (urllib3 "
+               f"({connect_timeout(ctx)}), reports 'Read timeout on endpoint URL' (urllib3 "
                "2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), and retries.")  # fmt: skip
         fix = (f"The {proxy_label(ep.target.proxy)} accepted the tunnel but nothing came back through "
                f"it: have its operator check the tunnel to {ep.target.host}, or reach STS without "
@@ -414,7 +419,12 @@ def _tls_stall(ep: EndpointResult, addrs: list[AddressResult], r: LayerResult) -
     return msg, fix
 
 
-SDK_CONNECT_TIMEOUT_S = 60  # botocore's default connect_timeout
+def connect_timeout(ctx: Context) -> str:
+    """The SDK's connect timeout as the messages give it: '60 s by default', or the value a
+    configured defaults_mode sets ('3.1 s, defaults_mode standard')."""
+    seconds, source = ctx.connect_timeout
+    return f"{seconds:g} s {source}" if source == "by default" else f"{seconds:g} s, {source}"
+
 
 # (retry mode, total attempts by default, which SDKs default to it): botocore's own default
 # was legacy up to 1.43 and is standard from 1.44; the AWS CLI v1 keeps legacy, v2 is standard
@@ -529,7 +539,10 @@ def sdk_unaffected_split(ep: EndpointResult) -> bool:
 
 
 def _family_split(
-    ep: EndpointResult, probed: list[AddressResult], bad: list[tuple[AddressResult, LayerResult]]
+    ctx: Context,
+    ep: EndpointResult,
+    probed: list[AddressResult],
+    bad: list[tuple[AddressResult, LayerResult]],
 ) -> Hit | None:
     """Every address of one IP family fails and every address of the other works: say what
     the SDK (urllib3, getaddrinfo's order) does with that."""
@@ -554,9 +567,9 @@ def _family_split(
     elif path.works and path.lands is not None:
         dropped = [a.address for a, r in path.through if r.status is Status.TIMEOUT]
         msg += (f" The SDK tries {', '.join(a.address for a, _ in path.through)} first (getaddrinfo's order) "
-                f"and waits its whole connect timeout ({SDK_CONNECT_TIMEOUT_S} s by default) on "
+                f"and waits its whole connect timeout ({connect_timeout(ctx)}) on "
                 f"{', '.join(dropped)} before it connects to {path.lands.address}: it works, but every new "
-                f"connection (every AWS CLI run) is {SDK_CONNECT_TIMEOUT_S * len(dropped)} s late.")  # fmt: skip
+                f"connection (every AWS CLI run) is {ctx.connect_timeout[0] * len(dropped):g} s late.")  # fmt: skip
     elif path.lands is not None or path.through:
         first = (path.lands or path.through[0][0]).address
         msg += f" The SDK connects to {first} first (getaddrinfo's order), which fails."
@@ -666,7 +679,7 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
                 fix = None
                 if r.status is Status.TIMEOUT and "did not answer CONNECT" in r.detail:
                     msg += (f". The proxy is up but wedged. The SDK sends CONNECT within its connect "
-                            f"timeout ({SDK_CONNECT_TIMEOUT_S} s by default), then reports 'Read timeout on "
+                            f"timeout ({connect_timeout(f.context)}), then reports 'Read timeout on "
                             "endpoint URL' (urllib3 2.x) or 'Failed to connect to proxy URL' (urllib3 1.26), "
                             "and retries.")  # fmt: skip
                     fix = ("Have the proxy's operator look at it (a stuck process, an exhausted upstream "
