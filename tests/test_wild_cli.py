@@ -1,0 +1,70 @@
+"""Real `aws --debug` pastes from public GitHub issues (AWS CLI v1 and v2; tests/data/wild-cli,
+sources in its SOURCES.md): excerpts as users paste them, cut at either end, and what an AWS
+expert reads in them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.cli import run
+
+DATA = Path(__file__).parent / "data" / "wild-cli"
+TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
+ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
+
+
+def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    log = tmp_path / "paste.log"
+    log.write_text(text)
+    code = run(["parse-log", str(log), "--output", "json", "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def codes(doc: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in doc["findings"]]
+
+
+@pytest.mark.parametrize(
+    ("paste", "service", "operation", "finding"),
+    [
+        (ASSUME_ROLE_403, "sts", "AssumeRole", "SD403"),
+        (TERMUX_RETRY, "sts", "GetCallerIdentity", "SD209"),
+    ],
+)
+def test_fragment_named_by_its_retry_event(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    paste: Path,
+    service: str,
+    operation: str,
+    finding: str,
+) -> None:
+    """A paste without `Making request`: the retry handler's event after the attempt
+    (`Event needs-retry.sts.AssumeRole`) names the call (was `sts.?`)."""
+    doc = parse(tmp_path, paste.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert (req["service"], req["operation"]) == (service, operation)
+    assert finding in codes(doc)
+
+
+def test_retry_event_does_not_rename_a_named_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: a request `Making request` named keeps its name; an event of another
+    operation on the thread (a credential provider's, say) does not rename it."""
+    text = (
+        "2021-04-09 07:49:06,100 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        "OperationModel(name=GetCallerIdentity) with params: {'url_path': '/', 'query_string': "
+        "'', 'method': 'POST', 'headers': {}, 'body': {'Action': 'GetCallerIdentity', "
+        "'Version': '2011-06-15'}, 'url': 'https://sts.eu-central-1.amazonaws.com/', "
+        "'context': {'client_region': 'eu-central-1'}}\n" + ASSUME_ROLE_403.read_text()
+    )
+    (req,) = parse(tmp_path, text, capsys)["requests"]
+    assert (req["service"], req["operation"]) == ("sts", "GetCallerIdentity")
