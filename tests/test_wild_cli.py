@@ -15,6 +15,7 @@ from stsdiag.cli import run
 DATA = Path(__file__).parent / "data" / "wild-cli"
 TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
 ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
+CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
 
 
 def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -68,3 +69,36 @@ def test_retry_event_does_not_rename_a_named_request(
     )
     (req,) = parse(tmp_path, text, capsys)["requests"]
     assert (req["service"], req["operation"]) == ("sts", "GetCallerIdentity")
+
+
+def test_custom_endpoint_host_names_no_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A custom endpoint's host (`http://ut008693:8000/`, an S3-compatible store) is no
+    service name: the request was read as the service `ut008693` (and a container
+    credential endpoint's `127.0.0.40` as `127`)."""
+    (req,) = parse(tmp_path, CUSTOM_HOST.read_text(), capsys)["requests"]
+    assert (req["host"], req["operation"]) == ("ut008693", "ListBuckets")
+    assert req["service"] is None
+
+
+@pytest.mark.parametrize(
+    ("host", "service"),
+    [
+        ("sts.eu-central-1.amazonaws.com", "sts"),
+        ("vpce-0a1b2c3d4e5f-abcdefgh.sts.eu-central-1.vpce.amazonaws.com", "sts"),
+        ("sts.cn-north-1.amazonaws.com.cn", "sts"),
+    ],
+)
+def test_aws_host_still_names_its_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str, service: str
+) -> None:
+    """Near-miss: a paste that starts at the connection to an AWS host (also a VPC
+    endpoint's own name, whose first label is the endpoint id) names the service."""
+    text = (
+        "2021-04-09 07:49:06,100 - MainThread - urllib3.connectionpool - DEBUG - Starting new "
+        f"HTTPS connection (1): {host}:443\n"
+        f'2021-04-09 07:49:06,229 - MainThread - urllib3.connectionpool - DEBUG - https://{host}:443 "POST / HTTP/1.1" 200 419\n'
+    )
+    (req,) = parse(tmp_path, text, capsys)["requests"]
+    assert (req["host"], req["service"]) == (host, service)

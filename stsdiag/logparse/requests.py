@@ -492,8 +492,14 @@ def line_of(rec: Record, text: str | None) -> int:
 
 def _service_of(host: str) -> str | None:
     """The service a host names (`sts.ap-northeast-1.amazonaws.com` → sts); S3's
-    virtual-hosted names start with the bucket (`bucket.s3.us-east-2.amazonaws.com` → s3)."""
+    virtual-hosted names start with the bucket (`bucket.s3.us-east-2.amazonaws.com` → s3), a
+    VPC endpoint's with its id (`vpce-0a1b-c2d3.sts.us-east-1.vpce.amazonaws.com` → sts). A
+    custom endpoint's host (an S3-compatible store, LocalStack, a bare host name) names none."""
+    if not endpoints.is_aws_host(host):
+        return None
     labels = host.split(".")
+    if labels[0].startswith("vpce-") and len(labels) > 2:
+        labels = labels[1:]
     if any(x == "s3" or x.startswith(("s3-", "s3express-")) for x in labels[1:3]):
         return "s3"
     return labels[0].replace("-fips", "") or None
