@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from stsdiag.cli import run
+from stsdiag.logparse.cutoff import cut_message
 
 DATA = Path(__file__).parent / "data" / "wild-cli"
 TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
 ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
+CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
 CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
 
 
@@ -102,3 +104,42 @@ def test_aws_host_still_names_its_service(
     )
     (req,) = parse(tmp_path, text, capsys)["requests"]
     assert (req["host"], req["service"]) == (host, service)
+
+
+def test_paste_cut_mid_message_is_cut(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A paste that ends in the middle of botocore's `Exception received when sending HTTP
+    request` (`... - DEBUG - Exception`) was cut: the request's end is in the missing part
+    (SD210 info), not a request still waiting for its answer (was a warning)."""
+    doc = parse(tmp_path, CUT_MID_MESSAGE.read_text(), capsys)
+    assert doc["log"]["truncated"] is True
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD210"]
+    assert f["severity"] == "info"
+
+
+def test_paste_ending_with_a_whole_record_is_not_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: the same paste without its cut last record ends with a whole one (the
+    connection): nothing says it was cut, the SDK was still waiting."""
+    text = "".join(CUT_MID_MESSAGE.read_text().splitlines(keepends=True)[:-1])
+    doc = parse(tmp_path, text, capsys)
+    assert doc["log"]["truncated"] is False
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD210"]
+    assert f["severity"] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("message", "cut"),
+    [
+        ("Exception", True),
+        ("Exception received when", True),
+        ("Response hea", True),
+        ("Exception received when sending HTTP request.", False),
+        ("Response body:", False),
+        ("Starting new HTTPS connection (1): sts.amazonaws.com:443", False),
+        ("Ex", False),
+        ("Exceptional", False),
+    ],
+)
+def test_cut_message(message: str, cut: bool) -> None:
+    assert cut_message(message) is cut
