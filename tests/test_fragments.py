@@ -576,9 +576,10 @@ def _from_sending(path: Path) -> str:
 @pytest.mark.parametrize(
     ("name", "service", "operation"),
     [
-        # the answer's root element names the operation; an error answer does not
+        # the answer's root element names the operation; an error answer does not, the
+        # retry handler's event after it does (`Event needs-retry.sts.GetCallerIdentity`)
         ("glatest-cli-region-ok.log", "sts", "GetCallerIdentity"),
-        ("g2023-cli-expired-token.log", "sts", None),
+        ("g2023-cli-expired-token.log", "sts", "GetCallerIdentity"),
     ],
 )
 def test_fragment_from_sending_names_service_and_operation(

@@ -4,7 +4,8 @@ ur`), or its last record's Python repr is not closed (`Sending http request:
 <AWSPreparedRequest ... 'Authorization': b`). The end of such a log is not the end of the
 story: a request without an answer there may have had one in the missing part (SD210).
 
-`Tail` remembers the end of the input as it is read; `was_cut` looks at it and at the last
+or its last record's message is a strict start of a message botocore writes longer
+(`Exception`). `Tail` remembers the end of the input as it is read; `was_cut` looks at it and at the last
 record the reader yielded."""
 
 from __future__ import annotations
@@ -111,6 +112,32 @@ def unclosed(message: str, rest: str = "") -> bool:
     return False
 
 
+# messages botocore and urllib3 log whose words go on past their first (`Exception` is cut
+# from `Exception received when sending HTTP request.`): a last record that holds only a
+# strict start of one of them was cut mid-message
+_GOES_ON = (
+    "Exception received when sending HTTP request",
+    "Exception received when sending urllib3 HTTP request",
+    "Sending http request: <AWSPreparedRequest",
+    "Making request for OperationModel",
+    "Starting new HTTPS connection",
+    "Starting new HTTP connection",
+    "Response headers: {",
+    "Response body:",
+    "Retry needed, retrying request after delay of",
+    "retry needed, retryable exception caught",
+    "Calling endpoint provider with parameters: {",
+    "Endpoint provider result: ",
+    "Looking for credentials via: ",
+)
+
+
+def cut_message(message: str) -> bool:
+    """The record's message is a strict start of a message botocore writes longer."""
+    m = message.strip()
+    return len(m) >= 3 and any(len(m) < len(full) and full.startswith(m) for full in _GOES_ON)
+
+
 def was_cut(tail: bytes, last: Record | None) -> bool:
     """The input ends mid-record: its last line is a cut header, or the last record (the
     reader's, or the last line's own when the reader dropped it) ends inside a repr."""
@@ -125,6 +152,8 @@ def was_cut(tail: bytes, last: Record | None) -> bool:
     if last is not None and last.lines:
         end = last.lines[-1].rstrip()
         if end and text.endswith(end[-64:]):
+            if len(last.lines) == 1 and cut_message(last.message):
+                return True
             return unclosed(last.lines[0], "\n".join(last.lines[1:]))
     if last_line is not None:
         kind, _ = classify_line(last_line.encode("utf-8", "replace"), 0)

@@ -26,6 +26,8 @@ _UA = re.compile(r"'User-Agent': b?'([^']{1,400})'")
 _PARAM_URL = re.compile(r"'url': u?'(https?://[^']+)'")
 _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
 _BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
+# the service and operation botocore names in a call's retry event (`needs-retry.sts.AssumeRole`)
+_NEEDS_RETRY = re.compile(r"Event needs-retry\.([\w-]+)\.([A-Z]\w{1,63}):")
 _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
@@ -490,8 +492,14 @@ def line_of(rec: Record, text: str | None) -> int:
 
 def _service_of(host: str) -> str | None:
     """The service a host names (`sts.ap-northeast-1.amazonaws.com` → sts); S3's
-    virtual-hosted names start with the bucket (`bucket.s3.us-east-2.amazonaws.com` → s3)."""
+    virtual-hosted names start with the bucket (`bucket.s3.us-east-2.amazonaws.com` → s3), a
+    VPC endpoint's with its id (`vpce-0a1b-c2d3.sts.us-east-1.vpce.amazonaws.com` → sts). A
+    custom endpoint's host (an S3-compatible store, LocalStack, a bare host name) names none."""
+    if not endpoints.is_aws_host(host):
+        return None
     labels = host.split(".")
+    if labels[0].startswith("vpce-") and len(labels) > 2:
+        labels = labels[1:]
     if any(x == "s3" or x.startswith(("s3-", "s3express-")) for x in labels[1:3]):
         return "s3"
     return labels[0].replace("-fips", "") or None
@@ -614,6 +622,14 @@ class Reconstructor:
         return b
 
     def _current(self, rec: Record) -> _Builder:
+        b = self._own(rec)
+        if b is None:
+            b = self._new(rec)
+            self.open.push(rec.thread, b)
+        return b
+
+    def _own(self, rec: Record) -> _Builder | None:
+        """The thread's open request, if any."""
         b = self.open.get(rec.thread)
         if b is None and rec.thread is not None:
             orphan = self.open.get(None)
@@ -624,9 +640,6 @@ class Reconstructor:
                 orphan.thread = rec.thread
                 self.open.push(rec.thread, orphan)
                 return orphan
-        if b is None:
-            b = self._new(rec)
-            self.open.push(rec.thread, b)
         return b
 
     def _fragment(
@@ -959,6 +972,7 @@ class Reconstructor:
             # (The event's other handlers, adaptive mode's rate limiter or S3's redirector,
             # are called for the same answer.)
             b = None
+            named: _Builder | None = None
             if "RetryHandler" not in msg:
                 pass
             elif rec.thread is None and self.floating:
@@ -971,11 +985,17 @@ class Reconstructor:
                     first = min(due, key=lambda x: x.attempts[-1].line)
                     first.hook_due = False
                     self._hooked, self._hooked_at = first, self._records
+                    named = first
                 else:
                     b = self._route(rec, "answer")
                     self._hooked, self._hooked_at = b, self._records
             else:
-                b = self.open.get(rec.thread)
+                b = self._own(rec)
+            named = named or b
+            m = _NEEDS_RETRY.match(msg)
+            if named is not None and named.operation is None and m is not None:
+                # a fragment without `Making request`: the event names the call
+                named.service, named.operation = m.group(1), m.group(2)
             if b is not None and b.attempts:
                 b.hook_due = False
                 a = b.attempts[-1]

@@ -1,0 +1,145 @@
+"""Real `aws --debug` pastes from public GitHub issues (AWS CLI v1 and v2; tests/data/wild-cli,
+sources in its SOURCES.md): excerpts as users paste them, cut at either end, and what an AWS
+expert reads in them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.cli import run
+from stsdiag.logparse.cutoff import cut_message
+
+DATA = Path(__file__).parent / "data" / "wild-cli"
+TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
+ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
+CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
+CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
+
+
+def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    log = tmp_path / "paste.log"
+    log.write_text(text)
+    code = run(["parse-log", str(log), "--output", "json", "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def codes(doc: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in doc["findings"]]
+
+
+@pytest.mark.parametrize(
+    ("paste", "service", "operation", "finding"),
+    [
+        (ASSUME_ROLE_403, "sts", "AssumeRole", "SD403"),
+        (TERMUX_RETRY, "sts", "GetCallerIdentity", "SD209"),
+    ],
+)
+def test_fragment_named_by_its_retry_event(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    paste: Path,
+    service: str,
+    operation: str,
+    finding: str,
+) -> None:
+    """A paste without `Making request`: the retry handler's event after the attempt
+    (`Event needs-retry.sts.AssumeRole`) names the call (was `sts.?`)."""
+    doc = parse(tmp_path, paste.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert (req["service"], req["operation"]) == (service, operation)
+    assert finding in codes(doc)
+
+
+def test_retry_event_does_not_rename_a_named_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: a request `Making request` named keeps its name; an event of another
+    operation on the thread (a credential provider's, say) does not rename it."""
+    text = (
+        "2021-04-09 07:49:06,100 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        "OperationModel(name=GetCallerIdentity) with params: {'url_path': '/', 'query_string': "
+        "'', 'method': 'POST', 'headers': {}, 'body': {'Action': 'GetCallerIdentity', "
+        "'Version': '2011-06-15'}, 'url': 'https://sts.eu-central-1.amazonaws.com/', "
+        "'context': {'client_region': 'eu-central-1'}}\n" + ASSUME_ROLE_403.read_text()
+    )
+    (req,) = parse(tmp_path, text, capsys)["requests"]
+    assert (req["service"], req["operation"]) == ("sts", "GetCallerIdentity")
+
+
+def test_custom_endpoint_host_names_no_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A custom endpoint's host (`http://ut008693:8000/`, an S3-compatible store) is no
+    service name: the request was read as the service `ut008693` (and a container
+    credential endpoint's `127.0.0.40` as `127`)."""
+    (req,) = parse(tmp_path, CUSTOM_HOST.read_text(), capsys)["requests"]
+    assert (req["host"], req["operation"]) == ("ut008693", "ListBuckets")
+    assert req["service"] is None
+
+
+@pytest.mark.parametrize(
+    ("host", "service"),
+    [
+        ("sts.eu-central-1.amazonaws.com", "sts"),
+        ("vpce-0a1b2c3d4e5f-abcdefgh.sts.eu-central-1.vpce.amazonaws.com", "sts"),
+        ("sts.cn-north-1.amazonaws.com.cn", "sts"),
+    ],
+)
+def test_aws_host_still_names_its_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str, service: str
+) -> None:
+    """Near-miss: a paste that starts at the connection to an AWS host (also a VPC
+    endpoint's own name, whose first label is the endpoint id) names the service."""
+    text = (
+        "2021-04-09 07:49:06,100 - MainThread - urllib3.connectionpool - DEBUG - Starting new "
+        f"HTTPS connection (1): {host}:443\n"
+        f'2021-04-09 07:49:06,229 - MainThread - urllib3.connectionpool - DEBUG - https://{host}:443 "POST / HTTP/1.1" 200 419\n'
+    )
+    (req,) = parse(tmp_path, text, capsys)["requests"]
+    assert (req["host"], req["service"]) == (host, service)
+
+
+def test_paste_cut_mid_message_is_cut(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A paste that ends in the middle of botocore's `Exception received when sending HTTP
+    request` (`... - DEBUG - Exception`) was cut: the request's end is in the missing part
+    (SD210 info), not a request still waiting for its answer (was a warning)."""
+    doc = parse(tmp_path, CUT_MID_MESSAGE.read_text(), capsys)
+    assert doc["log"]["truncated"] is True
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD210"]
+    assert f["severity"] == "info"
+
+
+def test_paste_ending_with_a_whole_record_is_not_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: the same paste without its cut last record ends with a whole one (the
+    connection): nothing says it was cut, the SDK was still waiting."""
+    text = "".join(CUT_MID_MESSAGE.read_text().splitlines(keepends=True)[:-1])
+    doc = parse(tmp_path, text, capsys)
+    assert doc["log"]["truncated"] is False
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD210"]
+    assert f["severity"] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("message", "cut"),
+    [
+        ("Exception", True),
+        ("Exception received when", True),
+        ("Response hea", True),
+        ("Exception received when sending HTTP request.", False),
+        ("Response body:", False),
+        ("Starting new HTTPS connection (1): sts.amazonaws.com:443", False),
+        ("Ex", False),
+        ("Exceptional", False),
+    ],
+)
+def test_cut_message(message: str, cut: bool) -> None:
+    assert cut_message(message) is cut
