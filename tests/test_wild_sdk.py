@@ -1,7 +1,9 @@
 """Real boto3/botocore debug pastes from public GitHub issues (tests/data/wild-sdk, sources in
 its SOURCES.md), each with the misreading it showed, and near misses that must read as before:
 a header with the logger in parentheses and the process in angle brackets (botocore 1.3-era
-apps), the logger's line and function after its name."""
+apps), the logger's line and function after its name, the service and operation of a request
+whose URL was cut or redacted (botocore's `request-created` event; a Query call's STS API
+version)."""
 
 from __future__ import annotations
 
@@ -19,16 +21,20 @@ def report(data: bytes) -> Report:
     return analyze(io.BufferedReader(io.BytesIO(data)), "x", ParseOptions())  # type: ignore[arg-type]
 
 
+def ops(rep: Report) -> list[tuple[str | None, str | None, str | None]]:
+    return [(r.service, r.operation, r.host) for r in rep.requests]
+
+
 # ------------------------------------------------------------------------- the reader
 
 
 def test_logger_in_parentheses_and_process_in_angle_brackets() -> None:
     """botocore/botocore#785: `ts ( botocore.endpoint) < WorkerProcess-9> [DEBUG]: msg` was
-    'not a botocore debug log'."""
+    'not a botocore debug log'. Its request (botocore 1.3.23 names no operation in `Making
+    request`) is SQS's GetQueueUrl, not a service 'queue' (the legacy host's label)."""
     rep = report((DATA / "14-botocore-785-paren-logger-angle-process.log").read_bytes())
-    assert [(r.host, r.thread) for r in rep.requests] == [
-        ("queue.amazonaws.com", "WorkerProcess-9")
-    ]
+    assert ops(rep) == [("sqs", "GetQueueUrl", "queue.amazonaws.com")]
+    assert rep.requests[0].thread == "WorkerProcess-9"
 
 
 def test_padded_level_inside_brackets_and_near_misses() -> None:
@@ -66,3 +72,66 @@ def test_cloudwatch_console_table_paste() -> None:
     ]
     assert {f.code for f in rep.findings} == {"SD102", "SD103"}
     assert rep.recommendation is not None and rep.recommendation.region == "eu-west-1"
+
+
+# ------------------------------------------------------ the service of a request
+
+
+def test_query_call_with_a_cut_url_is_sts_by_its_api_version() -> None:
+    """boto/boto3#2258: the paste ends inside the URL, and no event names the service:
+    AssumeRoleWithWebIdentity with STS's API version (2011-06-15) is STS's call."""
+    rep = report((DATA / "02-boto3-2258-irsa-cut-url.log").read_bytes())
+    assert ops(rep) == [("sts", "AssumeRoleWithWebIdentity", None)]
+
+
+def test_another_api_version_is_not_sts() -> None:
+    line = (
+        b"2020-01-08 22:50:19,372 botocore.endpoint [DEBUG] Making request for OperationModel"
+        b"(name=GetAccessKeyInfo) with params: {'url_path': '/', 'query_string': '', 'method': "
+        b"'POST', 'headers': {}, 'body': {'Action': 'GetAccessKeyInfo', 'Version': '2010-05-08'}, "
+        b"'url': 'https://exa"
+    )
+    assert ops(report(line + b"\n")) == [(None, "GetAccessKeyInfo", None)]
+
+
+def test_request_created_names_the_service_of_a_redacted_url() -> None:
+    """boto/boto3#2420: the user redacted the URL ('**redacted**'); `Event
+    request-created.s3.GetObject` names the service."""
+    rep = report((DATA / "13-boto3-2420-redacted-url.log").read_bytes())
+    assert ops(rep) == [("s3", "GetObject", None)]
+
+
+def test_request_created_of_another_operation_changes_nothing() -> None:
+    data = (
+        (DATA / "13-boto3-2420-redacted-url.log")
+        .read_bytes()
+        .replace(b"request-created.s3.GetObject", b"request-created.sqs.SendMessage")
+    )
+    assert ops(report(data)) == [(None, "GetObject", None)]
+
+
+def test_request_created_does_not_override_a_known_service() -> None:
+    """`request-created.<id>` uses the hyphenated service id; a host that names a botocore
+    service keeps it (`logs`, not `cloudwatch-logs`)."""
+    data = (
+        b"2020-05-11 15:03:31,043 botocore.endpoint [DEBUG] Making request for OperationModel"
+        b"(name=PutLogEvents) with params: {'url_path': '/', 'body': b'', "
+        b"'url': 'https://logs.us-east-1.amazonaws.com/', 'context': {'client_region': "
+        b"'us-east-1'}}\n"
+        b"2020-05-11 15:03:31,044 botocore.hooks [DEBUG] Event request-created.cloudwatch-logs."
+        b"PutLogEvents: calling handler <bound method RequestSigner.handler of <x>>\n"
+    )
+    assert ops(report(data)) == [("logs", "PutLogEvents", "logs.us-east-1.amazonaws.com")]
+
+
+def test_versions_from_the_user_agent_of_a_fragment() -> None:
+    """boto/boto3#2357, botocore#2139: a paste that starts at `Sending http request` names
+    the SDK versions in its User-Agent header (was 'unknown versions')."""
+    line = (
+        b"2020-09-15 00:24:41,825 botocore.endpoint [DEBUG] Sending http request: "
+        b"<AWSPreparedRequest stream_output=False, method=GET, url=https://s3.amazonaws.com/x, "
+        b"headers={'User-Agent': b'Boto3/1.14.52 Python/3.8.5 Linux/4.14 Botocore/1.17.52'}>\n"
+    )
+    rep = report(line)
+    assert rep.log is not None
+    assert rep.log.versions == ("Boto3/1.14.52", "Python/3.8.5", "Botocore/1.17.52")

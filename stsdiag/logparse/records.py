@@ -372,8 +372,9 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 # decides (`_continues`): the message joined with it, as folded or with the space a re-flow
 # dropped.
 _HOOK_FACT = b"Event before-parameter-build."
-# (needs-retry: an attempt is over, also when botocore logged neither answer nor exception)
-_HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.")
+# (needs-retry: an attempt is over, also when botocore logged neither answer nor exception;
+# request-created: the service and operation of a request whose `Making request` names none)
+_HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.", b"Event request-created.")
 
 
 _WRAP_MSG = (0, 0, 0, 65, 200)  # by policy: longest message (and CR) `_may_wrap` accepts

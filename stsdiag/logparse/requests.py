@@ -28,6 +28,11 @@ _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
 _BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
 # the service and operation botocore names in a call's retry event (`needs-retry.sts.AssumeRole`)
 _NEEDS_RETRY = re.compile(r"Event needs-retry\.([\w-]+)\.([A-Z]\w{1,63}):")
+_CREATED = re.compile(r"Event request-created\.([\w-]+)\.(\w+)")
+# a Query-protocol body's action and API version: botocore < 1.4 named no operation in
+# `Making request for <botocore.model.OperationModel object at 0x...>`
+_ACTION = re.compile(r"'Action': u?'(\w+)'")
+_API_VERSION = re.compile(r"'Version': u?'(\d{4}-\d\d-\d\d)'")
 _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
@@ -874,6 +879,8 @@ class Reconstructor:
             if m:
                 p = self.pending.setdefault(rec.thread, _Pending())
                 p.service, p.operation = m.group(1), m.group(2)
+        elif msg.startswith("Event request-created."):
+            self._created(rec, msg)
         elif msg.startswith("Sending http request"):
             # a credential provider's nested call that already has its answer is over: this
             # attempt belongs to the request that needed the credentials
@@ -1109,6 +1116,8 @@ class Reconstructor:
         b.operation = op or (
             self.pending[rec.thread].operation if rec.thread in self.pending else None
         )
+        if b.operation is None and (ma := _ACTION.search(flat)) is not None:
+            b.operation = ma.group(1)
         # read the two parts that carry facts (no eval): the URL and the context dict
         mu = _PARAM_URL.search(flat)
         b.url = mu.group(1) if mu else None
@@ -1126,10 +1135,7 @@ class Reconstructor:
                 ctx["client_region"] = mr.group(1)
         if b.url:
             b.host = _host_of(b.url)
-        if not self.events.versions:  # the User-Agent names the SDK and CLI versions
-            ua = _UA.search(flat)
-            for v in _VERSION.findall(ua.group(1) if ua else ""):
-                self.events.versions[v] = None
+        self._ua_versions(flat)
         b.client_region = pyrepr.get_str(ctx, "client_region")
         if b.client_region is None:
             mc = _CLIENT_REGION.search(flat)
@@ -1156,9 +1162,25 @@ class Reconstructor:
             b.endpoint_override = cli_url
         if b.service is None and b.host:
             b.service = _service_of(b.host)
+        if b.service is None and b.operation:  # the URL cut off or redacted
+            mv = _API_VERSION.search(flat)
+            if endpoints.is_sts_call(b.operation, mv.group(1) if mv else None):
+                b.service = "sts"
         if b.operation in CRED_OPS and self._provider_pending.pop(rec.thread, False):
             b.by_provider = True
         b.ref(rec, "making-request")
+
+    def _created(self, rec: Record, msg: str) -> None:
+        """`Event request-created.<service>.<Operation>`: botocore's own name for the
+        service of the request just made, where the request named no operation or its
+        host no service botocore knows (`queue.amazonaws.com`, a redacted URL)."""
+        m = _CREATED.search(msg)
+        b = self.open.get(rec.thread)
+        if m is None or b is None or b.attempts or b.operation not in (None, m.group(2)):
+            return
+        b.operation = m.group(2)
+        if b.service is None or endpoints.client_name(b.service) is None:
+            b.service = endpoints.client_name(m.group(1)) or m.group(1)
 
     def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
         for m in _ARN.finditer(text) if "arn:" in text else ():
@@ -1175,10 +1197,19 @@ class Reconstructor:
             b.resource_regions.append(m2.group(1))
             b.ref(rec, "bucket-region")
 
+    def _ua_versions(self, flat: str) -> None:
+        """The SDK and CLI versions the User-Agent names (of `Making request`, or of
+        `Sending http request` in a fragment that starts there)."""
+        if not self.events.versions:
+            ua = _UA.search(flat)
+            for v in _VERSION.findall(ua.group(1) if ua else ""):
+                self.events.versions[v] = None
+
     def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
         flat = rec.flat
+        self._ua_versions(flat)
         n = len(b.attempts) + 1
         url = _URL.search(flat)
         b.attempts.append(_Try(n, rec.line, time=rec.ts))
