@@ -3,7 +3,7 @@ its SOURCES.md), each with the misreading it showed, and near misses that must r
 a header with the logger in parentheses and the process in angle brackets (botocore 1.3-era
 apps), the logger's line and function after its name, the service and operation of a request
 whose URL was cut or redacted (botocore's `request-created` event; a Query call's STS API
-version)."""
+version), and what an expired token means for AssumeRoleWithWebIdentity."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from stsdiag.logparse.records import CONT, FOREIGN, KEPT, classify_line
 from stsdiag.models import Report
 from stsdiag.parselog import ParseOptions, analyze
+from stsdiag.rules.log import classify_error
 
 DATA = Path(__file__).parent / "data" / "wild-sdk"
 
@@ -122,6 +123,26 @@ def test_request_created_does_not_override_a_known_service() -> None:
         b"PutLogEvents: calling handler <bound method RequestSigner.handler of <x>>\n"
     )
     assert ops(report(data)) == [("logs", "PutLogEvents", "logs.us-east-1.amazonaws.com")]
+
+
+# ---------------------------------------------------------------- expired tokens
+
+
+def test_expired_web_identity_token_is_the_jwt() -> None:
+    """awslabs/aws-orbit-workbench#708: ExpiredTokenException from AssumeRoleWithWebIdentity
+    is the web identity token's expiry (53 h before), not a session to re-assume."""
+    rep = report((DATA / "16-aws-orbit-708-web-identity-expired.log").read_bytes())
+    (sd402,) = [f for f in rep.findings if f.code == "SD402"]
+    assert "web identity token (the JWT) expired 53.0 h ago" in sd402.message
+    assert "AWS_WEB_IDENTITY_TOKEN_FILE" in sd402.message
+
+
+def test_expired_session_token_of_assume_role_stays_a_session() -> None:
+    (hit,) = classify_error(
+        "ExpiredToken", "The security token included in the request is expired", "AssumeRole",
+        None, (), sts_call=True,
+    )  # fmt: skip
+    assert hit.code == "SD402" and "web identity" not in hit.message
 
 
 def test_versions_from_the_user_agent_of_a_fragment() -> None:

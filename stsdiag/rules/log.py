@@ -445,6 +445,31 @@ def _skew(msg: str) -> str:
     return ""
 
 
+# STS's answer when AssumeRoleWithWebIdentity's token (the JWT) is past its `exp` (epoch s)
+_JWT_EXPIRED = re.compile(
+    r"current date/time (\d{9,11}) must be before the expiration date/time ?(\d{9,11})"
+)
+
+
+def _web_token_expired(operation: str | None, msg: str) -> str:
+    """What an expired token means for AssumeRoleWithWebIdentity: not the caller's
+    session (the call is unsigned) but the web identity token itself, read from
+    AWS_WEB_IDENTITY_TOKEN_FILE; and how long ago it expired when STS says."""
+    if operation != "AssumeRoleWithWebIdentity":
+        return ""
+    m = _JWT_EXPIRED.search(msg)
+    ago = ""
+    if m and int(m.group(1)) > int(m.group(2)):
+        ago = f" {(int(m.group(1)) - int(m.group(2))) / 3600:.1f} h ago"
+    return (
+        ("" if msg.rstrip().endswith(".") else ".")
+        + f" The web identity token (the JWT) expired{ago}, not a session: the token file is not "
+        "being refreshed or an old copy of it is read (EKS/IRSA rotates the projected "
+        "service-account token: read AWS_WEB_IDENTITY_TOKEN_FILE, do not copy the token), or "
+        "the local clock is wrong."
+    )
+
+
 def sts_errors(r: LogRequest) -> Iterable[Hit]:
     """An error answer: what it means for the credentials (any service) or for STS (an STS,
     SSO or credential provider's call). S3's AccessDenied is not STS's business."""
@@ -495,7 +520,7 @@ def _error_meaning(
     ):
         yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
     elif code in ("ExpiredToken", "ExpiredTokenException"):
-        yield Hit("SD402", f"{op}: {code}: {msg}", e)
+        yield Hit("SD402", f"{op}: {code}: {msg}{_web_token_expired(operation, msg)}", e)
     elif code in _SSO_EXPIRED or (
         code == "UnauthorizedException"
         and (operation in _SSO_OPS or "Session token not found" in msg)
