@@ -156,3 +156,30 @@ def test_versions_from_the_user_agent_of_a_fragment() -> None:
     rep = report(line)
     assert rep.log is not None
     assert rep.log.versions == ("Boto3/1.14.52", "Python/3.8.5", "Botocore/1.17.52")
+
+
+# ------------------------------------------------------------ container credentials
+
+POD_IDENTITY = DATA / "bc131-pod-identity-host-refused.log"
+
+
+def test_botocore_older_than_pod_identity_refuses_its_endpoint() -> None:
+    """botocore 1.31 given EKS Pod Identity's endpoint raises `ValueError: Unsupported host
+    '169.254.170.23'` after `Looking for credentials via: container-role` (was: no finding)."""
+    rep = report(POD_IDENTITY.read_bytes())
+    (sd502,) = [f for f in rep.findings if f.code == "SD502"]
+    assert "predates EKS Pod Identity" in sd502.message
+    assert "Upgrade boto3/botocore" in sd502.fix
+    assert sd502.evidence[0].line == 36
+
+
+def test_another_refused_host_is_not_pod_identity() -> None:
+    data = POD_IDENTITY.read_bytes().replace(b"169.254.170.23", b"10.0.0.5")
+    (sd502,) = [f for f in report(data).findings if f.code == "SD502"]
+    assert "10.0.0.5" in sd502.message and "predates" not in sd502.message
+    assert "allowed host" in sd502.fix
+
+
+def test_container_role_lookup_without_a_failure_says_nothing() -> None:
+    data = b"\n".join(POD_IDENTITY.read_bytes().splitlines()[:11]) + b"\n"
+    assert report(data).findings == ()

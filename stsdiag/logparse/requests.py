@@ -523,6 +523,10 @@ _CONTAINER_FAILED = re.compile(
     r"retrieving credentials from container-role|ECS metadata|container metadata|"
     r"169\.254\.170\.(?:2|23)\b"
 )
+# botocore's ContainerMetadataFetcher refusing a full URI's host (ValueError)
+_REFUSED_HOST = re.compile(
+    r"Unsupported host '([^'\s]{1,255})'\. +Can only retrieve metadata from these hosts: [^\n]{0,200}"
+)
 _CONFIG_REGION = re.compile(
     r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
     r"u?'([a-z]{2}(?:-[a-z]+)+-\d+)'"
@@ -1304,6 +1308,8 @@ class Reconstructor:
                 "custom-process",
             ):
                 self._provider_pending[rec.thread] = True
+            if len(rec.lines) > 1:  # the provider's failure, in the lines after it
+                self._credential_chain(rec, msg, text)
             return
         m = _FOUND_CREDS.search(msg) if "redentials" in msg else None
         if m and rec.logger.startswith("botocore"):
@@ -1421,6 +1427,11 @@ class Reconstructor:
             and "metadata service" in text
         ):
             return True  # IMDS answered, with an error: said by the events of that answer
+        if (mh := _REFUSED_HOST.search(text)) is not None:
+            # botocore refused the host AWS_CONTAINER_CREDENTIALS_FULL_URI names (before any
+            # request): EKS Pod Identity's 169.254.170.23 to a botocore that predates it
+            self.events.add(rec, "container-host-refused", mh.group(0))
+            return True
         mc = (
             _CONTAINER_FAILED.search(text)
             if "container" in text or "ECS" in text or "169.254.170." in text

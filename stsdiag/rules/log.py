@@ -491,6 +491,7 @@ _SSO_EXPIRED = frozenset({"InvalidGrantException", "UnauthorizedClientException"
 _ANY_SERVICE = frozenset({"SD401", "SD402", "SD403", "SD404"})
 
 
+_REFUSED = re.compile(r"Unsupported host '([^'\s]{1,255})'")
 _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
 
 
@@ -700,6 +701,26 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "SD101",
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
+        )
+    if "container-host-refused" in by_tag:
+        host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
+        pod_identity = host is not None and host.group(1) in ("169.254.170.23", "[fd00:ec2::23]")
+        yield Hit(
+            "SD502",
+            f"botocore refused the container credential endpoint {host.group(1) if host else ''}"
+            " (AWS_CONTAINER_CREDENTIALS_FULL_URI) before asking it: "
+            + (
+                "this botocore predates EKS Pod Identity and allows only the ECS endpoint "
+                "169.254.170.2 and loopback."
+                if pod_identity
+                else "it allows only the ECS endpoint 169.254.170.2, loopback and (newer "
+                "botocore) EKS Pod Identity's 169.254.170.23."
+            ),
+            evs("container-host-refused"),
+            fix="Upgrade boto3/botocore to a release that supports EKS Pod Identity (botocore 1.34 "
+            "does, 1.31 does not)"
+            if pod_identity
+            else "Point AWS_CONTAINER_CREDENTIALS_FULL_URI at an allowed host.",
         )
     if "container-creds-failed" in by_tag:
         yield Hit(
