@@ -183,3 +183,27 @@ def test_another_refused_host_is_not_pod_identity() -> None:
 def test_container_role_lookup_without_a_failure_says_nothing() -> None:
     data = b"\n".join(POD_IDENTITY.read_bytes().splitlines()[:11]) + b"\n"
     assert report(data).findings == ()
+
+
+# -------------------------------------------------------------------- hosts
+
+
+def test_placeholder_in_the_url_is_no_host() -> None:
+    """boto/boto3#3123: `url=https://<S3 BUCKET>.s3.<S3 REGION>.amazonaws.com/<S3 KEY>` gave
+    the host and service '<s3'."""
+    rep = report((DATA / "21-boto3-3123-placeholder-host.log").read_bytes())
+    assert ops(rep) == [(None, None, None)]
+
+
+def test_hosts_and_addresses_are_still_hosts() -> None:
+    line = (
+        b"2022-01-28 17:07:42,082 botocore.endpoint [DEBUG] Sending http request: "
+        b"<AWSPreparedRequest stream_output=False, method=POST, url=%s, headers={}>\n"
+    )
+    for url, host in (
+        (b"https://xxx.s3.eu-west-1.amazonaws.com/k", "xxx.s3.eu-west-1.amazonaws.com"),
+        (b"https://sts.us-east-1.amazonaws.com/", "sts.us-east-1.amazonaws.com"),
+        (b"http://[fd00:ec2::254]:80/latest/api/token", "fd00:ec2::254"),
+        (b"https://10.1.2.3:4443/", "10.1.2.3"),
+    ):
+        assert [r.host for r in report(line % url).requests] == [host], url

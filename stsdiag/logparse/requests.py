@@ -582,11 +582,16 @@ def _about_credential_chain(text: str) -> bool:
     return "metadata" in text or "169.254.17" in text or any(h in text for h in _CRED_HOSTS)
 
 
+# a host name or IP address; not what a user put in its place ('<S3 BUCKET>.s3.<REGION>...')
+_HOSTNAME = re.compile(r"[a-z0-9_.:%-]{1,255}")
+
+
 def _host_of(url: str) -> str | None:
     try:
-        return endpoints.host_of(url) or None
+        host = endpoints.host_of(url)
     except ValueError:  # a malformed URL in the log
         return None
+    return host if _HOSTNAME.fullmatch(host) else None
 
 
 def is_run_start(rec: Record) -> bool:
