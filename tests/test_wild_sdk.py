@@ -207,3 +207,11 @@ def test_hosts_and_addresses_are_still_hosts() -> None:
         (b"https://10.1.2.3:4443/", "10.1.2.3"),
     ):
         assert [r.host for r in report(line % url).requests] == [host], url
+
+
+def test_cut_paste_of_a_boto3_program_says_how_to_log_boto3() -> None:
+    """boto/boto3#3123, #2357: a boto3 paste cut before the answer was told to capture
+    `aws ... --debug` only."""
+    rep = report((DATA / "21-boto3-3123-placeholder-host.log").read_bytes())
+    (sd210,) = [f for f in rep.findings if f.code == "SD210"]
+    assert "boto3.set_stream_logger('')" in sd210.fix and "aws ... --debug" in sd210.fix

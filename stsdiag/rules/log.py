@@ -797,8 +797,8 @@ def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 
 
 _CUT_FIX = (
-    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`), "
-    "to see how the request ended."
+    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`; "
+    "boto3: `boto3.set_stream_logger('')` at the program's start), to see how the request ended."
 )
 
 
