@@ -170,6 +170,20 @@ def client_name(service: str) -> str | None:
     return other.get(n)
 
 
+@functools.lru_cache(maxsize=1)
+def _sts_model() -> tuple[str, frozenset[str]]:
+    """STS's API version and operation names, from botocore's service model."""
+    model = _session().get_service_model("sts")
+    return str(model.api_version), frozenset(model.operation_names)
+
+
+def is_sts_call(operation: str, api_version: str | None) -> bool:
+    """A Query-protocol call is STS's when its `Version` is STS's API version and STS has
+    an operation of its name (`AssumeRoleWithWebIdentity`, `2011-06-15`)."""
+    version, ops = _sts_model()
+    return api_version == version and operation in ops
+
+
 _PREFIX = re.compile(rb'"endpointPrefix"\s*:\s*"([^"]+)"')
 
 

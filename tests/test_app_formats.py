@@ -138,11 +138,11 @@ def records(data: bytes) -> tuple[list[tuple[object, ...]], ReadStats]:
         (
             PAREN_FILE_PASTE, "level-only", 12,
             {"botocore.auth": 1, "botocore.endpoint": 1, "urllib3.connectionpool": 2,
-             "botocore.parsers": 4, "botocore.hooks": 1}, None, 1704371587.109,
+             "botocore.parsers": 4, "botocore.hooks": 2}, None, 1704371587.109,
         ),
         (
             MODULE_FUNC_PASTE, "level-only", 79,
-            {"botocore.hooks": 9, "botocore.endpoint": 10, "botocore.auth": 5,
+            {"botocore.hooks": 14, "botocore.endpoint": 10, "botocore.auth": 5,
              "urllib3.connectionpool": 7, "botocore.parsers": 11}, None, 1603839217.956,
         ),
         (COMPOSE_PASTE, "airflow", 9, {}, None, None),  # client set-up: counted, none kept

@@ -55,8 +55,11 @@ _FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
 # short prefix (timestamp, thread, pod name, quote marks). The name is a whole word (not the
 # tail of 'myapp.botocore'); it may be bracketed ('[botocore.credentials] - INFO - '), carry
 # a process id ('botocore.credentials[79705] INFO ') or, as loguru writes it, the function
-# and line ('| INFO     | botocore.credentials:load:1113 - ', the level padded to 8).
-_NAME_TAIL = rb"(?:\[\d{1,10}\]|:[\w<>]{1,64}:\d{1,7})?"
+# and line ('| INFO     | botocore.credentials:load:1113 - ', the level padded to 8), or the
+# line and function ('[botocore.credentials(507):_protected_refresh]'). A name in parentheses
+# may be followed by the process or thread in angle brackets and the level padded inside its
+# brackets ('( botocore.endpoint) < WorkerProcess-9> [ INFO]: ', as botocore 1.3-era apps wrote).
+_NAME_TAIL = rb"(?:\[\d{1,10}\]|:[\w<>]{1,64}:\d{1,7}|\(\d{1,7}\)(?::[\w<>]{1,64})?)?"
 _GENERIC = re.compile(
     rb"^(?P<pre>[^\n]{0,120}?)(?:(?P<level1>" + LEVEL + rb")\]?[\s:|\-]{1,12}"
     rb"(?:\[(?P<thread1>[^\]\n]{1,64})\][\s:|\-]{1,6})?\[?(?<![\w.])(?P<logger1>"
@@ -67,7 +70,7 @@ _GENERIC = re.compile(
     + SDK
     + rb")"
     + _NAME_TAIL
-    + rb"\]?[\s:|\-\[]{1,6}\[?"
+    + rb"[\])]?(?:[\s:|\-]{1,6}<(?P<thread2>[^>\n]{1,64})>)?[\s:|\-\[]{1,6}\[? {0,4}"
     rb"(?P<level2>" + LEVEL + rb")\b)\]?[\s:|\-]{0,6}"
 )
 # A line can be a header only when a level word starts within its first 192 bytes (every
@@ -369,8 +372,9 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 # decides (`_continues`): the message joined with it, as folded or with the space a re-flow
 # dropped.
 _HOOK_FACT = b"Event before-parameter-build."
-# (needs-retry: an attempt is over, also when botocore logged neither answer nor exception)
-_HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.")
+# (needs-retry: an attempt is over, also when botocore logged neither answer nor exception;
+# request-created: the service and operation of a request whose `Making request` names none)
+_HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.", b"Event request-created.")
 
 
 _WRAP_MSG = (0, 0, 0, 65, 200)  # by policy: longest message (and CR) `_may_wrap` accepts
@@ -869,7 +873,7 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
             level_b = g["level1"] or g["level2"]
             pre = g["pre"]
             t = _THREAD.search(pre)
-            thread_b = g["thread1"] or (t.group(1) if t else None)
+            thread_b = g["thread1"] or g["thread2"] or (t.group(1) if t else None)
             ts_b = pre if (_TS.search(pre) or _TIME_ONLY.search(pre)) else None
             msg_start = g.end()
             fmt = "custom"

@@ -28,6 +28,11 @@ _OP = re.compile(r"OperationModel\(name=([A-Za-z0-9]+)\)")
 _BPB = re.compile(r"Event before-parameter-build\.([\w-]+)\.(\w+)")
 # the service and operation botocore names in a call's retry event (`needs-retry.sts.AssumeRole`)
 _NEEDS_RETRY = re.compile(r"Event needs-retry\.([\w-]+)\.([A-Z]\w{1,63}):")
+_CREATED = re.compile(r"Event request-created\.([\w-]+)\.(\w+)")
+# a Query-protocol body's action and API version: botocore < 1.4 named no operation in
+# `Making request for <botocore.model.OperationModel object at 0x...>`
+_ACTION = re.compile(r"'Action': u?'(\w+)'")
+_API_VERSION = re.compile(r"'Version': u?'(\d{4}-\d\d-\d\d)'")
 _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
@@ -518,6 +523,10 @@ _CONTAINER_FAILED = re.compile(
     r"retrieving credentials from container-role|ECS metadata|container metadata|"
     r"169\.254\.170\.(?:2|23)\b"
 )
+# botocore's ContainerMetadataFetcher refusing a full URI's host (ValueError)
+_REFUSED_HOST = re.compile(
+    r"Unsupported host '([^'\s]{1,255})'\. +Can only retrieve metadata from these hosts: [^\n]{0,200}"
+)
 _CONFIG_REGION = re.compile(
     r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
     r"u?'([a-z]{2}(?:-[a-z]+)+-\d+)'"
@@ -573,11 +582,16 @@ def _about_credential_chain(text: str) -> bool:
     return "metadata" in text or "169.254.17" in text or any(h in text for h in _CRED_HOSTS)
 
 
+# a host name or IP address; not what a user put in its place ('<S3 BUCKET>.s3.<REGION>...')
+_HOSTNAME = re.compile(r"[a-z0-9_.:%-]{1,255}")
+
+
 def _host_of(url: str) -> str | None:
     try:
-        return endpoints.host_of(url) or None
+        host = endpoints.host_of(url)
     except ValueError:  # a malformed URL in the log
         return None
+    return host if _HOSTNAME.fullmatch(host) else None
 
 
 def is_run_start(rec: Record) -> bool:
@@ -874,6 +888,8 @@ class Reconstructor:
             if m:
                 p = self.pending.setdefault(rec.thread, _Pending())
                 p.service, p.operation = m.group(1), m.group(2)
+        elif msg.startswith("Event request-created."):
+            self._created(rec, msg)
         elif msg.startswith("Sending http request"):
             # a credential provider's nested call that already has its answer is over: this
             # attempt belongs to the request that needed the credentials
@@ -1109,6 +1125,8 @@ class Reconstructor:
         b.operation = op or (
             self.pending[rec.thread].operation if rec.thread in self.pending else None
         )
+        if b.operation is None and (ma := _ACTION.search(flat)) is not None:
+            b.operation = ma.group(1)
         # read the two parts that carry facts (no eval): the URL and the context dict
         mu = _PARAM_URL.search(flat)
         b.url = mu.group(1) if mu else None
@@ -1126,10 +1144,7 @@ class Reconstructor:
                 ctx["client_region"] = mr.group(1)
         if b.url:
             b.host = _host_of(b.url)
-        if not self.events.versions:  # the User-Agent names the SDK and CLI versions
-            ua = _UA.search(flat)
-            for v in _VERSION.findall(ua.group(1) if ua else ""):
-                self.events.versions[v] = None
+        self._ua_versions(flat)
         b.client_region = pyrepr.get_str(ctx, "client_region")
         if b.client_region is None:
             mc = _CLIENT_REGION.search(flat)
@@ -1156,9 +1171,25 @@ class Reconstructor:
             b.endpoint_override = cli_url
         if b.service is None and b.host:
             b.service = _service_of(b.host)
+        if b.service is None and b.operation:  # the URL cut off or redacted
+            mv = _API_VERSION.search(flat)
+            if endpoints.is_sts_call(b.operation, mv.group(1) if mv else None):
+                b.service = "sts"
         if b.operation in CRED_OPS and self._provider_pending.pop(rec.thread, False):
             b.by_provider = True
         b.ref(rec, "making-request")
+
+    def _created(self, rec: Record, msg: str) -> None:
+        """`Event request-created.<service>.<Operation>`: botocore's own name for the
+        service of the request just made, where the request named no operation or its
+        host no service botocore knows (`queue.amazonaws.com`, a redacted URL)."""
+        m = _CREATED.search(msg)
+        b = self.open.get(rec.thread)
+        if m is None or b is None or b.attempts or b.operation not in (None, m.group(2)):
+            return
+        b.operation = m.group(2)
+        if b.service is None or endpoints.client_name(b.service) is None:
+            b.service = endpoints.client_name(m.group(1)) or m.group(1)
 
     def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
         for m in _ARN.finditer(text) if "arn:" in text else ():
@@ -1175,10 +1206,19 @@ class Reconstructor:
             b.resource_regions.append(m2.group(1))
             b.ref(rec, "bucket-region")
 
+    def _ua_versions(self, flat: str) -> None:
+        """The SDK and CLI versions the User-Agent names (of `Making request`, or of
+        `Sending http request` in a fragment that starts there)."""
+        if not self.events.versions:
+            ua = _UA.search(flat)
+            for v in _VERSION.findall(ua.group(1) if ua else ""):
+                self.events.versions[v] = None
+
     def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
         flat = rec.flat
+        self._ua_versions(flat)
         n = len(b.attempts) + 1
         url = _URL.search(flat)
         b.attempts.append(_Try(n, rec.line, time=rec.ts))
@@ -1273,6 +1313,8 @@ class Reconstructor:
                 "custom-process",
             ):
                 self._provider_pending[rec.thread] = True
+            if len(rec.lines) > 1:  # the provider's failure, in the lines after it
+                self._credential_chain(rec, msg, text)
             return
         m = _FOUND_CREDS.search(msg) if "redentials" in msg else None
         if m and rec.logger.startswith("botocore"):
@@ -1390,6 +1432,11 @@ class Reconstructor:
             and "metadata service" in text
         ):
             return True  # IMDS answered, with an error: said by the events of that answer
+        if (mh := _REFUSED_HOST.search(text)) is not None:
+            # botocore refused the host AWS_CONTAINER_CREDENTIALS_FULL_URI names (before any
+            # request): EKS Pod Identity's 169.254.170.23 to a botocore that predates it
+            self.events.add(rec, "container-host-refused", mh.group(0))
+            return True
         mc = (
             _CONTAINER_FAILED.search(text)
             if "container" in text or "ECS" in text or "169.254.170." in text

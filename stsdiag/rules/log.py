@@ -445,6 +445,31 @@ def _skew(msg: str) -> str:
     return ""
 
 
+# STS's answer when AssumeRoleWithWebIdentity's token (the JWT) is past its `exp` (epoch s)
+_JWT_EXPIRED = re.compile(
+    r"current date/time (\d{9,11}) must be before the expiration date/time ?(\d{9,11})"
+)
+
+
+def _web_token_expired(operation: str | None, msg: str) -> str:
+    """What an expired token means for AssumeRoleWithWebIdentity: not the caller's
+    session (the call is unsigned) but the web identity token itself, read from
+    AWS_WEB_IDENTITY_TOKEN_FILE; and how long ago it expired when STS says."""
+    if operation != "AssumeRoleWithWebIdentity":
+        return ""
+    m = _JWT_EXPIRED.search(msg)
+    ago = ""
+    if m and int(m.group(1)) > int(m.group(2)):
+        ago = f" {(int(m.group(1)) - int(m.group(2))) / 3600:.1f} h ago"
+    return (
+        ("" if msg.rstrip().endswith(".") else ".")
+        + f" The web identity token (the JWT) expired{ago}, not a session: the token file is not "
+        "being refreshed or an old copy of it is read (EKS/IRSA rotates the projected "
+        "service-account token: read AWS_WEB_IDENTITY_TOKEN_FILE, do not copy the token), or "
+        "the local clock is wrong."
+    )
+
+
 def sts_errors(r: LogRequest) -> Iterable[Hit]:
     """An error answer: what it means for the credentials (any service) or for STS (an STS,
     SSO or credential provider's call). S3's AccessDenied is not STS's business."""
@@ -466,6 +491,7 @@ _SSO_EXPIRED = frozenset({"InvalidGrantException", "UnauthorizedClientException"
 _ANY_SERVICE = frozenset({"SD401", "SD402", "SD403", "SD404"})
 
 
+_REFUSED = re.compile(r"Unsupported host '([^'\s]{1,255})'")
 _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
 
 
@@ -495,7 +521,7 @@ def _error_meaning(
     ):
         yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
     elif code in ("ExpiredToken", "ExpiredTokenException"):
-        yield Hit("SD402", f"{op}: {code}: {msg}", e)
+        yield Hit("SD402", f"{op}: {code}: {msg}{_web_token_expired(operation, msg)}", e)
     elif code in _SSO_EXPIRED or (
         code == "UnauthorizedException"
         and (operation in _SSO_OPS or "Session token not found" in msg)
@@ -676,6 +702,26 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
         )
+    if "container-host-refused" in by_tag:
+        host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
+        pod_identity = host is not None and host.group(1) in ("169.254.170.23", "[fd00:ec2::23]")
+        yield Hit(
+            "SD502",
+            f"botocore refused the container credential endpoint {host.group(1) if host else ''}"
+            " (AWS_CONTAINER_CREDENTIALS_FULL_URI) before asking it: "
+            + (
+                "this botocore predates EKS Pod Identity and allows only the ECS endpoint "
+                "169.254.170.2 and loopback."
+                if pod_identity
+                else "it allows only the ECS endpoint 169.254.170.2, loopback and (newer "
+                "botocore) EKS Pod Identity's 169.254.170.23."
+            ),
+            evs("container-host-refused"),
+            fix="Upgrade boto3/botocore to a release that supports EKS Pod Identity (botocore 1.34 "
+            "does, 1.31 does not)"
+            if pod_identity
+            else "Point AWS_CONTAINER_CREDENTIALS_FULL_URI at an allowed host.",
+        )
     if "container-creds-failed" in by_tag:
         yield Hit(
             "SD502",
@@ -751,8 +797,8 @@ def provider_bypass(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 
 
 _CUT_FIX = (
-    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`), "
-    "to see how the request ended."
+    "Attach the whole log, from the command to its last line (`aws ... --debug 2> debug.txt`; "
+    "boto3: `boto3.set_stream_logger('')` at the program's start), to see how the request ended."
 )
 
 

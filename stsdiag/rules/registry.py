@@ -362,7 +362,8 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The session token has expired.",
         "Temporary credentials (AssumeRole, SSO, web identity) expired.",
-        "Refresh the credentials (re-assume the role, `aws sso login`).",
+        "Refresh the credentials (re-assume the role, `aws sso login`); for web identity, a "
+        "fresh token in AWS_WEB_IDENTITY_TOKEN_FILE.",
     ),
     RuleInfo(
         "SD403",
