@@ -30,6 +30,9 @@ from stsdiag.redact import mask_key_id, redact
 
 IMDS_DEFAULT = "http://169.254.169.254"
 IMDS_DEFAULT_V6 = "http://[fd00:ec2::254]"
+# botocore's ContainerProvider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is a path on the ECS
+# agent's credential endpoint (it wins over AWS_CONTAINER_CREDENTIALS_FULL_URI)
+CONTAINER_CREDENTIALS_HOST = "169.254.170.2"
 AMAZON_RESOLVERS = ("169.254.169.253", "fd00:ec2::253")
 IMDS_BUDGET_S = 1.0
 
@@ -123,6 +126,10 @@ class Context:
     max_attempts: int | None = None
     # the SDK's connect timeout (s) and where it comes from ('by default': botocore's 60 s)
     connect_timeout: tuple[float, str] = (60.0, "by default")
+    # the container credential endpoint botocore's ContainerProvider asks (ECS task role, EKS
+    # Pod Identity), its id masked, and the variable that names it; None: not configured
+    container_credentials: str | None = None
+    container_credentials_source: str = "unset"
 
     def resolver_verdicts(self) -> tuple[tuple[str, bool | None, str], ...]:
         """(resolver, is it the Amazon VPC resolver (None: cannot tell), how it was judged).
@@ -632,6 +639,25 @@ def _imds_error_text(err: object, resp: object) -> str:
     return f"{name}"
 
 
+def container_credentials(env: Mapping[str, str]) -> tuple[str | None, str]:
+    """The URL botocore's ContainerProvider fetches credentials from, as it builds it (a set
+    RELATIVE_URI wins, on http://169.254.170.2), with the credential id in the path masked,
+    and the variable it comes from; (None, "unset") when neither variable is set."""
+    for var in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        if var in env:
+            value = env[var]
+            url = (
+                f"http://{CONTAINER_CREDENTIALS_HOST}{value}"
+                if var.endswith("RELATIVE_URI")
+                else value
+            )
+            head, _, last = url.rpartition("/")
+            if var.endswith("RELATIVE_URI") and len(last) > 8:  # /v2/credentials/<id>: a secret
+                url = f"{head}/{last[:4]}…"
+            return redact(url), f"env {var}"
+    return None, "unset"
+
+
 def looks_like_ec2(root: Path = Path("/sys")) -> bool:
     """Local hints only (no network): the DMI vendor or the Xen hypervisor uuid."""
     try:
@@ -894,6 +920,9 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         )
         settings.append(Setting("web_identity_role_arn", wi_arn, src))
         settings.append(Setting("web_identity_token_file", wi_file, src))
+    container, container_src = container_credentials(env)
+    if container:
+        settings.append(Setting("container_credentials", container, container_src))
     sdk = sdk_endpoint(session, ov.endpoint_url)
     settings.append(Setting("sdk_endpoint", sdk.url, f"botocore {botocore.__version__}" +
                             (f" ({sdk.error})" if sdk.error else "")))  # fmt: skip
@@ -934,6 +963,8 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
         retry_mode=mode,
         max_attempts=_int(max_attempts.value) if max_attempts in retry else None,
         connect_timeout=connect,
+        container_credentials=container,
+        container_credentials_source=container_src,
         botocore_version=str(botocore.__version__),
         looks_like_ec2=looks_like_ec2(),
         notes=tuple(notes),

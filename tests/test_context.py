@@ -276,3 +276,20 @@ def test_defaults_mode_sets_connect_timeout_and_retry_mode(
     ctx = _gather().context
     assert ctx.connect_timeout == (3.1, "defaults_mode standard")
     assert ctx.retry_mode == "standard" and ctx.setting("defaults_mode") is not None
+
+
+def test_container_credential_endpoint_as_botocore_builds_it() -> None:
+    from stsdiag.context import container_credentials
+
+    rel = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/7f147da7-f2d9-4bad"}
+    assert container_credentials(rel) == (
+        "http://169.254.170.2/v2/credentials/7f14…",  # the id is a secret: masked
+        "env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    )
+    full = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials"}
+    assert container_credentials(full) == (
+        "http://169.254.170.23/v1/credentials",
+        "env AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    )
+    assert container_credentials({**full, **rel})[1].endswith("RELATIVE_URI")  # botocore's order
+    assert container_credentials({}) == (None, "unset")

@@ -315,3 +315,104 @@ def test_hang_figure_follows_a_defaults_mode_connect_timeout() -> None:
     msg = codes(evaluate(replace(facts, context=c)))["SD202"].message
     assert "about 11 s in standard retry mode (3 attempts × 3.1 s connect timeout" in msg
     assert "legacy" not in msg
+
+
+ECS_URL = "http://169.254.170.2/v2/credentials/7f14…"
+
+
+def test_an_unanswering_container_credential_endpoint_is_an_error_not_silence() -> None:
+    """ECS task role: botocore's ContainerProvider is still waiting on 169.254.170.2 when the
+    probe ends (or has failed): no call can be signed, whatever STS does. The old code said
+    nothing at all for a pending chain (the ecs-task-creds-unreachable world: 'No findings')."""
+    c = ctx(region="eu-west-1", container_credentials=ECS_URL,
+            container_credentials_source="env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")  # fmt: skip
+    pending = CredentialInfo(
+        CredState.PENDING, detail="the credential chain did not finish in time"
+    )
+    fs = codes(evaluate(ProbeFacts(c, pending, ())))
+    assert fs["SD502"].severity is Severity.ERROR
+    assert ECS_URL in fs["SD502"].message and "ECS agent" in fs["SD502"].message
+    assert "taskRoleArn" in (fs["SD502"].fix or "") and "SD501" not in fs
+    failed = CredentialInfo(CredState.ERROR, detail="CredentialRetrievalError: Error when "
+                            "retrieving credentials from container-role: Connect timeout")  # fmt: skip
+    fs = codes(evaluate(ProbeFacts(c, failed, ())))
+    assert "Connect timeout" in fs["SD502"].message and "SD501" not in fs
+    pod = replace(c, container_credentials="http://169.254.170.23/v1/credentials",
+                  container_credentials_source="env AWS_CONTAINER_CREDENTIALS_FULL_URI")  # fmt: skip
+    assert "Pod Identity agent" in codes(evaluate(ProbeFacts(pod, pending, ())))["SD502"].message
+
+
+def test_container_credentials_near_misses_stay_quiet() -> None:
+    c = ctx(region="eu-west-1", container_credentials=ECS_URL,
+            container_credentials_source="env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")  # fmt: skip
+    # the task role worked: only where credentials come from
+    found = CredentialInfo(CredState.FOUND, "container-role", "ASIA…MPLE")
+    fs = codes(evaluate(ProbeFacts(c, found, ())))
+    assert "SD502" not in fs and "container-role" in fs["SD503"].message
+    # a pending chain with web identity configured is IRSA's STS call, not the container endpoint
+    irsa = replace(c, web_identity_role_arn="arn:aws:iam::111122223333:role/irsa")
+    pending = CredentialInfo(
+        CredState.PENDING, detail="the credential chain did not finish in time"
+    )
+    assert "SD502" not in codes(evaluate(ProbeFacts(irsa, pending, ())))
+    # no container variables: a failed chain is SD501 as before
+    failed = CredentialInfo(CredState.ERROR, detail="ProfileNotFound: x")
+    fs = codes(evaluate(ProbeFacts(ctx(region="eu-west-1"), failed, ())))
+    assert "SD501" in fs and "SD502" not in fs
+
+
+def _proxied_vpce(proxy_status: Status) -> tuple[EndpointResult, ...]:
+    proxy = "http://10.0.0.80:3128"
+    t = target("https://sts.eu-central-1.amazonaws.com", TargetKind.REGIONAL, "eu-central-1",
+               sdk=True, proxy=proxy)  # fmt: skip
+    via = "the proxy 10.0.0.80:3128"
+    private = AddressResult(
+        "10.0.1.10", 4, AddressClass.VPC_PRIVATE, (lr(Layer.TCP, Status.SKIPPED, detail=via),)
+    )
+    row = AddressResult("proxy 10.0.0.80:3128", 0, AddressClass.OTHER, (
+        lr(Layer.TCP),
+        lr(Layer.TLS, proxy_status, 18.0, ErrorKind.PROXY if proxy_status is Status.FAIL else None,
+           "proxy answered CONNECT with 'HTTP/1.1 403 Forbidden'"),
+    ))  # fmt: skip
+    return (ep(t, private, row),)
+
+
+def test_a_proxy_failing_for_a_vpc_endpoint_name_is_an_error_that_says_so() -> None:
+    """The egress proxy refuses STS and the regional name is the VPC endpoint's (private DNS):
+    NO_PROXY is the fix and until then nothing works. The old code gave only a warning that
+    NO_PROXY does not cover the name (proxy-allowlist-vpce-direct)."""
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    fs = codes(evaluate(ProbeFacts(c, CREDS, _proxied_vpce(Status.FAIL))))
+    assert fs["SD302"].severity is Severity.ERROR
+    assert "interface VPC endpoint" in fs["SD302"].message and "10.0.1.10" in fs["SD302"].message
+    assert fs["SD302"].fix == "export NO_PROXY=169.254.169.254,sts.eu-central-1.amazonaws.com"
+
+
+def test_a_working_proxy_to_a_vpc_endpoint_name_stays_a_warning() -> None:
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    fs = codes(evaluate(ProbeFacts(c, CREDS, _proxied_vpce(Status.OK))))
+    assert fs["SD302"].severity is Severity.WARNING
+    assert "interface VPC endpoint" not in fs["SD302"].message
+
+
+def test_every_vpc_endpoint_address_dropping_says_open_its_security_group() -> None:
+    """Both ENIs of the STS VPC endpoint drop (its security group admits no one from this
+    subnet): the regional endpoint is already the right one, so the fix is the endpoint's
+    inbound rule. The old fix said 'Use the regional endpoint served by your VPC endpoint'
+    (vpce-security-group-blocks)."""
+    c = ctx(region="us-west-2", imds=replace(IMDS, region="us-west-2", vpc_id="vpc-0a1b"))
+    t = target("https://sts.us-west-2.amazonaws.com", TargetKind.REGIONAL, "us-west-2", sdk=True)
+    res = (
+        ep(
+            t,
+            dropped("10.0.1.10", AddressClass.VPC_PRIVATE),
+            dropped("10.0.2.10", AddressClass.VPC_PRIVATE),
+        ),
+    )
+    fix = codes(evaluate(ProbeFacts(c, CREDS, res)))["SD202"].fix or ""
+    assert "authorize-security-group-ingress" in fix and "--port 443" in fix
+    assert "com.amazonaws.us-west-2.sts" in fix and "vpc-id,Values=vpc-0a1b" in fix
+    # near-miss: public addresses timing out keep the route advice
+    pub = (ep(t, dropped("198.51.100.5", AddressClass.PUBLIC)),)
+    fix = codes(evaluate(ProbeFacts(c, CREDS, pub)))["SD202"].fix or ""
+    assert "security-group-ingress" not in fix and "NAT" in fix

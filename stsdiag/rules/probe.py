@@ -380,6 +380,9 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
             fix = None
+            if (code == "SD202" and ep.target.proxy is None
+                    and all(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits)):  # fmt: skip
+                fix = _vpce_blocked_fix(f.context, ep)
             stall = code == "SD204" and all(r.layer is Layer.TLS for _, r in hits)
             if stall:
                 msg, fix = _tls_stall(f.context, ep, [a for a, _ in hits], hits[0][1])
@@ -387,6 +390,22 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 msg += sdk_wait(f.context, f.context.connect_timeout[0], "connect timeout")
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
+
+
+def _vpce_blocked_fix(ctx: Context, ep: EndpointResult) -> str:
+    """Every address of a VPC endpoint drops SYNs: its security group (an endpoint gets its own,
+    often with no inbound rule, or one for other subnets) or a NACL. Using the endpoint is
+    already right; opening it is the fix."""
+    region = ep.target.region or ep.target.signing_region
+    vpc = f" Name=vpc-id,Values={ctx.imds.vpc_id}" if ctx.imds.vpc_id else ""
+    return (
+        "Allow inbound TCP 443 on the VPC endpoint's security group from this host (its subnet's "
+        "CIDR or its security group): find it with `aws ec2 describe-vpc-endpoints --filters "
+        f"Name=service-name,Values=com.amazonaws.{region}.sts{vpc} --query "
+        "'VpcEndpoints[].Groups'`, then `aws ec2 authorize-security-group-ingress --group-id "
+        "<endpoint-sg> --protocol tcp --port 443 --cidr <this subnet's CIDR>`; check the NACLs of "
+        "both subnets too (443 in, 1024-65535 back)."
+    )
 
 
 def _tls_stall(
@@ -715,11 +734,13 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
     if (imds_proxy and ctx.imds.state is not ImdsState.DISABLED and not relayed
             and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
         missing.append(imds_host)
+    private: list[str] = []  # proxied names that resolve to a VPC endpoint, and the proxy failed
     for ep in _system(f):
-        if ep.target.proxy and any(
-            a.classification is AddressClass.VPC_PRIVATE for a in ep.addresses
-        ):
+        vpce = [a.address for a in ep.addresses if a.classification is AddressClass.VPC_PRIVATE]
+        if ep.target.proxy and vpce:
             missing.append(ep.target.host)
+            if _proxy_failed(ep):
+                private.append(f"{ep.target.host} ({', '.join(vpce)})")
     ignored = ignored_no_proxy_entries(ctx.no_proxy)
     sts_ignored = [e for e in ignored if e.startswith("*.") and any(
         ep.target.proxy and ep.target.host.endswith(e[1:]) for ep in _system(f))]  # fmt: skip
@@ -739,11 +760,29 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             f"{', '.join(ignored)}: Go tools take `*.` wildcards, and Go, curl and requests CIDR "
             "blocks; botocore takes neither."
         )
+    if private:
+        msg += (
+            f" {'; '.join(private)} resolve{'s' if len(private) == 1 else ''} to private addresses "
+            "in this VPC (an interface VPC endpoint with private DNS), meant to be reached directly, "
+            "yet botocore sends them to the proxy, which failed (SD301). Every STS call fails until "
+            "NO_PROXY names them; traffic to a VPC endpoint has no reason to leave through a proxy."
+        )
     return [hit(
         "SD302", msg,
         [_setting_ev(ctx, "HTTPS_PROXY"), _setting_ev(ctx, "NO_PROXY")],
+        severity=Severity.ERROR if private else None,
         fix=f"export NO_PROXY={wanted}",
     )]  # fmt: skip
+
+
+def _proxy_failed(ep: EndpointResult) -> bool:
+    """The proxy's own row (the CONNECT / request through it) failed at some layer."""
+    return any(
+        r.status in (Status.FAIL, Status.TIMEOUT) and r.layer in (Layer.TCP, Layer.TLS, Layer.HTTPS)
+        for a in ep.addresses
+        if a.family == 0
+        for r in a.layers
+    )
 
 
 def _tls_results(f: ProbeFacts) -> list[tuple[EndpointResult, AddressResult, LayerResult]]:
@@ -917,8 +956,26 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
 # --------------------------------------------------------------------------- SD5xx credentials
 
 
+def _container_failure(f: ProbeFacts) -> str | None:
+    """Why the container credential endpoint gave no credentials, when botocore's chain got as
+    far as its ContainerProvider (configured, nothing earlier in the chain supplied
+    credentials) and that provider failed or is still waiting; None otherwise."""
+    c, url = f.credentials, f.context.container_credentials
+    if not url:
+        return None
+    if c.state is CredState.ERROR and "container" in c.detail:
+        return c.detail
+    if c.state is CredState.PENDING and not f.context.web_identity_role_arn:
+        # the providers before it read files; a web identity token would be a call to STS
+        return ("no answer while the probe ran (botocore waits 2 s per attempt, 3 attempts, "
+                "then fails with 'Error when retrieving credentials from container-role')")  # fmt: skip
+    return None
+
+
 def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     c = f.credentials
+    if _container_failure(f):
+        return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
                                  "unsigned HTTPS check still ran.",
@@ -929,7 +986,36 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     return []
 
 
+def _sd502_container(f: ProbeFacts) -> list[Hit]:
+    why = _container_failure(f)
+    if why is None:
+        return []
+    ctx = f.context
+    host = urlsplit(ctx.container_credentials or "").hostname or ""
+    agent = ("the EKS Pod Identity agent" if host in ("169.254.170.23", "fd00:ec2::23")
+             else "the ECS agent" if host == "169.254.170.2" else "the container credential server")  # fmt: skip
+    direct = (" botocore asks it directly, never through HTTP_PROXY / HTTPS_PROXY."
+              if ctx.http_proxy or ctx.https_proxy else "")  # fmt: skip
+    return [hit(
+        "SD502",
+        f"The SDK's credentials come from the container credential endpoint "
+        f"{ctx.container_credentials} ({ctx.container_credentials_source}), served by {agent}, "
+        f"and it gave none: {why}. botocore does not fall back to another provider: every "
+        f"call fails before it reaches STS, whatever the network to STS does.{direct}",
+        [Evidence(excerpt=excerpt(f"credential chain: {f.credentials.state.value}: {f.credentials.detail}"))],
+        severity=Severity.ERROR,
+        fix="ECS: give the task definition a taskRoleArn, check that the ECS agent runs with "
+            "ECS_ENABLE_TASK_IAM_ROLE=true and that 169.254.170.2 reaches it from the task (bridge or "
+            "host network: ecs-init's iptables rule; a custom firewall may drop it); EKS Pod Identity "
+            "(169.254.170.23): check the pod identity "
+            "association and the eks-pod-identity-agent DaemonSet",
+    )]  # fmt: skip
+
+
 def sd502_imds(f: ProbeFacts) -> list[Hit]:
+    container = _sd502_container(f)
+    if container:
+        return container
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
     if i.proxy and i.state in (ImdsState.UNREACHABLE, ImdsState.TOKEN_FAILED):

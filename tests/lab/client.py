@@ -387,8 +387,12 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
     except botocore.exceptions.EndpointConnectionError as exc:
         text = _chain_text(exc)
         out.update(outcome=classify_network_text(text), message=text[:500])
-    except (botocore.exceptions.NoCredentialsError, botocore.exceptions.NoRegionError) as exc:
-        out.update(outcome="error:" + type(exc).__name__, message=str(exc))
+    except (
+        botocore.exceptions.NoCredentialsError,
+        botocore.exceptions.NoRegionError,
+        botocore.exceptions.CredentialRetrievalError,
+    ) as exc:
+        out.update(outcome="error:" + type(exc).__name__, message=str(exc)[:500])
     out["elapsed"] = round(time.monotonic() - t0, 3)
     return out
 
@@ -423,7 +427,10 @@ def classify_aws_cli(returncode: int, stdout: str, stderr: str) -> dict[str, Any
         out["outcome"] = "error:" + m.group(1)
         out["message"] = m.group(2).strip()[:500]
         return out
-    if "Connect timeout on endpoint URL" in stderr and "Connect timeout on endpoint URL" in last:
+    if last.startswith("Error when retrieving credentials from"):
+        # a credential provider (container-role, ...) failed: no STS call was made
+        out["outcome"] = "error:CredentialRetrievalError"
+    elif "Connect timeout on endpoint URL" in stderr and "Connect timeout on endpoint URL" in last:
         out["outcome"] = "connect-timeout"
     elif "Read timeout on endpoint URL" in last:
         out["outcome"] = "read-timeout"
