@@ -651,9 +651,9 @@ def container_credentials(env: Mapping[str, str]) -> tuple[str | None, str]:
                 if var.endswith("RELATIVE_URI")
                 else value
             )
-            head, _, last = url.rpartition("/")
-            if var.endswith("RELATIVE_URI") and len(last) > 8:  # /v2/credentials/<id>: a secret
-                url = f"{head}/{last[:4]}…"
+            head, sep, cred_id = url.partition("/credentials/")
+            if len(cred_id) > 4:  # /v2/credentials/<id>: the id fetches the role's keys, a secret
+                url = f"{head}{sep}{cred_id[:4]}…"
             return redact(url), f"env {var}"
     return None, "unset"
 

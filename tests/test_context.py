@@ -292,4 +292,6 @@ def test_container_credential_endpoint_as_botocore_builds_it() -> None:
         "env AWS_CONTAINER_CREDENTIALS_FULL_URI",
     )
     assert container_credentials({**full, **rel})[1].endswith("RELATIVE_URI")  # botocore's order
+    ecs_full = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://10.0.170.2/v2/credentials/7f147da7"}
+    assert container_credentials(ecs_full)[0] == "https://10.0.170.2/v2/credentials/7f14…"
     assert container_credentials({}) == (None, "unset")
