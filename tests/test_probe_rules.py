@@ -416,3 +416,58 @@ def test_every_vpc_endpoint_address_dropping_says_open_its_security_group() -> N
     pub = (ep(t, dropped("198.51.100.5", AddressClass.PUBLIC)),)
     fix = codes(evaluate(ProbeFacts(c, CREDS, pub)))["SD202"].fix or ""
     assert "security-group-ingress" not in fix and "NAT" in fix
+
+
+def _unset_regional_mode(region: str, **kw: object) -> ProbeFacts:
+    """Region configured, sts_regional_endpoints unset (this botocore: regional by default);
+    the SDK uses the regional endpoint, the global one drops from here."""
+    from stsdiag.models import Setting
+
+    c = ctx(region=region, region_source="config file [default]",
+            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),), **kw)  # fmt: skip
+    url = f"https://sts.{region}.amazonaws.com"
+    results = (
+        ep(target(url, TargetKind.REGIONAL, region, sdk=True), healthy("10.0.1.10", AddressClass.VPC_PRIVATE)),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), dropped("192.0.2.16", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_unset_regional_mode_warns_of_older_sdks_going_global() -> None:
+    """botocore < 1.40 (the AWS CLI v1 < 1.42, boto3 < 1.40: Amazon Linux's system CLI) defaults
+    to legacy: for ap-northeast-1 it calls the global endpoint, which drops here, while
+    stsdiag's own botocore (regional by default) sees nothing wrong."""
+    fs = codes(evaluate(_unset_regional_mode("ap-northeast-1")))
+    sd103 = fs["SD103"]
+    assert sd103.severity is Severity.WARNING
+    assert (
+        "SDKs older than botocore 1.40" in sd103.message and "fails from this host" in sd103.message
+    )
+    assert any(e.address == "192.0.2.16" for e in sd103.evidence)
+    assert "sts_regional_endpoints = regional" in (sd103.fix or "")
+
+
+def test_unset_regional_mode_with_a_working_global_endpoint_is_info() -> None:
+    facts = _unset_regional_mode("eu-west-1")
+    glob = replace(facts.endpoints[1], addresses=(healthy("192.0.2.16", AddressClass.PUBLIC),))
+    fs = codes(evaluate(replace(facts, endpoints=(facts.endpoints[0], glob))))
+    assert fs["SD103"].severity is Severity.INFO and "answers from this host" in fs["SD103"].message
+
+
+def test_older_sdks_note_near_misses() -> None:
+    from stsdiag.models import Setting
+
+    # configured regional: every SDK uses the regional endpoint
+    facts = _unset_regional_mode("ap-northeast-1")
+    explicit = (Setting("sts_regional_endpoints", "regional", "config file [default]"),)
+    assert "SD103" not in codes(
+        evaluate(replace(facts, context=replace(facts.context, settings=explicit)))
+    )
+    # a region legacy mode never sent to the global endpoint (opt-in, after 2019)
+    assert "SD103" not in codes(evaluate(_unset_regional_mode("ap-east-1")))
+    # an endpoint override wins over legacy in every SDK
+    over = _unset_regional_mode(
+        "ap-northeast-1",
+        endpoint_override="https://vpce-0a1b.sts.ap-northeast-1.vpce.amazonaws.com",
+    )
+    assert "SD103" not in codes(evaluate(over))

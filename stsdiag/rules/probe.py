@@ -157,9 +157,64 @@ def sd111_aws_region_ignored(f: ProbeFacts) -> list[Hit]:
 def sd103_legacy(f: ProbeFacts) -> list[Hit]:
     ctx = f.context
     if ctx.sts_regional_endpoints != "legacy":
-        return []
+        return _older_sdks_legacy(f)
     return [hit("SD103", f"sts_regional_endpoints = legacy is in effect; the SDK uses {ctx.sdk.url}.",
                     [_setting_ev(ctx, "sts_regional_endpoints")])]  # fmt: skip
+
+
+# the first releases whose botocore defaults sts_regional_endpoints to regional (botocore 1.40.0:
+# checked in the wheels; 1.39 and older default to legacy, as the AWS CLI v1 did before 1.42)
+REGIONAL_BY_DEFAULT = "botocore 1.40, boto3 1.40, the AWS CLI v1 1.42"
+
+
+def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
+    """sts_regional_endpoints unset with a region configured: this botocore (regional by
+    default) uses the regional endpoint, but an SDK on this host built on botocore before 1.40
+    defaults to legacy and, for the regions legacy maps there (botocore is asked), sends STS to
+    the global endpoint, signed for us-east-1. From a private subnet that is the classic hang,
+    while stsdiag's own botocore sees nothing wrong."""
+    ctx = f.context
+    s = ctx.setting("sts_regional_endpoints")
+    region = ctx.region
+    if (s is None or s.source != "botocore default" or ctx.sts_regional_endpoints != "regional"
+            or not region or not endpoints.is_known_region(region) or ctx.endpoint_override
+            or ctx.use_fips or ctx.use_dualstack):  # fmt: skip
+        return []
+    glob = endpoints.global_sts_url()
+    if endpoints.service_url("sts", region, sts_regional=False) != glob:
+        return []
+    ep = next((e for e in _system(f) if e.target.url == glob), None)
+    failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
+    msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
+           f"endpoint for {region}, but SDKs older than {REGIONAL_BY_DEFAULT} default to legacy and send "
+           f"{region}'s STS calls to the global endpoint {glob} (signed for us-east-1)")  # fmt: skip
+    if failed:
+        msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
+    else:
+        msg += (
+            "."
+            if ep is None
+            else ", which answers from this host; the regional endpoint is the one to use."
+        )
+    return [hit("SD103", msg, [_setting_ev(ctx, "sts_regional_endpoints"), *ev],
+                severity=Severity.WARNING if failed else Severity.INFO,
+                fix="Set `sts_regional_endpoints = regional` in the profile (or `export "
+                    "AWS_STS_REGIONAL_ENDPOINTS=regional`): every SDK on this host then uses the regional endpoint.")]  # fmt: skip
+
+
+def _endpoint_failures(ep: EndpointResult) -> tuple[bool, list[Evidence]]:
+    """Did `ep` fail from here (its name did not resolve without a proxy, or an address
+    failed), with the evidence."""
+    ev: list[Evidence] = []
+    failed = ep.dns.status in (Status.FAIL, Status.TIMEOUT) and not ep.target.proxy
+    if failed:
+        ev.append(_ev(ep, None, ep.dns))
+    for a in ep.addresses:
+        r = _network_failure(a)
+        if r is not None:
+            failed = True
+            ev.append(_ev(ep, a, r))
+    return failed, ev
 
 
 def sd102_global_used(f: ProbeFacts) -> list[Hit]:
@@ -169,15 +224,8 @@ def sd102_global_used(f: ProbeFacts) -> list[Hit]:
         t = ep.target
         if not (t.sdk_would_use and t.kind is TargetKind.GLOBAL):
             continue
-        ev = [Evidence(excerpt=f"the SDK would send STS to {t.url}", endpoint=t.url)]
-        failed = ep.dns.status in (Status.FAIL, Status.TIMEOUT) and not t.proxy
-        if failed:
-            ev.append(_ev(ep, None, ep.dns))
-        for a in ep.addresses:
-            r = _network_failure(a)
-            if r is not None:
-                failed = True
-                ev.append(_ev(ep, a, r))
+        failed, failures = _endpoint_failures(ep)
+        ev = [Evidence(excerpt=f"the SDK would send STS to {t.url}", endpoint=t.url), *failures]
         better = endpoints.sts_url(region) if region else "https://sts.<region>.amazonaws.com"
         msg = (
             f"The SDK uses the global endpoint {t.url}"
