@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -785,14 +786,31 @@ class PendingCredentials:
         finally:
             self._done.set()
 
+    def stuck_in(self) -> str | None:
+        """The credential provider botocore's chain is in right now (its `METHOD`, as
+        `credentials.method` later names it: `custom-process`, `iam-role`, `sso` ...), read
+        from the resolving thread's stack, innermost first; None when none shows."""
+        frame = sys._current_frames().get(self._thread.ident or -1)
+        while frame is not None:
+            owner = frame.f_locals.get("self")
+            method = getattr(type(owner), "METHOD", None) or getattr(owner, "method", None)
+            if isinstance(method, str) and method:
+                return method
+            frame = frame.f_back
+        return None
+
     def credentials(self, timeout: float) -> Any:
         self._done.wait(max(0.0, timeout))
         return self._creds if self._done.is_set() else None
 
     def wait(self, timeout: float) -> CredentialInfo:
         if not self._done.wait(max(0.0, timeout)):
+            stuck = self.stuck_in()
             return CredentialInfo(
-                CredState.PENDING, detail="the credential chain did not finish in time"
+                CredState.PENDING,
+                method=stuck,
+                detail="the credential chain did not finish in time"
+                + (f": botocore was still in its `{stuck}` provider" if stuck else ""),
             )
         if self._error:
             return CredentialInfo(CredState.ERROR, detail=self._error)

@@ -295,3 +295,17 @@ def test_container_credential_endpoint_as_botocore_builds_it() -> None:
     ecs_full = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://10.0.170.2/v2/credentials/7f147da7"}
     assert container_credentials(ecs_full)[0] == "https://10.0.170.2/v2/credentials/7f14…"
     assert container_credentials({}) == (None, "unset")
+
+
+def test_a_pending_chain_names_the_provider_it_is_stuck_in(aws_env: Path) -> None:
+    """credential_process has no timeout in botocore: a helper that never returns holds the
+    chain, and the resolving thread's stack says which provider it is in."""
+    (aws_env / "config").write_text("[default]\ncredential_process = sleep 2\n")
+    info = context.PendingCredentials(context.make_session(Overrides(timeout=1.0))).wait(0.3)
+    assert info.state is CredState.PENDING and info.method == "custom-process"
+    assert "still in its `custom-process` provider" in info.detail
+    # near-miss: a chain that finishes names the provider that supplied credentials
+    (aws_env / "config").write_text("[default]\ncredential_process = echo '{\"Version\": 1, "
+                                    '"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "x"}\'\n')  # fmt: skip
+    done = context.PendingCredentials(context.make_session(Overrides(timeout=1.0))).wait(5)
+    assert (done.state, done.method) == (CredState.FOUND, "custom-process")

@@ -471,3 +471,17 @@ def test_older_sdks_note_near_misses() -> None:
         endpoint_override="https://vpce-0a1b.sts.ap-northeast-1.vpce.amazonaws.com",
     )
     assert "SD103" not in codes(evaluate(over))
+
+
+def test_a_pending_credential_chain_is_named_not_silent() -> None:
+    facts, _ = private_vpce_world()
+    pending = CredentialInfo(CredState.PENDING, "custom-process", None,
+                             "the credential chain did not finish in time: botocore was still in its `custom-process` provider")  # fmt: skip
+    sd501 = codes(evaluate(replace(facts, credentials=pending)))["SD501"]
+    assert sd501.severity is Severity.ERROR
+    assert "credential_process command has not returned" in sd501.message
+    assert "Run the profile's credential_process command by hand" in (sd501.fix or "")
+    unknown = replace(pending, method=None, detail="the credential chain did not finish in time")
+    assert "Looking for credentials via" in (
+        codes(evaluate(replace(facts, credentials=unknown)))["SD501"].fix or ""
+    )

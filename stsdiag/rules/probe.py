@@ -1031,7 +1031,33 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if c.state is CredState.ERROR:
         return [hit("SD501", f"The credential provider failed: {c.detail}",
                         [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))])]  # fmt: skip
+    if c.state is CredState.PENDING:
+        why = _PENDING_WHY.get(c.method or "", "")
+        where = f" botocore was still in its `{c.method}` provider{why}." if c.method else ""
+        return [hit("SD501", "No credentials while the probe ran: the credential chain had not finished, so "
+                             f"the signed STS calls were not made.{where} The SDK waits there as long, "
+                             "before every first call.",
+                    [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))],
+                    fix=_PENDING_FIX.get(c.method or "", "Find which credential source is slow (`aws sts "
+                        "get-caller-identity --debug` shows 'Looking for credentials via: …') and fix it or "
+                        "configure credentials that answer at once."))]  # fmt: skip
     return []
+
+
+# what a provider that has not finished is waiting for (botocore's provider METHOD names)
+_PENDING_WHY = {
+    "custom-process": ": the profile's credential_process command has not returned, and botocore "
+    "waits for it without a timeout",
+    "iam-role": ": the instance profile's credentials from IMDS have not come (see SD502)",
+    "sso": ": IAM Identity Center (SSO) has not answered GetRoleCredentials",
+    "assume-role": ": STS has not answered the AssumeRole call made with the source profile's credentials",
+    "assume-role-with-web-identity": ": STS has not answered AssumeRoleWithWebIdentity",
+}
+_PENDING_FIX = {
+    "custom-process": "Run the profile's credential_process command by hand: it must print the "
+    "credentials JSON and exit (an interactive prompt or a hung helper never returns).",
+    "sso": "Run `aws sso login` and check that the SSO portal's region is reachable from this host.",
+}
 
 
 def _sd502_container(f: ProbeFacts) -> list[Hit]:
