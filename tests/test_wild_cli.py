@@ -143,3 +143,35 @@ def test_paste_ending_with_a_whole_record_is_not_cut(
 )
 def test_cut_message(message: str, cut: bool) -> None:
     assert cut_message(message) is cut
+
+
+def test_attempt_signed_again_after_a_retry_decision_is_a_try(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paste that ends while botocore builds and signs the retry (`Event request-created`
+    after `Retry needed`, no `Sending` yet): that is attempt 2 (was 1 try), not yet answered;
+    the first attempt's connection failure is still said."""
+    doc = parse(tmp_path, TERMUX_RETRY.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert [a["number"] for a in req["attempts"]] == [1, 2]
+    assert req["attempts"][0]["error"] == "connection-error"
+    assert req["attempts"][1]["answered"] is False
+    assert "SD209" in codes(doc)
+
+
+def test_signed_attempt_then_sent_is_one_try(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: the signed retry then sent (`Sending http request`) is one attempt, not
+    two; a first attempt's own `request-created` (no retry decision before it) is none."""
+    send = (
+        "2026-06-07 19:07:39,450 - MainThread - botocore.endpoint - DEBUG - Sending http request: "
+        "<AWSPreparedRequest stream_output=False, method=POST, "
+        "url=https://sts.us-west-2.amazonaws.com/, headers={}>\n"
+    )
+    lines = TERMUX_RETRY.read_text().splitlines(keepends=True)[:-1]
+    (req,) = parse(tmp_path, "".join(lines) + send, capsys)["requests"]
+    assert len(req["attempts"]) == 2
+    first = [ln for ln in lines if "request-created" in ln] + [send]
+    (req,) = parse(tmp_path, "".join(first), capsys)["requests"]
+    assert (req["operation"], len(req["attempts"])) == ("GetCallerIdentity", 1)

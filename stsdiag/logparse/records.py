@@ -373,7 +373,8 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 # dropped.
 _HOOK_FACT = b"Event before-parameter-build."
 # (needs-retry: an attempt is over, also when botocore logged neither answer nor exception;
-# request-created: the service and operation of a request whose `Making request` names none)
+# request-created: the service and operation of a request whose `Making request` names none;
+# after a retry decision the next attempt, also in a paste that ends before it is sent)
 _HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.", b"Event request-created.")
 
 

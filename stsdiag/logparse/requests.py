@@ -196,6 +196,7 @@ class _Try:
     answered: bool = False
     unlogged: bool = False  # retried with no answer and no exception in the log
     status_line: int = 0  # the line of its status line
+    prepared: bool = False  # built and signed after a retry decision, not yet sent
 
     @property
     def silent(self) -> bool:
@@ -905,6 +906,7 @@ class Reconstructor:
         elif msg.startswith("StringToSign"):
             m = _SCOPE.search(rec.text)
             b = self._route(rec, "sign") or (self._implicit(rec, None) if m else None)
+            self._resigned(rec, b)
             if b is not None and m:
                 b.signing_region, b.signing_service = m.group(1), m.group(2)
                 b.touch(rec)
@@ -1182,14 +1184,26 @@ class Reconstructor:
     def _created(self, rec: Record, msg: str) -> None:
         """`Event request-created.<service>.<Operation>`: botocore's own name for the
         service of the request just made, where the request named no operation or its
-        host no service botocore knows (`queue.amazonaws.com`, a redacted URL)."""
+        host no service botocore knows (`queue.amazonaws.com`, a redacted URL); with no
+        request open (a fragment that starts here), the name of the request to come. After a
+        retry decision it is the next attempt being built (`_resigned`)."""
         m = _CREATED.search(msg)
-        b = self.open.get(rec.thread)
-        if m is None or b is None or b.attempts or b.operation not in (None, m.group(2)):
+        if m is None:
+            return
+        service = endpoints.client_name(m.group(1)) or m.group(1)
+        b = self._own(rec)
+        if b is None:
+            p = self.pending.setdefault(rec.thread, _Pending())
+            if p.operation is None:
+                p.service, p.operation = service, m.group(2)
+            return
+        if b.operation == m.group(2):
+            self._resigned(rec, b)
+        if b.attempts or b.operation not in (None, m.group(2)):
             return
         b.operation = m.group(2)
         if b.service is None or endpoints.client_name(b.service) is None:
-            b.service = endpoints.client_name(m.group(1)) or m.group(1)
+            b.service = service
 
     def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
         for m in _ARN.finditer(text) if "arn:" in text else ():
@@ -1219,9 +1233,13 @@ class Reconstructor:
         b.touch(rec)
         flat = rec.flat
         self._ua_versions(flat)
-        n = len(b.attempts) + 1
         url = _URL.search(flat)
-        b.attempts.append(_Try(n, rec.line, time=rec.ts))
+        if b.attempts and b.attempts[-1].prepared:
+            # the attempt botocore built and signed after its retry decision: now sent
+            b.attempts[-1] = _Try(len(b.attempts), rec.line, time=rec.ts)
+        else:
+            b.attempts.append(_Try(len(b.attempts) + 1, rec.line, time=rec.ts))
+        n = len(b.attempts)
         b.ready_at = b.waiting_since = None
         if url:
             u = url.group(1)
@@ -1237,6 +1255,11 @@ class Reconstructor:
                 b.access_key = mask_key_id(m.group(1))
             b.signing_region, b.signing_service = m.group(2), m.group(3)
             b.ref(rec, "signing-scope", m.group(0))
+        p = self.pending.get(rec.thread) if b.operation is None and not b.opened else None
+        if p is not None and p.operation is not None:
+            # a fragment without `Making request`: the call its request was built for
+            b.operation = p.operation
+            _apply_pending(b, self.pending.pop(rec.thread))
         if b.service is None:  # a fragment: what the request names itself
             b.service = b.signing_service or (_service_of(b.host) if b.host else None)
             t = _TARGET.search(flat) if b.operation is None else None
@@ -1244,6 +1267,17 @@ class Reconstructor:
                 b.operation = t.group(1)
         if n == 1:
             b.ref(rec, "sending")
+
+    def _resigned(self, rec: Record, b: _Builder | None) -> None:
+        """`b` is built and signed again after its retry handler decided to retry: a new
+        attempt, counted also when the log ends before it is sent (`Sending` completes it)."""
+        if b is None or b.waiting_since is None or not b.attempts or b.attempts[-1].prepared:
+            return
+        if rec.thread is None and self.floating:
+            return  # overlapping requests without thread names: `Sending` tells which
+        b.attempts.append(_Try(len(b.attempts) + 1, rec.line, time=rec.ts, prepared=True))
+        b.last_line = max(b.last_line, rec.line)
+        b.ref(rec, "re-signed", f"attempt {len(b.attempts)} built and signed for the retry")
 
     def _body(self, rec: Record, b: _Builder | None) -> None:
         if b is None:
