@@ -18,6 +18,7 @@ TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
 ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
 CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
 CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
+SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
 def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -175,3 +176,66 @@ def test_signed_attempt_then_sent_is_one_try(
     first = [ln for ln in lines if "request-created" in ln] + [send]
     (req,) = parse(tmp_path, "".join(first), capsys)["requests"]
     assert (req["operation"], len(req["attempts"])) == ("GetCallerIdentity", 1)
+
+
+@pytest.mark.parametrize(
+    ("host", "service"),
+    [
+        ("oidc.eu-central-1.amazonaws.com", "sso-oidc"),
+        ("portal.sso.us-east-1.amazonaws.com", "sso"),
+        ("api.ecr.us-east-1.amazonaws.com", "ecr"),
+        ("monitoring.us-east-1.amazonaws.com", "cloudwatch"),
+        # near-misses: a prefix that is its own client, and one botocore does not know
+        ("sts.eu-west-1.amazonaws.com", "sts"),
+        ("ec2.us-west-2.amazonaws.com", "ec2"),
+        ("newsvc.us-east-1.amazonaws.com", "newsvc"),
+    ],
+)
+def test_host_names_the_service_of_its_endpoint_prefix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str, service: str
+) -> None:
+    """A host names the service whose model has its endpoint prefix, as botocore names the
+    client (`oidc` is sso-oidc, `api.ecr` ecr, `portal.sso` sso): was its first label."""
+    text = (
+        "2024-03-06 10:54:27,094 - MainThread - urllib3.connectionpool - DEBUG - Starting new "
+        f"HTTPS connection (1): {host}:443\n"
+        f'2024-03-06 10:54:27,185 - MainThread - urllib3.connectionpool - DEBUG - https://{host}:443 "POST / HTTP/1.1" 200 78\n'
+    )
+    (req,) = parse(tmp_path, text, capsys)["requests"]
+    assert req["service"] == service
+
+
+def test_sso_oauth_error_is_read_and_its_region_is_no_sts_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IAM Identity Center's OIDC service answers in OAuth's shape (`error_description`):
+    its description is the message (was empty), and the SSO instance's region is no
+    recommendation for STS (was eu-central-1 'from the evidence in the log')."""
+    doc = parse(tmp_path, SSO_INVALID_GRANT.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert (req["service"], req["error_code"]) == ("sso-oidc", "InvalidGrantException")
+    assert req["error_message"] == "Invalid refresh token provided"
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD402"]
+    assert "Invalid refresh token provided. The SSO session has expired" in f["message"]
+    rec = doc["recommendation"]
+    assert rec["region"] is None and "eu-central-1" in rec["note"]
+
+
+def test_sts_call_after_sso_sign_in_is_recommended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: with an STS call in the log, its region is recommended (the SSO sign-in's
+    region is not counted against it); a JSON error's `message` is still read."""
+    sts = "sts.ap-southeast-2.amazonaws.com"
+    text = [
+        *SSO_INVALID_GRANT.read_text().splitlines(keepends=True)[:5],
+        "2024-03-06 10:54:28,094 - MainThread - urllib3.connectionpool - DEBUG - Starting new "
+        f"HTTPS connection (1): {sts}:443\n",
+        f'2024-03-06 10:54:28,185 - MainThread - urllib3.connectionpool - DEBUG - https://{sts}:443 "POST / HTTP/1.1" 200 419\n',
+    ]
+    doc = parse(tmp_path, "".join(text), capsys)
+    assert doc["recommendation"]["region"] == "ap-southeast-2"
+    body = '{"__type":"InvalidGrantException","message":"Invalid grant provided"}'
+    lines = [*SSO_INVALID_GRANT.read_text().splitlines(keepends=True)[:4], f"b'{body}'\n"]
+    (req,) = parse(tmp_path, "".join(lines), capsys)["requests"]
+    assert req["error_message"] == "Invalid grant provided"

@@ -67,6 +67,11 @@ _TARGET = re.compile(r"""['"]X-Amz-Target['"]: b?['"][\w.-]+\.(\w{2,64})['"]""")
 _ANSWER_ROOT = re.compile(r"<(\w{2,64})(?<!Error)Response[\s>]")
 _CODE_JSON = re.compile(r"\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,128})\"")
 _MSG_JSON = re.compile(r"\"[Mm]essage\"\s*:\s*\"([^\"]{0,2000})\"")
+# an OAuth 2.0 error answer (RFC 6749 5.2, as IAM Identity Center's OIDC service gives it):
+# `{"error":"invalid_grant","error_description":"Invalid refresh token provided"}`
+_OAUTH_ERROR = re.compile(
+    r"\"error\"\s*:\s*\"(\w{1,64})\"\s*,\s*\"error_description\"\s*:\s*\"([^\"]{0,2000})\""
+)
 # the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
 _CLIENT_ERROR = re.compile(
     r"(?:An error occurred \(([\w.]+)\)|A client error \(([\w.]+)\) occurred)"
@@ -508,7 +513,13 @@ def _service_of(host: str) -> str | None:
         labels = labels[1:]
     if any(x == "s3" or x.startswith(("s3-", "s3express-")) for x in labels[1:3]):
         return "s3"
-    return labels[0].replace("-fips", "") or None
+    first = labels[0].replace("-fips", "")
+    # the service whose endpoint prefix the host starts with, as botocore names it (one
+    # label, `oidc` → sso-oidc, or two: `api.ecr` → ecr, `portal.sso` → sso)
+    for prefix in (".".join([first, *labels[1:2]]), first) if len(labels) > 3 else (first,):
+        if name := endpoints.client_of_prefix(prefix):
+            return name
+    return first or None
 
 
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
@@ -1289,7 +1300,14 @@ class Reconstructor:
         if b.operation is None and (root := _ANSWER_ROOT.search(text, 0, 400)):
             b.operation = root.group(1)
         code = _CODE_XML.search(text) or _CODE_JSON.search(text)
-        if code:
+        oauth = _OAUTH_ERROR.search(text) if "error_description" in text else None
+        if oauth is not None and (b.error_message is None or code is None):
+            # the code (`InvalidGrantException`) is in the headers; botocore reads no message
+            # from this shape, its description says what is wrong
+            b.error_code = b.error_code or oauth.group(1)
+            b.error_message = oauth.group(2).strip()
+            b.ref(rec, "error-body", f"{b.error_code}: {b.error_message}", oauth.group(0))
+        elif code:
             b.error_code = code.group(1).strip()
             if _RETRIED_CODE.search(b.error_code):  # a retry line may follow
                 self._pending(b)
