@@ -18,6 +18,7 @@ TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
 ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
 CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
 CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
+IMDS_REGION = DATA / "03-aws-cli-5460-imds-region-lookup.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
@@ -239,3 +240,35 @@ def test_sts_call_after_sso_sign_in_is_recommended(
     lines = [*SSO_INVALID_GRANT.read_text().splitlines(keepends=True)[:4], f"b'{body}'\n"]
     (req,) = parse(tmp_path, "".join(lines), capsys)["requests"]
     assert req["error_message"] == "Invalid grant provided"
+
+
+def test_failed_imds_region_lookup_means_no_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The AWS CLI v2 asks IMDS for the region (`placement/availability-zone`) only when none
+    is configured; when that fails, no region was configured (SD101; was only SD502)."""
+    doc = parse(tmp_path, IMDS_REGION.read_text(), capsys)
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD101"]
+    assert [e["line"] for e in f["evidence"]] == [4, 5]
+    assert "SD502" in codes(doc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the credential fetcher's failure, in botocore.utils's words shared with the region's
+        "2020-08-12 16:56:41,875 - MainThread - botocore.utils - DEBUG - Max number of attempts "
+        "exceeded (1) when attempting to retrieve data from metadata service.\n",
+        # IMDS answered the region lookup
+        "2020-08-12 16:56:41,838 - MainThread - urllib3.connectionpool - DEBUG - Starting new HTTP "
+        "connection (1): 169.254.169.254:80\n"
+        '2020-08-12 16:56:41,844 - MainThread - urllib3.connectionpool - DEBUG - http://169.254.169.254:80 "GET /latest/meta-data/placement/availability-zone/ HTTP/1.1" 200 10\n',
+    ],
+    ids=["credential-fetch-failed", "region-lookup-answered"],
+)
+def test_imds_without_a_failed_region_lookup_says_no_region_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """Near-miss: IMDS failing for credentials, or answering the region lookup, says
+    nothing about the configured region."""
+    assert "SD101" not in codes(parse(tmp_path, text, capsys))

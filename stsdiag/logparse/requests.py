@@ -589,6 +589,26 @@ def _elsewhere(b: _Builder, host: str) -> bool:
     )
 
 
+# the instance's region in IMDS, as the AWS CLI v2 and botocore's region fetcher ask it
+_IMDS_REGION_PATHS = ("placement/availability-zone", "placement/region")
+_METADATA_FAILED = re.compile(
+    r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata "
+    r"service|Error response received when making metadata|timeout|Timeout"
+)
+
+
+def _region_lookup_failed(rec: Record, text: str) -> bool:
+    """The SDK asked IMDS for the region and got none: a failure that names the region's
+    path, or one of `awscli.utils`, whose metadata fetcher only looks up the region (AWS CLI
+    v2, when no region is configured). botocore.utils's own words are the same for the
+    credential and the region fetchers, so without the path they tell neither."""
+    if "metadata" not in text and not any(p in text for p in _IMDS_REGION_PATHS):
+        return False
+    if not (rec.logger == "awscli.utils" or any(p in text for p in _IMDS_REGION_PATHS)):
+        return False
+    return bool(_METADATA_FAILED.search(text)) or classify(text) in _TRANSPORT
+
+
 def _about_credential_chain(text: str) -> bool:
     """An error of the credential chain's own HTTP (IMDS, container endpoints)."""
     return "metadata" in text or "169.254.17" in text or any(h in text for h in _CRED_HOSTS)
@@ -1463,6 +1483,9 @@ class Reconstructor:
     def _credential_chain(self, rec: Record, msg: str, text: str) -> bool:
         """IMDS's and the container endpoint's part of a record (their endpoint, answers and
         failures) as events; True when that was all the record said."""
+        if _region_lookup_failed(rec, text):
+            # (and IMDS's failure is said as well, below)
+            self.events.add(rec, "imds-region-failed", _last_exception_line(text) or msg)
         if "Access to EC2 metadata has been disabled" in msg:
             self.events.add(rec, "imds-disabled")
             return True

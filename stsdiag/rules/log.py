@@ -747,6 +747,14 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             if pod_identity
             else "Point AWS_CONTAINER_CREDENTIALS_FULL_URI at an allowed host.",
         )
+    if "imds-region-failed" in by_tag and "no-region" not in by_tag:
+        yield Hit(
+            "SD101",
+            "No region configured: the SDK asked the instance metadata service for the region "
+            "(the AWS CLI v2 does so only when no --region, AWS_REGION, AWS_DEFAULT_REGION or "
+            "profile region is set) and got none.",
+            evs("imds-region-failed"),
+        )
     if "container-creds-failed" in by_tag:
         yield Hit(
             "SD502",
