@@ -19,6 +19,7 @@ ASSUME_ROLE_403 = DATA / "14-aws-cli-6082-assumerole-invalid-token.log"
 CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
 CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
 IMDS_REGION = DATA / "03-aws-cli-5460-imds-region-lookup.log"
+CUT_ARGUMENTS = DATA / "17-aws-cli-8918-cut-arguments.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
@@ -272,3 +273,35 @@ def test_imds_without_a_failed_region_lookup_says_no_region_missing(
     """Near-miss: IMDS failing for credentials, or answering the region lookup, says
     nothing about the configured region."""
     assert "SD101" not in codes(parse(tmp_path, text, capsys))
+
+
+def test_cut_cli_arguments_completed_by_the_pasted_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paste whose `Arguments entered to CLI` list is cut before `--region`, under the
+    command the user ran (`aws iam get-role --role-name ROLE_NAME --debug --region
+    us-gov-west-1`): the command starts with the list's whole strings, so its `--region` is
+    the CLI's (was: no region, no recommendation)."""
+    doc = parse(tmp_path, CUT_ARGUMENTS.read_text(), capsys)
+    assert doc["recommendation"]["region"] == "us-gov-west-1"
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        # another command than the log's
+        ("aws sts get-caller-identity --region eu-west-1", "['iam', 'get-role', '--role-name', 'ROLE"),
+        # the list is whole: it is what the CLI was given, not the command above it
+        ("aws iam get-role --region eu-west-1", "['iam', 'get-role']"),
+        # too little of the list survived to tell it is the same command
+        ("aws iam get-role --region eu-west-1", "['iam', 'get-r"),
+    ],
+    ids=["other-command", "whole-list", "too-short"],
+)  # fmt: skip
+def test_pasted_command_unlike_the_arguments_is_not_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, args: str
+) -> None:
+    """Near-miss: a pasted command is used only to complete a cut list it agrees with."""
+    head = CUT_ARGUMENTS.read_text().splitlines(keepends=True)[1:3]
+    text = command + "\n" + head[0] + head[1].split("CLI: ")[0] + "CLI: " + args + "\n"
+    assert parse(tmp_path, text, capsys)["recommendation"]["region"] is None

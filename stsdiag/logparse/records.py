@@ -88,7 +88,9 @@ _CONT_FACT = re.compile(
     rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
-    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED"
+    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)
+    rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
 )
 # Messages that carry facts, by logger family. Other records end the previous one and are dropped.
 _KEEP = re.compile(

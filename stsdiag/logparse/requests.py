@@ -9,6 +9,7 @@ memory stays bounded on huge logs."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -97,6 +98,10 @@ _ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
 _PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
 _VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
 _FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
+# one whole string of the CLI's argument list (`'--region', 'us-gov-west-1', `)
+_CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
+# the command line a user pasted above the log (its prompt before it)
+_SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
 
 # exception text → kind, most specific first
@@ -659,6 +664,8 @@ class Reconstructor:
         self._cred_hosts: frozenset[str] = frozenset()  # IMDS elsewhere (`IMDS ENDPOINT: ...`)
         # threads that run an asyncio event loop (aiobotocore): their requests overlap
         self._async: set[str] = set()
+        # the `aws ...` command a user pasted above the log, and its line
+        self._shell: tuple[int, str] | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -1369,6 +1376,8 @@ class Reconstructor:
 
     def _other(self, rec: Record, msg: str) -> None:
         text = error_text(rec.lines)
+        if rec.logger == "stderr" and (sh := _SHELL_AWS.match(rec.lines[0])):
+            self._shell = (rec.line, sh.group(1))
         if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
             self.events.sdk_text += 1
         if "/" in msg and len(self.events.versions) < 8:
@@ -1469,6 +1478,8 @@ class Reconstructor:
         if msg.startswith("Arguments entered to CLI"):
             self.events.add(rec, "cli-args")
             args = pyrepr.parse(rec.flat, max(0, rec.flat.find("[")))
+            if isinstance(args, list) and not rec.flat.rstrip().endswith("]"):
+                args = self._cut_args(rec)
             if isinstance(args, list):
                 vals: list[str] = []
                 for a in args:  # `--region=X` is `--region X`
@@ -1479,6 +1490,20 @@ class Reconstructor:
                         self.events.cli_args[flag] = val
                     if flag == "--region" and val:  # the region the user asked for
                         self.events.add(rec, "config-region", f"--region '{val}'")
+
+    def _cut_args(self, rec: Record) -> list[str]:
+        """The CLI's arguments when a paste cut their list: its whole strings, or the
+        command the user pasted just above the log when it starts with those (at least the
+        command and subcommand: the same command, and the rest is what the CLI was given)."""
+        whole = _CLI_ARG.findall(rec.flat[rec.flat.find("[") + 1 :])
+        shell, self._shell = self._shell, None
+        if shell is None or len(whole) < 2 or rec.line - shell[0] > 4:
+            return whole
+        try:
+            words = shlex.split(shell[1], posix=True)
+        except ValueError:  # unbalanced quotes
+            return whole
+        return words if words[: len(whole)] == whole else whole
 
     def _credential_chain(self, rec: Record, msg: str, text: str) -> bool:
         """IMDS's and the container endpoint's part of a record (their endpoint, answers and
