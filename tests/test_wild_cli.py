@@ -20,6 +20,7 @@ CUT_MID_MESSAGE = DATA / "05-aws-cli-5976-cut-mid-message.log"
 CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
 IMDS_REGION = DATA / "03-aws-cli-5460-imds-region-lookup.log"
 CUT_ARGUMENTS = DATA / "17-aws-cli-8918-cut-arguments.log"
+ECR_LAST_ATTEMPT = DATA / "18-aws-cli-8027-ecr-last-attempt.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
@@ -305,3 +306,25 @@ def test_pasted_command_unlike_the_arguments_is_not_used(
     head = CUT_ARGUMENTS.read_text().splitlines(keepends=True)[1:3]
     text = command + "\n" + head[0] + head[1].split("CLI: ")[0] + "CLI: " + args + "\n"
     assert parse(tmp_path, text, capsys)["recommendation"]["region"] is None
+
+
+@pytest.mark.parametrize(
+    ("said", "message"),
+    [
+        ("3", "gave up after 3 attempts (the log shows only the last one, 60.2 s)"),
+        # near-miss: the handler's count is what the log shows
+        ("1", "gave up after 1 attempt; the SDK waited 60.2 s in total"),
+    ],
+)
+def test_exhausted_retries_count_what_the_retry_handler_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], said: str, message: str
+) -> None:
+    """A paste that starts at the last attempt (`Starting new HTTPS connection (3)`, then
+    `Max attempts of 3 reached.`): the SDK gave up after 3 attempts, not 1 (was 'gave up
+    after 1 attempt; the SDK waited 60.2 s in total')."""
+    text = ECR_LAST_ATTEMPT.read_text().replace("Max attempts of 3", f"Max attempts of {said}")
+    doc = parse(tmp_path, text, capsys)
+    (req,) = doc["requests"]
+    assert (req["service"], req["operation"]) == ("ecr", "GetAuthorizationToken")
+    (f,) = [f for f in doc["findings"] if f["code"] == "SD208"]
+    assert message in f["message"]

@@ -420,12 +420,37 @@ def sd208(r: LogRequest) -> Iterable[Hit]:
     if not r.retries_exhausted:
         return
     n = len(r.attempts)
-    waited = f"; the SDK waited {r.duration_s:.1f} s in total" if r.duration_s is not None else ""
+    said = _attempts_said(r.ref("retries-exhausted"))
+    if said is not None and said > n:
+        # a paste that starts after the first attempts: the retry handler's count says all
+        last = "only the last one" if n == 1 else f"only the last {n}"
+        took = f", {r.duration_s:.1f} s" if r.duration_s else ""
+        tries = f"{said} attempts (the log shows {last}{took})"
+    else:
+        waited = (
+            f"; the SDK waited {r.duration_s:.1f} s in total" if r.duration_s is not None else ""
+        )
+        tries = f"{n} attempt{'s' if n != 1 else ''}{waited}"
     yield Hit(
         "SD208",
-        f"{r.operation or 'The request'} gave up after {n} attempt{'s' if n != 1 else ''}{waited}.",
+        f"{r.operation or 'The request'} gave up after {tries}.",
         (ev(r.ref("retries-exhausted"), r) if r.ref("retries-exhausted") else _last_attempt(r),),
     )
+
+
+_ATTEMPTS_SAID = re.compile(
+    r"Reached the maximum number of retry attempts: (\d+)|Max attempts of (\d+) reached|"
+    r"reached max retries: (\d+)"
+)
+
+
+def _attempts_said(ref: LineRef | None) -> int | None:
+    """How many attempts the retry handler says were made (its count of retries, in the
+    CLI's error message, is one fewer)."""
+    m = _ATTEMPTS_SAID.search(ref.excerpt) if ref is not None else None
+    if m is None:
+        return None
+    return int(m.group(1) or m.group(2) or int(m.group(3)) + 1)
 
 
 def _last_attempt(r: LogRequest) -> Evidence:
