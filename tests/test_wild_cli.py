@@ -21,6 +21,7 @@ CUSTOM_HOST = DATA / "12-scality-1115-custom-host-80col.log"
 IMDS_REGION = DATA / "03-aws-cli-5460-imds-region-lookup.log"
 CUT_ARGUMENTS = DATA / "17-aws-cli-8918-cut-arguments.log"
 ECR_LAST_ATTEMPT = DATA / "18-aws-cli-8027-ecr-last-attempt.log"
+SSO_PORTAL_CUT = DATA / "23-aws-cli-9456-sso-portal-cut-request.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
@@ -328,3 +329,28 @@ def test_exhausted_retries_count_what_the_retry_handler_said(
     assert (req["service"], req["operation"]) == ("ecr", "GetAuthorizationToken")
     (f,) = [f for f in doc["findings"] if f["code"] == "SD208"]
     assert message in f["message"]
+
+
+def test_request_cut_before_its_url_is_where_its_endpoint_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`Making request` cut before its `'url'`: the endpoint provider's result just before
+    it says where it goes (was no host and no service); that is IAM Identity Center's portal,
+    so its region is no STS recommendation (was ap-southeast-2 'from the evidence')."""
+    doc = parse(tmp_path, SSO_PORTAL_CUT.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert (req["service"], req["operation"]) == ("sso", "GetRoleCredentials")
+    assert req["host"] == "portal.sso.ap-southeast-2.amazonaws.com"
+    assert doc["recommendation"]["region"] is None
+
+
+def test_request_url_wins_over_the_endpoint_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: a `Making request` with its URL keeps it (an endpoint result for another
+    host before it changes nothing)."""
+    lines = SSO_PORTAL_CUT.read_text().splitlines(keepends=True)
+    url = "https://portal.sso.eu-west-1.amazonaws.com/federation/credentials"
+    making = lines[4].split("'headers'")[0] + f"'url': '{url}', 'context': {{}}}}\n"
+    (req,) = parse(tmp_path, "".join([*lines[:4], making]), capsys)["requests"]
+    assert req["host"] == "portal.sso.eu-west-1.amazonaws.com"

@@ -579,6 +579,9 @@ def _apply_pending(b: _Builder, p: _Pending) -> None:
     if p.result is not None and p.result_rec is not None:
         b.endpoint_result = p.result
         b.ref(p.result_rec, "endpoint-result")
+        if b.url is None and (host := _host_of(p.result)):
+            # a `Making request` cut before its URL: the endpoint it is built on says where
+            b.url, b.host = p.result, host
 
 
 def _elsewhere(b: _Builder, host: str) -> bool:
