@@ -22,6 +22,7 @@ IMDS_REGION = DATA / "03-aws-cli-5460-imds-region-lookup.log"
 CUT_ARGUMENTS = DATA / "17-aws-cli-8918-cut-arguments.log"
 ECR_LAST_ATTEMPT = DATA / "18-aws-cli-8027-ecr-last-attempt.log"
 SSO_PORTAL_CUT = DATA / "23-aws-cli-9456-sso-portal-cut-request.log"
+ECR_PROXY_TUNNEL = DATA / "19-aws-cli-2627-ecr-proxy-tunnel.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
 
 
@@ -354,3 +355,36 @@ def test_request_url_wins_over_the_endpoint_result(
     making = lines[4].split("'headers'")[0] + f"'url': '{url}', 'context': {{}}}}\n"
     (req,) = parse(tmp_path, "".join([*lines[:4], making]), capsys)["requests"]
     assert req["host"] == "portal.sso.eu-west-1.amazonaws.com"
+
+
+def test_failure_in_the_proxy_tunnel_is_a_proxy_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `ConnectionError` raised in urllib3's `_prepare_proxy` (the CONNECT tunnel through
+    the HTTPS proxy) is the proxy's (SD301; was SD209, the endpoint's); the signed canonical
+    request names the host and the JSON target the operation (was `ecr.?` with no host: this
+    old botocore's `Sending` names no URL)."""
+    doc = parse(tmp_path, ECR_PROXY_TUNNEL.read_text(), capsys)
+    (req,) = doc["requests"]
+    assert (req["host"], req["operation"]) == (
+        "ecr.us-east-1.amazonaws.com",
+        "GetAuthorizationToken",
+    )
+    assert req["attempts"][0]["error"] == "proxy"
+    assert "SD301" in codes(doc) and "SD209" not in codes(doc)
+
+
+def test_connection_error_outside_the_proxy_tunnel_is_the_endpoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near-miss: the same failure with no proxy frame is the endpoint's connection error;
+    a canonical request with no target header (query and REST protocols) names no operation."""
+    text = ECR_PROXY_TUNNEL.read_text().replace("self._prepare_proxy(conn)", "conn.connect()")
+    text = text.replace(
+        "x-amz-target:AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken\n", ""
+    )
+    doc = parse(tmp_path, text, capsys)
+    (req,) = doc["requests"]
+    assert (req["host"], req["operation"]) == ("ecr.us-east-1.amazonaws.com", None)
+    assert req["attempts"][0]["error"] == "connection-error"
+    assert "SD209" in codes(doc) and "SD301" not in codes(doc)

@@ -96,7 +96,7 @@ _CONT_FACT = re.compile(
 _KEEP = re.compile(
     rb"Making request for|Sending http request|Calling endpoint provider|Endpoint provider result|"
     rb"received when sending|Credentials found|Exception received|Retry needed|retry needed|Reached the maximum|Max attempts|Not retrying|"
-    rb"Retry needed, action|StringToSign|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
+    rb"Retry needed, action|StringToSign|CanonicalRequest:|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
     rb"Found credentials|Looking for credentials via|Retrieving credentials|credentials|"
     rb"metadata|IMDS|Event before-parameter-build|CLI version|Arguments entered to CLI|"
     rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"

@@ -533,6 +533,8 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
     r"SSL validation failed for|Error when retrieving credentials from"
 )
+# urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
+_PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
 _SSL_FOR = re.compile(r"SSL validation failed for (https?://[^\s\"]+)")
 # the container credential provider (ECS task roles, EKS Pod Identity) failed
@@ -944,6 +946,8 @@ class Reconstructor:
                 url = _URL.search(rec.flat)
                 host = _host_of(url.group(1)) if url else None
             self._sending(rec, self._route(rec, "send", host))
+        elif msg.startswith("CanonicalRequest:"):
+            self._canonical(rec)
         elif msg.startswith("StringToSign"):
             m = _SCOPE.search(rec.text)
             b = self._route(rec, "sign") or (self._implicit(rec, None) if m else None)
@@ -1309,6 +1313,27 @@ class Reconstructor:
         if n == 1:
             b.ref(rec, "sending")
 
+    def _canonical(self, rec: Record) -> None:
+        """The signer's canonical request: the signed `host` header is the request's host,
+        and a JSON protocol's `x-amz-target` names the operation (for a fragment without
+        `Making request`, or an old botocore whose `Sending` names no URL)."""
+        host = next((ln[5:].strip().lower() for ln in rec.lines[1:40]
+                     if ln.startswith("host:")), None)  # fmt: skip
+        if host is not None and ":" in host:  # (a port)
+            host = host.split(":", 1)[0]
+        b = self._route(rec, "sign") or (self._implicit(rec, host) if host else None)
+        self._resigned(rec, b)
+        if b is None or not host or (b.host is not None and b.host != host):
+            return
+        if b.host is None:
+            b.host, b.url = host, b.url or f"https://{host}/"
+            b.service = b.service or _service_of(host)
+            b.touch(rec)
+        if b.operation is None and (
+            t := next((ln for ln in rec.lines[1:40] if ln.startswith("x-amz-target:")), None)
+        ):
+            b.operation = t.rsplit(".", 1)[-1].strip() or None
+
     def _resigned(self, rec: Record, b: _Builder | None) -> None:
         """`b` is built and signed again after its retry handler decided to retry: a new
         attempt, counted also when the log ends before it is sent (`Sending` completes it)."""
@@ -1356,6 +1381,10 @@ class Reconstructor:
         b = routed or self._current(rec)
         b.touch(rec)
         kind = classify(text)
+        if kind in (None, ErrorKind.CONNECTION_ERROR) and _PREPARE_PROXY in rec.text:
+            # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
+            # old botocore names it a ConnectionError, newer ones a ProxyConnectionError
+            kind = ErrorKind.PROXY
         line = _last_exception_line(text, kind) or rec.message
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
