@@ -216,6 +216,37 @@ def endpoint_prefix(client: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _clients_by_prefix() -> dict[str, tuple[str, ...]]:
+    """botocore's clients by their service models' endpoint prefixes."""
+    out: dict[str, list[str]] = {}
+    for name in sorted(_client_names()[0]):
+        prefix = endpoint_prefix(name)
+        if prefix:
+            out.setdefault(prefix, []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def client_of_prefix(prefix: str) -> str | None:
+    """The botocore client whose service model has this endpoint prefix, as a host names
+    it (`oidc` is sso-oidc, `portal.sso` sso, `api.ecr` ecr); when several share it, the one
+    named so, else None (`elasticloadbalancing`: elb and elbv2)."""
+    names = _client_names()[0]
+    if prefix in names and endpoint_prefix(prefix) == prefix:
+        return prefix  # (most services)
+    # a client named by it (`monitoring` is cloudwatch) or by its words (`api.ecr`: ecr),
+    # before reading every model's head (slow: hundreds of files)
+    words = set(re.split(r"[.-]", prefix))
+    near = [c for c in (client_name(prefix),) if c] + sorted(
+        c for c in names if words & set(c.split("-"))
+    )
+    clients = tuple(dict.fromkeys(c for c in near if endpoint_prefix(c) == prefix))
+    if not clients:
+        clients = _clients_by_prefix().get(prefix, ())
+    return clients[0] if len(clients) == 1 else None
+
+
 @functools.lru_cache(maxsize=256)
 def service_endpoint(service: str, region: str) -> str | None:
     """The endpoint URL of a service named as in a log (see `client_name`) in `region`:

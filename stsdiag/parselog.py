@@ -392,6 +392,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
         via_proxy=summary.proxy_used,
         not_sts=summary.not_sts(),
         fips=summary.fips_used,
+        sso_regions=summary.sso_regions,
     )
     extra = (("note", part.note),) if part.note else ()
     return Report(

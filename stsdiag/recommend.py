@@ -114,9 +114,11 @@ def recommend_from_log(
     via_proxy: bool,
     not_sts: Iterable[str] = (),
     fips: bool = False,
+    sso_regions: Iterable[str] = (),
 ) -> Recommendation:
     """Choose the region from evidence: a hint wins, then resource regions, hosts and signing
-    scopes (votes weighted by the log reader), then the client region. The reasons are the
+    scopes (votes weighted by the log reader), then the client region. IAM Identity Center's
+    regions (`sso_regions`, no votes) are only named when nothing else says. The reasons are the
     findings above info, except `not_sts`: codes that only concern other services' requests
     (an EMR call that got no answer does not call for an STS endpoint)."""
     skip = set(not_sts)
@@ -133,9 +135,16 @@ def recommend_from_log(
         region = region_votes.most_common(1)[0][0]
         why = "from the evidence in the log"
     if region is None or not endpoints.is_known_region(region):
+        sso = ", ".join(sso_regions)
         return no_recommendation(
-            "The log names no region (no resource ARN, regional host or signing scope); "
-            "pass --region-hint REGION."
+            "The log names no region (no resource ARN, regional host or signing scope)"
+            + (
+                f"; the IAM Identity Center (SSO) calls went to {sso}, the SSO instance's "
+                "region, which says nothing about where the workload's STS calls go"
+                if sso
+                else ""
+            )
+            + "; pass --region-hint REGION."
             if region is None
             else f"Region {region!r} is not known to botocore."
         )

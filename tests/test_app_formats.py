@@ -142,7 +142,7 @@ def records(data: bytes) -> tuple[list[tuple[object, ...]], ReadStats]:
         ),
         (
             MODULE_FUNC_PASTE, "level-only", 79,
-            {"botocore.hooks": 14, "botocore.endpoint": 10, "botocore.auth": 5,
+            {"botocore.hooks": 14, "botocore.endpoint": 10, "botocore.auth": 10,
              "urllib3.connectionpool": 7, "botocore.parsers": 11}, None, 1603839217.956,
         ),
         (COMPOSE_PASTE, "airflow", 9, {}, None, None),  # client set-up: counted, none kept

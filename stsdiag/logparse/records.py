@@ -88,13 +88,15 @@ _CONT_FACT = re.compile(
     rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
-    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED"
+    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)
+    rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
 )
 # Messages that carry facts, by logger family. Other records end the previous one and are dropped.
 _KEEP = re.compile(
     rb"Making request for|Sending http request|Calling endpoint provider|Endpoint provider result|"
     rb"received when sending|Credentials found|Exception received|Retry needed|retry needed|Reached the maximum|Max attempts|Not retrying|"
-    rb"Retry needed, action|StringToSign|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
+    rb"Retry needed, action|StringToSign|CanonicalRequest:|Starting new HTTP|https?://\S+:\d+ \"|Response headers|Response body|"
     rb"Found credentials|Looking for credentials via|Retrieving credentials|credentials|"
     rb"metadata|IMDS|Event before-parameter-build|CLI version|Arguments entered to CLI|"
     rb"Exception caught in main|Assuming an endpoint|Using partition endpoint|"
@@ -373,7 +375,8 @@ def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
 # dropped.
 _HOOK_FACT = b"Event before-parameter-build."
 # (needs-retry: an attempt is over, also when botocore logged neither answer nor exception;
-# request-created: the service and operation of a request whose `Making request` names none)
+# request-created: the service and operation of a request whose `Making request` names none;
+# after a retry decision the next attempt, also in a paste that ends before it is sent)
 _HOOK_FACTS = (_HOOK_FACT, b"Event needs-retry.", b"Event request-created.")
 
 

@@ -9,6 +9,7 @@ memory stays bounded on huge logs."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -67,6 +68,11 @@ _TARGET = re.compile(r"""['"]X-Amz-Target['"]: b?['"][\w.-]+\.(\w{2,64})['"]""")
 _ANSWER_ROOT = re.compile(r"<(\w{2,64})(?<!Error)Response[\s>]")
 _CODE_JSON = re.compile(r"\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,128})\"")
 _MSG_JSON = re.compile(r"\"[Mm]essage\"\s*:\s*\"([^\"]{0,2000})\"")
+# an OAuth 2.0 error answer (RFC 6749 5.2, as IAM Identity Center's OIDC service gives it):
+# `{"error":"invalid_grant","error_description":"Invalid refresh token provided"}`
+_OAUTH_ERROR = re.compile(
+    r"\"error\"\s*:\s*\"(\w{1,64})\"\s*,\s*\"error_description\"\s*:\s*\"([^\"]{0,2000})\""
+)
 # the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
 _CLIENT_ERROR = re.compile(
     r"(?:An error occurred \(([\w.]+)\)|A client error \(([\w.]+)\) occurred)"
@@ -92,6 +98,10 @@ _ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
 _PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
 _VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
 _FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
+# one whole string of the CLI's argument list (`'--region', 'us-gov-west-1', `)
+_CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
+# the command line a user pasted above the log (its prompt before it)
+_SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
 
 # exception text → kind, most specific first
@@ -196,6 +206,7 @@ class _Try:
     answered: bool = False
     unlogged: bool = False  # retried with no answer and no exception in the log
     status_line: int = 0  # the line of its status line
+    prepared: bool = False  # built and signed after a retry decision, not yet sent
 
     @property
     def silent(self) -> bool:
@@ -507,7 +518,13 @@ def _service_of(host: str) -> str | None:
         labels = labels[1:]
     if any(x == "s3" or x.startswith(("s3-", "s3express-")) for x in labels[1:3]):
         return "s3"
-    return labels[0].replace("-fips", "") or None
+    first = labels[0].replace("-fips", "")
+    # the service whose endpoint prefix the host starts with, as botocore names it (one
+    # label, `oidc` → sso-oidc, or two: `api.ecr` → ecr, `portal.sso` → sso)
+    for prefix in (".".join([first, *labels[1:2]]), first) if len(labels) > 3 else (first,):
+        if name := endpoints.client_of_prefix(prefix):
+            return name
+    return first or None
 
 
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
@@ -516,6 +533,8 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
     r"SSL validation failed for|Error when retrieving credentials from"
 )
+# urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
+_PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
 _SSL_FOR = re.compile(r"SSL validation failed for (https?://[^\s\"]+)")
 # the container credential provider (ECS task roles, EKS Pod Identity) failed
@@ -562,6 +581,9 @@ def _apply_pending(b: _Builder, p: _Pending) -> None:
     if p.result is not None and p.result_rec is not None:
         b.endpoint_result = p.result
         b.ref(p.result_rec, "endpoint-result")
+        if b.url is None and (host := _host_of(p.result)):
+            # a `Making request` cut before its URL: the endpoint it is built on says where
+            b.url, b.host = p.result, host
 
 
 def _elsewhere(b: _Builder, host: str) -> bool:
@@ -575,6 +597,26 @@ def _elsewhere(b: _Builder, host: str) -> bool:
         and b.host is not None
         and b.host.split(".", 1)[0] != host.split(".", 1)[0]
     )
+
+
+# the instance's region in IMDS, as the AWS CLI v2 and botocore's region fetcher ask it
+_IMDS_REGION_PATHS = ("placement/availability-zone", "placement/region")
+_METADATA_FAILED = re.compile(
+    r"Max number of attempts exceeded|Caught retryable HTTP exception while making metadata "
+    r"service|Error response received when making metadata|timeout|Timeout"
+)
+
+
+def _region_lookup_failed(rec: Record, text: str) -> bool:
+    """The SDK asked IMDS for the region and got none: a failure that names the region's
+    path, or one of `awscli.utils`, whose metadata fetcher only looks up the region (AWS CLI
+    v2, when no region is configured). botocore.utils's own words are the same for the
+    credential and the region fetchers, so without the path they tell neither."""
+    if "metadata" not in text and not any(p in text for p in _IMDS_REGION_PATHS):
+        return False
+    if not (rec.logger == "awscli.utils" or any(p in text for p in _IMDS_REGION_PATHS)):
+        return False
+    return bool(_METADATA_FAILED.search(text)) or classify(text) in _TRANSPORT
 
 
 def _about_credential_chain(text: str) -> bool:
@@ -627,6 +669,8 @@ class Reconstructor:
         self._cred_hosts: frozenset[str] = frozenset()  # IMDS elsewhere (`IMDS ENDPOINT: ...`)
         # threads that run an asyncio event loop (aiobotocore): their requests overlap
         self._async: set[str] = set()
+        # the `aws ...` command a user pasted above the log, and its line
+        self._shell: tuple[int, str] | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -902,9 +946,12 @@ class Reconstructor:
                 url = _URL.search(rec.flat)
                 host = _host_of(url.group(1)) if url else None
             self._sending(rec, self._route(rec, "send", host))
+        elif msg.startswith("CanonicalRequest:"):
+            self._canonical(rec)
         elif msg.startswith("StringToSign"):
             m = _SCOPE.search(rec.text)
             b = self._route(rec, "sign") or (self._implicit(rec, None) if m else None)
+            self._resigned(rec, b)
             if b is not None and m:
                 b.signing_region, b.signing_service = m.group(1), m.group(2)
                 b.touch(rec)
@@ -1182,14 +1229,26 @@ class Reconstructor:
     def _created(self, rec: Record, msg: str) -> None:
         """`Event request-created.<service>.<Operation>`: botocore's own name for the
         service of the request just made, where the request named no operation or its
-        host no service botocore knows (`queue.amazonaws.com`, a redacted URL)."""
+        host no service botocore knows (`queue.amazonaws.com`, a redacted URL); with no
+        request open (a fragment that starts here), the name of the request to come. After a
+        retry decision it is the next attempt being built (`_resigned`)."""
         m = _CREATED.search(msg)
-        b = self.open.get(rec.thread)
-        if m is None or b is None or b.attempts or b.operation not in (None, m.group(2)):
+        if m is None:
+            return
+        service = endpoints.client_name(m.group(1)) or m.group(1)
+        b = self._own(rec)
+        if b is None:
+            p = self.pending.setdefault(rec.thread, _Pending())
+            if p.operation is None:
+                p.service, p.operation = service, m.group(2)
+            return
+        if b.operation == m.group(2):
+            self._resigned(rec, b)
+        if b.attempts or b.operation not in (None, m.group(2)):
             return
         b.operation = m.group(2)
         if b.service is None or endpoints.client_name(b.service) is None:
-            b.service = endpoints.client_name(m.group(1)) or m.group(1)
+            b.service = service
 
     def _region_hints(self, b: _Builder, rec: Record, text: str) -> None:
         for m in _ARN.finditer(text) if "arn:" in text else ():
@@ -1219,9 +1278,13 @@ class Reconstructor:
         b.touch(rec)
         flat = rec.flat
         self._ua_versions(flat)
-        n = len(b.attempts) + 1
         url = _URL.search(flat)
-        b.attempts.append(_Try(n, rec.line, time=rec.ts))
+        if b.attempts and b.attempts[-1].prepared:
+            # the attempt botocore built and signed after its retry decision: now sent
+            b.attempts[-1] = _Try(len(b.attempts), rec.line, time=rec.ts)
+        else:
+            b.attempts.append(_Try(len(b.attempts) + 1, rec.line, time=rec.ts))
+        n = len(b.attempts)
         b.ready_at = b.waiting_since = None
         if url:
             u = url.group(1)
@@ -1237,6 +1300,11 @@ class Reconstructor:
                 b.access_key = mask_key_id(m.group(1))
             b.signing_region, b.signing_service = m.group(2), m.group(3)
             b.ref(rec, "signing-scope", m.group(0))
+        p = self.pending.get(rec.thread) if b.operation is None and not b.opened else None
+        if p is not None and p.operation is not None:
+            # a fragment without `Making request`: the call its request was built for
+            b.operation = p.operation
+            _apply_pending(b, self.pending.pop(rec.thread))
         if b.service is None:  # a fragment: what the request names itself
             b.service = b.signing_service or (_service_of(b.host) if b.host else None)
             t = _TARGET.search(flat) if b.operation is None else None
@@ -1244,6 +1312,38 @@ class Reconstructor:
                 b.operation = t.group(1)
         if n == 1:
             b.ref(rec, "sending")
+
+    def _canonical(self, rec: Record) -> None:
+        """The signer's canonical request: the signed `host` header is the request's host,
+        and a JSON protocol's `x-amz-target` names the operation (for a fragment without
+        `Making request`, or an old botocore whose `Sending` names no URL)."""
+        host = next((ln[5:].strip().lower() for ln in rec.lines[1:40]
+                     if ln.startswith("host:")), None)  # fmt: skip
+        if host is not None and ":" in host:  # (a port)
+            host = host.split(":", 1)[0]
+        b = self._route(rec, "sign") or (self._implicit(rec, host) if host else None)
+        self._resigned(rec, b)
+        if b is None or not host or (b.host is not None and b.host != host):
+            return
+        if b.host is None:
+            b.host, b.url = host, b.url or f"https://{host}/"
+            b.service = b.service or _service_of(host)
+            b.touch(rec)
+        if b.operation is None and (
+            t := next((ln for ln in rec.lines[1:40] if ln.startswith("x-amz-target:")), None)
+        ):
+            b.operation = t.rsplit(".", 1)[-1].strip() or None
+
+    def _resigned(self, rec: Record, b: _Builder | None) -> None:
+        """`b` is built and signed again after its retry handler decided to retry: a new
+        attempt, counted also when the log ends before it is sent (`Sending` completes it)."""
+        if b is None or b.waiting_since is None or not b.attempts or b.attempts[-1].prepared:
+            return
+        if rec.thread is None and self.floating:
+            return  # overlapping requests without thread names: `Sending` tells which
+        b.attempts.append(_Try(len(b.attempts) + 1, rec.line, time=rec.ts, prepared=True))
+        b.last_line = max(b.last_line, rec.line)
+        b.ref(rec, "re-signed", f"attempt {len(b.attempts)} built and signed for the retry")
 
     def _body(self, rec: Record, b: _Builder | None) -> None:
         if b is None:
@@ -1255,7 +1355,14 @@ class Reconstructor:
         if b.operation is None and (root := _ANSWER_ROOT.search(text, 0, 400)):
             b.operation = root.group(1)
         code = _CODE_XML.search(text) or _CODE_JSON.search(text)
-        if code:
+        oauth = _OAUTH_ERROR.search(text) if "error_description" in text else None
+        if oauth is not None and (b.error_message is None or code is None):
+            # the code (`InvalidGrantException`) is in the headers; botocore reads no message
+            # from this shape, its description says what is wrong
+            b.error_code = b.error_code or oauth.group(1)
+            b.error_message = oauth.group(2).strip()
+            b.ref(rec, "error-body", f"{b.error_code}: {b.error_message}", oauth.group(0))
+        elif code:
             b.error_code = code.group(1).strip()
             if _RETRIED_CODE.search(b.error_code):  # a retry line may follow
                 self._pending(b)
@@ -1274,6 +1381,10 @@ class Reconstructor:
         b = routed or self._current(rec)
         b.touch(rec)
         kind = classify(text)
+        if kind in (None, ErrorKind.CONNECTION_ERROR) and _PREPARE_PROXY in rec.text:
+            # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
+            # old botocore names it a ConnectionError, newer ones a ProxyConnectionError
+            kind = ErrorKind.PROXY
         line = _last_exception_line(text, kind) or rec.message
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
@@ -1297,6 +1408,8 @@ class Reconstructor:
 
     def _other(self, rec: Record, msg: str) -> None:
         text = error_text(rec.lines)
+        if rec.logger == "stderr" and (sh := _SHELL_AWS.match(rec.lines[0])):
+            self._shell = (rec.line, sh.group(1))
         if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
             self.events.sdk_text += 1
         if "/" in msg and len(self.events.versions) < 8:
@@ -1397,6 +1510,8 @@ class Reconstructor:
         if msg.startswith("Arguments entered to CLI"):
             self.events.add(rec, "cli-args")
             args = pyrepr.parse(rec.flat, max(0, rec.flat.find("[")))
+            if isinstance(args, list) and not rec.flat.rstrip().endswith("]"):
+                args = self._cut_args(rec)
             if isinstance(args, list):
                 vals: list[str] = []
                 for a in args:  # `--region=X` is `--region X`
@@ -1408,9 +1523,26 @@ class Reconstructor:
                     if flag == "--region" and val:  # the region the user asked for
                         self.events.add(rec, "config-region", f"--region '{val}'")
 
+    def _cut_args(self, rec: Record) -> list[str]:
+        """The CLI's arguments when a paste cut their list: its whole strings, or the
+        command the user pasted just above the log when it starts with those (at least the
+        command and subcommand: the same command, and the rest is what the CLI was given)."""
+        whole = _CLI_ARG.findall(rec.flat[rec.flat.find("[") + 1 :])
+        shell, self._shell = self._shell, None
+        if shell is None or len(whole) < 2 or rec.line - shell[0] > 4:
+            return whole
+        try:
+            words = shlex.split(shell[1], posix=True)
+        except ValueError:  # unbalanced quotes
+            return whole
+        return words if words[: len(whole)] == whole else whole
+
     def _credential_chain(self, rec: Record, msg: str, text: str) -> bool:
         """IMDS's and the container endpoint's part of a record (their endpoint, answers and
         failures) as events; True when that was all the record said."""
+        if _region_lookup_failed(rec, text):
+            # (and IMDS's failure is said as well, below)
+            self.events.add(rec, "imds-region-failed", _last_exception_line(text) or msg)
         if "Access to EC2 metadata has been disabled" in msg:
             self.events.add(rec, "imds-disabled")
             return True

@@ -15,6 +15,8 @@ from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogReque
 from stsdiag.rules.registry import strict_tls_fix
 
 GLOBAL_HOSTS = frozenset({"sts.amazonaws.com"})
+# IAM Identity Center's services (sign-in and its access portal), as botocore names them
+SSO_SERVICES = frozenset({"sso", "sso-oidc"})
 STS_OPERATIONS = frozenset(
     {
         "GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML",
@@ -44,6 +46,9 @@ class Summary:
     client_sts_hosts: dict[str, LineRef] = field(default_factory=dict)
     ok_latency: dict[str, list[float]] = field(default_factory=dict)
     no_region_requests: int = 0
+    # regions of IAM Identity Center (SSO sign-in, its portal): the SSO instance's home
+    # region, no evidence of where the workload's calls (and STS) go
+    sso_regions: dict[str, None] = field(default_factory=dict)
     # requests whose last attempt got no answer in the log: (what, host, the attempt's line,
     # the request is an STS call)
     unanswered: list[tuple[str, str, LineRef, bool]] = field(default_factory=list)
@@ -93,6 +98,9 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
         dst = s.ok_latency.setdefault(host, [])
         dst.extend(lat[: max(0, 1000 - len(dst))])
     s.no_region_requests += later.no_region_requests
+    for reg in later.sso_regions:
+        if len(s.sso_regions) < 4:
+            s.sso_regions.setdefault(reg)
     for what, host, ref, sts in later.unanswered[: max(0, 5 - len(s.unanswered))]:
         s.unanswered.append((what, host, LineRef(ref.line + lines, ref.tag, ref.excerpt), sts))
 
@@ -412,12 +420,37 @@ def sd208(r: LogRequest) -> Iterable[Hit]:
     if not r.retries_exhausted:
         return
     n = len(r.attempts)
-    waited = f"; the SDK waited {r.duration_s:.1f} s in total" if r.duration_s is not None else ""
+    said = _attempts_said(r.ref("retries-exhausted"))
+    if said is not None and said > n:
+        # a paste that starts after the first attempts: the retry handler's count says all
+        last = "only the last one" if n == 1 else f"only the last {n}"
+        took = f", {r.duration_s:.1f} s" if r.duration_s else ""
+        tries = f"{said} attempts (the log shows {last}{took})"
+    else:
+        waited = (
+            f"; the SDK waited {r.duration_s:.1f} s in total" if r.duration_s is not None else ""
+        )
+        tries = f"{n} attempt{'s' if n != 1 else ''}{waited}"
     yield Hit(
         "SD208",
-        f"{r.operation or 'The request'} gave up after {n} attempt{'s' if n != 1 else ''}{waited}.",
+        f"{r.operation or 'The request'} gave up after {tries}.",
         (ev(r.ref("retries-exhausted"), r) if r.ref("retries-exhausted") else _last_attempt(r),),
     )
+
+
+_ATTEMPTS_SAID = re.compile(
+    r"Reached the maximum number of retry attempts: (\d+)|Max attempts of (\d+) reached|"
+    r"reached max retries: (\d+)"
+)
+
+
+def _attempts_said(ref: LineRef | None) -> int | None:
+    """How many attempts the retry handler says were made (its count of retries, in the
+    CLI's error message, is one fewer)."""
+    m = _ATTEMPTS_SAID.search(ref.excerpt) if ref is not None else None
+    if m is None:
+        return None
+    return int(m.group(1) or m.group(2) or int(m.group(3)) + 1)
 
 
 def _last_attempt(r: LogRequest) -> Evidence:
@@ -527,7 +560,7 @@ def _error_meaning(
         and (operation in _SSO_OPS or "Session token not found" in msg)
     ):
         # IAM Identity Center: the SSO session (its access or refresh token) is over
-        yield Hit("SD402", f"{op}: {code}: {msg} The SSO session has expired: run `aws sso "
+        yield Hit("SD402", f"{op}: {code}: {_sentence(msg)}The SSO session has expired: run `aws sso "
                   "login` (with the profile) again.", e)  # fmt: skip
     elif code in ("InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
                   "AuthFailure"):  # fmt: skip
@@ -560,6 +593,13 @@ def _error_meaning(
         yield Hit("SD408", f"{op}: {code}: {msg}", e)
     elif code in _SERVER_ERRORS:
         yield Hit("SD409", f"{op}: {code}: {msg}", e)
+
+
+def _sentence(msg: str) -> str:
+    """An error message as a sentence before more text (a message without a full stop, such
+    as an OAuth `error_description`, gets one)."""
+    m = msg.strip()
+    return f"{m} " if not m or m.endswith((".", "!", "?")) else f"{m}. "
 
 
 def throttled_status(r: LogRequest) -> Iterable[Hit]:
@@ -609,28 +649,13 @@ REQUEST_RULES: tuple[tuple[str, RequestRule], ...] = (
 def observe(s: Summary, r: LogRequest) -> None:
     """Fold one request into the summary (region votes, services, hosts, latency)."""
     s.requests += 1
-    # weights: resource regions 6, regional hosts 4, client region 2 (1 when sent to the
-    # global endpoint), signing scope 2
-    for res in r.resource_regions:
-        s.region_votes[res] += 6
-    for h in hosts(r):
-        ok, sreg = endpoints.region_of_sts_host(h)
-        hreg = sreg if ok else endpoints.region_of_host(h)
-        if hreg and endpoints.is_known_region(hreg):
-            s.region_votes[hreg] += 4
-        if ok and ".vpce." in h and sreg:
-            s.vpce_urls[f"https://{h}"] = None
-    cr = where_region(r)
-    if cr and endpoints.is_known_region(cr):
-        s.region_votes[cr] += 1 if is_global(r) else 2
-    elif cr and (near := endpoints.closest_region(cr)):
-        s.region_votes[near] += 1  # a typo (SD106) still says where the caller meant to be
-    if (
-        r.signing_region
-        and r.signing_region != "us-east-1"
-        and endpoints.is_known_region(r.signing_region)
-    ):
-        s.region_votes[r.signing_region] += 2
+    if r.service in SSO_SERVICES:
+        # (its client's region is the profile's sso_region, its host that region's)
+        for reg in (*(endpoints.region_of_host(h) for h in hosts(r)), where_region(r)):
+            if reg and endpoints.is_known_region(reg) and len(s.sso_regions) < 4:
+                s.sso_regions.setdefault(reg)
+    else:
+        _vote(s, r)
     if r.service:
         s.services.add(r.service)
     if r.proxy or any(a.error is ErrorKind.PROXY for a in r.attempts):
@@ -656,6 +681,31 @@ def observe(s: Summary, r: LogRequest) -> None:
         lat = s.ok_latency.setdefault(r.host, [])
         if len(lat) < 1000:
             lat.append(r.duration_s)
+
+
+def _vote(s: Summary, r: LogRequest) -> None:
+    """The request's region votes. Weights: resource regions 6, regional hosts 4, client
+    region 2 (1 when sent to the global endpoint), signing scope 2."""
+    for res in r.resource_regions:
+        s.region_votes[res] += 6
+    for h in hosts(r):
+        ok, sreg = endpoints.region_of_sts_host(h)
+        hreg = sreg if ok else endpoints.region_of_host(h)
+        if hreg and endpoints.is_known_region(hreg):
+            s.region_votes[hreg] += 4
+        if ok and ".vpce." in h and sreg:
+            s.vpce_urls[f"https://{h}"] = None
+    cr = where_region(r)
+    if cr and endpoints.is_known_region(cr):
+        s.region_votes[cr] += 1 if is_global(r) else 2
+    elif cr and (near := endpoints.closest_region(cr)):
+        s.region_votes[near] += 1  # a typo (SD106) still says where the caller meant to be
+    if (
+        r.signing_region
+        and r.signing_region != "us-east-1"
+        and endpoints.is_known_region(r.signing_region)
+    ):
+        s.region_votes[r.signing_region] += 2
 
 
 # ------------------------------------------------------------------ log rules
@@ -721,6 +771,14 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "does, 1.31 does not)"
             if pod_identity
             else "Point AWS_CONTAINER_CREDENTIALS_FULL_URI at an allowed host.",
+        )
+    if "imds-region-failed" in by_tag and "no-region" not in by_tag:
+        yield Hit(
+            "SD101",
+            "No region configured: the SDK asked the instance metadata service for the region "
+            "(the AWS CLI v2 does so only when no --region, AWS_REGION, AWS_DEFAULT_REGION or "
+            "profile region is set) and got none.",
+            evs("imds-region-failed"),
         )
     if "container-creds-failed" in by_tag:
         yield Hit(
