@@ -59,3 +59,18 @@ def diagnosis(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Any, ...]
         doc["requests_total"],
         [(r["host"], r["operation"], len(r["attempts"])) for r in doc["requests"]],
     )
+
+
+def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`parse-log --output json` of a paste `text`: the report as a dict (exit 0 asserted)."""
+    log = tmp_path / "paste.log"
+    log.write_text(text)
+    code = run(["parse-log", str(log), "--output", "json", "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def codes(doc: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in doc["findings"]]

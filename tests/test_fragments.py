@@ -15,22 +15,7 @@ from typing import Any
 import pytest
 
 from stsdiag.cli import run
-from tests.helpers import cases
-
-
-def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    log = tmp_path / "paste.log"
-    log.write_text(text)
-    code = run(["parse-log", str(log), "--output", "json", "--fail-on", "never"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    doc: dict[str, Any] = json.loads(out)
-    return doc
-
-
-def codes(doc: dict[str, Any]) -> list[str]:
-    return [f["code"] for f in doc["findings"]]
-
+from tests.helpers import cases, codes, parse
 
 # aws-azure-login#251 (AWS CLI v2.8.7): the paste starts at the connection, after `Sending`
 AF_SOUTH_403 = """\

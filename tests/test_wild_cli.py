@@ -4,14 +4,12 @@ expert reads in them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from stsdiag.cli import run
 from stsdiag.logparse.cutoff import cut_message
+from tests.helpers import codes, parse
 
 DATA = Path(__file__).parent / "data" / "wild-cli"
 TERMUX_RETRY = DATA / "02-termux-30067-connect-retry.log"
@@ -24,20 +22,6 @@ ECR_LAST_ATTEMPT = DATA / "18-aws-cli-8027-ecr-last-attempt.log"
 SSO_PORTAL_CUT = DATA / "23-aws-cli-9456-sso-portal-cut-request.log"
 ECR_PROXY_TUNNEL = DATA / "19-aws-cli-2627-ecr-proxy-tunnel.log"
 SSO_INVALID_GRANT = DATA / "04-aws-cli-8561-sso-oidc-invalid-grant.log"
-
-
-def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    log = tmp_path / "paste.log"
-    log.write_text(text)
-    code = run(["parse-log", str(log), "--output", "json", "--fail-on", "never"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    doc: dict[str, Any] = json.loads(out)
-    return doc
-
-
-def codes(doc: dict[str, Any]) -> list[str]:
-    return [f["code"] for f in doc["findings"]]
 
 
 @pytest.mark.parametrize(
