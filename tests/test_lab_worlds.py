@@ -925,3 +925,28 @@ def _is_zombie_free(pid: int) -> bool:
         return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def test_a_vpc_endpoint_behind_a_refusing_proxy_is_recommended_with_no_proxy_that_works(
+    lab_pool: WorldPool,
+) -> None:
+    """The egress proxy 403s STS; the regional name is the VPC endpoint's (private DNS). The
+    probe also tries those private addresses directly and recommends them with the NO_PROXY
+    botocore needs; run again with that NO_PROXY, the SDK's path is the VPC endpoint and
+    nothing fails (before: 'Recommendation: cannot tell')."""
+    w = lab_pool.get("proxy-allowlist-vpce-direct")
+    code, doc = _stsdiag(w, "probe")
+    rec = doc["recommendation"]
+    assert code == 1 and rec["via"] == "vpc-endpoint", doc["findings"]
+    value = next(s.split("=", 1)[1] for s in rec["settings"] if s.startswith("export NO_PROXY="))
+    assert value.endswith(",sts.eu-central-1.amazonaws.com") and "no_proxy=" in rec["cli"]
+    ep = _endpoint(doc, "https://sts.eu-central-1.amazonaws.com")
+    assert ep["status"] == "fail"  # the SDK's path (the proxy) still fails: SD301 stays
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"NO_PROXY": value, "no_proxy": value}, timeout=60)  # fmt: skip
+    after = json.loads(proc.stdout)
+    ep = _endpoint(after, "https://sts.eu-central-1.amazonaws.com")
+    assert (ep["status"], ep["via"]) == ("ok", "vpc-endpoint")
+    assert after["recommendation"]["endpoint_url"] == "https://sts.eu-central-1.amazonaws.com"
+    assert "NO_PROXY" not in after["recommendation"]["cli"]
+    assert proc.returncode == 0, after["findings"]

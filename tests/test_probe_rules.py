@@ -19,7 +19,8 @@ from stsdiag.models import (
     TargetKind,
     Via,
 )
-from stsdiag.probe import recommend
+from stsdiag.plan import scheme_proxy
+from stsdiag.probe import demote_unused_paths, recommend, verdict
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.test_plan import ctx
 
@@ -393,6 +394,86 @@ def test_a_working_proxy_to_a_vpc_endpoint_name_stays_a_warning() -> None:
     fs = codes(evaluate(ProbeFacts(c, CREDS, _proxied_vpce(Status.OK))))
     assert fs["SD302"].severity is Severity.WARNING
     assert "interface VPC endpoint" not in fs["SD302"].message
+
+
+def _past_the_proxy(proxy_status: Status, *direct: AddressResult) -> tuple[EndpointResult, ...]:
+    """_proxied_vpce with the private addresses probed directly (Runner.maybe_bypass)."""
+    (e,) = _proxied_vpce(proxy_status)
+    return (replace(e, addresses=(*direct, e.addresses[-1])),)
+
+
+def test_a_vpc_endpoint_that_answers_past_a_failed_proxy_is_recommended_with_no_proxy() -> None:
+    """The proxy 403s CONNECT to STS; the regional name's VPC-endpoint addresses, probed
+    directly, answer: recommend the VPC endpoint with the NO_PROXY that makes botocore go
+    direct. The old code probed only through the proxy and ended 'cannot tell'
+    (proxy-allowlist-vpce-direct)."""
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128",
+            no_proxy="169.254.169.254,localhost")  # fmt: skip
+    res = _past_the_proxy(Status.FAIL, healthy("10.0.1.10", AddressClass.VPC_PRIVATE),
+                          healthy("10.0.2.10", AddressClass.VPC_PRIVATE))  # fmt: skip
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "answers at 10.0.1.10, 10.0.2.10" in codes(fs)["SD302"].message
+    rec = recommend(c, res, fs, ())
+    url = "https://sts.eu-central-1.amazonaws.com"
+    assert (rec.region, rec.endpoint_url, rec.via) == ("eu-central-1", url, Via.VPC_ENDPOINT)
+    value = "169.254.169.254,localhost,sts.eu-central-1.amazonaws.com"
+    assert f"export NO_PROXY={value}" in rec.settings and f"export no_proxy={value}" in rec.settings
+    assert rec.cli.startswith(f"NO_PROXY={value} no_proxy={value} aws sts get-caller-identity")
+    assert "proxy 10.0.0.80:3128, which failed" in rec.note
+    # following it works: botocore's own proxy rules then skip the proxy for this name
+    assert (
+        scheme_proxy("https", "sts.eu-central-1.amazonaws.com", c.https_proxy, None, value) is None
+    )
+
+
+def test_a_vpc_endpoint_failing_past_the_proxy_too_is_not_recommended() -> None:
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    res = _past_the_proxy(Status.FAIL, dropped("10.0.1.10", AddressClass.VPC_PRIVATE))
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "fails too (10.0.1.10 tcp" in codes(fs)["SD302"].message
+    assert "security group" in codes(fs)["SD302"].message
+    assert recommend(c, res, fs, ()).endpoint_url is None
+    # the direct rows are not the SDK's path: no SD202 for an endpoint the SDK proxies
+    assert "SD202" not in codes(fs)
+
+
+def test_a_working_proxy_stays_the_recommended_path_without_no_proxy() -> None:
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    (e,) = _proxied_vpce(Status.OK)
+    works = replace(e.addresses[-1], layers=(lr(Layer.TCP), lr(Layer.TLS), lr(Layer.HTTPS, http_status="403"),
+                                 lr(Layer.STS, operation="GetCallerIdentity")))  # fmt: skip
+    res = (replace(e, addresses=(e.addresses[0], works)),)
+    rec = recommend(c, res, evaluate(ProbeFacts(c, CREDS, res)), ())
+    assert rec.via is Via.PROXY and not any("NO_PROXY" in x for x in rec.settings)
+    assert "NO_PROXY" not in rec.cli
+
+
+def test_a_proxy_refusing_only_an_unused_endpoint_is_a_warning() -> None:
+    """NO_PROXY now sends the regional name direct to its VPC endpoint, which works; the proxy
+    still 403s the global endpoint, which neither the SDK nor the recommendation uses: a
+    warning (before: an SD301 error, exit 1 after following the recommendation)."""
+    no_proxy = "169.254.169.254,sts.eu-central-1.amazonaws.com"
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy=no_proxy)
+    regional = target("https://sts.eu-central-1.amazonaws.com", TargetKind.REGIONAL,
+                      "eu-central-1", sdk=True)  # fmt: skip
+    glob = target(
+        "https://sts.amazonaws.com", TargetKind.GLOBAL, None, proxy="http://10.0.0.80:3128"
+    )
+    (refused,) = _proxied_vpce(Status.FAIL)
+    res = tuple(verdict(e) for e in (
+        ep(regional, healthy("10.0.1.10", AddressClass.VPC_PRIVATE)),
+        replace(refused, target=glob, addresses=refused.addresses[-1:]),
+    ))  # fmt: skip
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    rec = recommend(c, res, fs, ())
+    after = codes(demote_unused_paths(fs, res, rec))
+    assert codes(fs)["SD301"].severity is Severity.ERROR
+    assert after["SD301"].severity is Severity.WARNING and rec.via is Via.VPC_ENDPOINT
+    # near miss: the SDK's own endpoint refused by the proxy stays an error
+    res = _past_the_proxy(Status.FAIL)
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    kept = demote_unused_paths(fs, res, recommend(c, res, fs, ()))
+    assert codes(kept)["SD301"].severity is Severity.ERROR
 
 
 def test_every_vpc_endpoint_address_dropping_says_open_its_security_group() -> None:

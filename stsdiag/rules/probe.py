@@ -86,9 +86,20 @@ def _system(f: ProbeFacts) -> list[EndpointResult]:
     return [e for e in f.endpoints if e.resolver == "system"]
 
 
+def _probed(a: AddressResult) -> bool:
+    return any(r.status is not Status.SKIPPED for r in a.layers)
+
+
 def direct_addresses(ep: EndpointResult) -> list[AddressResult]:
-    """Addresses actually probed (not the ones skipped because of a proxy)."""
-    return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
+    """The addresses of the SDK's path that were probed: the resolved ones, or for a proxied
+    endpoint the proxy's row (not the resolved ones, skipped or probed past the proxy)."""
+    return [a for a in ep.addresses if _probed(a) and not (ep.target.proxy and a.family)]
+
+
+def bypass_addresses(ep: EndpointResult) -> list[AddressResult]:
+    """VPC-private addresses of a proxied endpoint probed directly because the proxy failed
+    (the path NO_PROXY would give the SDK; `Runner.maybe_bypass`)."""
+    return [a for a in ep.addresses if ep.target.proxy and a.family and _probed(a)]
 
 
 def _first_failure(a: AddressResult) -> LayerResult | None:
@@ -783,12 +794,14 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
         missing.append(imds_host)
     private: list[str] = []  # proxied names that resolve to a VPC endpoint, and the proxy failed
+    outcomes: list[str] = []  # how those addresses did when probed directly (Runner.maybe_bypass)
     for ep in _system(f):
         vpce = [a.address for a in ep.addresses if a.classification is AddressClass.VPC_PRIVATE]
         if ep.target.proxy and vpce:
             missing.append(ep.target.host)
             if _proxy_failed(ep):
                 private.append(f"{ep.target.host} ({', '.join(vpce)})")
+                outcomes.append(_bypass_outcome(ep))
     ignored = ignored_no_proxy_entries(ctx.no_proxy)
     sts_ignored = [e for e in ignored if e.startswith("*.") and any(
         ep.target.proxy and ep.target.host.endswith(e[1:]) for ep in _system(f))]  # fmt: skip
@@ -814,6 +827,7 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             "in this VPC (an interface VPC endpoint with private DNS), meant to be reached directly, "
             "yet botocore sends them to the proxy, which failed (SD301). Every STS call fails until "
             "NO_PROXY names them; traffic to a VPC endpoint has no reason to leave through a proxy."
+            + "".join(outcomes)
         )
     return [hit(
         "SD302", msg,
@@ -821,6 +835,22 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
         severity=Severity.ERROR if private else None,
         fix=f"export NO_PROXY={wanted}",
     )]  # fmt: skip
+
+
+def _bypass_outcome(ep: EndpointResult) -> str:
+    """What the VPC-private addresses did when probed directly past the failed proxy."""
+    probed = bypass_addresses(ep)
+    if not probed:
+        return ""
+    failures = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
+    if len(failures) < len(probed):
+        good = [a.address for a in probed if _network_failure(a) is None]
+        return f" Probed directly, {ep.target.host} answers at {', '.join(good)}."
+    a, r = failures[0]
+    also = (": its security group / NACLs must admit 443 from this host too"
+            if r.layer is Layer.TCP else "")  # fmt: skip
+    return (f" Probed directly, {ep.target.host} fails too ({a.address} {r.layer.value}: {r.detail}): "
+            f"NO_PROXY alone will not do{also}.")  # fmt: skip
 
 
 def _proxy_failed(ep: EndpointResult) -> bool:
