@@ -372,7 +372,17 @@ def recommend(
                              (False, ctx.use_dualstack)) if _is_variant_url(use_region, t.url, f, d)),
         (False, False),
     )  # fmt: skip
-    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
+    unset: tuple[str, ...] = ()
+    override, src = ctx.endpoint_override, ctx.endpoint_override_source
+    if override and override.rstrip("/") != t.url.rstrip("/"):
+        # the SDK's override would still win over the settings below
+        if src in ("env AWS_ENDPOINT_URL_STS", "env AWS_ENDPOINT_URL"):
+            unset = (src.removeprefix("env "),)
+            why += f" {unset[0]} ({override}) overrides these settings: the first line unsets it."
+        elif src.startswith("config file"):
+            why += (f" The endpoint_url {override} in {src.removeprefix('config file ')} overrides "
+                    "these settings: remove it.")  # fmt: skip
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, unset=unset,
                         fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual,
                         no_proxy=no_proxy)  # fmt: skip
 

@@ -25,12 +25,14 @@ def settings_for(
     dualstack: bool = False,
     dualstack_off: bool = False,
     no_proxy: str | None = None,
+    unset: tuple[str, ...] = (),
 ) -> Recommendation:
     """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS and
     dual-stack endpoints kept when the user's calls used them; `dualstack_off`: the user has
     `use_dualstack_endpoint` on and the choice is the region's IPv4-only name, which botocore
     uses only with it off; `no_proxy`: the NO_PROXY value that sends the endpoint past the
-    proxy, exported in both spellings as urllib reads the lower-case one first). The global endpoint is reached through botocore's legacy mode
+    proxy, exported in both spellings as urllib reads the lower-case one first; `unset`:
+    variables that would override the choice, e.g. AWS_ENDPOINT_URL). The global endpoint is reached through botocore's legacy mode
     where that sends the region there (it then signs for us-east-1, as the endpoint needs)."""
     known = endpoints.is_known_region(region)
     canonical = endpoints.sts_url(region, fips=fips, dualstack=dualstack) if known else None
@@ -50,6 +52,7 @@ def settings_for(
                 "CLI line does) or fix the regional path."
             )
     exports = [
+        *(f"unset {name}" for name in unset),
         f"export AWS_DEFAULT_REGION={region}",
         f"export AWS_REGION={region}",
         f"export AWS_STS_REGIONAL_ENDPOINTS={mode}",

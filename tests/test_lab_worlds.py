@@ -950,3 +950,26 @@ def test_a_vpc_endpoint_behind_a_refusing_proxy_is_recommended_with_no_proxy_tha
     assert after["recommendation"]["endpoint_url"] == "https://sts.eu-central-1.amazonaws.com"
     assert "NO_PROXY" not in after["recommendation"]["cli"]
     assert proc.returncode == 0, after["findings"]
+
+
+def test_a_leftover_aws_endpoint_url_is_unset_by_the_recommendation(lab_pool: WorldPool) -> None:
+    """AWS_ENDPOINT_URL=http://localhost:4566 from LocalStack: the probe reads it as botocore
+    does (AWS_ENDPOINT_URL_STS over it; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns both off),
+    and its recommendation unsets it; following that, nothing fails (before: the
+    recommendation kept the override, and SD211 blamed localhost in /etc/hosts)."""
+    w = lab_pool.get("endpoint-url-localstack-leftover")
+    code, doc = _stsdiag(w, "probe")
+    sdk = [e["target"]["url"] for e in doc["endpoints"] if e["target"]["sdk_would_use"]]
+    assert code == 1 and sdk == ["http://localhost:4566"]
+    assert doc["recommendation"]["settings"][0] == "unset AWS_ENDPOINT_URL"
+    assert "SD211" not in {f["code"] for f in doc["findings"]}
+    regional = "https://sts.eu-west-1.amazonaws.com"
+    for env in ({"AWS_ENDPOINT_URL": None}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+                {"AWS_ENDPOINT_URL_STS": regional}):  # fmt: skip
+        proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                     env=env, timeout=60)  # fmt: skip
+        after = json.loads(proc.stdout)
+        sdk = [e["target"]["url"] for e in after["endpoints"] if e["target"]["sdk_would_use"]]
+        assert sdk == [regional], env
+        assert proc.returncode == 0 and after["recommendation"]["endpoint_url"] == regional, env
+        assert not any(s.startswith("unset") for s in after["recommendation"]["settings"]), env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stsdiag.context import CredentialInfo, CredState, Imds, ImdsState, SdkEndpoint
+from stsdiag.context import Context, CredentialInfo, CredState, Imds, ImdsState, SdkEndpoint
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -566,3 +566,82 @@ def test_a_pending_credential_chain_is_named_not_silent() -> None:
     assert "Looking for credentials via" in (
         codes(evaluate(replace(facts, credentials=unknown)))["SD501"].fix or ""
     )
+
+
+def _refused(address: str) -> AddressResult:
+    return AddressResult(address, 6 if ":" in address else 4, AddressClass.OTHER, (
+        lr(Layer.TCP, Status.FAIL, 1.0, ErrorKind.CONNECTION_REFUSED, "connection refused"),
+        lr(Layer.TLS, Status.SKIPPED), lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED),
+    ))  # fmt: skip
+
+
+def _localstack_leftover(source: str) -> tuple[Context, tuple[EndpointResult, ...]]:
+    """AWS_ENDPOINT_URL=http://localhost:4566 left from LocalStack, which no longer runs; the
+    regional endpoint answers (endpoint-url-localstack-leftover)."""
+    url = "http://localhost:4566"
+    c = ctx(region="eu-west-1", endpoint_override=url, endpoint_override_source=source,
+            sdk=SdkEndpoint(url, "eu-west-1", "eu-west-1"))  # fmt: skip
+    local = Target(url, "localhost", 4566, TargetKind.CUSTOM, None, None, "eu-west-1", True)
+    hosts = lr(Layer.DNS, source="/etc/hosts", system="::1 127.0.0.1", dns_answer="NXDOMAIN")
+    res = (
+        EndpointResult(local, hosts, (_refused("::1"), _refused("127.0.0.1"))),
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1"),
+           healthy("198.51.100.51", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    return c, tuple(verdict(e) for e in res)
+
+
+def test_a_leftover_aws_endpoint_url_is_named_and_unset() -> None:
+    """AWS_ENDPOINT_URL is every service's endpoint: SD107 says so and where it came from, the
+    fix unsets it, and the recommendation unsets it first (else following it still goes to
+    localhost). The old fix said 'use https://sts.<region>.amazonaws.com' (for every service),
+    SD211 told to remove localhost from /etc/hosts, and the recommendation kept the override."""
+    c, res = _localstack_leftover("env AWS_ENDPOINT_URL")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    sd107 = codes(fs)["SD107"]
+    assert "AWS_ENDPOINT_URL" in sd107.message and "every service" in sd107.message
+    assert "local AWS emulator" in sd107.message
+    assert sd107.fix is not None and sd107.fix.startswith("`unset AWS_ENDPOINT_URL`")
+    assert "SD211" not in codes(fs)  # localhost comes from /etc/hosts by design
+    assert "Nothing listens on port 4566" in codes(fs)["SD203"].message
+    rec = recommend(c, res, fs, ())
+    assert rec.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+    assert rec.settings[0] == "unset AWS_ENDPOINT_URL"
+
+
+def test_endpoint_override_sources_near_misses() -> None:
+    # the service variable: unset that one
+    c, res = _localstack_leftover("env AWS_ENDPOINT_URL_STS")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert codes(fs)["SD107"].fix == "`unset AWS_ENDPOINT_URL_STS`."
+    assert recommend(c, res, fs, ()).settings[0] == "unset AWS_ENDPOINT_URL_STS"
+    # a profile's endpoint_url: removed from the file, no variable to unset
+    c, res = _localstack_leftover("config file /home/u/.aws/config [default]")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "Remove `endpoint_url` from /home/u/.aws/config [default]" in str(codes(fs)["SD107"].fix)
+    rec = recommend(c, res, fs, ())
+    assert not any(s.startswith("unset") for s in rec.settings) and "remove it" in rec.note
+    # --endpoint-url: the old advice stands
+    c, res = _localstack_leftover("--endpoint-url")
+    sd107 = codes(evaluate(ProbeFacts(c, CREDS, res)))["SD107"]
+    assert "; use https://sts.eu-west-1.amazonaws.com." in sd107.message
+    # an override that is the recommended endpoint is not unset
+    vpce = "https://vpce-0a1b-4k2m.sts.eu-west-1.vpce.amazonaws.com"
+    c = ctx(region="eu-west-1", endpoint_override=vpce, endpoint_override_source="env AWS_ENDPOINT_URL",
+            sdk=SdkEndpoint(vpce, "eu-west-1", "eu-west-1"))  # fmt: skip
+    res = (
+        ep(
+            target(vpce, TargetKind.VPCE, "eu-west-1", sdk=True),
+            healthy("10.0.1.10", AddressClass.VPC_PRIVATE),
+        ),
+    )
+    rec = recommend(c, res, evaluate(ProbeFacts(c, CREDS, res)), ())
+    assert rec.endpoint_url == vpce and not any(s.startswith("unset") for s in rec.settings)
+
+
+def test_a_stale_hosts_entry_for_an_sts_name_is_still_flagged() -> None:
+    c = ctx(region="eu-west-1")
+    t = target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True)
+    hosts = lr(Layer.DNS, source="/etc/hosts", system="10.0.1.99", dns_answer="198.51.100.51")
+    res = (EndpointResult(t, hosts, (dropped("10.0.1.99", AddressClass.VPC_PRIVATE),)),)
+    assert codes(evaluate(ProbeFacts(c, CREDS, res)))["SD211"].severity is Severity.WARNING

@@ -5,6 +5,7 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -301,11 +302,51 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
         msg = f"The endpoint override {url} is not an STS host" + (
             f"; use {good}." if good else "."
         )
-        return [hit("SD107", msg, ev)]
+        if good and ctx.endpoint_override_source != "--endpoint-url":
+            # the fix is removing the setting, not pointing an every-service one at STS
+            msg = f"The endpoint override {url} is not an STS host (STS for {signing} is {good})."
+        msg, fix = _override_origin(ctx, host, msg)
+        return [hit("SD107", msg, ev, fix=fix)]
     if host_region and signing and host_region != signing:
         return [hit("SD107", f"The endpoint override {url} serves {host_region} but requests are signed "
                                  f"for {signing}.", ev)]  # fmt: skip
     return []
+
+
+def _loopback(host: str) -> bool:
+    """localhost names (RFC 6761) and loopback addresses: a local emulator's endpoint."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _override_origin(ctx: Context, host: str, msg: str) -> tuple[str, str | None]:
+    """SD107's message and fix for a non-STS override, by where botocore took it from: an
+    environment variable is unset, a config entry removed. AWS_ENDPOINT_URL and a profile's
+    `endpoint_url` are the endpoint of every service (botocore >= 1.31), so the fix is never to
+    point them at STS."""
+    src = ctx.endpoint_override_source
+    if _loopback(host):
+        msg += (" It is a local address, the kind a local AWS emulator (LocalStack, moto_server) "
+                "listens on: a leftover from testing sends the SDK's real calls there.")  # fmt: skip
+    if src == "env AWS_ENDPOINT_URL":
+        msg += (" It comes from AWS_ENDPOINT_URL, which botocore (>= 1.31; AWS CLI >= 1.29 / 2.13) "
+                "takes as the endpoint of every service without its own AWS_ENDPOINT_URL_<SERVICE>.")  # fmt: skip
+        return msg, ("`unset AWS_ENDPOINT_URL` (keep it to a shell or profile used for the emulator), "
+                     "or `export AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` to make the SDKs ignore "
+                     "configured endpoints.")  # fmt: skip
+    if src == "env AWS_ENDPOINT_URL_STS":
+        return msg, "`unset AWS_ENDPOINT_URL_STS`."
+    if src.startswith("config file [services"):
+        return msg, f"Remove the sts `endpoint_url` from {src.removeprefix('config file ')}."
+    if src.startswith("config file"):
+        msg += " A profile's `endpoint_url` is the endpoint of every service."
+        return msg, f"Remove `endpoint_url` from {src.removeprefix('config file ')}."
+    return msg, None
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
@@ -429,6 +470,11 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
             if not hits:
                 continue
             msg = f"{ep.target.host}: {_ALL_FAIL_TEXT[code]} on every address ({', '.join(name(a) for a, _ in hits)})."
+            fix = None
+            if code == "SD203" and _loopback(ep.target.host):
+                msg += f" Nothing listens on port {ep.target.port} of this host."
+                fix = (f"Start what should listen on {ep.target.host}:{ep.target.port} (a local "
+                       "emulator?), or stop pointing the SDK there.")  # fmt: skip
             if code == "SD202":
                 if ep.target.kind is TargetKind.GLOBAL:
                     msg += " The global endpoint is public: from a private subnet without NAT it has no route."
@@ -438,7 +484,6 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
-            fix = None
             if (code == "SD202" and ep.target.proxy is None
                     and all(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits)):  # fmt: skip
                 fix = _vpce_blocked_fix(f.context, ep)
@@ -720,6 +765,8 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
     for ep in _system(f):
         source = ep.dns.get("source")
         if ep.target.proxy or ep.dns.status is not Status.OK or source in (None, "DNS"):
+            continue
+        if _loopback(ep.target.host):  # localhost is /etc/hosts' by design, never DNS's
             continue
         dns_said = ep.dns.get("dns_answer") or "?"
         msg = (f"{ep.target.host} resolves from {source} to {ep.dns.get('system')}; DNS says "
