@@ -47,6 +47,7 @@ FINDINGS = {
     "SD109": "wrong-partition",
     "SD110": "credential-provider-bypasses-endpoint",
     "SD111": "aws-region-ignored-by-botocore",
+    "SD112": "sdk-config-invalid",
     "SD201": "dns-resolution-failed",
     "SD202": "connect-timeout",
     "SD203": "connection-refused",
@@ -973,3 +974,16 @@ def test_a_leftover_aws_endpoint_url_is_unset_by_the_recommendation(lab_pool: Wo
         assert sdk == [regional], env
         assert proc.returncode == 0 and after["recommendation"]["endpoint_url"] == regional, env
         assert not any(s.startswith("unset") for s in after["recommendation"]["settings"]), env
+
+
+def test_a_refused_sts_regional_endpoints_value_is_named_and_fixed(lab_pool: WorldPool) -> None:
+    """AWS_STS_REGIONAL_ENDPOINTS=true: botocore creates no STS client. The probe does not
+    crash, says so (SD112, exit 1; before: no finding, exit 0) and its fix works."""
+    w = lab_pool.get("sts-regional-endpoints-invalid")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and found["SD112"]["fix"] == "export AWS_STS_REGIONAL_ENDPOINTS=regional"
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"AWS_STS_REGIONAL_ENDPOINTS": "regional"}, timeout=60)  # fmt: skip
+    after = json.loads(proc.stdout)
+    assert proc.returncode == 0 and "SD112" not in {f["code"] for f in after["findings"]}

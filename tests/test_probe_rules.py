@@ -13,6 +13,7 @@ from stsdiag.models import (
     Finding,
     Layer,
     LayerResult,
+    Setting,
     Severity,
     Status,
     Target,
@@ -645,3 +646,32 @@ def test_a_stale_hosts_entry_for_an_sts_name_is_still_flagged() -> None:
     hosts = lr(Layer.DNS, source="/etc/hosts", system="10.0.1.99", dns_answer="198.51.100.51")
     res = (EndpointResult(t, hosts, (dropped("10.0.1.99", AddressClass.VPC_PRIVATE),)),)
     assert codes(evaluate(ProbeFacts(c, CREDS, res)))["SD211"].severity is Severity.WARNING
+
+
+def test_a_setting_botocore_refuses_is_an_error_naming_it() -> None:
+    """AWS_STS_REGIONAL_ENDPOINTS=true: botocore raises at client creation, every STS call
+    fails before a request. The old code had no finding (exit 0) (sts-regional-endpoints-invalid)."""
+    err = ("InvalidSTSRegionalEndpointsConfigError: STS regional endpoints option true is invalid. "
+           'Valid options are: "legacy", "regional"')  # fmt: skip
+    setting = Setting("sts_regional_endpoints", "true", "env AWS_STS_REGIONAL_ENDPOINTS")
+    c = ctx(region="eu-north-1", sdk=SdkEndpoint(None, error=err), settings=(setting,))
+    sd112 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
+    assert sd112.severity is Severity.ERROR and "option true is invalid" in sd112.message
+    assert sd112.fix == "export AWS_STS_REGIONAL_ENDPOINTS=regional"
+    cfg = Setting("sts_regional_endpoints", "Regional", "config file /home/u/.aws/config [default]")
+    c = replace(c, settings=(cfg,))
+    assert codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"].fix == (
+        "Set `sts_regional_endpoints = regional` in /home/u/.aws/config [default]."
+    )
+    # near misses: an endpoint resolved, or a failure that is not a refused setting
+    ok = replace(
+        c, sdk=SdkEndpoint("https://sts.eu-north-1.amazonaws.com", "eu-north-1", "eu-north-1")
+    )
+    assert "SD112" not in codes(evaluate(ProbeFacts(ok, CREDS, ())))
+    for other in (
+        "NoRegionError: You must specify a region.",
+        "InvalidRegionError: Provided region_name 'eu north 1' doesn't match",
+    ):
+        assert "SD112" not in codes(
+            evaluate(ProbeFacts(replace(c, sdk=SdkEndpoint(None, error=other)), CREDS, ()))
+        )

@@ -378,6 +378,42 @@ def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
 # --------------------------------------------------------------------------- SD2xx network
 
 
+# botocore's errors for a setting it refuses at client creation, and the setting each names
+_INVALID_SETTING = {
+    "InvalidSTSRegionalEndpointsConfigError": ("sts_regional_endpoints", "regional"),
+}
+
+
+def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
+    """botocore could not create the SDK's STS client: a configuration value it refuses."""
+    ctx = f.context
+    err = ctx.sdk.error or ""
+    if ctx.sdk.url or not err:
+        return []
+    kind = err.split(":", 1)[0]
+    if kind not in _INVALID_SETTING and (
+        not kind.startswith("Invalid") or kind == "InvalidRegionError"
+    ):
+        return []  # not a refused setting (a bad region name is SD106's)
+    msg = (f"botocore refuses the configuration: creating an STS client fails with {err}. "
+           "boto3.client('sts'), `aws sts ...` and credential providers that call STS fail the "
+           "same way before any request leaves the host; the network cannot help.")  # fmt: skip
+    ev = [Evidence(excerpt=excerpt(f"sdk_endpoint: {err}", 240))]
+    fix = None
+    if kind in _INVALID_SETTING:
+        name, good = _INVALID_SETTING[kind]
+        s = ctx.setting(name)
+        ev.append(_setting_ev(ctx, name))
+        if s is not None and s.source.startswith("env "):
+            var = s.source.removeprefix("env ")
+            fix = f"export {var}={good}"
+            msg += f" The value {s.value!r} comes from {var}."
+        elif s is not None and s.source.startswith("config file"):
+            fix = f"Set `{name} = {good}` in {s.source.removeprefix('config file ')}."
+            msg += f" The value {s.value!r} comes from {s.source}."
+    return [hit("SD112", msg, ev, fix=fix)]
+
+
 def sd201_dns(f: ProbeFacts) -> list[Hit]:
     out = []
     for ep in f.endpoints:
@@ -1238,6 +1274,7 @@ def sd601_slow(f: ProbeFacts) -> list[Hit]:
 RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD101", sd101_region_not_configured),
     ("SD111", sd111_aws_region_ignored),
+    ("SD112", sd112_sdk_config_invalid),
     ("SD103", sd103_legacy),
     ("SD102", sd102_global_used),
     ("SD105", sd105_region_differs),
