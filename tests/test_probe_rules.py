@@ -23,6 +23,7 @@ from stsdiag.models import (
 from stsdiag.plan import scheme_proxy
 from stsdiag.probe import demote_unused_paths, recommend, verdict
 from stsdiag.rules.probe import ProbeFacts, evaluate
+from stsdiag.rules.registry import BY_CODE
 from tests.test_plan import ctx
 
 CREDS = CredentialInfo(CredState.FOUND, "shared-credentials-file", "AKIA…MPLE")
@@ -675,3 +676,47 @@ def test_a_setting_botocore_refuses_is_an_error_naming_it() -> None:
         assert "SD112" not in codes(
             evaluate(ProbeFacts(replace(c, sdk=SdkEndpoint(None, error=other)), CREDS, ()))
         )
+
+
+def _assume_role(address: str, klass: AddressClass, denied: str | None) -> AddressResult:
+    """GetCallerIdentity ok, then AssumeRole ok or denied with `denied` as the message."""
+    role = (lr(Layer.STS, Status.FAIL, error=ErrorKind.OTHER, detail=f"AssumeRole: AccessDenied: {denied}",
+               operation="AssumeRole", error_code="AccessDenied", error_message=denied)
+            if denied is not None else lr(Layer.STS, operation="AssumeRole"))  # fmt: skip
+    h = healthy(address, klass)
+    return replace(h, layers=(*h.layers, role))
+
+
+DENIED = ("User: arn:aws:iam::123456789012:user/u is not authorized to perform: sts:AssumeRole on "
+          "resource: arn:aws:iam::123456789012:role/demo-Role-A")  # fmt: skip
+
+
+def test_assume_role_denied_by_the_vpc_endpoint_policy_says_so_and_fixes_the_policy() -> None:
+    """AssumeRole through the VPC endpoint is denied (STS names the endpoint policy) and succeeds
+    at the public global endpoint: SD405 says the endpoint policy denies it and fixes that
+    policy. The old message said 'may deny it' and the fix was the generic checklist
+    (vpce-policy-denies-assumerole)."""
+    c = ctx(region="us-east-2", imds=replace(IMDS, region="us-east-2"))
+    regional = target(
+        "https://sts.us-east-2.amazonaws.com", TargetKind.REGIONAL, "us-east-2", sdk=True
+    )
+    glob = target("https://sts.amazonaws.com", TargetKind.GLOBAL, None)
+    named = DENIED + " because no VPC endpoint policy allows the sts:AssumeRole action"
+    res = (ep(regional, _assume_role("10.0.1.10", AddressClass.VPC_PRIVATE, named)),
+           ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, None)))  # fmt: skip
+    sd405 = codes(
+        evaluate(ProbeFacts(c, CREDS, res, "arn:aws:iam::123456789012:role/demo-Role-A"))
+    )["SD405"]
+    assert "its endpoint policy denies it: STS names that policy" in sd405.message
+    assert "the same AssumeRole succeeded at sts.amazonaws.com" in sd405.message
+    assert sd405.fix is not None and "com.amazonaws.us-east-2.sts" in sd405.fix
+    # no policy named in the message, but the same call works on a public path: still the policy
+    res2 = (ep(regional, _assume_role("10.0.1.10", AddressClass.VPC_PRIVATE, DENIED)), res[1])
+    sd405 = codes(evaluate(ProbeFacts(c, CREDS, res2)))["SD405"]
+    assert "its endpoint policy denies it: the same AssumeRole succeeded" in sd405.message
+    # near misses: denied everywhere (the trust policy, say): only 'may'; denied on a public path: nothing of VPC endpoints
+    res3 = (res2[0], ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, DENIED)))
+    sd405 = codes(evaluate(ProbeFacts(c, CREDS, res3)))["SD405"]
+    assert "may deny it" in sd405.message and sd405.fix == BY_CODE["SD405"].fix
+    res4 = (ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, DENIED)),)
+    assert "VPC endpoint" not in codes(evaluate(ProbeFacts(c, CREDS, res4)))["SD405"].message

@@ -1106,12 +1106,44 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
         if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
             msg += (f" {ep.target.region} is an opt-in region: a session token from the global endpoint "
                     "(v1) is not valid there.")  # fmt: skip
+        fix = None
         if code == "SD405" and any(
             a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
         ):
-            msg += " The call went through a VPC endpoint: its endpoint policy may deny it."
-        out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits]))
+            msg, fix = _denied_at_vpc_endpoint(f, ep, r, msg)
+        out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits], fix=fix))
     return out
+
+
+def _denied_at_vpc_endpoint(
+    f: ProbeFacts, ep: EndpointResult, r: LayerResult, msg: str
+) -> tuple[str, str | None]:
+    """SD405 for a call through a VPC endpoint: its endpoint policy denies it when STS says so
+    (AWS names the policy type in AccessDenied) or when the same call succeeded on a public
+    path (so the trust policy and the caller's permissions allow it)."""
+    op = r.get("operation") or "the call"
+    elsewhere = list(dict.fromkeys(
+        e.target.host for e in _system(f) for a in e.addresses
+        if a.classification is AddressClass.PUBLIC
+        for x in a.layers
+        if x.layer is Layer.STS and x.status is Status.OK and x.get("operation") == op
+    ))  # fmt: skip
+    named = "VPC endpoint policy" in (r.get("error_message") or "")
+    msg = msg.rstrip(".") + "."
+    if not named and not elsewhere:
+        return msg + " The call went through a VPC endpoint: its endpoint policy may deny it.", None
+    msg += " The call went through a VPC endpoint, and its endpoint policy denies it"
+    msg += ": STS names that policy" if named else ""
+    if elsewhere:
+        msg += (f"{';' if named else ':'} the same {op} succeeded at {', '.join(elsewhere)} "
+                "(public addresses), so the role's trust policy and the caller's permissions allow it")  # fmt: skip
+    msg += "."
+    region = ep.target.region or ep.target.signing_region or "REGION"
+    fix = (f"Allow sts:{op} for this role in the policy of the STS VPC endpoint (`aws ec2 "
+           f"describe-vpc-endpoints --region {region} --filters Name=service-name,Values=com.amazonaws."
+           f"{region}.sts --query 'VpcEndpoints[].PolicyDocument'`). Calling STS around the endpoint "
+           "(a public endpoint over NAT) sidesteps the policy rather than fixing it.")  # fmt: skip
+    return msg, fix
 
 
 # --------------------------------------------------------------------------- SD5xx credentials
