@@ -505,6 +505,9 @@ def _no_sdk_endpoint(report: Report) -> str:
     ctx = report.context
     if ctx is not None and ctx.sdk_endpoint:
         return f"the SDK's endpoint {ctx.sdk_endpoint} was not probed"
+    refused = next((f for f in report.findings if f.code == "SD112"), None)
+    if refused is not None and refused.evidence:  # the error botocore raised (SD112)
+        return f"botocore creates no STS client with the current configuration ({refused.evidence[0].excerpt.removeprefix('sdk_endpoint: ')})"
     return "botocore resolves no STS endpoint with the current configuration"
 
 

@@ -95,6 +95,14 @@ def no_proxy_matches(host: str, no_proxy: str | None) -> bool:
     return bool(bypass(host.strip("[]").rstrip("."), {"no": no_proxy}))
 
 
+def no_proxy_adding(no_proxy: str | None, host: str) -> str:
+    """NO_PROXY with `host` added so botocore bypasses the proxy for it (its entries kept)."""
+    entries = [e.strip() for e in (no_proxy or "").split(",") if e.strip()]
+    if no_proxy_matches(host, no_proxy):
+        return ",".join(entries)
+    return ",".join([*entries, host])
+
+
 def ignored_no_proxy_entries(no_proxy: str | None) -> tuple[str, ...]:
     """NO_PROXY entries other HTTP stacks honour but botocore (urllib) never matches: CIDR blocks
     and `*.` wildcards."""

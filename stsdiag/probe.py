@@ -26,12 +26,17 @@ from stsdiag.models import (
     TargetKind,
     Via,
 )
-from stsdiag.plan import PlanOptions, parse_endpoint_url, vpce_zone
+from stsdiag.plan import PlanOptions, no_proxy_adding, parse_endpoint_url, vpce_zone
 from stsdiag.probes import proxy_label, skipped
 from stsdiag.probes.dns import split_nameserver
 from stsdiag.recommend import no_recommendation, settings_for
 from stsdiag.redact import redact
-from stsdiag.rules.probe import direct_addresses, sdk_unaffected_split, server_error
+from stsdiag.rules.probe import (
+    bypass_addresses,
+    direct_addresses,
+    sdk_unaffected_split,
+    server_error,
+)
 from stsdiag.runner import Layers, Progress, RunOptions, StsLayer
 
 
@@ -126,8 +131,10 @@ def sts_layer(g: Gathered, opts: ProbeOptions) -> StsLayer:
                 "read_timeout": timeout,
                 "retries": {"total_max_attempts": 1},
             }
-            if target.proxy:
-                cfg["proxies"] = {"https": target.proxy, "http": target.proxy}
+            # a direct target gets no proxy even when HTTPS_PROXY would take it (a VPC
+            # endpoint probed past a failed proxy: Runner.maybe_bypass); botocore reads the
+            # environment only when `proxies` is None
+            cfg["proxies"] = {"https": target.proxy, "http": target.proxy} if target.proxy else {}
             kwargs: dict[str, Any] = {}
             if signed:
                 kwargs = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key,
@@ -231,8 +238,9 @@ def verdict(ep: EndpointResult) -> EndpointResult:
     return replace(ep, status=status, via=_via(ep) if ok_n else None)
 
 
-# network failures of endpoints that nothing uses: expected in a private subnet
-_PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204"})
+# network failures of endpoints that nothing uses: expected in a private subnet (and a
+# proxy that refuses the global endpoint when the SDK goes direct to its VPC endpoint)
+_PATH_CODES = frozenset({"SD201", "SD202", "SD203", "SD204", "SD301"})
 
 
 def demote_unused_paths(
@@ -280,12 +288,16 @@ def recommend(
         (r for r in extra_regions if endpoints.is_known_region(r)), None
     )
     reasons = [f"{f.code} {f.name}" for f in findings if f.severity is not Severity.INFO]
-    usable = [ep for ep in results if ep.resolver == "system" and _score(ep) > 0]
+    system = [ep for ep in results if ep.resolver == "system"]
+    # a VPC endpoint that answered past a failed proxy: a choice too, with NO_PROXY
+    past = {ep.target.url: ep.target.proxy or "" for ep in system if bypass_addresses(ep)}
+    views = [_past_proxy(ep) for ep in system if ep.target.url in past]
+    usable = [ep for ep in (*system, *views) if _score(ep) > 0]
     if not usable:
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
         return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
 
-    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, float]:
+    def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, int, float]:
         ok_n, n = _health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
@@ -296,10 +308,12 @@ def recommend(
             -_score(ep),
             _kind_rank(ep, ctx),
             int(ok_n < n),
+            int(ep in views),  # equal otherwise: the path that needs no NO_PROXY change
             _latency(ep),
         )
 
     best = min(usable, key=rank)
+    proxy_passed = past.get(best.target.url) if any(best is v for v in views) else None
     t = best.target
     use_region = t.region or region or t.signing_region or "us-east-1"
     via = _via(best)
@@ -319,8 +333,14 @@ def recommend(
         )
         why = (f"{t.host} is reachable but its TLS is intercepted (issuer {issuer}): trust that CA with "
                "AWS_CA_BUNDLE or bypass the proxy with NO_PROXY, then use it")  # fmt: skip
+    no_proxy = None
     if via is Via.VPC_ENDPOINT:
         why += f" through the VPC endpoint (private {', '.join(good)})"
+        if proxy_passed:
+            no_proxy = no_proxy_adding(ctx.no_proxy, t.host)
+            why += (f", probed directly: the SDK sends it to the {proxy_label(proxy_passed)}, "
+                    f"which failed (SD301); NO_PROXY={no_proxy} sends it direct, as the "
+                    "settings below do (traffic to a VPC endpoint stays in the VPC)")  # fmt: skip
     elif via is Via.PROXY and t.proxy:
         why += f" through the {proxy_label(t.proxy)}"
     else:
@@ -352,8 +372,25 @@ def recommend(
                              (False, ctx.use_dualstack)) if _is_variant_url(use_region, t.url, f, d)),
         (False, False),
     )  # fmt: skip
-    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why,
-                        fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual)  # fmt: skip
+    unset: tuple[str, ...] = ()
+    override, src = ctx.endpoint_override, ctx.endpoint_override_source
+    if override and override.rstrip("/") != t.url.rstrip("/"):
+        # the SDK's override would still win over the settings below
+        if src in ("env AWS_ENDPOINT_URL_STS", "env AWS_ENDPOINT_URL"):
+            unset = (src.removeprefix("env "),)
+            why += f" {unset[0]} ({override}) overrides these settings: the first line unsets it."
+        elif src.startswith("config file"):
+            why += (f" The endpoint_url {override} in {src.removeprefix('config file ')} overrides "
+                    "these settings: remove it.")  # fmt: skip
+    return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, unset=unset,
+                        fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual,
+                        no_proxy=no_proxy)  # fmt: skip
+
+
+def _past_proxy(ep: EndpointResult) -> EndpointResult:
+    """The endpoint as the SDK would see it with NO_PROXY covering it: only the VPC-private
+    addresses probed directly past the failed proxy (`bypass_addresses`)."""
+    return replace(ep, target=replace(ep.target, proxy=None), addresses=tuple(bypass_addresses(ep)))
 
 
 def _is_variant_url(region: str, url: str, fips: bool, dualstack: bool) -> bool:

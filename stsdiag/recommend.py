@@ -24,11 +24,15 @@ def settings_for(
     fips: bool = False,
     dualstack: bool = False,
     dualstack_off: bool = False,
+    no_proxy: str | None = None,
+    unset: tuple[str, ...] = (),
 ) -> Recommendation:
     """Build the env exports, `~/.aws/config` snippet and `aws` flags for a choice (FIPS and
     dual-stack endpoints kept when the user's calls used them; `dualstack_off`: the user has
     `use_dualstack_endpoint` on and the choice is the region's IPv4-only name, which botocore
-    uses only with it off). The global endpoint is reached through botocore's legacy mode
+    uses only with it off; `no_proxy`: the NO_PROXY value that sends the endpoint past the
+    proxy, exported in both spellings as urllib reads the lower-case one first; `unset`:
+    variables that would override the choice, e.g. AWS_ENDPOINT_URL). The global endpoint is reached through botocore's legacy mode
     where that sends the region there (it then signs for us-east-1, as the endpoint needs)."""
     known = endpoints.is_known_region(region)
     canonical = endpoints.sts_url(region, fips=fips, dualstack=dualstack) if known else None
@@ -48,10 +52,13 @@ def settings_for(
                 "CLI line does) or fix the regional path."
             )
     exports = [
+        *(f"unset {name}" for name in unset),
         f"export AWS_DEFAULT_REGION={region}",
         f"export AWS_REGION={region}",
         f"export AWS_STS_REGIONAL_ENDPOINTS={mode}",
     ]
+    if no_proxy:
+        exports += [f"export NO_PROXY={no_proxy}", f"export no_proxy={no_proxy}"]
     section = f"[profile {profile}]" if profile and profile != "default" else "[default]"
     snippet = [section, f"region = {region}", f"sts_regional_endpoints = {mode}"]
     if fips:
@@ -72,6 +79,8 @@ def settings_for(
         if mode == "legacy"
         else f"aws sts get-caller-identity --region {cli_region} --endpoint-url {endpoint_url}"
     )
+    if no_proxy:
+        cli = f"NO_PROXY={no_proxy} no_proxy={no_proxy} {cli}"
     # the other services' endpoints as botocore computes them (CloudWatch Logs, named
     # cloudwatch-logs in the log, is logs.<region>); services botocore does not know (a
     # host label taken for a name) are left out rather than guessed

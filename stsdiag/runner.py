@@ -9,7 +9,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
@@ -72,6 +72,12 @@ def _skip_rest(results: list[LayerResult], why: str) -> None:
             results.append(skipped(layer, why))
 
 
+def _proxy_failed(results: list[LayerResult]) -> bool:
+    """The CONNECT / request through the proxy failed below the signed call."""
+    return any(r.status in (Status.FAIL, Status.TIMEOUT) and r.layer is not Layer.STS
+               for r in results)  # fmt: skip
+
+
 def _blocking(r: LayerResult) -> str | None:
     if r.status in BLOCKING:
         return f"{r.layer.value} {r.status.value}"
@@ -132,6 +138,26 @@ class Runner:
         if not t.proxy:
             for a in res[1].addresses:
                 self.start_pipe(t, a)
+        elif ns is None:
+            self.maybe_bypass(t)
+
+    def maybe_bypass(self, t: Target) -> None:
+        """When the proxy failed for `t` and its name resolves to VPC-private addresses (an
+        interface VPC endpoint with private DNS), probe those directly too: traffic that stays
+        in the VPC, the path NO_PROXY would give the SDK. Never public addresses past a proxy
+        (policy, and no route without NAT), never when the proxy works (the SDK's path is
+        fine). Runs once both the DNS answer and the proxy's result are in; same deadline."""
+        assert t.proxy is not None
+        with self.lock:
+            res = self.dns.get((t.url, None))
+            pipe = self.pipes.get((t.url, proxy_label(t.proxy)))
+            if res is None or pipe is None or not pipe.done or not _proxy_failed(pipe.results):
+                return
+            private = [a for a in res[1].addresses
+                       if dns_layer.classify(a, self.opts.vpc_cidrs) is AddressClass.VPC_PRIVATE]  # fmt: skip
+        direct = replace(t, proxy=None)
+        for a in private:
+            self.start_pipe(direct, a)
 
     def do_pipe(self, pipe: _Pipe) -> None:
         t = pipe.target
@@ -177,7 +203,13 @@ class Runner:
                 return
             pipe = _Pipe(t, address)
             self.pipes[key] = pipe
-        self.spawn(f"probed {t.host} at {address}", lambda: self.do_pipe(pipe))
+
+        def work() -> None:
+            self.do_pipe(pipe)
+            if t.proxy:  # the proxy's own row: it may call for a direct probe (maybe_bypass)
+                self.maybe_bypass(t)
+
+        self.spawn(f"probed {t.host} at {address}", work)
 
     # ------------------------------------------------------------------ API
 
@@ -232,15 +264,16 @@ class Runner:
                     for a in answer.addresses:
                         klass = dns_layer.classify(a, self.opts.vpc_cidrs)
                         fam = 6 if ":" in a else 4
-                        if t.proxy:
+                        pipe = self.pipes.get((t.url, a))
+                        if t.proxy and pipe is None:
                             layers: tuple[LayerResult, ...] = (
                                 skipped(
                                     Layer.TCP,
                                     f"the SDK reaches this name through {proxy_label(t.proxy)}",
                                 ),
                             )
-                        else:
-                            layers = self._layers(self.pipes.get((t.url, a)), late)
+                        else:  # direct, or probed directly past a failed proxy (maybe_bypass)
+                            layers = self._layers(pipe, late)
                         addrs.append(AddressResult(a, fam, klass, layers))
                     if t.proxy and ns is None:
                         label = proxy_label(t.proxy)

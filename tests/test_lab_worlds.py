@@ -47,6 +47,7 @@ FINDINGS = {
     "SD109": "wrong-partition",
     "SD110": "credential-provider-bypasses-endpoint",
     "SD111": "aws-region-ignored-by-botocore",
+    "SD112": "sdk-config-invalid",
     "SD201": "dns-resolution-failed",
     "SD202": "connect-timeout",
     "SD203": "connection-refused",
@@ -925,3 +926,64 @@ def _is_zombie_free(pid: int) -> bool:
         return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def test_a_vpc_endpoint_behind_a_refusing_proxy_is_recommended_with_no_proxy_that_works(
+    lab_pool: WorldPool,
+) -> None:
+    """The egress proxy 403s STS; the regional name is the VPC endpoint's (private DNS). The
+    probe also tries those private addresses directly and recommends them with the NO_PROXY
+    botocore needs; run again with that NO_PROXY, the SDK's path is the VPC endpoint and
+    nothing fails (before: 'Recommendation: cannot tell')."""
+    w = lab_pool.get("proxy-allowlist-vpce-direct")
+    code, doc = _stsdiag(w, "probe")
+    rec = doc["recommendation"]
+    assert code == 1 and rec["via"] == "vpc-endpoint", doc["findings"]
+    value = next(s.split("=", 1)[1] for s in rec["settings"] if s.startswith("export NO_PROXY="))
+    assert value.endswith(",sts.eu-central-1.amazonaws.com") and "no_proxy=" in rec["cli"]
+    ep = _endpoint(doc, "https://sts.eu-central-1.amazonaws.com")
+    assert ep["status"] == "fail"  # the SDK's path (the proxy) still fails: SD301 stays
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"NO_PROXY": value, "no_proxy": value}, timeout=60)  # fmt: skip
+    after = json.loads(proc.stdout)
+    ep = _endpoint(after, "https://sts.eu-central-1.amazonaws.com")
+    assert (ep["status"], ep["via"]) == ("ok", "vpc-endpoint")
+    assert after["recommendation"]["endpoint_url"] == "https://sts.eu-central-1.amazonaws.com"
+    assert "NO_PROXY" not in after["recommendation"]["cli"]
+    assert proc.returncode == 0, after["findings"]
+
+
+def test_a_leftover_aws_endpoint_url_is_unset_by_the_recommendation(lab_pool: WorldPool) -> None:
+    """AWS_ENDPOINT_URL=http://localhost:4566 from LocalStack: the probe reads it as botocore
+    does (AWS_ENDPOINT_URL_STS over it; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns both off),
+    and its recommendation unsets it; following that, nothing fails (before: the
+    recommendation kept the override, and SD211 blamed localhost in /etc/hosts)."""
+    w = lab_pool.get("endpoint-url-localstack-leftover")
+    code, doc = _stsdiag(w, "probe")
+    sdk = [e["target"]["url"] for e in doc["endpoints"] if e["target"]["sdk_would_use"]]
+    assert code == 1 and sdk == ["http://localhost:4566"]
+    assert doc["recommendation"]["settings"][0] == "unset AWS_ENDPOINT_URL"
+    assert "SD211" not in {f["code"] for f in doc["findings"]}
+    regional = "https://sts.eu-west-1.amazonaws.com"
+    for env in ({"AWS_ENDPOINT_URL": None}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+                {"AWS_ENDPOINT_URL_STS": regional}):  # fmt: skip
+        proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                     env=env, timeout=60)  # fmt: skip
+        after = json.loads(proc.stdout)
+        sdk = [e["target"]["url"] for e in after["endpoints"] if e["target"]["sdk_would_use"]]
+        assert sdk == [regional], env
+        assert proc.returncode == 0 and after["recommendation"]["endpoint_url"] == regional, env
+        assert not any(s.startswith("unset") for s in after["recommendation"]["settings"]), env
+
+
+def test_a_refused_sts_regional_endpoints_value_is_named_and_fixed(lab_pool: WorldPool) -> None:
+    """AWS_STS_REGIONAL_ENDPOINTS=true: botocore creates no STS client. The probe does not
+    crash, says so (SD112, exit 1; before: no finding, exit 0) and its fix works."""
+    w = lab_pool.get("sts-regional-endpoints-invalid")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and found["SD112"]["fix"] == "export AWS_STS_REGIONAL_ENDPOINTS=regional"
+    proc = w.run([sys.executable, "-m", "stsdiag", "probe", "-o", "json", "--timeout", "2"],
+                 env={"AWS_STS_REGIONAL_ENDPOINTS": "regional"}, timeout=60)  # fmt: skip
+    after = json.loads(proc.stdout)
+    assert proc.returncode == 0 and "SD112" not in {f["code"] for f in after["findings"]}

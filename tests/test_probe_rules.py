@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stsdiag.context import CredentialInfo, CredState, Imds, ImdsState, SdkEndpoint
+from stsdiag.context import Context, CredentialInfo, CredState, Imds, ImdsState, SdkEndpoint
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -13,14 +13,17 @@ from stsdiag.models import (
     Finding,
     Layer,
     LayerResult,
+    Setting,
     Severity,
     Status,
     Target,
     TargetKind,
     Via,
 )
-from stsdiag.probe import recommend
+from stsdiag.plan import scheme_proxy
+from stsdiag.probe import demote_unused_paths, recommend, verdict
 from stsdiag.rules.probe import ProbeFacts, evaluate
+from stsdiag.rules.registry import BY_CODE
 from tests.test_plan import ctx
 
 CREDS = CredentialInfo(CredState.FOUND, "shared-credentials-file", "AKIA…MPLE")
@@ -395,6 +398,86 @@ def test_a_working_proxy_to_a_vpc_endpoint_name_stays_a_warning() -> None:
     assert "interface VPC endpoint" not in fs["SD302"].message
 
 
+def _past_the_proxy(proxy_status: Status, *direct: AddressResult) -> tuple[EndpointResult, ...]:
+    """_proxied_vpce with the private addresses probed directly (Runner.maybe_bypass)."""
+    (e,) = _proxied_vpce(proxy_status)
+    return (replace(e, addresses=(*direct, e.addresses[-1])),)
+
+
+def test_a_vpc_endpoint_that_answers_past_a_failed_proxy_is_recommended_with_no_proxy() -> None:
+    """The proxy 403s CONNECT to STS; the regional name's VPC-endpoint addresses, probed
+    directly, answer: recommend the VPC endpoint with the NO_PROXY that makes botocore go
+    direct. The old code probed only through the proxy and ended 'cannot tell'
+    (proxy-allowlist-vpce-direct)."""
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128",
+            no_proxy="169.254.169.254,localhost")  # fmt: skip
+    res = _past_the_proxy(Status.FAIL, healthy("10.0.1.10", AddressClass.VPC_PRIVATE),
+                          healthy("10.0.2.10", AddressClass.VPC_PRIVATE))  # fmt: skip
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "answers at 10.0.1.10, 10.0.2.10" in codes(fs)["SD302"].message
+    rec = recommend(c, res, fs, ())
+    url = "https://sts.eu-central-1.amazonaws.com"
+    assert (rec.region, rec.endpoint_url, rec.via) == ("eu-central-1", url, Via.VPC_ENDPOINT)
+    value = "169.254.169.254,localhost,sts.eu-central-1.amazonaws.com"
+    assert f"export NO_PROXY={value}" in rec.settings and f"export no_proxy={value}" in rec.settings
+    assert rec.cli.startswith(f"NO_PROXY={value} no_proxy={value} aws sts get-caller-identity")
+    assert "proxy 10.0.0.80:3128, which failed" in rec.note
+    # following it works: botocore's own proxy rules then skip the proxy for this name
+    assert (
+        scheme_proxy("https", "sts.eu-central-1.amazonaws.com", c.https_proxy, None, value) is None
+    )
+
+
+def test_a_vpc_endpoint_failing_past_the_proxy_too_is_not_recommended() -> None:
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    res = _past_the_proxy(Status.FAIL, dropped("10.0.1.10", AddressClass.VPC_PRIVATE))
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "fails too (10.0.1.10 tcp" in codes(fs)["SD302"].message
+    assert "security group" in codes(fs)["SD302"].message
+    assert recommend(c, res, fs, ()).endpoint_url is None
+    # the direct rows are not the SDK's path: no SD202 for an endpoint the SDK proxies
+    assert "SD202" not in codes(fs)
+
+
+def test_a_working_proxy_stays_the_recommended_path_without_no_proxy() -> None:
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy="169.254.169.254")
+    (e,) = _proxied_vpce(Status.OK)
+    works = replace(e.addresses[-1], layers=(lr(Layer.TCP), lr(Layer.TLS), lr(Layer.HTTPS, http_status="403"),
+                                 lr(Layer.STS, operation="GetCallerIdentity")))  # fmt: skip
+    res = (replace(e, addresses=(e.addresses[0], works)),)
+    rec = recommend(c, res, evaluate(ProbeFacts(c, CREDS, res)), ())
+    assert rec.via is Via.PROXY and not any("NO_PROXY" in x for x in rec.settings)
+    assert "NO_PROXY" not in rec.cli
+
+
+def test_a_proxy_refusing_only_an_unused_endpoint_is_a_warning() -> None:
+    """NO_PROXY now sends the regional name direct to its VPC endpoint, which works; the proxy
+    still 403s the global endpoint, which neither the SDK nor the recommendation uses: a
+    warning (before: an SD301 error, exit 1 after following the recommendation)."""
+    no_proxy = "169.254.169.254,sts.eu-central-1.amazonaws.com"
+    c = ctx(region="eu-central-1", https_proxy="http://10.0.0.80:3128", no_proxy=no_proxy)
+    regional = target("https://sts.eu-central-1.amazonaws.com", TargetKind.REGIONAL,
+                      "eu-central-1", sdk=True)  # fmt: skip
+    glob = target(
+        "https://sts.amazonaws.com", TargetKind.GLOBAL, None, proxy="http://10.0.0.80:3128"
+    )
+    (refused,) = _proxied_vpce(Status.FAIL)
+    res = tuple(verdict(e) for e in (
+        ep(regional, healthy("10.0.1.10", AddressClass.VPC_PRIVATE)),
+        replace(refused, target=glob, addresses=refused.addresses[-1:]),
+    ))  # fmt: skip
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    rec = recommend(c, res, fs, ())
+    after = codes(demote_unused_paths(fs, res, rec))
+    assert codes(fs)["SD301"].severity is Severity.ERROR
+    assert after["SD301"].severity is Severity.WARNING and rec.via is Via.VPC_ENDPOINT
+    # near miss: the SDK's own endpoint refused by the proxy stays an error
+    res = _past_the_proxy(Status.FAIL)
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    kept = demote_unused_paths(fs, res, recommend(c, res, fs, ()))
+    assert codes(kept)["SD301"].severity is Severity.ERROR
+
+
 def test_every_vpc_endpoint_address_dropping_says_open_its_security_group() -> None:
     """Both ENIs of the STS VPC endpoint drop (its security group admits no one from this
     subnet): the regional endpoint is already the right one, so the fix is the endpoint's
@@ -485,3 +568,155 @@ def test_a_pending_credential_chain_is_named_not_silent() -> None:
     assert "Looking for credentials via" in (
         codes(evaluate(replace(facts, credentials=unknown)))["SD501"].fix or ""
     )
+
+
+def _refused(address: str) -> AddressResult:
+    return AddressResult(address, 6 if ":" in address else 4, AddressClass.OTHER, (
+        lr(Layer.TCP, Status.FAIL, 1.0, ErrorKind.CONNECTION_REFUSED, "connection refused"),
+        lr(Layer.TLS, Status.SKIPPED), lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED),
+    ))  # fmt: skip
+
+
+def _localstack_leftover(source: str) -> tuple[Context, tuple[EndpointResult, ...]]:
+    """AWS_ENDPOINT_URL=http://localhost:4566 left from LocalStack, which no longer runs; the
+    regional endpoint answers (endpoint-url-localstack-leftover)."""
+    url = "http://localhost:4566"
+    c = ctx(region="eu-west-1", endpoint_override=url, endpoint_override_source=source,
+            sdk=SdkEndpoint(url, "eu-west-1", "eu-west-1"))  # fmt: skip
+    local = Target(url, "localhost", 4566, TargetKind.CUSTOM, None, None, "eu-west-1", True)
+    hosts = lr(Layer.DNS, source="/etc/hosts", system="::1 127.0.0.1", dns_answer="NXDOMAIN")
+    res = (
+        EndpointResult(local, hosts, (_refused("::1"), _refused("127.0.0.1"))),
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1"),
+           healthy("198.51.100.51", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    return c, tuple(verdict(e) for e in res)
+
+
+def test_a_leftover_aws_endpoint_url_is_named_and_unset() -> None:
+    """AWS_ENDPOINT_URL is every service's endpoint: SD107 says so and where it came from, the
+    fix unsets it, and the recommendation unsets it first (else following it still goes to
+    localhost). The old fix said 'use https://sts.<region>.amazonaws.com' (for every service),
+    SD211 told to remove localhost from /etc/hosts, and the recommendation kept the override."""
+    c, res = _localstack_leftover("env AWS_ENDPOINT_URL")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    sd107 = codes(fs)["SD107"]
+    assert "AWS_ENDPOINT_URL" in sd107.message and "every service" in sd107.message
+    assert "local AWS emulator" in sd107.message
+    assert sd107.fix is not None and sd107.fix.startswith("`unset AWS_ENDPOINT_URL`")
+    assert "SD211" not in codes(fs)  # localhost comes from /etc/hosts by design
+    assert "Nothing listens on port 4566" in codes(fs)["SD203"].message
+    rec = recommend(c, res, fs, ())
+    assert rec.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+    assert rec.settings[0] == "unset AWS_ENDPOINT_URL"
+
+
+def test_endpoint_override_sources_near_misses() -> None:
+    # the service variable: unset that one
+    c, res = _localstack_leftover("env AWS_ENDPOINT_URL_STS")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert codes(fs)["SD107"].fix == "`unset AWS_ENDPOINT_URL_STS`."
+    assert recommend(c, res, fs, ()).settings[0] == "unset AWS_ENDPOINT_URL_STS"
+    # a profile's endpoint_url: removed from the file, no variable to unset
+    c, res = _localstack_leftover("config file /home/u/.aws/config [default]")
+    fs = evaluate(ProbeFacts(c, CREDS, res))
+    assert "Remove `endpoint_url` from /home/u/.aws/config [default]" in str(codes(fs)["SD107"].fix)
+    rec = recommend(c, res, fs, ())
+    assert not any(s.startswith("unset") for s in rec.settings) and "remove it" in rec.note
+    # --endpoint-url: the old advice stands
+    c, res = _localstack_leftover("--endpoint-url")
+    sd107 = codes(evaluate(ProbeFacts(c, CREDS, res)))["SD107"]
+    assert "; use https://sts.eu-west-1.amazonaws.com." in sd107.message
+    # an override that is the recommended endpoint is not unset
+    vpce = "https://vpce-0a1b-4k2m.sts.eu-west-1.vpce.amazonaws.com"
+    c = ctx(region="eu-west-1", endpoint_override=vpce, endpoint_override_source="env AWS_ENDPOINT_URL",
+            sdk=SdkEndpoint(vpce, "eu-west-1", "eu-west-1"))  # fmt: skip
+    res = (
+        ep(
+            target(vpce, TargetKind.VPCE, "eu-west-1", sdk=True),
+            healthy("10.0.1.10", AddressClass.VPC_PRIVATE),
+        ),
+    )
+    rec = recommend(c, res, evaluate(ProbeFacts(c, CREDS, res)), ())
+    assert rec.endpoint_url == vpce and not any(s.startswith("unset") for s in rec.settings)
+
+
+def test_a_stale_hosts_entry_for_an_sts_name_is_still_flagged() -> None:
+    c = ctx(region="eu-west-1")
+    t = target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True)
+    hosts = lr(Layer.DNS, source="/etc/hosts", system="10.0.1.99", dns_answer="198.51.100.51")
+    res = (EndpointResult(t, hosts, (dropped("10.0.1.99", AddressClass.VPC_PRIVATE),)),)
+    assert codes(evaluate(ProbeFacts(c, CREDS, res)))["SD211"].severity is Severity.WARNING
+
+
+def test_a_setting_botocore_refuses_is_an_error_naming_it() -> None:
+    """AWS_STS_REGIONAL_ENDPOINTS=true: botocore raises at client creation, every STS call
+    fails before a request. The old code had no finding (exit 0) (sts-regional-endpoints-invalid)."""
+    err = ("InvalidSTSRegionalEndpointsConfigError: STS regional endpoints option true is invalid. "
+           'Valid options are: "legacy", "regional"')  # fmt: skip
+    setting = Setting("sts_regional_endpoints", "true", "env AWS_STS_REGIONAL_ENDPOINTS")
+    c = ctx(region="eu-north-1", sdk=SdkEndpoint(None, error=err), settings=(setting,))
+    sd112 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
+    assert sd112.severity is Severity.ERROR and "option true is invalid" in sd112.message
+    assert sd112.fix == "export AWS_STS_REGIONAL_ENDPOINTS=regional"
+    cfg = Setting("sts_regional_endpoints", "Regional", "config file /home/u/.aws/config [default]")
+    c = replace(c, settings=(cfg,))
+    assert codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"].fix == (
+        "Set `sts_regional_endpoints = regional` in /home/u/.aws/config [default]."
+    )
+    # near misses: an endpoint resolved, or a failure that is not a refused setting
+    ok = replace(
+        c, sdk=SdkEndpoint("https://sts.eu-north-1.amazonaws.com", "eu-north-1", "eu-north-1")
+    )
+    assert "SD112" not in codes(evaluate(ProbeFacts(ok, CREDS, ())))
+    for other in (
+        "NoRegionError: You must specify a region.",
+        "InvalidRegionError: Provided region_name 'eu north 1' doesn't match",
+    ):
+        assert "SD112" not in codes(
+            evaluate(ProbeFacts(replace(c, sdk=SdkEndpoint(None, error=other)), CREDS, ()))
+        )
+
+
+def _assume_role(address: str, klass: AddressClass, denied: str | None) -> AddressResult:
+    """GetCallerIdentity ok, then AssumeRole ok or denied with `denied` as the message."""
+    role = (lr(Layer.STS, Status.FAIL, error=ErrorKind.OTHER, detail=f"AssumeRole: AccessDenied: {denied}",
+               operation="AssumeRole", error_code="AccessDenied", error_message=denied)
+            if denied is not None else lr(Layer.STS, operation="AssumeRole"))  # fmt: skip
+    h = healthy(address, klass)
+    return replace(h, layers=(*h.layers, role))
+
+
+DENIED = ("User: arn:aws:iam::123456789012:user/u is not authorized to perform: sts:AssumeRole on "
+          "resource: arn:aws:iam::123456789012:role/demo-Role-A")  # fmt: skip
+
+
+def test_assume_role_denied_by_the_vpc_endpoint_policy_says_so_and_fixes_the_policy() -> None:
+    """AssumeRole through the VPC endpoint is denied (STS names the endpoint policy) and succeeds
+    at the public global endpoint: SD405 says the endpoint policy denies it and fixes that
+    policy. The old message said 'may deny it' and the fix was the generic checklist
+    (vpce-policy-denies-assumerole)."""
+    c = ctx(region="us-east-2", imds=replace(IMDS, region="us-east-2"))
+    regional = target(
+        "https://sts.us-east-2.amazonaws.com", TargetKind.REGIONAL, "us-east-2", sdk=True
+    )
+    glob = target("https://sts.amazonaws.com", TargetKind.GLOBAL, None)
+    named = DENIED + " because no VPC endpoint policy allows the sts:AssumeRole action"
+    res = (ep(regional, _assume_role("10.0.1.10", AddressClass.VPC_PRIVATE, named)),
+           ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, None)))  # fmt: skip
+    sd405 = codes(
+        evaluate(ProbeFacts(c, CREDS, res, "arn:aws:iam::123456789012:role/demo-Role-A"))
+    )["SD405"]
+    assert "its endpoint policy denies it: STS names that policy" in sd405.message
+    assert "the same AssumeRole succeeded at sts.amazonaws.com" in sd405.message
+    assert sd405.fix is not None and "com.amazonaws.us-east-2.sts" in sd405.fix
+    # no policy named in the message, but the same call works on a public path: still the policy
+    res2 = (ep(regional, _assume_role("10.0.1.10", AddressClass.VPC_PRIVATE, DENIED)), res[1])
+    sd405 = codes(evaluate(ProbeFacts(c, CREDS, res2)))["SD405"]
+    assert "its endpoint policy denies it: the same AssumeRole succeeded" in sd405.message
+    # near misses: denied everywhere (the trust policy, say): only 'may'; denied on a public path: nothing of VPC endpoints
+    res3 = (res2[0], ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, DENIED)))
+    sd405 = codes(evaluate(ProbeFacts(c, CREDS, res3)))["SD405"]
+    assert "may deny it" in sd405.message and sd405.fix == BY_CODE["SD405"].fix
+    res4 = (ep(glob, _assume_role("192.0.2.16", AddressClass.PUBLIC, DENIED)),)
+    assert "VPC endpoint" not in codes(evaluate(ProbeFacts(c, CREDS, res4)))["SD405"].message

@@ -145,6 +145,54 @@ def test_proxy_path_is_one_pseudo_address() -> None:
     assert e.addresses[0].layers[0].status is Status.SKIPPED
 
 
+def _through_proxy(
+    tls_status: Status, resolver: FakeResolver = RESOLVER
+) -> tuple[Any, list[tuple[str, str | None]]]:
+    """REGIONAL behind a proxy whose CONNECT gets `tls_status`; what was connected."""
+    seen: list[tuple[str, str | None]] = []
+
+    def tcp_(address: str, port: int, *, timeout: float, proxy: str | None = None) -> LayerResult:
+        seen.append((address, proxy))
+        return LayerResult(Layer.TCP, Status.OK, 1.0)
+
+    def tls_(
+        address: str, port: int, host: str, *, proxy: str | None = None, **_: Any
+    ) -> LayerResult:
+        if proxy:
+            return LayerResult(Layer.TLS, tls_status, 1.0, "proxy answered CONNECT with 'HTTP/1.1 403 Forbidden'",
+                               ErrorKind.PROXY if tls_status is Status.FAIL else None)  # fmt: skip
+        return LayerResult(Layer.TLS, Status.OK, 1.0)
+
+    t = Target(REGIONAL.url, REGIONAL.host, 443, REGIONAL.kind, REGIONAL.region, "aws", REGIONAL.region,
+               proxy="http://10.0.0.80:3128")  # fmt: skip
+    (e,) = run((t,), RunOptions(timeout=1.0, total=2.0, vpc_cidrs=("10.0.0.0/16",)),
+               Layers(resolver, tcp_, tls_, ok_layer(Layer.HTTPS, 0)))  # fmt: skip
+    return e, seen
+
+
+def test_vpc_private_addresses_are_probed_directly_when_the_proxy_fails() -> None:
+    """The proxy refuses CONNECT and the name resolves to VPC-endpoint addresses: they are
+    probed directly (the path NO_PROXY gives), with no proxy. The old code only listed them as
+    skipped 'through the proxy' (proxy-allowlist-vpce-direct)."""
+    e, seen = _through_proxy(Status.FAIL)
+    assert sorted(seen) == [("10.0.1.10", None), ("10.0.2.10", None),
+                            ("proxy 10.0.0.80:3128", "http://10.0.0.80:3128")]  # fmt: skip
+    direct = {a.address: a.layers for a in e.addresses if a.family}
+    assert all(ls[0].status is Status.OK and ls[1].status is Status.OK for ls in direct.values())
+
+
+def test_no_direct_probe_past_a_working_proxy_or_to_public_addresses() -> None:
+    # the proxy works: the SDK's path is fine, nothing goes around it
+    e, seen = _through_proxy(Status.OK)
+    assert seen == [("proxy 10.0.0.80:3128", "http://10.0.0.80:3128")]
+    assert e.addresses[0].layers[0].status is Status.SKIPPED
+    # the proxy fails but the name is public: never past the proxy to the internet
+    public = FakeResolver({(REGIONAL.host, "A"): dns.DnsAnswer(("198.51.100.21",))})
+    e, seen = _through_proxy(Status.FAIL, public)
+    assert seen == [("proxy 10.0.0.80:3128", "http://10.0.0.80:3128")]
+    assert e.addresses[0].layers[0].status is Status.SKIPPED
+
+
 def test_progress_callback_counts_up() -> None:
     seen: list[tuple[int, int]] = []
     run((REGIONAL,), RunOptions(timeout=1.0, total=2.0),

@@ -5,6 +5,7 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -86,9 +87,20 @@ def _system(f: ProbeFacts) -> list[EndpointResult]:
     return [e for e in f.endpoints if e.resolver == "system"]
 
 
+def _probed(a: AddressResult) -> bool:
+    return any(r.status is not Status.SKIPPED for r in a.layers)
+
+
 def direct_addresses(ep: EndpointResult) -> list[AddressResult]:
-    """Addresses actually probed (not the ones skipped because of a proxy)."""
-    return [a for a in ep.addresses if any(r.status is not Status.SKIPPED for r in a.layers)]
+    """The addresses of the SDK's path that were probed: the resolved ones, or for a proxied
+    endpoint the proxy's row (not the resolved ones, skipped or probed past the proxy)."""
+    return [a for a in ep.addresses if _probed(a) and not (ep.target.proxy and a.family)]
+
+
+def bypass_addresses(ep: EndpointResult) -> list[AddressResult]:
+    """VPC-private addresses of a proxied endpoint probed directly because the proxy failed
+    (the path NO_PROXY would give the SDK; `Runner.maybe_bypass`)."""
+    return [a for a in ep.addresses if ep.target.proxy and a.family and _probed(a)]
 
 
 def _first_failure(a: AddressResult) -> LayerResult | None:
@@ -290,11 +302,51 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
         msg = f"The endpoint override {url} is not an STS host" + (
             f"; use {good}." if good else "."
         )
-        return [hit("SD107", msg, ev)]
+        if good and ctx.endpoint_override_source != "--endpoint-url":
+            # the fix is removing the setting, not pointing an every-service one at STS
+            msg = f"The endpoint override {url} is not an STS host (STS for {signing} is {good})."
+        msg, fix = _override_origin(ctx, host, msg)
+        return [hit("SD107", msg, ev, fix=fix)]
     if host_region and signing and host_region != signing:
         return [hit("SD107", f"The endpoint override {url} serves {host_region} but requests are signed "
                                  f"for {signing}.", ev)]  # fmt: skip
     return []
+
+
+def _loopback(host: str) -> bool:
+    """localhost names (RFC 6761) and loopback addresses: a local emulator's endpoint."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _override_origin(ctx: Context, host: str, msg: str) -> tuple[str, str | None]:
+    """SD107's message and fix for a non-STS override, by where botocore took it from: an
+    environment variable is unset, a config entry removed. AWS_ENDPOINT_URL and a profile's
+    `endpoint_url` are the endpoint of every service (botocore >= 1.31), so the fix is never to
+    point them at STS."""
+    src = ctx.endpoint_override_source
+    if _loopback(host):
+        msg += (" It is a local address, the kind a local AWS emulator (LocalStack, moto_server) "
+                "listens on: a leftover from testing sends the SDK's real calls there.")  # fmt: skip
+    if src == "env AWS_ENDPOINT_URL":
+        msg += (" It comes from AWS_ENDPOINT_URL, which botocore (>= 1.31; AWS CLI >= 1.29 / 2.13) "
+                "takes as the endpoint of every service without its own AWS_ENDPOINT_URL_<SERVICE>.")  # fmt: skip
+        return msg, ("`unset AWS_ENDPOINT_URL` (keep it to a shell or profile used for the emulator), "
+                     "or `export AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` to make the SDKs ignore "
+                     "configured endpoints.")  # fmt: skip
+    if src == "env AWS_ENDPOINT_URL_STS":
+        return msg, "`unset AWS_ENDPOINT_URL_STS`."
+    if src.startswith("config file [services"):
+        return msg, f"Remove the sts `endpoint_url` from {src.removeprefix('config file ')}."
+    if src.startswith("config file"):
+        msg += " A profile's `endpoint_url` is the endpoint of every service."
+        return msg, f"Remove `endpoint_url` from {src.removeprefix('config file ')}."
+    return msg, None
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
@@ -324,6 +376,42 @@ def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
 
 
 # --------------------------------------------------------------------------- SD2xx network
+
+
+# botocore's errors for a setting it refuses at client creation, and the setting each names
+_INVALID_SETTING = {
+    "InvalidSTSRegionalEndpointsConfigError": ("sts_regional_endpoints", "regional"),
+}
+
+
+def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
+    """botocore could not create the SDK's STS client: a configuration value it refuses."""
+    ctx = f.context
+    err = ctx.sdk.error or ""
+    if ctx.sdk.url or not err:
+        return []
+    kind = err.split(":", 1)[0]
+    if kind not in _INVALID_SETTING and (
+        not kind.startswith("Invalid") or kind == "InvalidRegionError"
+    ):
+        return []  # not a refused setting (a bad region name is SD106's)
+    msg = (f"botocore refuses the configuration: creating an STS client fails with {err}. "
+           "boto3.client('sts'), `aws sts ...` and credential providers that call STS fail the "
+           "same way before any request leaves the host; the network cannot help.")  # fmt: skip
+    ev = [Evidence(excerpt=excerpt(f"sdk_endpoint: {err}", 240))]
+    fix = None
+    if kind in _INVALID_SETTING:
+        name, good = _INVALID_SETTING[kind]
+        s = ctx.setting(name)
+        ev.append(_setting_ev(ctx, name))
+        if s is not None and s.source.startswith("env "):
+            var = s.source.removeprefix("env ")
+            fix = f"export {var}={good}"
+            msg += f" The value {s.value!r} comes from {var}."
+        elif s is not None and s.source.startswith("config file"):
+            fix = f"Set `{name} = {good}` in {s.source.removeprefix('config file ')}."
+            msg += f" The value {s.value!r} comes from {s.source}."
+    return [hit("SD112", msg, ev, fix=fix)]
 
 
 def sd201_dns(f: ProbeFacts) -> list[Hit]:
@@ -418,6 +506,11 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
             if not hits:
                 continue
             msg = f"{ep.target.host}: {_ALL_FAIL_TEXT[code]} on every address ({', '.join(name(a) for a, _ in hits)})."
+            fix = None
+            if code == "SD203" and _loopback(ep.target.host):
+                msg += f" Nothing listens on port {ep.target.port} of this host."
+                fix = (f"Start what should listen on {ep.target.host}:{ep.target.port} (a local "
+                       "emulator?), or stop pointing the SDK there.")  # fmt: skip
             if code == "SD202":
                 if ep.target.kind is TargetKind.GLOBAL:
                     msg += " The global endpoint is public: from a private subnet without NAT it has no route."
@@ -427,7 +520,6 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
                     msg += " Public addresses: is there a route out (NAT / internet gateway)?"
-            fix = None
             if (code == "SD202" and ep.target.proxy is None
                     and all(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits)):  # fmt: skip
                 fix = _vpce_blocked_fix(f.context, ep)
@@ -710,6 +802,8 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
         source = ep.dns.get("source")
         if ep.target.proxy or ep.dns.status is not Status.OK or source in (None, "DNS"):
             continue
+        if _loopback(ep.target.host):  # localhost is /etc/hosts' by design, never DNS's
+            continue
         dns_said = ep.dns.get("dns_answer") or "?"
         msg = (f"{ep.target.host} resolves from {source} to {ep.dns.get('system')}; DNS says "
                f"{dns_said}. The SDK connects to the addresses from {source}, and so does this probe.")  # fmt: skip
@@ -783,12 +877,14 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             and not no_proxy_matches(imds_host, ctx.no_proxy)):  # fmt: skip
         missing.append(imds_host)
     private: list[str] = []  # proxied names that resolve to a VPC endpoint, and the proxy failed
+    outcomes: list[str] = []  # how those addresses did when probed directly (Runner.maybe_bypass)
     for ep in _system(f):
         vpce = [a.address for a in ep.addresses if a.classification is AddressClass.VPC_PRIVATE]
         if ep.target.proxy and vpce:
             missing.append(ep.target.host)
             if _proxy_failed(ep):
                 private.append(f"{ep.target.host} ({', '.join(vpce)})")
+                outcomes.append(_bypass_outcome(ep))
     ignored = ignored_no_proxy_entries(ctx.no_proxy)
     sts_ignored = [e for e in ignored if e.startswith("*.") and any(
         ep.target.proxy and ep.target.host.endswith(e[1:]) for ep in _system(f))]  # fmt: skip
@@ -814,6 +910,7 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
             "in this VPC (an interface VPC endpoint with private DNS), meant to be reached directly, "
             "yet botocore sends them to the proxy, which failed (SD301). Every STS call fails until "
             "NO_PROXY names them; traffic to a VPC endpoint has no reason to leave through a proxy."
+            + "".join(outcomes)
         )
     return [hit(
         "SD302", msg,
@@ -821,6 +918,22 @@ def sd302_bypass_missing(f: ProbeFacts) -> list[Hit]:
         severity=Severity.ERROR if private else None,
         fix=f"export NO_PROXY={wanted}",
     )]  # fmt: skip
+
+
+def _bypass_outcome(ep: EndpointResult) -> str:
+    """What the VPC-private addresses did when probed directly past the failed proxy."""
+    probed = bypass_addresses(ep)
+    if not probed:
+        return ""
+    failures = [(a, r) for a in probed if (r := _network_failure(a)) is not None]
+    if len(failures) < len(probed):
+        good = [a.address for a in probed if _network_failure(a) is None]
+        return f" Probed directly, {ep.target.host} answers at {', '.join(good)}."
+    a, r = failures[0]
+    also = (": its security group / NACLs must admit 443 from this host too"
+            if r.layer is Layer.TCP else "")  # fmt: skip
+    return (f" Probed directly, {ep.target.host} fails too ({a.address} {r.layer.value}: {r.detail}): "
+            f"NO_PROXY alone will not do{also}.")  # fmt: skip
 
 
 def _proxy_failed(ep: EndpointResult) -> bool:
@@ -993,12 +1106,44 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
         if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
             msg += (f" {ep.target.region} is an opt-in region: a session token from the global endpoint "
                     "(v1) is not valid there.")  # fmt: skip
+        fix = None
         if code == "SD405" and any(
             a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
         ):
-            msg += " The call went through a VPC endpoint: its endpoint policy may deny it."
-        out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits]))
+            msg, fix = _denied_at_vpc_endpoint(f, ep, r, msg)
+        out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits], fix=fix))
     return out
+
+
+def _denied_at_vpc_endpoint(
+    f: ProbeFacts, ep: EndpointResult, r: LayerResult, msg: str
+) -> tuple[str, str | None]:
+    """SD405 for a call through a VPC endpoint: its endpoint policy denies it when STS says so
+    (AWS names the policy type in AccessDenied) or when the same call succeeded on a public
+    path (so the trust policy and the caller's permissions allow it)."""
+    op = r.get("operation") or "the call"
+    elsewhere = list(dict.fromkeys(
+        e.target.host for e in _system(f) for a in e.addresses
+        if a.classification is AddressClass.PUBLIC
+        for x in a.layers
+        if x.layer is Layer.STS and x.status is Status.OK and x.get("operation") == op
+    ))  # fmt: skip
+    named = "VPC endpoint policy" in (r.get("error_message") or "")
+    msg = msg.rstrip(".") + "."
+    if not named and not elsewhere:
+        return msg + " The call went through a VPC endpoint: its endpoint policy may deny it.", None
+    msg += " The call went through a VPC endpoint, and its endpoint policy denies it"
+    msg += ": STS names that policy" if named else ""
+    if elsewhere:
+        msg += (f"{';' if named else ':'} the same {op} succeeded at {', '.join(elsewhere)} "
+                "(public addresses), so the role's trust policy and the caller's permissions allow it")  # fmt: skip
+    msg += "."
+    region = ep.target.region or ep.target.signing_region or "REGION"
+    fix = (f"Allow sts:{op} for this role in the policy of the STS VPC endpoint (`aws ec2 "
+           f"describe-vpc-endpoints --region {region} --filters Name=service-name,Values=com.amazonaws."
+           f"{region}.sts --query 'VpcEndpoints[].PolicyDocument'`). Calling STS around the endpoint "
+           "(a public endpoint over NAT) sidesteps the policy rather than fixing it.")  # fmt: skip
+    return msg, fix
 
 
 # --------------------------------------------------------------------------- SD5xx credentials
@@ -1161,6 +1306,7 @@ def sd601_slow(f: ProbeFacts) -> list[Hit]:
 RULES: tuple[tuple[str, Callable[[ProbeFacts], list[Hit]]], ...] = (
     ("SD101", sd101_region_not_configured),
     ("SD111", sd111_aws_region_ignored),
+    ("SD112", sd112_sdk_config_invalid),
     ("SD103", sd103_legacy),
     ("SD102", sd102_global_used),
     ("SD105", sd105_region_differs),

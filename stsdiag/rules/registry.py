@@ -166,6 +166,18 @@ RULES: tuple[RuleInfo, ...] = (
         "Also export `AWS_DEFAULT_REGION` with the same value.",
     ),
     RuleInfo(
+        "SD112",
+        "sdk-config-invalid",
+        E,
+        PROBE,
+        "botocore refuses the configuration: creating an STS client fails before any request.",
+        "A setting has a value botocore does not take (`AWS_STS_REGIONAL_ENDPOINTS=true`: only "
+        "`legacy` and `regional`, case-sensitive). boto3, the AWS CLI and every credential provider "
+        "that makes its own STS client fail with the same error, whatever the network does.",
+        "Correct the setting named in the message at its source (`regional` for "
+        "`sts_regional_endpoints`), or unset it.",
+    ),
+    RuleInfo(
         "SD201",
         "dns-resolution-failed",
         E,

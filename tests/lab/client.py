@@ -391,6 +391,7 @@ def check_boto3(p: dict[str, Any]) -> dict[str, Any]:
         botocore.exceptions.NoCredentialsError,
         botocore.exceptions.NoRegionError,
         botocore.exceptions.CredentialRetrievalError,
+        botocore.exceptions.InvalidSTSRegionalEndpointsConfigError,  # a refused setting
     ) as exc:
         out.update(outcome="error:" + type(exc).__name__, message=str(exc)[:500])
     out["elapsed"] = round(time.monotonic() - t0, 3)

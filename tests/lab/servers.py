@@ -437,7 +437,7 @@ class StsHandler(LabHTTPHandler):
 
         def error(code: str, message: str | None = None) -> None:
             status, etype, template = STS_ERRORS[code]
-            text = message if message is not None else template.format(**fmt)
+            text = (message if message is not None else template).format(**fmt)
             srv.log(srv.name, "sts-error", code=code, status=status, **event)
             self.respond(
                 status, sts_error_xml(code, text, request_id, etype), base_headers, "text/xml", now

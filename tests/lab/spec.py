@@ -392,6 +392,10 @@ def _parse_check(raw: dict[str, Any], where: str) -> Check:
     expect = raw.get("expect")
     if not isinstance(expect, str) or not (expect in OUTCOMES or expect.startswith("error:")):
         raise SpecError(f"{where}: check.expect {expect!r} unknown")
+    if client != "aws-cli" and ("env" in raw or "unset_env" in raw):
+        # the other clients run as threads of one process: a per-check environment would be
+        # silently ignored (the check then proves nothing)
+        raise SpecError(f"{where}: check.env / unset_env work with client 'aws-cli' only")
     params = {
         k: v
         for k, v in raw.items()
