@@ -191,6 +191,26 @@ def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     return best
 
 
+# a traceback frame's source line that raises an exception class (`raise ReadTimeout(e, ...)`)
+_RAISE = re.compile(r"^[ \t]+raise ([A-Z]\w*)\(", re.M)
+
+
+def _raised_in_cut_traceback(text: str) -> ErrorKind | None:
+    """The kind of the exception a traceback cut before its last line raises: the innermost
+    frame's `raise ReadTimeout(...)` (a paste or an index cut `ReadTimeout: ...` short) when
+    no frame and no `X: message` line follows it; never a guess from a middle frame."""
+    last = None
+    for m in _RAISE.finditer(text):
+        last = m
+    if last is None:
+        return None
+    rest = text[last.end() :].split("\n", 1)
+    tail = rest[1] if len(rest) > 1 else ""
+    if 'File "' in tail or _EXC_LINE.search(tail) or tail.count("\n") > 1:
+        return None
+    return classify(last.group(1))
+
+
 @dataclass(slots=True)
 class _Try:
     """An attempt while its request is open (mutable); frozen into `Attempt`."""
@@ -1380,7 +1400,7 @@ class Reconstructor:
     def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
-        kind = classify(text)
+        kind = classify(text) or _raised_in_cut_traceback(rec.text)
         if kind in (None, ErrorKind.CONNECTION_ERROR) and _PREPARE_PROXY in rec.text:
             # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
             # old botocore names it a ConnectionError, newer ones a ProxyConnectionError

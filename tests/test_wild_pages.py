@@ -1,0 +1,58 @@
+"""Real pastes of a third wave (Q&A and blog pages, and issues of projects the first two waves
+did not read: Airflow, AWS SAM CLI, Step Functions users, old AWS CLI v1 reports), in
+tests/data/wild-pages (sources in its SOURCES.md), each with the misreading it showed, and near
+misses that must read as before: the exception a traceback cut before its last line raises,
+an availability zone given as the region when the log names no client region, the empty
+region botocore turns into `sts..amazonaws.com`, credentials from the ECS container endpoint,
+the retry of a request whose operation the log never named, and whose clock a skew is
+measured against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.models import ErrorKind
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-pages"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _tries(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (r["service"], r["host"], len(r["attempts"]), r["attempts"][0]["error"])
+        for r in doc["requests"]
+    ]
+
+
+# ------------------------------------------------------- a traceback cut before its exception
+
+
+def test_cut_traceback_names_its_exception_by_the_innermost_raise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#1928 (CLI v1, vendored requests): the STS call's traceback ends
+    `raise ReadTimeout(e, request=request)` and the paste is cut at `ReadTimeo`: a read
+    timeout after 60 s, not an 'other' error with no finding."""
+    doc = _parse(tmp_path, "03-aws-cli-1928-v1-sts-global-read-timeout.log", capsys)
+    assert _tries(doc) == [("sts", "sts.amazonaws.com", 1, "read-timeout")]
+    assert "SD204" in codes(doc)
+
+
+def test_raise_in_a_middle_frame_or_before_the_exception_line_names_nothing() -> None:
+    from stsdiag.logparse.requests import _raised_in_cut_traceback
+
+    cut = '  File "adapters.py", line 433, in send\n    raise ReadTimeout(e, request=request)\nReadTimeo'
+    assert _raised_in_cut_traceback(cut) is ErrorKind.READ_TIMEOUT
+    # a frame follows the raise: it is not the innermost one
+    assert _raised_in_cut_traceback(cut[:-9] + '  File "x.py", line 1, in f\n    g()\n') is None
+    # the traceback's own last line names the exception: that one counts, not the raise
+    assert _raised_in_cut_traceback(cut[:-9] + "ValueError: no\n") is None
+    # `raise caught_exception` names no class
+    assert _raised_in_cut_traceback("    raise caught_exception\n") is None
