@@ -56,3 +56,28 @@ def test_raise_in_a_middle_frame_or_before_the_exception_line_names_nothing() ->
     assert _raised_in_cut_traceback(cut[:-9] + "ValueError: no\n") is None
     # `raise caught_exception` names no class
     assert _raised_in_cut_traceback("    raise caught_exception\n") is None
+
+
+# ------------------------------------------------------- an availability zone as the region
+
+
+def test_az_name_in_the_signing_scope_recommends_its_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#1831 (CLI v1, `PreparedRequest`: no client region in the log): the scope
+    and host name `us-east-1f`, a zone; the recommendation said the log names no region."""
+    doc = _parse(tmp_path, "07-aws-cli-1831-v1-az-as-region-ec2-ssl-eof.log", capsys)
+    assert "SD106" in codes(doc)
+    assert doc["recommendation"]["region"] == "us-east-1"
+
+
+def test_unknown_scope_region_of_a_custom_endpoint_recommends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "07-aws-cli-1831-v1-az-as-region-ec2-ssl-eof.log").read_text()
+    text = text.replace("us-east-1f/ec2", "us-east-1f/s3").replace(
+        "ec2.us-east-1f.amazonaws.com", "minio.example.com"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert doc["requests"][0]["host"] == "minio.example.com"
+    assert (doc["recommendation"] or {}).get("region") is None

@@ -700,12 +700,19 @@ def _vote(s: Summary, r: LogRequest) -> None:
         s.region_votes[cr] += 1 if is_global(r) else 2
     elif cr and (near := endpoints.closest_region(cr)):
         s.region_votes[near] += 1  # a typo (SD106) still says where the caller meant to be
-    if (
-        r.signing_region
-        and r.signing_region != "us-east-1"
-        and endpoints.is_known_region(r.signing_region)
+    sr = r.signing_region
+    if sr and sr != "us-east-1" and endpoints.is_known_region(sr):
+        s.region_votes[sr] += 2
+    elif (
+        sr
+        and sr != cr
+        and not endpoints.is_known_region(sr)
+        and _custom_host(r) is None
+        and (near := endpoints.closest_region(sr))
     ):
-        s.region_votes[r.signing_region] += 2
+        # a typo in the scope (an AZ name: `us-east-1f`) when the client region is not in
+        # the log (a CLI v1 `PreparedRequest`): where the caller meant to be, as above
+        s.region_votes[near] += 1
 
 
 # ------------------------------------------------------------------ log rules
