@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from stsdiag.errors import InputError
 from stsdiag.models import ErrorKind
+from stsdiag.parselog import ParseOptions, analyze
 from tests.helpers import codes, parse
 
 DATA = Path(__file__).parent / "data" / "wild-pages"
@@ -81,3 +83,32 @@ def test_unknown_scope_region_of_a_custom_endpoint_recommends_nothing(
     doc = parse(tmp_path, text, capsys)
     assert doc["requests"][0]["host"] == "minio.example.com"
     assert (doc["recommendation"] or {}).get("region") is None
+
+
+# ------------------------------------------------------- the empty region
+
+
+def test_invalid_endpoint_with_an_empty_region_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-sam-cli#6267: `Error: Invalid endpoint: https://sts..amazonaws.com` (botocore
+    built the host from the region '') was 'not a botocore debug log'."""
+    doc = _parse(tmp_path, "15-aws-sam-cli-6267-invalid-endpoint-sts-empty-region.log", capsys)
+    assert codes(doc) == ["SD101"]
+    assert "set but empty" in doc["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Error: Invalid endpoint: https://sts.us-east-1.amazonaws.com",  # a whole host
+        "ValueError: Invalid endpoint: sts.us-east-1.amazonaws.com",  # no scheme: another fault
+    ],
+)
+def test_invalid_endpoint_with_a_region_is_not_an_empty_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    log = tmp_path / "x.log"
+    log.write_text(line + "\n")
+    with open(log, "rb") as f, pytest.raises(InputError, match="SD001"):
+        analyze(f, str(log), ParseOptions())

@@ -551,8 +551,11 @@ def _service_of(host: str) -> str | None:
 _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
     r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
-    r"SSL validation failed for|Error when retrieving credentials from"
+    r"SSL validation failed for|Error when retrieving credentials from|Invalid endpoint: https?://[\w-]+\.\."
 )
+# botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
+# `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
+_EMPTY_REGION_HOST = re.compile(r"Invalid endpoint: https?://[\w-]+\.\.[\w.-]*\b")
 # urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
 _PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
@@ -1482,6 +1485,9 @@ class Reconstructor:
                     target.attempts[-1].answered = True
             elif target is None:
                 self.events.add(rec, "orphan-client-error", whole)
+            return
+        if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
+            self.events.add(rec, "empty-region", er.group(0))
             return
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here

@@ -759,6 +759,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
         )
+    if "empty-region" in by_tag:
+        yield Hit(
+            "SD101",
+            "The region is set but empty: botocore built a host with no region in it and "
+            "refused it (ValueError: Invalid endpoint). An empty `AWS_DEFAULT_REGION` (or, "
+            "for the AWS CLI v2, `AWS_REGION`; `export AWS_DEFAULT_REGION=` in a script or CI), "
+            "`--region ''` or a `region =` with no value in the profile does this.",
+            evs("empty-region"),
+            fix="Give the variable, option or profile `region` a value, or unset the empty "
+            "variable so the profile's region is used.",
+        )
     if "container-host-refused" in by_tag:
         host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
         pod_identity = host is not None and host.group(1) in ("169.254.170.23", "[fd00:ec2::23]")
