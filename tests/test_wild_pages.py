@@ -112,3 +112,31 @@ def test_invalid_endpoint_with_a_region_is_not_an_empty_region(
     log.write_text(line + "\n")
     with open(log, "rb") as f, pytest.raises(InputError, match="SD001"):
         analyze(f, str(log), ParseOptions())
+
+
+# ------------------------------------------------------- the container credential endpoint
+
+
+def test_container_endpoint_answer_is_the_credential_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """apache/airflow#17507 (Airflow's `[ts] {file.py:line} LEVEL - msg`): botocore looked for
+    credentials via container-role and the ECS endpoint answered 200; the container provider
+    logs no "Found credentials", so nothing said where they came from."""
+    doc = _parse(tmp_path, "04-airflow-17507-ecs-container-role-braces.log", capsys)
+    sd503 = [f for f in doc["findings"] if f["code"] == "SD503"]
+    assert (
+        len(sd503) == 1 and "container credential endpoint (ECS task role)" in sd503[0]["message"]
+    )
+
+
+def test_container_endpoint_error_is_no_credential_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "04-airflow-17507-ecs-container-role-braces.log").read_text()
+    doc = parse(tmp_path, text.replace('HTTP/1.1" 200 1307', 'HTTP/1.1" 500 12'), capsys)
+    assert "SD503" not in codes(doc)
+    # nor when botocore was looking elsewhere (the last provider named is not container-role)
+    lines = [ln for ln in text.splitlines() if "via: container-role" not in ln]
+    doc = parse(tmp_path, "\n".join(lines) + "\n", capsys)
+    assert "SD503" not in codes(doc)

@@ -575,6 +575,10 @@ _CONFIG_REGION = re.compile(
 )
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
+# the ECS task role's and EKS Pod Identity's credential endpoints (as urllib3 names them)
+_CONTAINER_HOSTS = frozenset(
+    {"169.254.170.2", "169.254.170.2:80", "169.254.170.23", "169.254.170.23:80"}
+)
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -1158,7 +1162,23 @@ class Reconstructor:
         self._imds_status = status
         proxied = target.startswith("http://")
         self.events.add(rec, "imds-via-proxy" if proxied else "imds-answered")
-        if status == 404 and "security-credentials" in target:
+        if (
+            status == 200
+            and host in _CONTAINER_HOSTS
+            and target.startswith(("/v1/credentials", "/v2/credentials"))
+            and self.events.looking_for[-1:] == ["container-role"]
+            and self.events.credential_source is None
+        ):
+            # the container provider logs no "Found credentials": its endpoint's 200 right
+            # after botocore looked for credentials there is where they came from
+            self.events.credential_source = "the container credential endpoint " + (
+                "(EKS Pod Identity)"
+                if (host or "").startswith("169.254.170.23")
+                else "(ECS task role)"
+            )
+            self.events.credential_line = rec.line
+            self.events.add(rec, "credentials-found")
+        elif status == 404 and "security-credentials" in target:
             self.events.add(rec, "imds-no-role")
         elif status == 407:
             self.events.add(rec, "proxy-auth-required")
