@@ -140,3 +140,28 @@ def test_container_endpoint_error_is_no_credential_source(
     lines = [ln for ln in text.splitlines() if "via: container-role" not in ln]
     doc = parse(tmp_path, "\n".join(lines) + "\n", capsys)
     assert "SD503" not in codes(doc)
+
+
+# ------------------------------------------------------- a request the log never named
+
+
+def test_retry_of_an_unnamed_request_names_its_service_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """boto3/boto3#3053: StartSyncExecution's host `sync-states.eu-west-1` (sfn's host
+    prefix) read as a service 'sync-states' with 1 try; after `Response received to retry`
+    the `request-created.sfn.S…` line (cut) is its second attempt, and botocore's name for
+    the service."""
+    doc = _parse(tmp_path, "09-boto3-3053-sfn-sync-read-timeout-retry.log", capsys)
+    assert _tries(doc) == [
+        ("stepfunctions", "sync-states.eu-west-1.amazonaws.com", 2, "read-timeout")
+    ]
+
+
+def test_request_created_without_a_retry_decision_is_no_attempt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "09-boto3-3053-sfn-sync-read-timeout-retry.log").read_text()
+    lines = [ln for ln in text.splitlines() if "Retry needed" not in ln and "sleeping" not in ln]
+    doc = parse(tmp_path, "\n".join(lines) + "\n", capsys)
+    assert [(r["service"], len(r["attempts"])) for r in doc["requests"]] == [("sync-states", 1)]

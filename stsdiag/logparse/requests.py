@@ -1285,8 +1285,14 @@ class Reconstructor:
             if p.operation is None:
                 p.service, p.operation = service, m.group(2)
             return
-        if b.operation == m.group(2):
+        # (a request whose operation the log never named: after its retry decision the next
+        # `request-created` is its next attempt, and names its service where its host did not:
+        # `sync-states.<region>` is sfn's, with StartSyncExecution's host prefix)
+        unnamed_retry = b.operation is None and b.waiting_since is not None
+        if b.operation == m.group(2) or unnamed_retry:
             self._resigned(rec, b)
+        if unnamed_retry and (b.service is None or endpoints.client_name(b.service) is None):
+            b.service = service
         if b.attempts or b.operation not in (None, m.group(2)):
             return
         b.operation = m.group(2)
