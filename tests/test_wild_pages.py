@@ -17,6 +17,7 @@ import pytest
 from stsdiag.errors import InputError
 from stsdiag.models import ErrorKind
 from stsdiag.parselog import ParseOptions, analyze
+from stsdiag.rules.log import classify_error
 from tests.helpers import codes, parse
 
 DATA = Path(__file__).parent / "data" / "wild-pages"
@@ -165,3 +166,28 @@ def test_request_created_without_a_retry_decision_is_no_attempt(
     lines = [ln for ln in text.splitlines() if "Retry needed" not in ln and "sleeping" not in ln]
     doc = parse(tmp_path, "\n".join(lines) + "\n", capsys)
     assert [(r["service"], len(r["attempts"])) for r in doc["requests"]] == [("sync-states", 1)]
+
+
+# ------------------------------------------------------- the clock a skew is measured against
+
+
+def test_clock_skew_of_another_service_is_measured_against_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blog's `aws eks list-clusters` InvalidSignatureException: the clock was behind
+    EKS's, not STS's (there was no STS call)."""
+    doc = _parse(tmp_path, "02-hashnode-cli-invalidsignature-signature-expired.log", capsys)
+    assert codes(doc) == ["SD401"]
+    assert doc["findings"][0]["message"].endswith("The local clock was 1101 s behind AWS.")
+    ahead = list(
+        classify_error(
+            "SignatureDoesNotMatch",
+            "Signature not yet current: 20240522T121408Z is still later than 20240522T120908Z "
+            "(20240522T120408Z + 5 min.)",
+            "GetCallerIdentity",
+            None,
+            (),
+            sts_call=True,
+        )
+    )
+    assert [h.code for h in ahead] == ["SD401"] and ahead[0].message.endswith("ahead of AWS.")

@@ -470,11 +470,11 @@ def _skew(msg: str) -> str:
     m = _EXPIRED.search(msg)
     if m:
         signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
-        return f" The local clock was {abs((server - signed).total_seconds()):.0f} s behind STS."
+        return f" The local clock was {abs((server - signed).total_seconds()):.0f} s behind AWS."
     m = _LATER.search(msg)
     if m:
         signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
-        return f" The local clock was {abs((signed - server).total_seconds()):.0f} s ahead of STS."
+        return f" The local clock was {abs((signed - server).total_seconds()):.0f} s ahead of AWS."
     return ""
 
 
