@@ -191,3 +191,20 @@ def test_clock_skew_of_another_service_is_measured_against_aws(
         )
     )
     assert [h.code for h in ahead] == ["SD401"] and ahead[0].message.endswith("ahead of AWS.")
+
+
+# ------------------------------------------------------- the evidence of a paste of only the error
+
+
+def test_finding_on_a_request_known_only_from_its_error_shows_the_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-sam-cli#529: SAM CLI offline, only `Error: Could not connect to the endpoint
+    URL: "https://sts.amazonaws.com/"`: SD102's evidence was '? request'."""
+    doc = _parse(tmp_path, "17-aws-sam-cli-529-offline-sts-global.log", capsys)
+    sd102 = next(f for f in doc["findings"] if f["code"] == "SD102")
+    assert sd102["evidence"][0]["excerpt"].startswith("Error: Could not connect to the endpoint")
+    # a request with its `Sending` line keeps that line as the evidence
+    doc = _parse(tmp_path, "03-aws-cli-1928-v1-sts-global-read-timeout.log", capsys)
+    sd102 = next(f for f in doc["findings"] if f["code"] == "SD102")
+    assert sd102["evidence"][0]["excerpt"].startswith("Sending http request")

@@ -109,7 +109,13 @@ def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
     if ref is not None:
         return Evidence(excerpt=ref.excerpt, line=ref.line)
     if req is not None:
-        return Evidence(excerpt=f"{req.operation or '?'} request", line=req.first_line)
+        # none of the lines asked for (a paste of only the error): the request's first line
+        # that is in the log, else what is known of it
+        if req.refs:
+            first = min(req.refs, key=lambda x: x.line)
+            return Evidence(excerpt=first.excerpt, line=first.line)
+        what = f"{req.service or '?'}.{req.operation or '?'} request"
+        return Evidence(excerpt=what + (f" to {req.host}" if req.host else ""), line=req.first_line)
     return Evidence(excerpt="")
 
 
