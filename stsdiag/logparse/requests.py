@@ -191,6 +191,26 @@ def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     return best
 
 
+# a traceback frame's source line that raises an exception class (`raise ReadTimeout(e, ...)`)
+_RAISE = re.compile(r"^[ \t]+raise ([A-Z]\w*)\(", re.M)
+
+
+def _raised_in_cut_traceback(text: str) -> ErrorKind | None:
+    """The kind of the exception a traceback cut before its last line raises: the innermost
+    frame's `raise ReadTimeout(...)` (a paste or an index cut `ReadTimeout: ...` short) when
+    no frame and no `X: message` line follows it; never a guess from a middle frame."""
+    last = None
+    for m in _RAISE.finditer(text):
+        last = m
+    if last is None:
+        return None
+    rest = text[last.end() :].split("\n", 1)
+    tail = rest[1] if len(rest) > 1 else ""
+    if 'File "' in tail or _EXC_LINE.search(tail) or tail.count("\n") > 1:
+        return None
+    return classify(last.group(1))
+
+
 @dataclass(slots=True)
 class _Try:
     """An attempt while its request is open (mutable); frozen into `Attempt`."""
@@ -531,8 +551,11 @@ def _service_of(host: str) -> str | None:
 _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
     r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
-    r"SSL validation failed for|Error when retrieving credentials from"
+    r"SSL validation failed for|Error when retrieving credentials from|Invalid endpoint: https?://[\w-]+\.\."
 )
+# botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
+# `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
+_EMPTY_REGION_HOST = re.compile(r"Invalid endpoint: https?://[\w-]+\.\.[\w.-]*\b")
 # urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
 _PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
@@ -552,6 +575,10 @@ _CONFIG_REGION = re.compile(
 )
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
+# the ECS task role's and EKS Pod Identity's credential endpoints (as urllib3 names them)
+_CONTAINER_HOSTS = frozenset(
+    {"169.254.170.2", "169.254.170.2:80", "169.254.170.23", "169.254.170.23:80"}
+)
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -1135,7 +1162,23 @@ class Reconstructor:
         self._imds_status = status
         proxied = target.startswith("http://")
         self.events.add(rec, "imds-via-proxy" if proxied else "imds-answered")
-        if status == 404 and "security-credentials" in target:
+        if (
+            status == 200
+            and host in _CONTAINER_HOSTS
+            and target.startswith(("/v1/credentials", "/v2/credentials"))
+            and self.events.looking_for[-1:] == ["container-role"]
+            and self.events.credential_source is None
+        ):
+            # the container provider logs no "Found credentials": its endpoint's 200 right
+            # after botocore looked for credentials there is where they came from
+            self.events.credential_source = "the container credential endpoint " + (
+                "(EKS Pod Identity)"
+                if (host or "").startswith("169.254.170.23")
+                else "(ECS task role)"
+            )
+            self.events.credential_line = rec.line
+            self.events.add(rec, "credentials-found")
+        elif status == 404 and "security-credentials" in target:
             self.events.add(rec, "imds-no-role")
         elif status == 407:
             self.events.add(rec, "proxy-auth-required")
@@ -1242,8 +1285,14 @@ class Reconstructor:
             if p.operation is None:
                 p.service, p.operation = service, m.group(2)
             return
-        if b.operation == m.group(2):
+        # (a request whose operation the log never named: after its retry decision the next
+        # `request-created` is its next attempt, and names its service where its host did not:
+        # `sync-states.<region>` is sfn's, with StartSyncExecution's host prefix)
+        unnamed_retry = b.operation is None and b.waiting_since is not None
+        if b.operation == m.group(2) or unnamed_retry:
             self._resigned(rec, b)
+        if unnamed_retry and (b.service is None or endpoints.client_name(b.service) is None):
+            b.service = service
         if b.attempts or b.operation not in (None, m.group(2)):
             return
         b.operation = m.group(2)
@@ -1380,7 +1429,7 @@ class Reconstructor:
     def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
-        kind = classify(text)
+        kind = classify(text) or _raised_in_cut_traceback(rec.text)
         if kind in (None, ErrorKind.CONNECTION_ERROR) and _PREPARE_PROXY in rec.text:
             # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
             # old botocore names it a ConnectionError, newer ones a ProxyConnectionError
@@ -1462,6 +1511,9 @@ class Reconstructor:
                     target.attempts[-1].answered = True
             elif target is None:
                 self.events.add(rec, "orphan-client-error", whole)
+            return
+        if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
+            self.events.add(rec, "empty-region", er.group(0))
             return
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here

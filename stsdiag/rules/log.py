@@ -109,7 +109,13 @@ def ev(ref: LineRef | None, req: LogRequest | None = None) -> Evidence:
     if ref is not None:
         return Evidence(excerpt=ref.excerpt, line=ref.line)
     if req is not None:
-        return Evidence(excerpt=f"{req.operation or '?'} request", line=req.first_line)
+        # none of the lines asked for (a paste of only the error): the request's first line
+        # that is in the log, else what is known of it
+        if req.refs:
+            first = min(req.refs, key=lambda x: x.line)
+            return Evidence(excerpt=first.excerpt, line=first.line)
+        what = f"{req.service or '?'}.{req.operation or '?'} request"
+        return Evidence(excerpt=what + (f" to {req.host}" if req.host else ""), line=req.first_line)
     return Evidence(excerpt="")
 
 
@@ -470,11 +476,11 @@ def _skew(msg: str) -> str:
     m = _EXPIRED.search(msg)
     if m:
         signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
-        return f" The local clock was {abs((server - signed).total_seconds()):.0f} s behind STS."
+        return f" The local clock was {abs((server - signed).total_seconds()):.0f} s behind AWS."
     m = _LATER.search(msg)
     if m:
         signed, server = (datetime.strptime(m.group(i), fmt) for i in (1, 3))
-        return f" The local clock was {abs((signed - server).total_seconds()):.0f} s ahead of STS."
+        return f" The local clock was {abs((signed - server).total_seconds()):.0f} s ahead of AWS."
     return ""
 
 
@@ -700,12 +706,19 @@ def _vote(s: Summary, r: LogRequest) -> None:
         s.region_votes[cr] += 1 if is_global(r) else 2
     elif cr and (near := endpoints.closest_region(cr)):
         s.region_votes[near] += 1  # a typo (SD106) still says where the caller meant to be
-    if (
-        r.signing_region
-        and r.signing_region != "us-east-1"
-        and endpoints.is_known_region(r.signing_region)
+    sr = r.signing_region
+    if sr and sr != "us-east-1" and endpoints.is_known_region(sr):
+        s.region_votes[sr] += 2
+    elif (
+        sr
+        and sr != cr
+        and not endpoints.is_known_region(sr)
+        and _custom_host(r) is None
+        and (near := endpoints.closest_region(sr))
     ):
-        s.region_votes[r.signing_region] += 2
+        # a typo in the scope (an AZ name: `us-east-1f`) when the client region is not in
+        # the log (a CLI v1 `PreparedRequest`): where the caller meant to be, as above
+        s.region_votes[near] += 1
 
 
 # ------------------------------------------------------------------ log rules
@@ -751,6 +764,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "SD101",
             "No region configured: NoRegionError (You must specify a region).",
             evs("no-region"),
+        )
+    if "empty-region" in by_tag:
+        yield Hit(
+            "SD101",
+            "The region is set but empty: botocore built a host with no region in it and "
+            "refused it (ValueError: Invalid endpoint). An empty `AWS_DEFAULT_REGION` (or, "
+            "for the AWS CLI v2, `AWS_REGION`; `export AWS_DEFAULT_REGION=` in a script or CI), "
+            "`--region ''` or a `region =` with no value in the profile does this.",
+            evs("empty-region"),
+            fix="Give the variable, option or profile `region` a value, or unset the empty "
+            "variable so the profile's region is used.",
         )
     if "container-host-refused" in by_tag:
         host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
