@@ -204,7 +204,11 @@ def test_no_credentials_still_runs_the_unsigned_layers(lab_pool: Any) -> None:
 
 INTERRUPT = r"""
 import signal, subprocess, sys, time
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+# SIGINT as a terminal delivers it: a test run started in the background by a shell without
+# job control (`make test &`) inherits SIGINT ignored, and Python then keeps it ignored
+restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     preexec_fn=restore)
 time.sleep(1.5)  # inside the 3 s connect timeout of the dropped global endpoint
 t = time.monotonic()
 p.send_signal(signal.SIGINT)
