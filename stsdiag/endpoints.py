@@ -288,6 +288,12 @@ def global_sts_url() -> str:
     return service_url("sts", "us-east-1", sts_regional=False)
 
 
+def legacy_goes_global(region: str) -> bool:
+    """botocore's legacy STS mode sends `region` to the global endpoint (the 16 original
+    regions; botocore is asked, not a list)."""
+    return service_url("sts", region, sts_regional=False) == global_sts_url()
+
+
 @functools.lru_cache(maxsize=1024)
 def host_of(url: str) -> str:
     from urllib.parse import urlsplit

@@ -42,7 +42,7 @@ def settings_for(
     # client's region (which the global endpoint refuses)
     mode, cli_region = "regional", region
     if known and custom and not (fips or dualstack) and _is_global(endpoint_url):
-        if endpoints.service_url("sts", region, sts_regional=False) == endpoints.global_sts_url():
+        if endpoints.legacy_goes_global(region):
             mode, custom = "legacy", False
         else:
             cli_region = "us-east-1"

@@ -192,9 +192,9 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
             or not region or not endpoints.is_known_region(region) or ctx.endpoint_override
             or ctx.use_fips or ctx.use_dualstack):  # fmt: skip
         return []
-    glob = endpoints.global_sts_url()
-    if endpoints.service_url("sts", region, sts_regional=False) != glob:
+    if not endpoints.legacy_goes_global(region):
         return []
+    glob = endpoints.global_sts_url()
     ep = next((e for e in _system(f) if e.target.url == glob), None)
     failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
     msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
