@@ -237,16 +237,23 @@ def bare_session(ov: Overrides) -> Any:
     return s
 
 
+def placeholder_sts_client(session: Any, **kw: Any) -> Any:
+    """An STS client of `session` with AWS's documented example key id and a placeholder
+    secret: to ask botocore what it would do, never to send a signed request anywhere."""
+    return session.create_client(
+        "sts",
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="placeholder-not-a-secret",
+        **kw,
+    )
+
+
 def sdk_client_config(ov: Overrides) -> tuple[float | None, str | None]:
     """(connect timeout, retry mode) of an STS client botocore builds with the caller's
     configuration, defaults_mode included (sdk-default-configuration.json: standard sets
     3.1 s). Nothing is sent; a configuration botocore refuses gives (None, None)."""
     try:
-        client = bare_session(ov).create_client(
-            "sts",
-            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-            aws_secret_access_key="placeholder-not-a-secret",
-        )
+        client = placeholder_sts_client(bare_session(ov))
     except Exception:  # botocore refuses the configuration: sdk_endpoint reports it
         return None, None
     cfg = client.meta.config
@@ -431,11 +438,9 @@ def sdk_endpoint(session: Any, endpoint_url: str | None) -> SdkEndpoint:
         raise _Stop
 
     try:
-        client = session.create_client(
-            "sts",
+        client = placeholder_sts_client(
+            session,
             endpoint_url=endpoint_url,
-            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-            aws_secret_access_key="placeholder-not-a-secret",
             config=botocore.config.Config(retries={"total_max_attempts": 1}),
         )
         client.meta.events.register("before-send.sts.GetCallerIdentity", _capture)
