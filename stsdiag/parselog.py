@@ -346,12 +346,13 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             raise InputError(
                 f"{source}: nothing could be read, the {part.note}: a cut or damaged file?"
             )
+        lines = f"{stats.lines} line" + ("" if stats.lines == 1 else "s")
         what = (
             "empty"
             if stats.bytes == 0
-            else f"{stats.lines} lines, none from botocore/AWS CLI/urllib3"
+            else f"{lines}, none from botocore/AWS CLI/urllib3"
             if not part.events.sdk_text
-            else f"{stats.lines} lines that name botocore, but no record in a format stsdiag "
+            else f"{lines} that name botocore, but no record in a format stsdiag "
             "reads, or one a paste broke"
         )
         raise InputError(

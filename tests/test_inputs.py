@@ -182,3 +182,14 @@ def test_nothing_read_is_sd001_not_no_findings(
     code, doc, err = report(f, capsys)
     assert code == 2 and doc["exit_status"] == 2
     assert "SD001" in err and "name botocore" in err
+
+
+@pytest.mark.parametrize(("text", "says"), [("a line\n", "(1 line,"), ("a\nb\n", "(2 lines,")])
+def test_sd001_counts_lines_in_words(
+    text: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another SDK's one-line paste (a CloudTrail event, a Java SDK line) is '1 line'."""
+    f = tmp_path / "other.log"
+    f.write_text(text)
+    code, _, err = report(f, capsys)
+    assert code == 2 and says in err
