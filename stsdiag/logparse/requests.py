@@ -246,6 +246,21 @@ _RETRIED_CODE = re.compile(
 # the retry handlers' decision with its delay: legacy, standard and adaptive modes
 _DELAY = re.compile(r"(?:Retry needed, action of|retrying request after delay of): ([\d.]+)")
 _REQUEST_ID = re.compile(r"(?i)x-amzn-requestid'?\s*:\s*b?'([\w-]{8,64})'")
+# the last line of a traceback that ends an asyncio task: the program's own deadline
+# (`asyncio.wait_for`, `asyncio.timeout`) or a cancel stopped what was awaited, such as an
+# aiobotocore request (3.11+: TimeoutError; 3.8-3.10: asyncio.exceptions.TimeoutError;
+# 3.7: concurrent.futures._base.TimeoutError); not a socket's `TimeoutError: [Errno 110] ...`
+_CANCEL_LINE = re.compile(
+    r"(?:asyncio(?:\.exceptions)?\.|concurrent\.futures\._base\.)?(?:CancelledError|TimeoutError)\s*$"
+)
+
+
+def _cancelled(rec: Record, last: str) -> bool:
+    return _CANCEL_LINE.match(last.strip()) is not None and any(
+        "asyncio" in ln for ln in rec.lines[-60:]
+    )
+
+
 _THREAD_DIED = "Exception in thread "  # threading's excepthook: 'Exception in thread T-1 (worker):'
 _SILENT_TEXT = "retried without an answer or a logged error: a read timeout or a closed connection"
 
@@ -939,8 +954,16 @@ class Reconstructor:
             # the process was stopped while it ran: Ctrl-C (the traceback's last line), or
             # the Lambda platform's timeout line, wherever a record's last lines hold them
             tail = rec.lines[i]
-            if "KeyboardInterrupt" in tail or "Task timed out after" in tail:
-                tag = "interrupted" if "KeyboardInterrupt" in tail else "function-timeout"
+            tag = (
+                "interrupted"
+                if "KeyboardInterrupt" in tail
+                else "function-timeout"
+                if "Task timed out after" in tail
+                else "cancelled"
+                if i == n - 1 and _cancelled(rec, tail)
+                else None
+            )
+            if tag is not None:
                 # a text record's lines are the log's lines; a JSON record's are not
                 self.events.add(rec, tag, tail.strip(), i if rec.fmt != "json" else 0)
                 break

@@ -885,7 +885,7 @@ _CUT_FIX = (
 
 
 def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
-    stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout")]
+    stops = [e for e in facts.events if e.tag in ("interrupted", "function-timeout", "cancelled")]
     stop = stops[-1] if stops else None
     exits = [e for e in facts.events if e.tag == "cli-exit"]
     for what, host, ref, _sts in s.unanswered:
@@ -929,6 +929,11 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             when = "the log ends"
         elif stop.tag == "interrupted":
             when = "the process was interrupted (KeyboardInterrupt)"
+        elif stop.tag == "cancelled":
+            when = (
+                "the program cancelled what it awaited "
+                f"({stop.excerpt}: its own asyncio deadline, such as `asyncio.wait_for`)"
+            )
         else:
             when = f"the Lambda function timed out ({stop.excerpt})"
         msg = f"{what} to {host} got no answer in the log: the SDK was still waiting when {when}."
@@ -939,7 +944,15 @@ def no_answer(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             )
         if stop is not None:
             ev += (Evidence(stop.excerpt, stop.line),)
-        yield Hit("SD210", msg, ev, severity=Severity.ERROR if stop is not None else None)
+        fix = (
+            "Find out why the endpoint does not answer (`stsdiag probe` from the same host). The "
+            "program's deadline cut botocore short, so botocore never logged what failed: give it "
+            "timeouts below the deadline (`AioConfig(connect_timeout=5, read_timeout=5)`) to see "
+            "whether the connection or the answer is missing."
+            if stop is not None and stop.tag == "cancelled"
+            else None
+        )
+        yield Hit("SD210", msg, ev, severity=Severity.ERROR if stop is not None else None, fix=fix)
 
 
 def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:

@@ -284,7 +284,8 @@ RULES: tuple[RuleInfo, ...] = (
         "waiting, or the log was cut off.",
         "The last attempt has no HTTP status, no response and no exception. The process was "
         "interrupted or killed while the SDK hung (Ctrl-C, a Lambda `Task timed out`, a CI job "
-        "timeout), or the log was cut short. The SDK's defaults wait 60 s per connect and per "
+        "timeout), an asyncio program's own deadline cancelled the request (`asyncio.wait_for`: "
+        "its traceback ends in `TimeoutError`), or the log was cut short. The SDK's defaults wait 60 s per connect and per "
         "read, times every attempt, before it fails on its own. When the log itself was cut "
         "off (its last line or record is incomplete, as in a pasted excerpt) the answer may be "
         "in the missing part: the finding is then only an info that says so. It is a reason "
