@@ -210,6 +210,7 @@ def redact_log(
     lines keep their numbers, and parse-log gives the redacted log the same diagnosis."""
     from stsdiag.parselog import open_input
     from stsdiag.redactlog import redact_stream
+    from stsdiag.report import counted
 
     if output_file is not None and path != "-" and _same_file(Path(path), output_file):
         raise UsageError(f"--output-file {output_file}: is the input; write to another file")
@@ -231,7 +232,8 @@ def redact_log(
             stream.close()
     where = f" -> {output_file}" if output_file is not None else ""
     typer.echo(
-        f"stsdiag redact: {name}: {result.lines} lines, {result.changed} redacted{where}", err=True
+        f"stsdiag redact: {name}: {counted(result.lines, 'line')}, {result.changed} redacted{where}",
+        err=True,
     )
     return 0
 

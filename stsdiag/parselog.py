@@ -19,7 +19,7 @@ from stsdiag.logparse.records import ReadStats, classify_line, iter_records
 from stsdiag.logparse.requests import LogEvents, Reconstructor, is_run_start
 from stsdiag.models import FailOn, LineRef, LogFacts, LogRequest, Report
 from stsdiag.recommend import recommend_from_log
-from stsdiag.report import Collector, run_guarded
+from stsdiag.report import Collector, counted, run_guarded
 from stsdiag.rules.log import (
     LOG_RULES,
     REQUEST_RULES,
@@ -346,7 +346,7 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             raise InputError(
                 f"{source}: nothing could be read, the {part.note}: a cut or damaged file?"
             )
-        lines = f"{stats.lines} line" + ("" if stats.lines == 1 else "s")
+        lines = counted(stats.lines, "line")
         what = (
             "empty"
             if stats.bytes == 0

@@ -14,6 +14,11 @@ from stsdiag.rules.registry import BY_CODE, matches
 MAX_EVIDENCE = 5
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 line`, `2 lines`: a count and its noun (nouns that take an -s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def crashed(rule: str, exc: BaseException) -> Hit:
     """A crashing rule becomes an SD002 finding naming the rule, never a crash."""
     tb = traceback.extract_tb(exc.__traceback__)

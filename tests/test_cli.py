@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stsdiag.cli import run
-from tests.helpers import SEED
+from tests.helpers import LOGS, SEED
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -39,6 +39,15 @@ def test_seed_log_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     } in rec["other_endpoints"]
     assert any("AWS_DEFAULT_REGION=ap-northeast-1" in s for s in rec["settings"])
     assert "--region ap-northeast-1" in rec["cli"]
+
+
+def test_table_header_counts_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """The first line a newcomer sees in `make demo`: the seed is one line, one record, one
+    request ('1 lines, 1 SDK records, 1 requests' before)."""
+    _, out, _ = cli(capsys, "parse-log", str(SEED))
+    assert out.splitlines()[0].startswith(f"{SEED}: 1 line, 1 SDK record, 1 request (")
+    _, out, _ = cli(capsys, "parse-log", str(LOGS / "g2020-cli-noregion-global-timeout.log"))
+    assert ": 289 lines, 95 SDK records, 1 request (" in out.splitlines()[0]
 
 
 def test_fail_on_never_and_ignore(capsys: pytest.CaptureFixture[str]) -> None:

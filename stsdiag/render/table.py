@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from stsdiag.models import LogRequest, Recommendation, Report
 from stsdiag.redact import redact
+from stsdiag.report import counted
 
 MAX_ROWS = 40
 
@@ -127,8 +128,9 @@ def render(report: Report) -> str:
         lg = report.log
         ver = ", ".join(lg.versions) or "unknown versions"
         parts.append(
-            f"{lg.source}: {lg.lines} lines, {lg.sdk_records} SDK records, "
-            f"{report.requests_total} requests ({ver})" + (" [truncated]" if lg.truncated else "")
+            f"{lg.source}: {counted(lg.lines, 'line')}, {counted(lg.sdk_records, 'SDK record')}, "
+            f"{counted(report.requests_total, 'request')} ({ver})"
+            + (" [truncated]" if lg.truncated else "")
         )
         if report.requests:
             parts.append(requests_section(report))
