@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from stsdiag import endpoints
-from stsdiag.context import Context, CredentialInfo, CredState, ImdsState
+from stsdiag.context import ROLE_PATH, Context, CredentialInfo, CredState, ImdsState
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -1170,6 +1170,9 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if _container_failure(f):
         return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
+        no_role = _no_instance_role(f)
+        if no_role:
+            return no_role
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
                                  "unsigned HTTPS check still ran.",
                         [Evidence(excerpt=f"credential chain: {c.detail}")])]  # fmt: skip
@@ -1187,6 +1190,30 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
                         "get-caller-identity --debug` shows 'Looking for credentials via: …') and fix it or "
                         "configure credentials that answer at once."))]  # fmt: skip
     return []
+
+
+def _no_instance_role(f: ProbeFacts) -> list[Hit]:
+    """No credentials on an EC2 instance whose IMDS answers but lists no role: botocore's last
+    provider (instance metadata) found nothing because no instance profile is attached."""
+    i = f.context.imds
+    if i.state is not ImdsState.OK or i.role or i.role_status != 404:
+        return []
+    inst = i.instance_id or "i-…"
+    return [hit(
+        "SD501",
+        f"No credentials: this is an EC2 instance ({inst}; IMDS at {i.endpoint} answered) but no IAM "
+        f"role is attached to it: {ROLE_PATH} answered HTTP 404, so botocore's instance-metadata "
+        "provider, the last in its chain, found none, and no other source (environment, shared "
+        "files, profile) supplied any. The SDK says 'Unable to locate credentials'. The signed STS "
+        "calls were not made; DNS, TCP, TLS and the unsigned HTTPS check still ran.",
+        [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+         Evidence(excerpt=f"IMDS {i.endpoint}/latest/meta-data/{ROLE_PATH}: HTTP 404 ({i.version})")],
+        fix=f"Attach an instance profile with the role this host needs: `aws ec2 "
+            f"associate-iam-instance-profile --instance-id {inst} --iam-instance-profile "
+            "Name=PROFILE` (from a machine that has credentials; console: Actions > Security > "
+            "Modify IAM role). IMDS serves the role's credentials within seconds, no restart. Or "
+            "configure other credentials on this host.",
+    )]  # fmt: skip
 
 
 # what a provider that has not finished is waiting for (botocore's provider METHOD names)
