@@ -15,6 +15,7 @@ import pytest
 
 from stsdiag import context
 from stsdiag.context import CredentialInfo, CredState, ImdsState
+from stsdiag.models import Setting
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.test_plan import ctx
 from tests.test_probe_rules import IMDS, codes
@@ -81,6 +82,64 @@ def test_no_credentials_elsewhere_reads_as_before(imds: context.Imds) -> None:
     assert f.message.startswith("No credentials: the signed STS calls were not made")
 
 
+# --------------------------------------------------------------------------- irsa-token-file-missing
+
+TOKEN = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+ROLE = "arn:aws:iam::123456789012:role/eks-pod-role"
+
+
+def _irsa(source: str = "env") -> object:
+    wi = (
+        Setting("web_identity_role_arn", ROLE, source),
+        Setting("web_identity_token_file", TOKEN, source),
+    )
+    c = ctx(web_identity_role_arn=ROLE, web_identity_token_file=TOKEN)
+    return replace(c, settings=c.settings + wi)
+
+
+@pytest.mark.parametrize(
+    ("error", "why", "fix"),
+    [
+        ("FileNotFoundError: [Errno 2] No such file or directory", "No such file or directory",
+         "eks.amazonaws.com/role-arn"),
+        ("PermissionError: [Errno 13] Permission denied", "Permission denied", "fsGroup"),
+        ("IsADirectoryError: [Errno 21] Is a directory", "Is a directory", "creates an empty directory"),
+    ],
+)  # fmt: skip
+def test_an_unreadable_web_identity_token_file_is_named(error: str, why: str, fix: str) -> None:
+    """Before: 'The credential provider failed: FileNotFoundError ...', fix 'Configure credentials'."""
+    creds = CredentialInfo(CredState.ERROR, detail=f"{error}: '{TOKEN}'")
+    f = codes(evaluate(ProbeFacts(_irsa(), creds, ())))["SD501"]  # type: ignore[arg-type]
+    assert f"AWS_WEB_IDENTITY_TOKEN_FILE names {TOKEN}: {why}" in f.message
+    assert ROLE in f.message and fix in (f.fix or "")
+
+
+def test_a_token_file_from_the_profile_is_named_by_its_profile_key() -> None:
+    creds = CredentialInfo(
+        CredState.ERROR, detail=f"FileNotFoundError: [Errno 2] No such file or directory: '{TOKEN}'"
+    )
+    c = _irsa("config file ~/.aws/config [profile ci]")
+    f = codes(evaluate(ProbeFacts(c, creds, ())))["SD501"]  # type: ignore[arg-type]
+    assert "web_identity_token_file (config file ~/.aws/config [profile ci]) names" in f.message
+
+
+@pytest.mark.parametrize(
+    ("irsa", "detail"),
+    [
+        # another file is missing (the web identity token is not the one)
+        (True, "FileNotFoundError: [Errno 2] No such file or directory: '/home/u/.aws/sso/cache/x.json'"),
+        # STS refused the token: not a file problem
+        (True, "InvalidIdentityTokenException: An error occurred (InvalidIdentityToken) ..."),
+        # no web identity configured
+        (False, f"FileNotFoundError: [Errno 2] No such file or directory: '{TOKEN}'"),
+    ],
+)  # fmt: skip
+def test_other_credential_errors_read_as_before(irsa: bool, detail: str) -> None:
+    c = _irsa() if irsa else ctx()
+    f = codes(evaluate(ProbeFacts(c, CredentialInfo(CredState.ERROR, detail=detail), ())))["SD501"]  # type: ignore[arg-type]
+    assert f.message == f"The credential provider failed: {detail}"
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -100,3 +159,12 @@ def test_ec2_without_an_instance_profile_is_named(lab_pool) -> None:  # type: ig
     assert code == 1 and "no IAM role is attached" in found["SD501"]["message"]
     assert "i-0a1b2c3d4e5f60041" in found["SD501"]["fix"]
     assert doc["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.lab
+def test_irsa_without_its_token_file_names_the_variable(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("irsa-token-file-missing")
+    code, doc = _stsdiag(w, "probe")
+    f = {f["code"]: f for f in doc["findings"]}["SD501"]
+    assert code == 1 and "AWS_WEB_IDENTITY_TOKEN_FILE names /var/run/secrets/" in f["message"]
+    assert "eks.amazonaws.com/role-arn" in f["fix"]

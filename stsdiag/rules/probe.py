@@ -1177,6 +1177,9 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
                                  "unsigned HTTPS check still ran.",
                         [Evidence(excerpt=f"credential chain: {c.detail}")])]  # fmt: skip
     if c.state is CredState.ERROR:
+        token = _web_identity_token_unreadable(f)
+        if token:
+            return token
         return [hit("SD501", f"The credential provider failed: {c.detail}",
                         [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))])]  # fmt: skip
     if c.state is CredState.PENDING:
@@ -1190,6 +1193,48 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
                         "get-caller-identity --debug` shows 'Looking for credentials via: …') and fix it or "
                         "configure credentials that answer at once."))]  # fmt: skip
     return []
+
+
+# why botocore's web-identity provider cannot read its token file, and what to do
+_TOKEN_FILE_FIX = {
+    "FileNotFoundError": "The token is not at that path in this container. On EKS (IRSA) the pod "
+    "identity webhook projects it there when the pod's service account carries the "
+    "`eks.amazonaws.com/role-arn` annotation: check the annotation and recreate the pod. A "
+    "container the pod starts (docker-in-docker, a CI job container) or a copied environment "
+    "needs the file mounted too; otherwise unset AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE "
+    "there and give it other credentials.",
+    "PermissionError": "This process's user cannot read the token: run as a user that can (on "
+    "EKS, set the pod's `securityContext.fsGroup` so a non-root container can read the projected "
+    "token), or fix the file's mode.",
+    "IsADirectoryError": "The path is a directory: mounting a file that did not exist on the "
+    "host (`docker run -v`, a volume of the job container) creates an empty directory. Mount the "
+    "token file itself, or point AWS_WEB_IDENTITY_TOKEN_FILE at the file.",
+}
+
+
+def _web_identity_token_unreadable(f: ProbeFacts) -> list[Hit]:
+    """The credential chain failed because botocore's web-identity provider cannot read the
+    token file named by AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file (IRSA)."""
+    ctx, c = f.context, f.credentials
+    path = ctx.web_identity_token_file
+    kind = c.detail.split(":", 1)[0]
+    if not path or kind not in _TOKEN_FILE_FIX or path not in c.detail:
+        return []
+    s = ctx.setting("web_identity_token_file")
+    where = ("AWS_WEB_IDENTITY_TOKEN_FILE" if s is None or s.source == "env"
+             else f"web_identity_token_file ({s.source})")  # fmt: skip
+    why = c.detail.split("] ", 1)[-1].split(":", 1)[0] if "] " in c.detail else kind
+    role = f" for {ctx.web_identity_role_arn}" if ctx.web_identity_role_arn else ""
+    return [hit(
+        "SD501",
+        f"botocore's web-identity provider (AssumeRoleWithWebIdentity{role}) cannot read its token "
+        f"file: {where} names {path}: {why}. botocore does not fall back to another provider when "
+        "the web identity variables are set: every call fails before it reaches STS, whatever the "
+        "network does.",
+        [Evidence(excerpt=excerpt(f"credential chain: {c.detail}")),
+         _setting_ev(ctx, "web_identity_token_file")],
+        fix=_TOKEN_FILE_FIX[kind],
+    )]  # fmt: skip
 
 
 def _no_instance_role(f: ProbeFacts) -> list[Hit]:
