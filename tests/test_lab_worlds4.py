@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +16,22 @@ import pytest
 
 from stsdiag import context
 from stsdiag.context import CredentialInfo, CredState, ImdsState
-from stsdiag.models import Setting
+from stsdiag.models import (
+    AddressClass,
+    AddressResult,
+    ErrorKind,
+    Layer,
+    Setting,
+    Severity,
+    Status,
+    TargetKind,
+)
+from stsdiag.probes import tls
 from stsdiag.rules.probe import ProbeFacts, evaluate
+from stsdiag.rules.registry import BY_CODE
+from tests.probe_support import STS_HOST, Ca, Server
 from tests.test_plan import ctx
-from tests.test_probe_rules import IMDS, codes
+from tests.test_probe_rules import CREDS, IMDS, codes, ep, lr, target
 
 NO_CREDS = CredentialInfo(CredState.NONE, detail="no provider in the chain supplied credentials")
 
@@ -140,6 +153,104 @@ def test_other_credential_errors_read_as_before(irsa: bool, detail: str) -> None
     assert f.message == f"The credential provider failed: {detail}"
 
 
+# --------------------------------------------------------------------------- ca-bundle-missing
+
+MISSING = "/opt/netskope/nscacert_combined.pem"
+
+
+def _bundle_fault_world(
+    result: str = "verifies",
+    source: str = "env AWS_CA_BUNDLE",
+    verify_error: str = "CA bundle file missing",
+) -> ProbeFacts:
+    """Region configured, sts_regional_endpoints unset; every TLS layer fails for the CA bundle."""
+    c = ctx(region="eu-west-1", region_source="config file [default]", ca_bundle=MISSING,
+            ca_bundle_source=source,
+            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),))  # fmt: skip
+
+    def addr(address: str) -> AddressResult:
+        tls = lr(Layer.TLS, Status.FAIL, 12.0, ErrorKind.SSL,
+                 f"CA bundle {MISSING} does not exist; with botocore's own bundle the certificate {result}",
+                 verified="false", verify_error=verify_error, issuer="C=US, O=Amazon, CN=Amazon RSA 2048 M02",
+                 default_bundle="/usr/lib/python3/dist-packages/certifi/cacert.pem",
+                 default_bundle_result=result)  # fmt: skip
+        return AddressResult(address, 4, AddressClass.PUBLIC, (
+            lr(Layer.TCP), tls, lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED)))  # fmt: skip
+
+    results = (
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True),
+           addr("198.51.100.31")),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), addr("192.0.2.16")),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_a_missing_ca_bundle_that_botocores_own_replaces_is_unset() -> None:
+    """Before: 'CA bundle file missing', fix 'Point AWS_CA_BUNDLE / ca_bundle at a bundle that
+    holds the issuing CA, or fix the path'; and SD103 warned that older SDKs hang on the global
+    endpoint 'where stsdiag sees no fault'."""
+    fs = codes(evaluate(_bundle_fault_world()))
+    sd303 = fs["SD303"]
+    assert f"{MISSING} (env AWS_CA_BUNDLE), which does not exist" in sd303.message
+    assert "the setting alone is the fault" in sd303.message
+    assert (sd303.fix or "").startswith("Unset AWS_CA_BUNDLE")
+    assert fs["SD103"].severity is Severity.INFO and "no worse off" in fs["SD103"].message
+
+
+def test_a_missing_ca_bundle_in_the_config_file_is_removed_there() -> None:
+    fs = codes(evaluate(_bundle_fault_world(source="config file /home/u/.aws/config [default]")))
+    assert (fs["SD303"].fix or "").startswith(
+        "Remove the `ca_bundle` line from /home/u/.aws/config [default]"
+    )
+
+
+def test_a_missing_ca_bundle_on_an_intercepted_network_needs_the_corporate_ca() -> None:
+    fs = codes(
+        evaluate(_bundle_fault_world(result="fails: unable to get local issuer certificate"))
+    )
+    assert "does not trust the certificate either" in fs["SD303"].message
+    assert "unset" not in (fs["SD303"].fix or "").lower()
+    assert "export AWS_CA_BUNDLE=FILE" in (fs["SD303"].fix or "")
+
+
+def test_an_untrusted_certificate_with_a_good_bundle_reads_as_before() -> None:
+    """Near-miss: the bundle exists, the certificate is not trusted: the old message and fix,
+    and SD103 still warns (the global endpoint fails on its own)."""
+    found = evaluate(_bundle_fault_world(verify_error="unable to get local issuer certificate"))
+    sd303 = [f for f in found if f.code == "SD303"]
+    assert len(sd303) == 2 and all(
+        f.message.endswith(
+            f": unable to get local issuer certificate (CA bundle {MISSING}, env AWS_CA_BUNDLE)."
+        )
+        and f.fix == BY_CODE["SD303"].fix
+        for f in sd303
+    )
+    assert codes(found)["SD103"].severity is Severity.WARNING
+
+
+def test_tls_probe_tries_botocores_own_bundle_when_the_configured_one_is_missing(
+    servers: Callable[..., Server], amazon_ca: Ca, gateway_ca: Ca, bundle: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import botocore.httpsession
+
+    monkeypatch.setattr(botocore.httpsession, "get_cert_path", lambda verify: bundle)
+    s = servers(chain_key=amazon_ca.issue((STS_HOST,)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle="/nonexistent/bundle.pem")
+    assert r.status is Status.FAIL and r.get("verify_error") == "CA bundle file missing"
+    assert r.get("default_bundle_result") == "verifies" and "Amazon RSA 2048 M02" in (
+        r.get("issuer") or ""
+    )
+    assert r.get("intercepted") is None  # the layer failed for the bundle: no SD304
+    g = servers(chain_key=gateway_ca.issue((STS_HOST,)))
+    r = tls.probe("127.0.0.1", g.port, STS_HOST, timeout=2.0, ca_bundle="/nonexistent/bundle.pem")
+    assert (r.get("default_bundle_result") or "").startswith("fails: ")
+    # nothing listens: still the bundle's failure, and the handshake's fate
+    r = tls.probe("127.0.0.1", 1, STS_HOST, timeout=1.0, ca_bundle="/nonexistent/bundle.pem")
+    assert r.status is Status.FAIL and r.get("verify_error") == "CA bundle file missing"
+    assert (r.get("default_bundle_result") or "").startswith("no handshake: ")
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -168,3 +279,15 @@ def test_irsa_without_its_token_file_names_the_variable(lab_pool) -> None:  # ty
     f = {f["code"]: f for f in doc["findings"]}["SD501"]
     assert code == 1 and "AWS_WEB_IDENTITY_TOKEN_FILE names /var/run/secrets/" in f["message"]
     assert "eks.amazonaws.com/role-arn" in f["fix"]
+
+
+@pytest.mark.lab
+def test_a_missing_ca_bundle_is_unset_and_then_nothing_fails(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("ca-bundle-missing")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and found["SD303"]["fix"].startswith("Unset AWS_CA_BUNDLE")
+    assert found["SD103"]["severity"] == "info"
+    code, after = _stsdiag(w, "probe", env={"AWS_CA_BUNDLE": None})
+    assert code == 0 and "SD303" not in {f["code"] for f in after["findings"]}
+    assert after["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"

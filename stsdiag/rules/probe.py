@@ -197,10 +197,19 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
     glob = endpoints.global_sts_url()
     ep = next((e for e in _system(f) if e.target.url == glob), None)
     failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
+    # a missing / unusable CA bundle fails every endpoint alike: older SDKs are no worse off
+    bundle = failed and ep is not None and all(
+        r.get("verify_error") in _BUNDLE_FAULTS
+        for a in ep.addresses if (r := _network_failure(a)) is not None
+    )  # fmt: skip
     msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
            f"endpoint for {region}, but SDKs older than {REGIONAL_BY_DEFAULT} default to legacy and send "
            f"{region}'s STS calls to the global endpoint {glob} (signed for us-east-1)")  # fmt: skip
-    if failed:
+    if bundle:
+        msg += (", which fails from this host only as every endpoint does, for the SDK's CA bundle "
+                "(SD303): older SDKs are no worse off until that is fixed.")  # fmt: skip
+        failed = False
+    elif failed:
         msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
     else:
         msg += (
@@ -966,6 +975,9 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     for host in dict.fromkeys(ep.target.host for ep, _, _ in hits):
         mine = [(ep, a, r) for ep, a, r in hits if ep.target.host == host]
         r = mine[0][2]
+        if r.get("verify_error") in _BUNDLE_FAULTS:
+            out.append(_sd303_bundle_fault(f, host, mine))
+            continue
         msg = f"TLS verification failed for {host}: {r.get('verify_error') or r.detail}"
         if r.get("names_host") == "false":
             msg += (f". The certificate is for {r.get('dns_names') or r.get('subject')}, issued by {r.get('issuer')}: "
@@ -974,6 +986,53 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
         fix = strict_tls_fix(r.get("verify_error") or r.detail)
         out.append(hit("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine], fix=fix))
     return out
+
+
+_BUNDLE_FAULTS = {"CA bundle file missing": "does not exist", "CA bundle unusable": "is unusable"}
+
+
+def _sd303_bundle_fault(
+    f: ProbeFacts, host: str, mine: list[tuple[EndpointResult, AddressResult, LayerResult]]
+) -> Hit:
+    """The SDK's CA bundle (AWS_CA_BUNDLE / ca_bundle) is missing or unusable: botocore fails
+    every HTTPS call before sending it. The probe also tried botocore's own bundle: whether the
+    setting is the whole fault (unset it) or this network needs a bundle with its CA."""
+    ctx = f.context
+    r = mine[0][2]
+    state = _BUNDLE_FAULTS[r.get("verify_error") or ""]
+    if "unusable: " in r.detail:  # what loading it said (no certificate or crl found, ...)
+        state += f" ({r.detail.split('unusable: ', 1)[1].split('; with botocore', 1)[0]})"
+    src = ctx.ca_bundle_source
+    msg = (f"TLS verification failed for {host}: botocore verifies every HTTPS connection against the "
+           f"CA bundle {ctx.ca_bundle} ({src}), which {state}, so every call fails before a request "
+           f"is sent ('SSL validation failed for https://{host}/ ...').")  # fmt: skip
+    result = r.get("default_bundle_result") or ""
+    issuer = r.get("issuer") or "an unknown issuer"
+    if src.startswith("env "):
+        var = src.removeprefix("env ")
+        drop, point = f"unset {var}", f"export {var}=FILE"
+    elif src.startswith("config file "):
+        where = src.removeprefix("config file ")
+        drop = f"remove the `ca_bundle` line from {where}"
+        point = f"set `ca_bundle = FILE` in {where}"
+    else:  # botocore's own bundle is the missing one (a broken install)
+        return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine],
+                   fix="Reinstall the AWS CLI / botocore (its bundle, or certifi's, is gone), or "
+                       "`export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle.")  # fmt: skip
+    if result == "verifies":
+        msg += (f" With botocore's own bundle ({r.get('default_bundle')}) the certificate, issued by "
+                f"{issuer}, verifies: the setting alone is the fault.")  # fmt: skip
+        fix = (f"{drop[0].upper()}{drop[1:]} (botocore then verifies with its own bundle); or, if "
+               f"a TLS-inspecting proxy still needs its CA, {point} with FILE an existing PEM bundle "
+               "that holds it.")  # fmt: skip
+    elif result.startswith("fails"):
+        msg += (f" botocore's own bundle does not trust the certificate either ({result.removeprefix('fails: ')}; "
+                f"issued by {issuer}): this network needs a bundle that holds that CA.")  # fmt: skip
+        fix = (f"Find the PEM bundle that holds the CA of {issuer} (the TLS-inspection agent or "
+               f"IT installs it) and {point} with FILE its path.")  # fmt: skip
+    else:
+        fix = f"{point[0].upper()}{point[1:]} with FILE an existing PEM bundle, or {drop}."
+    return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine], fix=fix)
 
 
 def sd304_intercepted(f: ProbeFacts) -> list[Hit]:
