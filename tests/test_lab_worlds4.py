@@ -27,6 +27,7 @@ from stsdiag.models import (
     TargetKind,
 )
 from stsdiag.probes import tls
+from stsdiag.redact import redact
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from stsdiag.rules.registry import BY_CODE
 from tests.probe_support import STS_HOST, Ca, Server
@@ -251,6 +252,82 @@ def test_tls_probe_tries_botocores_own_bundle_when_the_configured_one_is_missing
     assert (r.get("default_bundle_result") or "").startswith("no handshake: ")
 
 
+# --------------------------------------------------------------------------- https-proxy-scheme-plain-proxy
+
+PLAIN_ANSWER = (
+    "proxy error: HTTPSConnectionPool(host='sts.eu-west-1.amazonaws.com', port=443): Max retries "
+    "exceeded with url: / (Caused by ProxyError('Unable to connect to proxy. Your proxy appears to "
+    "only use HTTP and not HTTPS, try changing your proxy URL to be HTTP."
+)
+
+
+def _proxied_world(
+    proxy_url: str = "https://10.0.0.80:3128",
+    *,
+    tls: Status = Status.OK,
+    https_detail: str = PLAIN_ANSWER,
+    shown: str | None = None,
+) -> ProbeFacts:
+    """Region configured, sts_regional_endpoints unset, both endpoints through HTTPS_PROXY."""
+    c = ctx(region="eu-west-1", region_source="config file [default]", https_proxy=proxy_url,
+            no_proxy="169.254.169.254",
+            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),
+                      Setting("HTTPS_PROXY", shown or proxy_url, "env HTTPS_PROXY")))  # fmt: skip
+    proxy = "http://10.0.0.80:3128"
+
+    def addr(address: str) -> AddressResult:
+        t = (lr(Layer.TLS, issuer="C=US, O=Amazon, CN=Amazon RSA 2048 M02", intercepted="false", via="proxy")
+             if tls is Status.OK else lr(Layer.TLS, tls, 3000.0, ErrorKind.PROXY, "proxy did not answer CONNECT"))  # fmt: skip
+        h = (lr(Layer.HTTPS, Status.FAIL, 20.0, ErrorKind.PROXY, https_detail)
+             if tls is Status.OK else lr(Layer.HTTPS, Status.SKIPPED))  # fmt: skip
+        return AddressResult(address, 4, AddressClass.PUBLIC,
+                             (lr(Layer.TCP), t, h, lr(Layer.STS, Status.SKIPPED)))  # fmt: skip
+
+    results = (
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True,
+                  proxy=proxy), addr("198.51.100.31")),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None, proxy=proxy), addr("192.0.2.16")),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_an_https_proxy_url_to_a_plain_proxy_is_proven_and_fixed() -> None:
+    """Before: three SD301 (urllib3's text per endpoint, and 'most proxies speak plain HTTP'
+    with 'Fix HTTPS_PROXY, or add the STS names to NO_PROXY'), SD103 a warning."""
+    found = evaluate(_proxied_world())
+    sd301 = [f for f in found if f.code == "SD301"]
+    assert len(sd301) == 1 and "only the scheme is wrong" in sd301[0].message
+    assert sd301[0].fix == "export HTTPS_PROXY=http://10.0.0.80:3128"
+    sd103 = codes(found)["SD103"]
+    assert sd103.severity is Severity.INFO and "https:// scheme of HTTPS_PROXY" in sd103.message
+
+
+def test_the_fix_for_a_proxy_url_with_credentials_says_to_keep_them() -> None:
+    url = "https://svc:S3cret@10.0.0.80:3128"
+    found = evaluate(_proxied_world(url, shown=redact(url)))  # the setting as context shows it
+    fix = next(f.fix for f in found if f.code == "SD301") or ""
+    assert fix.startswith(f"export HTTPS_PROXY=http://{redact(url)[len('https://') :]}")
+    assert "real credentials" in fix
+    assert all("S3cret" not in (f.message + (f.fix or "")) for f in found)
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        # the proxy did not tunnel either: the scheme is only a guess, as before
+        _proxied_world(tls=Status.TIMEOUT),
+        # http:// proxy URL with another proxy failure
+        _proxied_world("http://10.0.0.80:3128", https_detail="proxy error: 403 Forbidden"),
+    ],
+)
+def test_unproven_proxy_scheme_faults_read_as_before(facts: ProbeFacts) -> None:
+    sd301 = [f for f in evaluate(facts) if f.code == "SD301"]
+    assert sd301 and not any("only the scheme is wrong" in f.message for f in sd301)
+    assert all(f.fix != "export HTTPS_PROXY=http://10.0.0.80:3128" for f in sd301)
+    https_scheme = (facts.context.https_proxy or "").startswith("https://")
+    assert any("most proxies speak plain HTTP" in f.message for f in sd301) is https_scheme
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -291,3 +368,14 @@ def test_a_missing_ca_bundle_is_unset_and_then_nothing_fails(lab_pool) -> None: 
     code, after = _stsdiag(w, "probe", env={"AWS_CA_BUNDLE": None})
     assert code == 0 and "SD303" not in {f["code"] for f in after["findings"]}
     assert after["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.lab
+def test_an_https_scheme_to_a_plain_proxy_is_fixed_by_http(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("https-proxy-scheme-plain-proxy")
+    code, doc = _stsdiag(w, "probe")
+    sd301 = [f for f in doc["findings"] if f["code"] == "SD301"]
+    assert code == 1 and len(sd301) == 1
+    assert sd301[0]["fix"] == "export HTTPS_PROXY=http://10.0.0.80:3128"
+    code, after = _stsdiag(w, "probe", env={"HTTPS_PROXY": "http://10.0.0.80:3128"})
+    assert code == 0 and "SD301" not in {f["code"] for f in after["findings"]}

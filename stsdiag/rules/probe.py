@@ -197,17 +197,21 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
     glob = endpoints.global_sts_url()
     ep = next((e for e in _system(f) if e.target.url == glob), None)
     failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
-    # a missing / unusable CA bundle fails every endpoint alike: older SDKs are no worse off
-    bundle = failed and ep is not None and all(
-        r.get("verify_error") in _BUNDLE_FAULTS
-        for a in ep.addresses if (r := _network_failure(a)) is not None
-    )  # fmt: skip
+    # a missing / unusable CA bundle, or an https:// HTTPS_PROXY in front of a plain proxy,
+    # fails every endpoint alike: older SDKs are no worse off
+    causes = {
+        "the SDK's CA bundle (SD303)" if r.get("verify_error") in _BUNDLE_FAULTS
+        else "the https:// scheme of HTTPS_PROXY (SD301)" if _https_scheme_to_plain_proxy(f, r)
+        else ""
+        for a in (ep.addresses if ep is not None else ()) if (r := _network_failure(a)) is not None
+    }  # fmt: skip
+    bundle = failed and len(causes) == 1 and "" not in causes
     msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
            f"endpoint for {region}, but SDKs older than {REGIONAL_BY_DEFAULT} default to legacy and send "
            f"{region}'s STS calls to the global endpoint {glob} (signed for us-east-1)")  # fmt: skip
     if bundle:
-        msg += (", which fails from this host only as every endpoint does, for the SDK's CA bundle "
-                "(SD303): older SDKs are no worse off until that is fixed.")  # fmt: skip
+        msg += (f", which fails from this host only as every endpoint does, for {next(iter(causes))}: "
+                "older SDKs are no worse off until that is fixed.")  # fmt: skip
         failed = False
     elif failed:
         msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
@@ -837,13 +841,64 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
 # --------------------------------------------------------------------------- SD3xx proxy / TLS
 
 
-def sd301_proxy(f: ProbeFacts) -> list[Hit]:
-    out = []
+# what urllib3 (and OpenSSL) say when TLS is opened to a proxy that answers in plain HTTP
+_PLAIN_PROXY_ANSWERS = ("appears to only use HTTP", "WRONG_VERSION_NUMBER", "wrong version number")
+
+
+def _https_scheme_to_plain_proxy(f: ProbeFacts, r: LayerResult) -> bool:
+    """`r` failed because HTTPS_PROXY says https:// and the proxy speaks plain HTTP: botocore
+    (urllib3) opened TLS to the proxy itself and got an HTTP answer."""
+    proxy = f.context.https_proxy or ""
+    return (proxy.lower().startswith("https://") and r.layer is Layer.HTTPS
+            and r.error is ErrorKind.PROXY and any(t in r.detail for t in _PLAIN_PROXY_ANSWERS))  # fmt: skip
+
+
+def _sd301_https_scheme(f: ProbeFacts) -> tuple[list[Hit], set[tuple[str, str]]]:
+    """HTTPS_PROXY=https://… in front of a plain-HTTP proxy, proven: the HTTPS layer failed
+    with the proxy's plain answer to TLS, while the TLS layer through the same proxy (a CONNECT
+    in plain HTTP) reached STS. One finding with the fix, and the (endpoint, address) pairs it
+    explains."""
+    failed: list[tuple[EndpointResult, AddressResult, LayerResult]] = []
+    tunnelled: list[tuple[EndpointResult, AddressResult, LayerResult]] = []
     for ep in _system(f):
         if not ep.target.proxy:
             continue
         for a in ep.addresses:
             r = _network_failure(a)
+            t = _layer(a, Layer.TLS)
+            if r is not None and _https_scheme_to_plain_proxy(f, r):
+                failed.append((ep, a, r))
+                if t is not None and t.status is Status.OK:
+                    tunnelled.append((ep, a, t))
+    if not failed or not tunnelled:
+        return [], set()
+    s = f.context.setting("HTTPS_PROXY")
+    shown = s.value if s is not None and s.value else "https://…"
+    plain = "http://" + shown[len("https://") :]
+    masked = shown != (f.context.https_proxy or "")  # the setting shows a masked password
+    hosts = ", ".join(dict.fromkeys(ep.target.host for ep, _, _ in tunnelled))
+    label = proxy_label(failed[0][0].target.proxy or "")
+    msg = (f"HTTPS_PROXY is {shown}: with an https:// scheme botocore (urllib3) opens TLS to the "
+           f"{label} itself, and it speaks plain HTTP (it answered the handshake in HTTP: 'Your proxy "
+           f"appears to only use HTTP and not HTTPS'). Through the same proxy a CONNECT in plain HTTP "
+           f"reached {hosts}, and TLS to STS verified: only the scheme is wrong. Every call fails "
+           f"(the CLI: 'Failed to connect to proxy URL: \"{shown}\"').")  # fmt: skip
+    fix = f"export HTTPS_PROXY={plain}" + ("  (with the real credentials)" if masked else "")
+    evidence = [_setting_ev(f.context, "HTTPS_PROXY"), *(_ev(ep, a, r) for ep, a, r in failed[:2]),
+                _ev(*tunnelled[0])]  # fmt: skip
+    explained = {(ep.target.url, a.address) for ep, a, _ in failed}
+    return [hit("SD301", msg, evidence, fix=fix)], explained
+
+
+def sd301_proxy(f: ProbeFacts) -> list[Hit]:
+    out, explained = _sd301_https_scheme(f)
+    for ep in _system(f):
+        if not ep.target.proxy:
+            continue
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if (ep.target.url, a.address) in explained:
+                continue
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
                 msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
                 fix = None
@@ -865,7 +920,11 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
                         )
                         fix = "Put the proxy credentials in `HTTPS_PROXY` (http://user:password@host:port), or add the STS names to `NO_PROXY` when STS is reachable directly."
                 out.append(hit("SD301", msg, [_ev(ep, a, r)], fix=fix))  # fmt: skip
-    if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
+    if (
+        not explained
+        and f.context.https_proxy
+        and f.context.https_proxy.lower().startswith("https://")
+    ):
         out.append(hit("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
                                     "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
     return out
