@@ -26,6 +26,7 @@ from stsdiag.models import (
     Status,
     TargetKind,
 )
+from stsdiag.probe import recommend
 from stsdiag.probes import tls
 from stsdiag.redact import redact
 from stsdiag.rules.probe import ProbeFacts, evaluate
@@ -196,6 +197,20 @@ def test_a_missing_ca_bundle_that_botocores_own_replaces_is_unset() -> None:
     assert "the setting alone is the fault" in sd303.message
     assert (sd303.fix or "").startswith("Unset AWS_CA_BUNDLE")
     assert fs["SD103"].severity is Severity.INFO and "no worse off" in fs["SD103"].message
+
+
+def test_no_recommendation_names_a_host_wide_fault_first() -> None:
+    """Before: 'No STS endpoint answered (...); see the findings.' for a missing CA bundle and for
+    an https:// proxy URL to a plain proxy; a failure with another cause reads as before."""
+    for facts, cause in ((_bundle_fault_world(), "the SDK's CA bundle (SD303)"),
+                         (_proxied_world(), "the https:// scheme of HTTPS_PROXY (SD301)")):  # fmt: skip
+        rec = recommend(facts.context, facts.endpoints, evaluate(facts), ())
+        assert (
+            rec.endpoint_url is None and f"every call fails for {cause}. Fix that first" in rec.note
+        )
+    near = _bundle_fault_world(verify_error="unable to get local issuer certificate")
+    rec = recommend(near.context, near.endpoints, evaluate(near), ())
+    assert rec.note.endswith("; see the findings.")
 
 
 def test_a_missing_ca_bundle_in_the_config_file_is_removed_there() -> None:

@@ -199,18 +199,13 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
     failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
     # a missing / unusable CA bundle, or an https:// HTTPS_PROXY in front of a plain proxy,
     # fails every endpoint alike: older SDKs are no worse off
-    causes = {
-        "the SDK's CA bundle (SD303)" if r.get("verify_error") in _BUNDLE_FAULTS
-        else "the https:// scheme of HTTPS_PROXY (SD301)" if _https_scheme_to_plain_proxy(f, r)
-        else ""
-        for a in (ep.addresses if ep is not None else ()) if (r := _network_failure(a)) is not None
-    }  # fmt: skip
-    bundle = failed and len(causes) == 1 and "" not in causes
+    cause = host_wide_cause(ctx, (ep,)) if failed and ep is not None else None
+    bundle = cause is not None
     msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
            f"endpoint for {region}, but SDKs older than {REGIONAL_BY_DEFAULT} default to legacy and send "
            f"{region}'s STS calls to the global endpoint {glob} (signed for us-east-1)")  # fmt: skip
     if bundle:
-        msg += (f", which fails from this host only as every endpoint does, for {next(iter(causes))}: "
+        msg += (f", which fails from this host only as every endpoint does, for {cause}: "
                 "older SDKs are no worse off until that is fixed.")  # fmt: skip
         failed = False
     elif failed:
@@ -845,10 +840,34 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
 _PLAIN_PROXY_ANSWERS = ("appears to only use HTTP", "WRONG_VERSION_NUMBER", "wrong version number")
 
 
+def host_wide_cause(ctx: Context, results: Iterable[EndpointResult]) -> str | None:
+    """What fails every one of these endpoints' failed addresses alike, from a setting of this
+    host rather than a path: a missing / unusable CA bundle (SD303), or an https:// HTTPS_PROXY
+    in front of a plain-HTTP proxy (SD301). None when the failures differ or have other causes."""
+    causes = set()
+    for ep in results:
+        if ep.dns.status in (Status.FAIL, Status.TIMEOUT) or not ep.addresses:
+            return None  # a name that does not resolve is a fault of its own
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if r is None:
+                continue
+            causes.add(
+                "the SDK's CA bundle (SD303)" if r.get("verify_error") in _BUNDLE_FAULTS
+                else "the https:// scheme of HTTPS_PROXY (SD301)" if _scheme_fault(ctx, r)
+                else ""
+            )  # fmt: skip
+    return next(iter(causes)) if len(causes) == 1 and "" not in causes else None
+
+
 def _https_scheme_to_plain_proxy(f: ProbeFacts, r: LayerResult) -> bool:
+    return _scheme_fault(f.context, r)
+
+
+def _scheme_fault(ctx: Context, r: LayerResult) -> bool:
     """`r` failed because HTTPS_PROXY says https:// and the proxy speaks plain HTTP: botocore
     (urllib3) opened TLS to the proxy itself and got an HTTP answer."""
-    proxy = f.context.https_proxy or ""
+    proxy = ctx.https_proxy or ""
     return (proxy.lower().startswith("https://") and r.layer is Layer.HTTPS
             and r.error is ErrorKind.PROXY and any(t in r.detail for t in _PLAIN_PROXY_ANSWERS))  # fmt: skip
 
