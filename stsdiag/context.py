@@ -63,6 +63,10 @@ class Imds:
     )
     proxy: str = ""  # the proxy botocore's IMDS client goes through ("proxy HOST:PORT"), if any
     direct_ok: bool | None = None  # with a proxy: does IMDS answer without it (None: not asked)
+    # iam/security-credentials/ (the listing only, never the keys): the instance role's name;
+    # role_status is that GET's HTTP status (404: no instance profile attached; None: no answer)
+    role: str | None = None
+    role_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +185,11 @@ class Context:
                 imds.append(Setting(name, val, i.version))
         if i.vpc_cidrs:
             imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), i.version))
+        if i.role:
+            imds.append(Setting("instance_role", i.role, i.version))
+        elif i.role_status == 404:
+            imds.append(Setting("instance_role", "none attached",
+                                f"{i.version}: {ROLE_PATH} HTTP 404"))  # fmt: skip
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
         notes = list(self.notes)
@@ -492,6 +501,9 @@ def imds_proxy(url: str, env: Mapping[str, str]) -> str | None:
     )
 
 
+ROLE_PATH = "iam/security-credentials/"
+
+
 def fetch_imds(
     endpoint: str,
     *,
@@ -524,6 +536,8 @@ def fetch_imds(
             s.proxies = {"http": proxy, "https": proxy}
         return s
 
+    statuses: dict[tuple[str, bool], int] = {}  # (path, with a token): HTTP status
+
     def md(path: str, token: str | None) -> str | None:
         if deadline - clock() <= 0:
             return None
@@ -535,6 +549,8 @@ def fetch_imds(
             )
         except Exception:
             return None
+        if isinstance(r.status_code, int):
+            statuses[(path, token is not None)] = r.status_code
         return str(r.text).strip() if r.status_code == 200 and r.text else None
 
     def many(*paths: str, token: str | None) -> list[str | None]:
@@ -550,7 +566,9 @@ def fetch_imds(
             w.join(left())
         return [got.get(p) for p in paths]
 
-    first = ("placement/region", "placement/availability-zone", "instance-id", "mac")
+    # the role listing answers 404 on an instance without an instance profile: botocore's
+    # instance-role provider then finds no credentials
+    first = ("placement/region", "placement/availability-zone", "instance-id", "mac", ROLE_PATH)
     outcome: dict[str, object] = {}
     v1: dict[str, str | None] = {}
 
@@ -601,11 +619,11 @@ def fetch_imds(
             return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
                         endpoint_source=endpoint_source)  # fmt: skip
         # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers
-        region, az, instance_id, mac = (v1.get(p) for p in first)
+        region, az, instance_id, mac, roles = (v1.get(p) for p in first)
         mode = f"IMDSv1 only: token PUT answered HTTP {put_status}; GETs without a token answer"
     else:
         token = str(getattr(put_resp, "text", "")).strip()
-        region, az, instance_id, mac = many(*first, token=token)
+        region, az, instance_id, mac, roles = many(*first, token=token)
         mode = ""
     if region is None and az and az[-1:].isalpha():
         region = az[:-1]
@@ -622,8 +640,10 @@ def fetch_imds(
     ms = (clock() - start) * 1000
     partial = "" if region and instance_id else "some metadata did not answer within the budget"
     detail = "; ".join(x for x in (mode, partial) if x)
+    role = (roles or "").split("\n")[0].strip() or None
     return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, detail,
-                endpoint_source, "IMDSv1" if token is None else "IMDSv2")  # fmt: skip
+                endpoint_source, "IMDSv1" if token is None else "IMDSv2",
+                role=role, role_status=statuses.get((ROLE_PATH, token is not None)))  # fmt: skip
 
 
 def _is_cidr(text: str) -> bool:

@@ -282,7 +282,7 @@ def recommend(
     endpoint's own name when private DNS is off; public regional next; the global endpoint
     only when nothing else works. An endpoint whose TLS is intercepted still counts (after
     working ones): the fix is trust or NO_PROXY, not another endpoint."""
-    from stsdiag.rules.probe import caller_region
+    from stsdiag.rules.probe import caller_region, host_wide_cause
 
     region = caller_region(ctx) or next(
         (r for r in extra_regions if endpoints.is_known_region(r)), None
@@ -295,6 +295,10 @@ def recommend(
     usable = [ep for ep in (*system, *views) if _score(ep) > 0]
     if not usable:
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
+        cause = host_wide_cause(ctx, system)
+        if cause:  # a setting of this host, not the paths: no endpoint is to blame yet
+            return no_recommendation(f"No STS endpoint answered ({tried}): every call fails for "
+                                     f"{cause}. Fix that first, then probe again.")  # fmt: skip
         return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
 
     def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, int, float]:

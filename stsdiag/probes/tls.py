@@ -194,6 +194,55 @@ def _peer_der(
         return None
 
 
+# what the handshake with botocore's own bundle leaves in a failed layer's data (the facts
+# about the server's certificate; never `intercepted`: the layer failed for the bundle)
+_FALLBACK_KEYS = (
+    "tls_version",
+    "issuer",
+    "subject",
+    "dns_names",
+    "names_host",
+    "not_after",
+    "days_left",
+)
+
+
+def _bundle_fault(
+    address: str,
+    port: int,
+    host: str,
+    timeout: float,
+    ca_bundle: str,
+    proxy: str | None,
+    now_utc: dt.datetime | None,
+    detail: str,
+    verify_error: str,
+    via: tuple[tuple[str, str], ...],
+) -> LayerResult:
+    """The SDK's CA bundle is missing or unusable: botocore fails every HTTPS call before it
+    sends one. The handshake is still made, with botocore's own bundle (what the SDK uses once
+    the setting is gone), to say whether that alone would verify this endpoint."""
+    from botocore.httpsession import get_cert_path
+
+    data: list[tuple[str, str]] = [("verified", "false"), ("verify_error", verify_error), *via]
+    default = str(get_cert_path(True))
+    if default and default != ca_bundle and os.path.isfile(default):
+        r = probe(
+            address, port, host, timeout=timeout, ca_bundle=default, proxy=proxy, now_utc=now_utc
+        )
+        seen = dict(r.data)
+        data += [(k, seen[k]) for k in _FALLBACK_KEYS if k in seen]
+        verdict = (
+            "verifies" if r.status is Status.OK
+            else f"fails: {seen['verify_error']}" if seen.get("verify_error")
+            else f"no handshake: {r.detail}"
+        )  # fmt: skip
+        data += [("default_bundle", default), ("default_bundle_result", verdict)]
+        detail += f"; with botocore's own bundle the certificate {verdict}"
+        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, detail, r.ms, tuple(data))
+    return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, detail, None, tuple(data))
+
+
 def probe(
     address: str,
     port: int,
@@ -207,13 +256,13 @@ def probe(
     start = now()
     via: tuple[tuple[str, str], ...] = (("via", proxy_label(proxy)),) if proxy else ()
     if ca_bundle and not os.path.isfile(ca_bundle):
-        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} does not exist", None,
-                   (("verified", "false"), ("verify_error", "CA bundle file missing"), *via))  # fmt: skip
+        return _bundle_fault(address, port, host, timeout, ca_bundle, proxy, now_utc,
+                             f"CA bundle {ca_bundle} does not exist", "CA bundle file missing", via)  # fmt: skip
     try:
         ctx = sdk_context(ca_bundle)
     except (OSError, ssl.SSLError) as e:
-        return bad(Layer.TLS, Status.FAIL, ErrorKind.SSL, f"CA bundle {ca_bundle} unusable: {e}", None,
-                   (("verified", "false"), ("verify_error", "CA bundle unusable"), *via))  # fmt: skip
+        return _bundle_fault(address, port, host, timeout, ca_bundle or "", proxy, now_utc,
+                             f"CA bundle {ca_bundle} unusable: {e}", "CA bundle unusable", via)  # fmt: skip
     verify_error = ""
     der: bytes | None = None
     version = ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from stsdiag import endpoints
-from stsdiag.context import Context, CredentialInfo, CredState, ImdsState
+from stsdiag.context import ROLE_PATH, Context, CredentialInfo, CredState, ImdsState
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -197,10 +197,18 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
     glob = endpoints.global_sts_url()
     ep = next((e for e in _system(f) if e.target.url == glob), None)
     failed, ev = _endpoint_failures(ep) if ep is not None else (False, [])
+    # a missing / unusable CA bundle, or an https:// HTTPS_PROXY in front of a plain proxy,
+    # fails every endpoint alike: older SDKs are no worse off
+    cause = host_wide_cause(ctx, (ep,)) if failed and ep is not None else None
+    bundle = cause is not None
     msg = (f"sts_regional_endpoints is not set. This botocore ({ctx.botocore_version}) then uses the regional "
            f"endpoint for {region}, but SDKs older than {REGIONAL_BY_DEFAULT} default to legacy and send "
            f"{region}'s STS calls to the global endpoint {glob} (signed for us-east-1)")  # fmt: skip
-    if failed:
+    if bundle:
+        msg += (f", which fails from this host only as every endpoint does, for {cause}: "
+                "older SDKs are no worse off until that is fixed.")  # fmt: skip
+        failed = False
+    elif failed:
         msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
     else:
         msg += (
@@ -828,13 +836,88 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
 # --------------------------------------------------------------------------- SD3xx proxy / TLS
 
 
-def sd301_proxy(f: ProbeFacts) -> list[Hit]:
-    out = []
+# what urllib3 (and OpenSSL) say when TLS is opened to a proxy that answers in plain HTTP
+_PLAIN_PROXY_ANSWERS = ("appears to only use HTTP", "WRONG_VERSION_NUMBER", "wrong version number")
+
+
+def host_wide_cause(ctx: Context, results: Iterable[EndpointResult]) -> str | None:
+    """What fails every one of these endpoints' failed addresses alike, from a setting of this
+    host rather than a path: a missing / unusable CA bundle (SD303), or an https:// HTTPS_PROXY
+    in front of a plain-HTTP proxy (SD301). None when the failures differ or have other causes."""
+    causes = set()
+    for ep in results:
+        if ep.dns.status in (Status.FAIL, Status.TIMEOUT) or not ep.addresses:
+            return None  # a name that does not resolve is a fault of its own
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if r is None:
+                continue
+            causes.add(
+                "the SDK's CA bundle (SD303)" if r.get("verify_error") in _BUNDLE_FAULTS
+                else "the https:// scheme of HTTPS_PROXY (SD301)" if _scheme_fault(ctx, r)
+                else ""
+            )  # fmt: skip
+    return next(iter(causes)) if len(causes) == 1 and "" not in causes else None
+
+
+def _https_scheme_to_plain_proxy(f: ProbeFacts, r: LayerResult) -> bool:
+    return _scheme_fault(f.context, r)
+
+
+def _scheme_fault(ctx: Context, r: LayerResult) -> bool:
+    """`r` failed because HTTPS_PROXY says https:// and the proxy speaks plain HTTP: botocore
+    (urllib3) opened TLS to the proxy itself and got an HTTP answer."""
+    proxy = ctx.https_proxy or ""
+    return (proxy.lower().startswith("https://") and r.layer is Layer.HTTPS
+            and r.error is ErrorKind.PROXY and any(t in r.detail for t in _PLAIN_PROXY_ANSWERS))  # fmt: skip
+
+
+def _sd301_https_scheme(f: ProbeFacts) -> tuple[list[Hit], set[tuple[str, str]]]:
+    """HTTPS_PROXY=https://… in front of a plain-HTTP proxy, proven: the HTTPS layer failed
+    with the proxy's plain answer to TLS, while the TLS layer through the same proxy (a CONNECT
+    in plain HTTP) reached STS. One finding with the fix, and the (endpoint, address) pairs it
+    explains."""
+    failed: list[tuple[EndpointResult, AddressResult, LayerResult]] = []
+    tunnelled: list[tuple[EndpointResult, AddressResult, LayerResult]] = []
     for ep in _system(f):
         if not ep.target.proxy:
             continue
         for a in ep.addresses:
             r = _network_failure(a)
+            t = _layer(a, Layer.TLS)
+            if r is not None and _https_scheme_to_plain_proxy(f, r):
+                failed.append((ep, a, r))
+                if t is not None and t.status is Status.OK:
+                    tunnelled.append((ep, a, t))
+    if not failed or not tunnelled:
+        return [], set()
+    s = f.context.setting("HTTPS_PROXY")
+    shown = s.value if s is not None and s.value else "https://…"
+    plain = "http://" + shown[len("https://") :]
+    masked = shown != (f.context.https_proxy or "")  # the setting shows a masked password
+    hosts = ", ".join(dict.fromkeys(ep.target.host for ep, _, _ in tunnelled))
+    label = proxy_label(failed[0][0].target.proxy or "")
+    msg = (f"HTTPS_PROXY is {shown}: with an https:// scheme botocore (urllib3) opens TLS to the "
+           f"{label} itself, and it speaks plain HTTP (it answered the handshake in HTTP: 'Your proxy "
+           f"appears to only use HTTP and not HTTPS'). Through the same proxy a CONNECT in plain HTTP "
+           f"reached {hosts}, and TLS to STS verified: only the scheme is wrong. Every call fails "
+           f"(the CLI: 'Failed to connect to proxy URL: \"{shown}\"').")  # fmt: skip
+    fix = f"export HTTPS_PROXY={plain}" + ("  (with the real credentials)" if masked else "")
+    evidence = [_setting_ev(f.context, "HTTPS_PROXY"), *(_ev(ep, a, r) for ep, a, r in failed[:2]),
+                _ev(*tunnelled[0])]  # fmt: skip
+    explained = {(ep.target.url, a.address) for ep, a, _ in failed}
+    return [hit("SD301", msg, evidence, fix=fix)], explained
+
+
+def sd301_proxy(f: ProbeFacts) -> list[Hit]:
+    out, explained = _sd301_https_scheme(f)
+    for ep in _system(f):
+        if not ep.target.proxy:
+            continue
+        for a in ep.addresses:
+            r = _network_failure(a)
+            if (ep.target.url, a.address) in explained:
+                continue
             if r is not None and (r.error is ErrorKind.PROXY or r.layer is Layer.TCP):
                 msg = f"The {proxy_label(ep.target.proxy)} failed for {ep.target.host}: {r.detail}"
                 fix = None
@@ -856,7 +939,11 @@ def sd301_proxy(f: ProbeFacts) -> list[Hit]:
                         )
                         fix = "Put the proxy credentials in `HTTPS_PROXY` (http://user:password@host:port), or add the STS names to `NO_PROXY` when STS is reachable directly."
                 out.append(hit("SD301", msg, [_ev(ep, a, r)], fix=fix))  # fmt: skip
-    if f.context.https_proxy and f.context.https_proxy.lower().startswith("https://"):
+    if (
+        not explained
+        and f.context.https_proxy
+        and f.context.https_proxy.lower().startswith("https://")
+    ):
         out.append(hit("SD301", "HTTPS_PROXY uses an https:// scheme; most proxies speak plain HTTP "
                                     "for CONNECT (use http://).", [_setting_ev(f.context, "HTTPS_PROXY")]))  # fmt: skip
     return out
@@ -966,6 +1053,9 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     for host in dict.fromkeys(ep.target.host for ep, _, _ in hits):
         mine = [(ep, a, r) for ep, a, r in hits if ep.target.host == host]
         r = mine[0][2]
+        if r.get("verify_error") in _BUNDLE_FAULTS:
+            out.append(_sd303_bundle_fault(f, host, mine))
+            continue
         msg = f"TLS verification failed for {host}: {r.get('verify_error') or r.detail}"
         if r.get("names_host") == "false":
             msg += (f". The certificate is for {r.get('dns_names') or r.get('subject')}, issued by {r.get('issuer')}: "
@@ -974,6 +1064,53 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
         fix = strict_tls_fix(r.get("verify_error") or r.detail)
         out.append(hit("SD303", msg, [_ev(ep, a, r) for ep, a, r in mine], fix=fix))
     return out
+
+
+_BUNDLE_FAULTS = {"CA bundle file missing": "does not exist", "CA bundle unusable": "is unusable"}
+
+
+def _sd303_bundle_fault(
+    f: ProbeFacts, host: str, mine: list[tuple[EndpointResult, AddressResult, LayerResult]]
+) -> Hit:
+    """The SDK's CA bundle (AWS_CA_BUNDLE / ca_bundle) is missing or unusable: botocore fails
+    every HTTPS call before sending it. The probe also tried botocore's own bundle: whether the
+    setting is the whole fault (unset it) or this network needs a bundle with its CA."""
+    ctx = f.context
+    r = mine[0][2]
+    state = _BUNDLE_FAULTS[r.get("verify_error") or ""]
+    if "unusable: " in r.detail:  # what loading it said (no certificate or crl found, ...)
+        state += f" ({r.detail.split('unusable: ', 1)[1].split('; with botocore', 1)[0]})"
+    src = ctx.ca_bundle_source
+    msg = (f"TLS verification failed for {host}: botocore verifies every HTTPS connection against the "
+           f"CA bundle {ctx.ca_bundle} ({src}), which {state}, so every call fails before a request "
+           f"is sent ('SSL validation failed for https://{host}/ ...').")  # fmt: skip
+    result = r.get("default_bundle_result") or ""
+    issuer = r.get("issuer") or "an unknown issuer"
+    if src.startswith("env "):
+        var = src.removeprefix("env ")
+        drop, point = f"unset {var}", f"export {var}=FILE"
+    elif src.startswith("config file "):
+        where = src.removeprefix("config file ")
+        drop = f"remove the `ca_bundle` line from {where}"
+        point = f"set `ca_bundle = FILE` in {where}"
+    else:  # botocore's own bundle is the missing one (a broken install)
+        return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine],
+                   fix="Reinstall the AWS CLI / botocore (its bundle, or certifi's, is gone), or "
+                       "`export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle.")  # fmt: skip
+    if result == "verifies":
+        msg += (f" With botocore's own bundle ({r.get('default_bundle')}) the certificate, issued by "
+                f"{issuer}, verifies: the setting alone is the fault.")  # fmt: skip
+        fix = (f"{drop[0].upper()}{drop[1:]} (botocore then verifies with its own bundle); or, if "
+               f"a TLS-inspecting proxy still needs its CA, {point} with FILE an existing PEM bundle "
+               "that holds it.")  # fmt: skip
+    elif result.startswith("fails"):
+        msg += (f" botocore's own bundle does not trust the certificate either ({result.removeprefix('fails: ')}; "
+                f"issued by {issuer}): this network needs a bundle that holds that CA.")  # fmt: skip
+        fix = (f"Find the PEM bundle that holds the CA of {issuer} (the TLS-inspection agent or "
+               f"IT installs it) and {point} with FILE its path.")  # fmt: skip
+    else:
+        fix = f"{point[0].upper()}{point[1:]} with FILE an existing PEM bundle, or {drop}."
+    return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine], fix=fix)
 
 
 def sd304_intercepted(f: ProbeFacts) -> list[Hit]:
@@ -1170,10 +1307,16 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if _container_failure(f):
         return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
+        no_role = _no_instance_role(f)
+        if no_role:
+            return no_role
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
                                  "unsigned HTTPS check still ran.",
                         [Evidence(excerpt=f"credential chain: {c.detail}")])]  # fmt: skip
     if c.state is CredState.ERROR:
+        token = _web_identity_token_unreadable(f)
+        if token:
+            return token
         return [hit("SD501", f"The credential provider failed: {c.detail}",
                         [Evidence(excerpt=excerpt(f"credential chain: {c.detail}"))])]  # fmt: skip
     if c.state is CredState.PENDING:
@@ -1187,6 +1330,72 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
                         "get-caller-identity --debug` shows 'Looking for credentials via: …') and fix it or "
                         "configure credentials that answer at once."))]  # fmt: skip
     return []
+
+
+# why botocore's web-identity provider cannot read its token file, and what to do
+_TOKEN_FILE_FIX = {
+    "FileNotFoundError": "The token is not at that path in this container. On EKS (IRSA) the pod "
+    "identity webhook projects it there when the pod's service account carries the "
+    "`eks.amazonaws.com/role-arn` annotation: check the annotation and recreate the pod. A "
+    "container the pod starts (docker-in-docker, a CI job container) or a copied environment "
+    "needs the file mounted too; otherwise unset AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE "
+    "there and give it other credentials.",
+    "PermissionError": "This process's user cannot read the token: run as a user that can (on "
+    "EKS, set the pod's `securityContext.fsGroup` so a non-root container can read the projected "
+    "token), or fix the file's mode.",
+    "IsADirectoryError": "The path is a directory: mounting a file that did not exist on the "
+    "host (`docker run -v`, a volume of the job container) creates an empty directory. Mount the "
+    "token file itself, or point AWS_WEB_IDENTITY_TOKEN_FILE at the file.",
+}
+
+
+def _web_identity_token_unreadable(f: ProbeFacts) -> list[Hit]:
+    """The credential chain failed because botocore's web-identity provider cannot read the
+    token file named by AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file (IRSA)."""
+    ctx, c = f.context, f.credentials
+    path = ctx.web_identity_token_file
+    kind = c.detail.split(":", 1)[0]
+    if not path or kind not in _TOKEN_FILE_FIX or path not in c.detail:
+        return []
+    s = ctx.setting("web_identity_token_file")
+    where = ("AWS_WEB_IDENTITY_TOKEN_FILE" if s is None or s.source == "env"
+             else f"web_identity_token_file ({s.source})")  # fmt: skip
+    why = c.detail.split("] ", 1)[-1].split(":", 1)[0] if "] " in c.detail else kind
+    role = f" for {ctx.web_identity_role_arn}" if ctx.web_identity_role_arn else ""
+    return [hit(
+        "SD501",
+        f"botocore's web-identity provider (AssumeRoleWithWebIdentity{role}) cannot read its token "
+        f"file: {where} names {path}: {why}. botocore does not fall back to another provider when "
+        "the web identity variables are set: every call fails before it reaches STS, whatever the "
+        "network does.",
+        [Evidence(excerpt=excerpt(f"credential chain: {c.detail}")),
+         _setting_ev(ctx, "web_identity_token_file")],
+        fix=_TOKEN_FILE_FIX[kind],
+    )]  # fmt: skip
+
+
+def _no_instance_role(f: ProbeFacts) -> list[Hit]:
+    """No credentials on an EC2 instance whose IMDS answers but lists no role: botocore's last
+    provider (instance metadata) found nothing because no instance profile is attached."""
+    i = f.context.imds
+    if i.state is not ImdsState.OK or i.role or i.role_status != 404:
+        return []
+    inst = i.instance_id or "i-…"
+    return [hit(
+        "SD501",
+        f"No credentials: this is an EC2 instance ({inst}; IMDS at {i.endpoint} answered) but no IAM "
+        f"role is attached to it: {ROLE_PATH} answered HTTP 404, so botocore's instance-metadata "
+        "provider, the last in its chain, found none, and no other source (environment, shared "
+        "files, profile) supplied any. The SDK says 'Unable to locate credentials'. The signed STS "
+        "calls were not made; DNS, TCP, TLS and the unsigned HTTPS check still ran.",
+        [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+         Evidence(excerpt=f"IMDS {i.endpoint}/latest/meta-data/{ROLE_PATH}: HTTP 404 ({i.version})")],
+        fix=f"Attach an instance profile with the role this host needs: `aws ec2 "
+            f"associate-iam-instance-profile --instance-id {inst} --iam-instance-profile "
+            "Name=PROFILE` (from a machine that has credentials; console: Actions > Security > "
+            "Modify IAM role). IMDS serves the role's credentials within seconds, no restart. Or "
+            "configure other credentials on this host.",
+    )]  # fmt: skip
 
 
 # what a provider that has not finished is waiting for (botocore's provider METHOD names)

@@ -244,9 +244,12 @@ def check_tls(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _path_param(value: Any) -> Any:
-    """``@gateway_ca`` / ``@world_ca``: the world's CA files (next to AWS_CA_BUNDLE)."""
+    """``@gateway_ca`` / ``@world_ca``: the world's CA files (in STSDIAG_LAB_TRUST; a world's
+    [env] may point AWS_CA_BUNDLE elsewhere, e.g. at a missing file)."""
     if isinstance(value, str) and value.startswith("@"):
-        trust = os.path.dirname(os.environ.get("AWS_CA_BUNDLE", ""))
+        trust = os.environ.get("STSDIAG_LAB_TRUST") or os.path.dirname(
+            os.environ.get("AWS_CA_BUNDLE", "")
+        )
         return os.path.join(
             trust, {"@gateway_ca": "gateway-root-ca.pem", "@world_ca": "world-roots.pem"}[value]
         )

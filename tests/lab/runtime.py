@@ -436,6 +436,7 @@ class World:
                 "AWS_SHARED_CREDENTIALS_FILE": str(self.run_dir / "aws" / "credentials"),
                 "AWS_CA_BUNDLE": str(self.trust_bundle),
                 "STSDIAG_LAB_WORLD": self.name,
+                "STSDIAG_LAB_TRUST": str(self.trust_bundle.parent),  # the world's CA files
             }
         )
         # Tools installed beside this Python (a venv's aws, stsdiag) come first inside the world.

@@ -948,6 +948,13 @@ class ConnectProxyHandler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         srv = self.server
         try:
+            if self.connection.recv(1, socket.MSG_PEEK) == b"\x16":
+                # a TLS ClientHello where an HTTP request belongs (HTTPS_PROXY=https://... to a
+                # plain-HTTP proxy): answered as squid does, 400 in plain HTTP, then closed
+                self.connection.recv(16384)
+                srv.log(srv.name, "tls-to-plain-proxy", peer=self.client_address[0])
+                self._reply(400, "Bad Request", "invalid request: TLS sent to an HTTP proxy port")
+                return
             head = self._head()
         except (OSError, ValueError):
             return
