@@ -550,8 +550,10 @@ def _service_of(host: str) -> str | None:
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
 _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
-    r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
-    r"SSL validation failed for|Error when retrieving credentials from|Invalid endpoint: https?://[\w-]+\.\."
+    r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
+    r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
+    r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
+    r"Invalid endpoint: https?://[\w-]+\.\."
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)

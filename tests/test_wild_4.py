@@ -1,0 +1,96 @@
+"""Real pastes of a fourth wave (issues of boto3, aws-cli, amazon-vpc-cni-k8s, prowler and
+projects that call STS), in tests/data/wild-4 (sources in its SOURCES.md), each with the
+misreading it showed, and near misses that must read as before: the old CLI's "A client error
+(X) occurred" line and botocore's own "Connect timeout on endpoint URL" line as the whole
+paste, the host of a vendored-requests pool, a traceback an app's log glued to botocore's
+"Found credentials" line, an availability zone in an STS host, a China region's host in the
+commercial domain, a rejected MFA code, the `--region` of a command line pasted above the
+CLI's error, S3's InvalidToken, and proxy variables exported above "Unable to locate
+credentials"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.errors import InputError
+from stsdiag.parselog import ParseOptions, analyze
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-4"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, text, capsys)
+
+
+def _tries(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r["service"],
+            r["host"],
+            len(r["attempts"]),
+            r["attempts"][0]["error"] if r["attempts"] else None,
+        )
+        for r in doc["requests"]
+    ]
+
+
+def _refused(tmp_path: Path, text: str) -> bool:
+    """True when parse-log refuses the text as no botocore log (SD001)."""
+    p = tmp_path / "in.log"
+    p.write_text(text)
+    try:
+        with p.open("rb") as f:
+            analyze(f, str(p), ParseOptions())
+    except InputError as e:
+        assert "SD001" in str(e)
+        return True
+    return False
+
+
+# ------------------------------------------------- the CLI's own error line as the whole paste
+
+
+def test_old_cli_client_error_line_is_a_botocore_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """devsecops/bootcamp#101: AWS CLI v1's `A client error (SignatureDoesNotMatch) occurred
+    when calling the AssumeRole operation: Signature expired ... (... - 15 min.)` was refused
+    as no botocore log; it is STS's clock-skew answer (STS allows 15 minutes)."""
+    doc = _parse(tmp_path, "02-bootcamp-101-assumerole-signature-expired-15min.log", capsys)
+    sd401 = [f for f in doc["findings"] if f["code"] == "SD401"]
+    assert sd401 and "25196 s behind" in sd401[0]["message"]
+
+
+def test_client_error_words_without_code_and_operation_stay_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "A client error occurred, the signature expired\n")
+    assert _refused(tmp_path, "A client error (Throttling) happened somewhere\n")
+
+
+def test_cli_connect_timeout_line_is_a_request_that_timed_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/amazon-vpc-cni-k8s#1796: the CLI's whole output `Connect timeout on endpoint URL:
+    "https://sts.us-west-2.amazonaws.com/"` was refused as no botocore log."""
+    doc = _parse(tmp_path, "05-vpc-cni-1796-sts-regional-connect-timeout-line.log", capsys)
+    assert _tries(doc) == [("sts", "sts.us-west-2.amazonaws.com", 1, "connect-timeout")]
+    assert "SD202" in codes(doc)
+    assert doc["recommendation"]["region"] == "us-west-2"
+
+
+def test_read_timeout_line_reads_alike_and_prose_stays_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path, 'Read timeout on endpoint URL: "https://sts.eu-west-1.amazonaws.com/"\n', capsys
+    )
+    assert _tries(doc) == [("sts", "sts.eu-west-1.amazonaws.com", 1, "read-timeout")]
+    # the words without the URL botocore puts after them are no SDK's message
+    assert _refused(tmp_path, "I get a connect timeout on endpoint URL, any idea?\n")
