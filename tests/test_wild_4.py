@@ -94,3 +94,36 @@ def test_read_timeout_line_reads_alike_and_prose_stays_refused(
     assert _tries(doc) == [("sts", "sts.eu-west-1.amazonaws.com", 1, "read-timeout")]
     # the words without the URL botocore puts after them are no SDK's message
     assert _refused(tmp_path, "I get a connect timeout on endpoint URL, any idea?\n")
+
+
+# ------------------------------------------------- the host of a vendored-requests pool
+
+
+def test_vendored_requests_pool_names_the_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """irothschild/stefuna#7: `botocore.vendored.requests.exceptions.ConnectTimeout:
+    HTTPSConnectionPool(host='states.us-east-1.amazonaws.com', port=443)` read as a request
+    to no host (`?.?`) and no region."""
+    doc = _parse(tmp_path, "08-stefuna-7-states-connect-timeout-vendored.log", capsys)
+    assert _tries(doc) == [
+        ("stepfunctions", "states.us-east-1.amazonaws.com", 1, "connect-timeout")
+    ]
+    assert doc["requests"][0]["url"] == "https://states.us-east-1.amazonaws.com/"
+    assert doc["recommendation"]["region"] == "us-east-1"
+
+
+def test_imds_pool_stays_the_credential_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "botocore.vendored.requests.exceptions.ConnectTimeout: HTTPConnectionPool("
+        "host='169.254.169.254', port=80): Max retries exceeded with url: "
+        "/latest/meta-data/iam/security-credentials/ (Caused by ConnectTimeoutError("
+        "<botocore.awsrequest.AWSHTTPConnection object at 0x7fc11e517ef0>, 'Connection to "
+        "169.254.169.254 timed out. (connect timeout=1)'))\n",
+        capsys,
+    )
+    assert doc["requests"] == []
+    assert codes(doc) == ["SD502"]

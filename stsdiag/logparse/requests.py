@@ -96,6 +96,9 @@ _MAX_ATTEMPTS = re.compile(
 )
 _ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
 _PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
+# urllib3's (and vendored requests') words for the pool an exception came from, the only
+# place a bare `ConnectTimeout: HTTPSConnectionPool(host='...', port=443): ...` names the host
+_POOL_HOST = re.compile(r"\b(HTTPS?)ConnectionPool\(host='([\w.-]{1,253})', port=(\d{1,5})\)")
 _VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
 _FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
 # one whole string of the CLI's argument list (`'--region', 'us-gov-west-1', `)
@@ -1538,12 +1541,16 @@ class Reconstructor:
                 # a paste of only the traceback is a request of its own
                 u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
                 host = _host_of(u.group(1)) if u else None
+                pool = _POOL_HOST.search(text) if host is None else None
+                if pool is not None:
+                    host = pool.group(2)
                 # (overlapping requests without thread names: the oldest one still waiting)
                 target = (
                     self._route(rec, "answer", host) if rec.thread is None and self.floating else b
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    target = self._implicit(rec, host)
+                    scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
+                    target = self._implicit(rec, host, scheme)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
