@@ -127,3 +127,28 @@ def test_imds_pool_stays_the_credential_chain(
     )
     assert doc["requests"] == []
     assert codes(doc) == ["SD502"]
+
+
+# ------------------------------------------------- a traceback glued to "Found credentials"
+
+
+def test_traceback_glued_to_found_credentials_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """leeroybrun/glacier-vault-remove#51: the app's `12:04:50 - INFO : Found credentials in
+    environment variables.` and the traceback after it read as one record; its
+    InvalidClientTokenId (cut after `: The`) was lost, only SD503 remained."""
+    doc = _parse(tmp_path, "11-glacier-vault-remove-51-invalidclienttokenid-env.log", capsys)
+    assert set(codes(doc)) == {"SD403", "SD503"}
+
+
+def test_found_credentials_alone_tells_only_the_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "12:04:50 - INFO : Running with 1 processes\n"
+        "12:04:50 - INFO : Found credentials in environment variables.\n",
+        capsys,
+    )
+    assert codes(doc) == ["SD503"]

@@ -1488,7 +1488,10 @@ class Reconstructor:
             self.events.credential_source = m.group(1).strip()
             self.events.credential_line = rec.line
             self.events.add(rec, "credentials-found")
-            return
+            if len(rec.lines) == 1 or "Traceback (most recent call last)" not in text:
+                return
+            # a traceback the paste glued to the line (an app's own log format, read as the
+            # line's continuation): what it raised is read below like any other record's
         if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
         if self._credential_chain(rec, msg, text):
