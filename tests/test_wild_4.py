@@ -152,3 +152,28 @@ def test_found_credentials_alone_tells_only_the_source(
         capsys,
     )
     assert codes(doc) == ["SD503"]
+
+
+# ------------------------------------------------- an availability zone in an STS host
+
+
+def test_az_in_an_sts_host_is_an_unknown_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#4279: `SSL validation failed for https://sts.us-east-1a.amazonaws.com/`
+    (a zone as the region, behind a TLS-intercepting proxy): SD303 only, and the
+    recommendation said the log names no region."""
+    doc = _parse(tmp_path, "03-aws-cli-4279-sts-az-region-self-signed-proxy.log", capsys)
+    assert set(codes(doc)) == {"SD106", "SD303"}
+    sd106 = next(f for f in doc["findings"] if f["code"] == "SD106")
+    assert "us-east-1a" in sd106["message"] and "us-east-1?" in sd106["message"]
+    assert doc["recommendation"]["region"] == "us-east-1"
+
+
+def test_valid_region_in_an_sts_host_is_no_unknown_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "03-aws-cli-4279-sts-az-region-self-signed-proxy.log").read_text()
+    doc = _text(tmp_path, text.replace("us-east-1a", "us-east-2"), capsys)
+    assert codes(doc) == ["SD303"]
+    assert doc["recommendation"]["region"] == "us-east-2"

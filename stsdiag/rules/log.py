@@ -252,8 +252,21 @@ def _custom_host(r: LogRequest) -> str | None:
     return None
 
 
+def _sts_host_region(r: LogRequest) -> str | None:
+    """The region an STS host names when it is no region botocore knows (an AZ given as the
+    region builds `sts.us-east-1a.amazonaws.com`), for a request whose log names no client,
+    parameter or signing region (the CLI's one-line TLS or connection error)."""
+    if r.client_region or r.param_region or r.signing_region:
+        return None
+    for h in hosts(r):
+        ok, reg = endpoints.region_of_sts_host(h)
+        if ok and reg and ".vpce." not in h and not endpoints.is_known_region(reg):
+            return reg
+    return None
+
+
 def sd106(r: LogRequest) -> Iterable[Hit]:
-    for reg in (r.client_region, r.param_region, r.signing_region):
+    for reg in (r.client_region, r.param_region, r.signing_region, _sts_host_region(r)):
         if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
             continue
         e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
@@ -699,6 +712,8 @@ def _vote(s: Summary, r: LogRequest) -> None:
         hreg = sreg if ok else endpoints.region_of_host(h)
         if hreg and endpoints.is_known_region(hreg):
             s.region_votes[hreg] += 4
+        elif hreg and hreg == _sts_host_region(r) and (near := endpoints.closest_region(hreg)):
+            s.region_votes[near] += 1  # a typo in the host (SD106), as in the scope below
         if ok and ".vpce." in h and sreg:
             s.vpce_urls[f"https://{h}"] = None
     cr = where_region(r)
