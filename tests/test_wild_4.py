@@ -177,3 +177,26 @@ def test_valid_region_in_an_sts_host_is_no_unknown_region(
     doc = _text(tmp_path, text.replace("us-east-1a", "us-east-2"), capsys)
     assert codes(doc) == ["SD303"]
     assert doc["recommendation"]["region"] == "us-east-2"
+
+
+# ------------------------------------------------- a China region's host in the commercial domain
+
+
+def test_china_region_host_in_the_commercial_domain_is_the_wrong_partition(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prowler-cloud/prowler#3612: `Could not connect to the endpoint URL:
+    "https://sts.cn-north-1.amazonaws.com/"`: China's STS lives under amazonaws.com.cn; only
+    SD209 ("the log does not show why") was said."""
+    doc = _parse(tmp_path, "16-prowler-3612-china-sts-wrong-suffix.log", capsys)
+    assert set(codes(doc)) == {"SD109", "SD209"}
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.cn-north-1.amazonaws.com.cn"
+
+
+@pytest.mark.parametrize("host", ["sts.cn-north-1.amazonaws.com.cn", "sts.us-west-2.amazonaws.com"])
+def test_host_in_its_own_partition_is_no_wrong_partition(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    text = (DATA / "16-prowler-3612-china-sts-wrong-suffix.log").read_text()
+    doc = _text(tmp_path, text.replace("sts.cn-north-1.amazonaws.com", host), capsys)
+    assert codes(doc) == ["SD209"]

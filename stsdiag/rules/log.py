@@ -375,7 +375,13 @@ def sd108(r: LogRequest) -> Iterable[Hit]:
 
 
 def sd109(r: LogRequest) -> Iterable[Hit]:
-    reg = r.signing_region or where_region(r)
+    # (a request known only from its error line names no region but its host's own: a
+    # China region's host in the commercial domain, `sts.cn-north-1.amazonaws.com`)
+    reg = (
+        r.signing_region
+        or where_region(r)
+        or (endpoints.region_of_host(r.host) if r.host else None)
+    )
     if not reg or not r.host or not endpoints.is_known_region(reg):
         return
     part = endpoints.partition_of(reg)
