@@ -200,3 +200,32 @@ def test_host_in_its_own_partition_is_no_wrong_partition(
     text = (DATA / "16-prowler-3612-china-sts-wrong-suffix.log").read_text()
     doc = _text(tmp_path, text.replace("sts.cn-north-1.amazonaws.com", host), capsys)
     assert codes(doc) == ["SD209"]
+
+
+# ------------------------------------------------- a rejected MFA code
+
+
+def test_rejected_mfa_code_is_not_fixed_in_a_trust_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """broamski/aws-mfa#25: GetSessionToken's `MultiFactorAuthentication failed` (the user
+    passed their user ARN as the device); the fix said to check a role's trust policy, SCPs
+    and a VPC endpoint policy, none of which is in play."""
+    doc = _parse(tmp_path, "18-aws-mfa-25-getsessiontoken-mfa-accessdenied.log", capsys)
+    (sd405,) = [f for f in doc["findings"] if f["code"] == "SD405"]
+    assert "trust policy" not in sd405["fix"]
+    assert "mfa/NAME" in sd405["fix"] and "not the user's ARN" in sd405["fix"]
+
+
+def test_assume_role_denied_keeps_the_trust_policy_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
+        "arn:aws:iam::123456789012:user/u is not authorized to perform: sts:AssumeRole on "
+        "resource: arn:aws:iam::123456789012:role/r\n",
+        capsys,
+    )
+    (sd405,) = [f for f in doc["findings"] if f["code"] == "SD405"]
+    assert "trust policy" in sd405["fix"]

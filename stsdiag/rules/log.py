@@ -600,9 +600,13 @@ def _error_meaning(
         if "scoped to a valid region" not in msg:
             yield Hit("SD404", f"{op}: {code}: {msg}", e)
     elif code in ("AccessDenied", "AccessDeniedException") and "MultiFactorAuthentication" in msg:
+        # (no role's trust policy is in play in GetSessionToken: the registry's fix misleads)
         yield Hit("SD405", f"{op}: {code}: {msg} The MFA code was rejected: check the MFA "
                   "device's ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`), use a fresh code, and check "
-                  "the device's clock.", e)  # fmt: skip
+                  "the device's clock.", e,
+                  fix="Pass the MFA device's ARN (`--serial-number` / `mfa_serial`: "
+                  "`arn:aws:iam::ACCOUNT:mfa/NAME`, not the user's ARN) with a current code "
+                  "from that device.")  # fmt: skip
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:
