@@ -229,3 +229,43 @@ def test_assume_role_denied_keeps_the_trust_policy_fix(
     )
     (sd405,) = [f for f in doc["findings"] if f["code"] == "SD405"]
     assert "trust policy" in sd405["fix"]
+
+
+# ------------------------------------------------- the `--region` of a pasted command line
+
+
+def test_command_line_region_makes_the_opt_in_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """99designs/aws-vault#512: `$ aws-vault exec production -- aws ec2 describe-instances
+    --region ap-east-1` and EC2's AuthFailure: a session token from the global endpoint (v1)
+    in an opt-in region. The region on the command line was ignored: a generic SD403 and
+    "the log names no region"."""
+    doc = _parse(tmp_path, "19-aws-vault-512-opt-in-authfailure-ec2.log", capsys)
+    (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
+    assert "ap-east-1 is an opt-in region" in sd403["message"]
+    assert doc["recommendation"]["region"] == "ap-east-1"
+
+
+def test_command_line_region_of_a_default_region_is_no_opt_in_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "19-aws-vault-512-opt-in-authfailure-ec2.log").read_text()
+    doc = _text(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
+    (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
+    assert "opt-in" not in sd403["message"]
+    assert doc["recommendation"]["region"] == "eu-west-1"
+
+
+def test_region_in_prose_is_no_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "19-aws-vault-512-opt-in-authfailure-ec2.log").read_text()
+    text = text.replace(
+        "$ aws-vault exec production -- aws ec2 describe-instances --region ap-east-1",
+        "I think the profile says --region ap-east-1 somewhere",
+    )
+    doc = _text(tmp_path, text, capsys)
+    (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
+    assert "opt-in region:" not in sd403["message"]
+    assert doc["recommendation"]["region"] is None

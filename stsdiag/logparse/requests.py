@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
-from stsdiag.logparse.records import _CONT_FACT, Record
+from stsdiag.logparse.records import _CONT_FACT, WRAPPER, Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
@@ -106,6 +106,12 @@ _CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
 # the command line a user pasted above the log (its prompt before it)
 _SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+# the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
+# only place the paste names the region the command was run for)
+_SHELL_REGION = re.compile(
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+[a-z0-9][a-z0-9-]*\s[^\n]*?"
+    r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
+)
 
 # exception text → kind, most specific first
 _ERRORS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
@@ -1464,6 +1470,11 @@ class Reconstructor:
         text = error_text(rec.lines)
         if rec.logger == "stderr" and (sh := _SHELL_AWS.match(rec.lines[0])):
             self._shell = (rec.line, sh.group(1))
+        if rec.logger == "stderr":
+            for ln in rec.lines[:12]:
+                if "--region" in ln and (sr := _SHELL_REGION.match(ln)):
+                    self.events.add(rec, "shell-region", f"--region '{sr.group(1)}'")
+                    break
         if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
             self.events.sdk_text += 1
         if "/" in msg and len(self.events.versions) < 8:

@@ -71,10 +71,23 @@ def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
     votes = Counter(s.region_votes)
     if votes:
         return votes
-    for e in events:
-        if e.tag == "config-region" and (m := _QUOTED_REGION.search(e.excerpt)):
-            votes[m.group(1)] += 3
+    for r in given_regions(events):
+        votes[r] += 3
     return votes
+
+
+def given_regions(events: Iterable[LineRef]) -> list[str]:
+    """The regions the session was given (`--region`, `Session(region_name=...)`); in a
+    paste without the CLI's own arguments (no `--debug`), the `--region` of the command line
+    the user pasted above the output."""
+    given: list[str] = []
+    shell: list[str] = []
+    cli_args = False
+    for e in events:
+        cli_args = cli_args or e.tag == "cli-args"
+        if e.tag in ("config-region", "shell-region") and (m := _QUOTED_REGION.search(e.excerpt)):
+            (given if e.tag == "config-region" else shell).append(m.group(1))
+    return given or ([] if cli_args else shell)
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -595,7 +608,7 @@ def _error_meaning(
                 f" {region} is an opt-in region: session tokens from the global endpoint (v1) are "
                 "not valid there; get them from the regional endpoint or set the global token version to 2."
             )
-        yield Hit("SD403", f"{op}: {code}: {msg}{opt}", e)
+        yield Hit("SD403", f"{op}: {code}: {_sentence(msg) + opt.lstrip() if opt else msg}", e)
     elif code in ("SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException"):
         if "scoped to a valid region" not in msg:
             yield Hit("SD404", f"{op}: {code}: {msg}", e)
@@ -863,13 +876,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         )
     if "retries-exhausted" in by_tag:
         yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
+    # the one region the session or command line was given, when no request says where an
+    # error without a request went (`aws ... --region ap-east-1` above the CLI's error line)
+    given = set(given_regions(facts.events))
+    given_region = next(iter(given)) if len(given) == 1 else None
     for e in by_tag.get("orphan-client-error", [])[:20]:
         ce = client_error(e.excerpt)
         if ce:
             code, op, message, _ = ce
             ev1 = (Evidence(e.excerpt, e.line),)
             sts_call = op in STS_OPERATIONS or op in _SSO_OPS
-            yield from classify_error(code, message, op, None, ev1, sts_call=sts_call)
+            yield from classify_error(code, message, op, given_region, ev1, sts_call=sts_call)
             scope = _SCOPE_REGION.search(message)
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
