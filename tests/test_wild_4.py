@@ -269,3 +269,25 @@ def test_region_in_prose_is_no_command_line(
     (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
     assert "opt-in region:" not in sd403["message"]
     assert doc["recommendation"]["region"] is None
+
+
+# ------------------------------------------------- S3's InvalidToken
+
+
+def test_s3_invalid_token_is_an_invalid_session_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#5564 (GovCloud instance, no region: the CLI sent the GovCloud session to
+    the commercial S3): `An error occurred (InvalidToken) when calling the ListBuckets
+    operation: The provided token is malformed or otherwise invalid.` read as "No findings"."""
+    doc = _parse(tmp_path, "21-aws-cli-5564-govcloud-s3-invalidtoken-no-region.log", capsys)
+    assert codes(doc) == ["SD403"]
+
+
+def test_other_s3_errors_say_nothing_of_the_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "21-aws-cli-5564-govcloud-s3-invalidtoken-no-region.log").read_text()
+    text = text.replace("(InvalidToken)", "(NoSuchBucket)")
+    doc = _text(tmp_path, text, capsys)
+    assert codes(doc) == []

@@ -601,7 +601,9 @@ def _error_meaning(
         yield Hit("SD402", f"{op}: {code}: {_sentence(msg)}The SSO session has expired: run `aws sso "
                   "login` (with the profile) again.", e)  # fmt: skip
     elif code in ("InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
-                  "AuthFailure"):  # fmt: skip
+                  "AuthFailure", "InvalidToken"):  # fmt: skip
+        # (S3's InvalidToken: "The provided token is malformed or otherwise invalid", the
+        # session token of the credentials, as STS issued it or a paste cut it)
         opt = ""
         if region and endpoints.is_known_region(region) and endpoints.is_opt_in(region):
             opt = (
