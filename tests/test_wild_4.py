@@ -291,3 +291,45 @@ def test_other_s3_errors_say_nothing_of_the_credentials(
     text = text.replace("(InvalidToken)", "(NoSuchBucket)")
     doc = _text(tmp_path, text, capsys)
     assert codes(doc) == []
+
+
+# ------------------------------------------------- proxy variables exported above the failure
+
+
+def test_proxy_exported_without_no_proxy_explains_missing_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dev.classmethod.jp (blog, an EC2 instance with a role): `export HTTP_PROXY=...`,
+    `export HTTPS_PROXY=...`, then `Unable to locate credentials`: the instance role's
+    credentials were asked through the proxy. Only SD501 ("configure credentials") was said,
+    its evidence the three pasted lines run together."""
+    doc = _parse(tmp_path, "24-classmethod-proxy-imds-unable-to-locate.log", capsys)
+    assert codes(doc) == ["SD501", "SD302"]
+    sd501 = doc["findings"][0]
+    assert sd501["evidence"][0]["excerpt"].startswith("Unable to locate credentials")
+    assert sd501["evidence"][0]["line"] == 5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # the metadata service is exempted: the proxy is not why
+        ("$ aws ec2", "$ export NO_PROXY=169.254.169.254,169.254.170.2\n$ aws ec2"),
+        # nothing failed to find credentials
+        (
+            'Unable to locate credentials. You can configure credentials by running "aws configure".',
+            "{}",
+        ),
+    ],
+    ids=["no-proxy-set", "no-failure"],
+)
+def test_proxy_exports_without_a_credential_failure_or_with_no_proxy_say_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str]
+) -> None:
+    text = (DATA / "24-classmethod-proxy-imds-unable-to-locate.log").read_text()
+    text = text.replace(*change)
+    if "Unable to locate" not in text:
+        assert _refused(tmp_path, text)  # (the exports alone are no SDK's output)
+        return
+    doc = _text(tmp_path, text, capsys)
+    assert codes(doc) == ["SD501"]

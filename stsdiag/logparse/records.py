@@ -94,6 +94,8 @@ _CONT_FACT = re.compile(
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
     rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    # the proxy settings a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
+    rb"(?:export|set)[ \t]+(?:HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=|"
     # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)
     # (or run through a credential wrapper: `$ aws-vault exec prod -- aws ec2 ...`)
     rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?"

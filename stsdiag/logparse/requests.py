@@ -106,6 +106,10 @@ _CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
 # the command line a user pasted above the log (its prompt before it)
 _SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+# proxy variables a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
+_SHELL_PROXY = re.compile(
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
+)
 # the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
 # only place the paste names the region the command was run for)
 _SHELL_REGION = re.compile(
@@ -175,6 +179,13 @@ def error_text(lines: list[str]) -> str:
 
 
 _EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
+
+
+def _said(text: str) -> str | None:
+    """The line of a record that says credentials or the region are missing, when no
+    exception line does (the CLI's own words under the command and settings a user pasted)."""
+    m = _NO_CRED_OR_REGION.search(text)
+    return _line_at(text, m.start()) if m else None
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -1470,6 +1481,16 @@ class Reconstructor:
         text = error_text(rec.lines)
         if rec.logger == "stderr" and (sh := _SHELL_AWS.match(rec.lines[0])):
             self._shell = (rec.line, sh.group(1))
+        if rec.logger == "stderr" and "_PROXY=" in rec.lines[0].upper():
+            # the settings a user pasted above the output, in the record it opened: events,
+            # and no part of the text read for errors (`NO_PROXY=169.254.169.254` is no
+            # failure of the metadata service)
+            head = rec.lines[:12]
+            for ln in head:
+                if px := _SHELL_PROXY.match(ln):
+                    tag = "no-proxy-env" if px.group(1).upper() == "NO_PROXY" else "proxy-env"
+                    self.events.add(rec, tag, ln.strip())
+            text = error_text([ln for ln in head if not _SHELL_PROXY.match(ln)] + rec.lines[12:])
         if rec.logger == "stderr":
             for ln in rec.lines[:12]:
                 if "--region" in ln and (sr := _SHELL_REGION.match(ln)):
@@ -1545,9 +1566,9 @@ class Reconstructor:
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
         if kind is ErrorKind.NO_CREDENTIALS:
-            self.events.add(rec, "no-credentials", _last_exception_line(text) or msg)
+            self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)
         elif kind is ErrorKind.NO_REGION:
-            self.events.add(rec, "no-region", _last_exception_line(text) or msg)
+            self.events.add(rec, "no-region", _last_exception_line(text) or _said(text) or msg)
         elif kind is not None and final:
             self.events.add(rec, "final-error", _last_exception_line(text) or msg)
             if kind in _TRANSPORT:

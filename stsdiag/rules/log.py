@@ -793,6 +793,24 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "region cannot come from the instance.",
             evs("imds-via-proxy"),
         )
+    if (
+        "proxy-env" in by_tag
+        and "imds-via-proxy" not in by_tag
+        and ("no-credentials" in by_tag or "imds-failed" in by_tag)
+        and not any("169.254.169.254" in e.excerpt for e in by_tag.get("no-proxy-env", []))
+    ):
+        # (no debug log shows where the credential requests went: the user's own exports
+        # above the failure say a proxy was in play and nothing exempted the metadata service)
+        yield Hit(
+            "SD302",
+            "An HTTP proxy is set (`HTTP_PROXY`/`HTTPS_PROXY`) and `NO_PROXY` does not name "
+            "169.254.169.254: on EC2 (or in ECS, 169.254.170.2) the SDK asks the metadata "
+            "service for the instance role's credentials through the proxy, which cannot "
+            "reach it, and finds none.",
+            evs("proxy-env") + evs("imds-failed"),
+            fix="`export NO_PROXY=169.254.169.254,169.254.170.2` (plus the VPC endpoint and "
+            "regional STS names that should go direct).",
+        )
     if "proxy-auth-required" in by_tag:
         yield Hit(
             "SD301",
