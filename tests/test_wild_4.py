@@ -5,8 +5,8 @@ misreading it showed, and near misses that must read as before: the old CLI's "A
 paste, the host of a vendored-requests pool, a traceback an app's log glued to botocore's
 "Found credentials" line, an availability zone in an STS host, a China region's host in the
 commercial domain, a rejected MFA code, the `--region` of a command line pasted above the
-CLI's error, S3's InvalidToken, and proxy variables exported above "Unable to locate
-credentials"."""
+CLI's error, S3's InvalidToken, proxy variables exported above "Unable to locate credentials", and
+the old CLI's error line with no capitalised "Error" in it, quoted."""
 
 from __future__ import annotations
 
@@ -333,3 +333,30 @@ def test_proxy_exports_without_a_credential_failure_or_with_no_proxy_say_nothing
         return
     doc = _text(tmp_path, text, capsys)
     assert codes(doc) == ["SD501"]
+
+
+# ------------------------------------------------- the old CLI's error line, quoted, alone
+
+
+def test_old_cli_error_line_without_a_capital_error_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#1065: `"A client error (RequestTimeTooSkewed) occurred when calling the
+    UploadPart operation: The difference between the request time and the current time is
+    too large."` (quoted by the user): no word of the line made it a record (no "Error"), so
+    it was refused as no botocore log; S3 says the clock is more than 15 minutes off."""
+    doc = _parse(tmp_path, "31-aws-cli-1065-v1-requesttimetooskewed-uploadpart.log", capsys)
+    (sd401,) = doc["findings"]
+    assert sd401["code"] == "SD401"
+    assert sd401["message"].endswith("too large.")  # the user's closing quote is not S3's
+
+
+def test_quote_inside_a_message_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _text(
+        tmp_path,
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: "
+        'User is not authorized to perform: sts:AssumeRole on resource: "r"\n',
+        capsys,
+    )
+    assert doc["findings"][0]["message"].endswith('resource: "r"')
+    assert _refused(tmp_path, "a client error (of mine) happened\n")

@@ -87,7 +87,12 @@ def client_error(text: str) -> tuple[str, str, str, str] | None:
     m = _CLIENT_ERROR.search(text)
     if m is None:
         return None
-    return m.group(1) or m.group(2), m.group(3), m.group(4), m.group(0)
+    msg, whole = m.group(4), m.group(0)
+    quote = text[m.start() - 1 : m.start()]
+    if quote in ('"', "'") and msg.endswith(quote):
+        # the line as the user quoted it (`"A client error (X) occurred ... large."`)
+        msg, whole = msg[:-1], whole[:-1]
+    return m.group(1) or m.group(2), m.group(3), msg, whole
 
 
 _MAX_ATTEMPTS = re.compile(
