@@ -83,14 +83,24 @@ _THREAD = re.compile(rb"\b(MainThread|Thread-\d+(?: \([^)]*\))?|ThreadPoolExecut
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _SDK_LOGGER = re.compile(SDK + rb"$")
 
+# the programs a pasted command line may run the AWS CLI through (credential helpers, sudo)
+WRAPPER = (
+    rb"(?:(?:sudo|time|env|aws-vault|aws-okta|awsume|saml2aws|granted|assume|aws-sso-util|"
+    rb"gimme-aws-creds)[ \t][^\n]{0,200}?[ \t])?"
+)
 # Continuation lines worth keeping even when their record was dropped (CLI stderr, tracebacks).
 _CONT_FACT = re.compile(
-    rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
+    rb"Error|error occurred|A client error \(|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
     rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    # the proxy settings a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
+    rb"(?:export|set)[ \t]+(?:HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=|"
     # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)
-    rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
+    # (or run through a credential wrapper: `$ aws-vault exec prod -- aws ec2 ...`)
+    rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?"
+    + WRAPPER
+    + rb"aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
 )
 # Messages that carry facts, by logger family. Other records end the previous one and are dropped.
 _KEEP = re.compile(

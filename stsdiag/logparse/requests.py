@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
-from stsdiag.logparse.records import _CONT_FACT, Record
+from stsdiag.logparse.records import _CONT_FACT, WRAPPER, Record
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
@@ -87,7 +87,12 @@ def client_error(text: str) -> tuple[str, str, str, str] | None:
     m = _CLIENT_ERROR.search(text)
     if m is None:
         return None
-    return m.group(1) or m.group(2), m.group(3), m.group(4), m.group(0)
+    msg, whole = m.group(4), m.group(0)
+    quote = text[m.start() - 1 : m.start()]
+    if quote in ('"', "'") and msg.endswith(quote):
+        # the line as the user quoted it (`"A client error (X) occurred ... large."`)
+        msg, whole = msg[:-1], whole[:-1]
+    return m.group(1) or m.group(2), m.group(3), msg, whole
 
 
 _MAX_ATTEMPTS = re.compile(
@@ -96,6 +101,9 @@ _MAX_ATTEMPTS = re.compile(
 )
 _ENDPOINT_URL = re.compile(r"endpoint URL: \"?(https?://[^\s\"]+)")
 _PROXY_URL = re.compile(r"proxy URL: \"?(https?://[^\s\"]+)")
+# urllib3's (and vendored requests') words for the pool an exception came from, the only
+# place a bare `ConnectTimeout: HTTPSConnectionPool(host='...', port=443): ...` names the host
+_POOL_HOST = re.compile(r"\b(HTTPS?)ConnectionPool\(host='([\w.-]{1,253})', port=(\d{1,5})\)")
 _VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python/[\d.]+)")
 _FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
 # one whole string of the CLI's argument list (`'--region', 'us-gov-west-1', `)
@@ -103,6 +111,16 @@ _CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
 # the command line a user pasted above the log (its prompt before it)
 _SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+# proxy variables a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
+_SHELL_PROXY = re.compile(
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
+)
+# the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
+# only place the paste names the region the command was run for)
+_SHELL_REGION = re.compile(
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+[a-z0-9][a-z0-9-]*\s[^\n]*?"
+    r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
+)
 
 # exception text → kind, most specific first
 _ERRORS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
@@ -166,6 +184,13 @@ def error_text(lines: list[str]) -> str:
 
 
 _EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
+
+
+def _said(text: str) -> str | None:
+    """The line of a record that says credentials or the region are missing, when no
+    exception line does (the CLI's own words under the command and settings a user pasted)."""
+    m = _NO_CRED_OR_REGION.search(text)
+    return _line_at(text, m.start()) if m else None
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -565,8 +590,10 @@ def _service_of(host: str) -> str | None:
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
 _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
-    r"calling the \w+ operation|Could not connect to the endpoint URL|Unable to locate credentials|"
-    r"SSL validation failed for|Error when retrieving credentials from|Invalid endpoint: https?://[\w-]+\.\."
+    r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
+    r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
+    r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
+    r"Invalid endpoint: https?://[\w-]+\.\."
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
@@ -1482,6 +1509,21 @@ class Reconstructor:
         text = error_text(rec.lines)
         if rec.logger == "stderr" and (sh := _SHELL_AWS.match(rec.lines[0])):
             self._shell = (rec.line, sh.group(1))
+        if rec.logger == "stderr" and "_PROXY=" in rec.lines[0].upper():
+            # the settings a user pasted above the output, in the record it opened: events,
+            # and no part of the text read for errors (`NO_PROXY=169.254.169.254` is no
+            # failure of the metadata service)
+            head = rec.lines[:12]
+            for ln in head:
+                if px := _SHELL_PROXY.match(ln):
+                    tag = "no-proxy-env" if px.group(1).upper() == "NO_PROXY" else "proxy-env"
+                    self.events.add(rec, tag, ln.strip())
+            text = error_text([ln for ln in head if not _SHELL_PROXY.match(ln)] + rec.lines[12:])
+        if rec.logger == "stderr":
+            for ln in rec.lines[:12]:
+                if "--region" in ln and (sr := _SHELL_REGION.match(ln)):
+                    self.events.add(rec, "shell-region", f"--region '{sr.group(1)}'")
+                    break
         if rec.logger == "stderr" and _SDK_TEXT.search(rec.text):
             self.events.sdk_text += 1
         if "/" in msg and len(self.events.versions) < 8:
@@ -1506,7 +1548,10 @@ class Reconstructor:
             self.events.credential_source = m.group(1).strip()
             self.events.credential_line = rec.line
             self.events.add(rec, "credentials-found")
-            return
+            if len(rec.lines) == 1 or "Traceback (most recent call last)" not in text:
+                return
+            # a traceback the paste glued to the line (an app's own log format, read as the
+            # line's continuation): what it raised is read below like any other record's
         if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
         if self._credential_chain(rec, msg, text):
@@ -1549,9 +1594,9 @@ class Reconstructor:
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
         if kind is ErrorKind.NO_CREDENTIALS:
-            self.events.add(rec, "no-credentials", _last_exception_line(text) or msg)
+            self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)
         elif kind is ErrorKind.NO_REGION:
-            self.events.add(rec, "no-region", _last_exception_line(text) or msg)
+            self.events.add(rec, "no-region", _last_exception_line(text) or _said(text) or msg)
         elif kind is not None and final:
             self.events.add(rec, "final-error", _last_exception_line(text) or msg)
             if kind in _TRANSPORT:
@@ -1559,12 +1604,16 @@ class Reconstructor:
                 # a paste of only the traceback is a request of its own
                 u = _ENDPOINT_URL.search(text) or _SSL_FOR.search(text)
                 host = _host_of(u.group(1)) if u else None
+                pool = _POOL_HOST.search(text) if host is None else None
+                if pool is not None:
+                    host = pool.group(2)
                 # (overlapping requests without thread names: the oldest one still waiting)
                 target = (
                     self._route(rec, "answer", host) if rec.thread is None and self.floating else b
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    target = self._implicit(rec, host)
+                    scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
+                    target = self._implicit(rec, host, scheme)
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)

@@ -71,10 +71,23 @@ def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
     votes = Counter(s.region_votes)
     if votes:
         return votes
-    for e in events:
-        if e.tag == "config-region" and (m := _QUOTED_REGION.search(e.excerpt)):
-            votes[m.group(1)] += 3
+    for r in given_regions(events):
+        votes[r] += 3
     return votes
+
+
+def given_regions(events: Iterable[LineRef]) -> list[str]:
+    """The regions the session was given (`--region`, `Session(region_name=...)`); in a
+    paste without the CLI's own arguments (no `--debug`), the `--region` of the command line
+    the user pasted above the output."""
+    given: list[str] = []
+    shell: list[str] = []
+    cli_args = False
+    for e in events:
+        cli_args = cli_args or e.tag == "cli-args"
+        if e.tag in ("config-region", "shell-region") and (m := _QUOTED_REGION.search(e.excerpt)):
+            (given if e.tag == "config-region" else shell).append(m.group(1))
+    return given or ([] if cli_args else shell)
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -252,8 +265,21 @@ def _custom_host(r: LogRequest) -> str | None:
     return None
 
 
+def _sts_host_region(r: LogRequest) -> str | None:
+    """The region an STS host names when it is no region botocore knows (an AZ given as the
+    region builds `sts.us-east-1a.amazonaws.com`), for a request whose log names no client,
+    parameter or signing region (the CLI's one-line TLS or connection error)."""
+    if r.client_region or r.param_region or r.signing_region:
+        return None
+    for h in hosts(r):
+        ok, reg = endpoints.region_of_sts_host(h)
+        if ok and reg and ".vpce." not in h and not endpoints.is_known_region(reg):
+            return reg
+    return None
+
+
 def sd106(r: LogRequest) -> Iterable[Hit]:
-    for reg in (r.client_region, r.param_region, r.signing_region):
+    for reg in (r.client_region, r.param_region, r.signing_region, _sts_host_region(r)):
         if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
             continue
         e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
@@ -362,7 +388,13 @@ def sd108(r: LogRequest) -> Iterable[Hit]:
 
 
 def sd109(r: LogRequest) -> Iterable[Hit]:
-    reg = r.signing_region or where_region(r)
+    # (a request known only from its error line names no region but its host's own: a
+    # China region's host in the commercial domain, `sts.cn-north-1.amazonaws.com`)
+    reg = (
+        r.signing_region
+        or where_region(r)
+        or (endpoints.region_of_host(r.host) if r.host else None)
+    )
     if not reg or not r.host or not endpoints.is_known_region(reg):
         return
     part = endpoints.partition_of(reg)
@@ -569,21 +601,27 @@ def _error_meaning(
         yield Hit("SD402", f"{op}: {code}: {_sentence(msg)}The SSO session has expired: run `aws sso "
                   "login` (with the profile) again.", e)  # fmt: skip
     elif code in ("InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
-                  "AuthFailure"):  # fmt: skip
+                  "AuthFailure", "InvalidToken"):  # fmt: skip
+        # (S3's InvalidToken: "The provided token is malformed or otherwise invalid", the
+        # session token of the credentials, as STS issued it or a paste cut it)
         opt = ""
         if region and endpoints.is_known_region(region) and endpoints.is_opt_in(region):
             opt = (
                 f" {region} is an opt-in region: session tokens from the global endpoint (v1) are "
                 "not valid there; get them from the regional endpoint or set the global token version to 2."
             )
-        yield Hit("SD403", f"{op}: {code}: {msg}{opt}", e)
+        yield Hit("SD403", f"{op}: {code}: {_sentence(msg) + opt.lstrip() if opt else msg}", e)
     elif code in ("SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException"):
         if "scoped to a valid region" not in msg:
             yield Hit("SD404", f"{op}: {code}: {msg}", e)
     elif code in ("AccessDenied", "AccessDeniedException") and "MultiFactorAuthentication" in msg:
+        # (no role's trust policy is in play in GetSessionToken: the registry's fix misleads)
         yield Hit("SD405", f"{op}: {code}: {msg} The MFA code was rejected: check the MFA "
                   "device's ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`), use a fresh code, and check "
-                  "the device's clock.", e)  # fmt: skip
+                  "the device's clock.", e,
+                  fix="Pass the MFA device's ARN (`--serial-number` / `mfa_serial`: "
+                  "`arn:aws:iam::ACCOUNT:mfa/NAME`, not the user's ARN) with a current code "
+                  "from that device.")  # fmt: skip
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:
@@ -699,6 +737,8 @@ def _vote(s: Summary, r: LogRequest) -> None:
         hreg = sreg if ok else endpoints.region_of_host(h)
         if hreg and endpoints.is_known_region(hreg):
             s.region_votes[hreg] += 4
+        elif hreg and hreg == _sts_host_region(r) and (near := endpoints.closest_region(hreg)):
+            s.region_votes[near] += 1  # a typo in the host (SD106), as in the scope below
         if ok and ".vpce." in h and sreg:
             s.vpce_urls[f"https://{h}"] = None
     cr = where_region(r)
@@ -752,6 +792,24 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "lacks 169.254.169.254 (and 169.254.170.2 for containers), so credentials and the "
             "region cannot come from the instance.",
             evs("imds-via-proxy"),
+        )
+    if (
+        "proxy-env" in by_tag
+        and "imds-via-proxy" not in by_tag
+        and ("no-credentials" in by_tag or "imds-failed" in by_tag)
+        and not any("169.254.169.254" in e.excerpt for e in by_tag.get("no-proxy-env", []))
+    ):
+        # (no debug log shows where the credential requests went: the user's own exports
+        # above the failure say a proxy was in play and nothing exempted the metadata service)
+        yield Hit(
+            "SD302",
+            "An HTTP proxy is set (`HTTP_PROXY`/`HTTPS_PROXY`) and `NO_PROXY` does not name "
+            "169.254.169.254: on EC2 (or in ECS, 169.254.170.2) the SDK asks the metadata "
+            "service for the instance role's credentials through the proxy, which cannot "
+            "reach it, and finds none.",
+            evs("proxy-env") + evs("imds-failed"),
+            fix="`export NO_PROXY=169.254.169.254,169.254.170.2` (plus the VPC endpoint and "
+            "regional STS names that should go direct).",
         )
     if "proxy-auth-required" in by_tag:
         yield Hit(
@@ -838,13 +896,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         )
     if "retries-exhausted" in by_tag:
         yield Hit("SD208", "The SDK retried until its attempts ran out.", evs("retries-exhausted"))
+    # the one region the session or command line was given, when no request says where an
+    # error without a request went (`aws ... --region ap-east-1` above the CLI's error line)
+    given = set(given_regions(facts.events))
+    given_region = next(iter(given)) if len(given) == 1 else None
     for e in by_tag.get("orphan-client-error", [])[:20]:
         ce = client_error(e.excerpt)
         if ce:
             code, op, message, _ = ce
             ev1 = (Evidence(e.excerpt, e.line),)
             sts_call = op in STS_OPERATIONS or op in _SSO_OPS
-            yield from classify_error(code, message, op, None, ev1, sts_call=sts_call)
+            yield from classify_error(code, message, op, given_region, ev1, sts_call=sts_call)
             scope = _SCOPE_REGION.search(message)
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
