@@ -804,9 +804,10 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
         yield Hit(
             "SD302",
             "An HTTP proxy is set (`HTTP_PROXY`/`HTTPS_PROXY`) and `NO_PROXY` does not name "
-            "169.254.169.254: on EC2 (or in ECS, 169.254.170.2) the SDK asks the metadata "
-            "service for the instance role's credentials through the proxy, which cannot "
-            "reach it, and finds none.",
+            "169.254.169.254: if this runs on EC2 (or in ECS, 169.254.170.2), the SDK asks the "
+            "metadata service for the instance role's credentials through the proxy, which "
+            "usually cannot reach it, and finds none. (Off AWS, no credentials are configured: "
+            "see SD501.)",
             evs("proxy-env") + evs("imds-failed"),
             fix="`export NO_PROXY=169.254.169.254,169.254.170.2` (plus the VPC endpoint and "
             "regional STS names that should go direct).",
