@@ -52,7 +52,9 @@ def requests_section(report: Report) -> str:
                 r.index,
                 r.first_line,
                 f"{r.service or '?'}.{r.operation or '?'}",
-                r.client_region or r.param_region or "",
+                # (redacted before the layout: a secret pasted as the region would keep
+                # its width after the whole table's redaction)
+                redact(r.client_region or r.param_region or ""),
                 r.host or "",
                 r.signing_region or "",
                 len(r.attempts) or "",
