@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
@@ -920,6 +920,21 @@ class Reconstructor:
         self._retry_pending, self._pending_at = b, self._records
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
+        if rec.logger == "stderr" and len(rec.lines) > 1 and rec.fmt == "plain":
+            # a terminal transcript: each `$ aws …` line in the text starts another CLI run,
+            # whose output is its own (a `Could not connect` of the first command is not
+            # the second command's `An error occurred (AccessDenied)`)
+            cuts = [i for i in range(1, len(rec.lines)) if _SHELL_AWS.match(rec.lines[i])]
+            if cuts:
+                for a, b in zip([0, *cuts], [*cuts, len(rec.lines)], strict=True):
+                    part = replace(rec, line=rec.line + a, lines=rec.lines[a:b], size=0)
+                    if a:
+                        yield from self.new_process()
+                    yield from self._feed(part)
+                return
+        yield from self._feed(rec)
+
+    def _feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.head()
         self._records += 1
