@@ -655,7 +655,23 @@ def _about_credential_chain(text: str) -> bool:
 _HOSTNAME = re.compile(r"[a-z0-9_.:%-]{1,255}")
 
 
+# an AWS URL botocore built from a region no host name can hold (`https://sts.<region>.
+# amazonaws.com` with a session token or a secret key pasted as the region: `/`, `+`, `=`)
+_BAD_REGION_URL = re.compile(
+    r"https?://([a-z0-9-]+)\.([^\s\"']*?[^A-Za-z0-9.\s\"'-][^\s\"']*?)\.amazonaws\.com(?:\.cn)?/?$"
+)
+
+
+def bad_region_in_url(url: str) -> tuple[str, str] | None:
+    """(service, region) of an AWS URL whose region part holds characters a host name
+    cannot (botocore put the region into the host as it was given)."""
+    m = _BAD_REGION_URL.match(url) if ".amazonaws.com" in url else None
+    return (m.group(1), m.group(2)) if m else None
+
+
 def _host_of(url: str) -> str | None:
+    if bad_region_in_url(url):
+        return None  # its host would be a piece of the region (of a pasted secret)
     try:
         host = endpoints.host_of(url)
     except ValueError:  # a malformed URL in the log
@@ -1557,6 +1573,10 @@ class Reconstructor:
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
                     target = self._implicit(rec, host)
+                if target is not None and u and (bad := bad_region_in_url(u.group(1))):
+                    # the region botocore built the URL from: the request's own region
+                    target.service = target.service or bad[0]
+                    target.client_region = target.client_region or bad[1]
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)

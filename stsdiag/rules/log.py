@@ -252,10 +252,35 @@ def _custom_host(r: LogRequest) -> str | None:
     return None
 
 
+# a region value that is a credential (a session token, a secret key) pasted in its place
+_CREDENTIAL_LIKE = re.compile(r"[A-Za-z0-9/+=]{20,}")
+
+
+def _host_region(r: LogRequest) -> str | None:
+    """The region label of the STS host a request known only from its error went to (no
+    client, parameter or signing region in the log): botocore built the host from it."""
+    if r.client_region or r.param_region or r.signing_region or not r.host:
+        return None
+    ok, reg = endpoints.region_of_sts_host(r.host)
+    return reg if ok and reg and ".vpce." not in r.host else None
+
+
 def sd106(r: LogRequest) -> Iterable[Hit]:
-    for reg in (r.client_region, r.param_region, r.signing_region):
+    for reg in (r.client_region, r.param_region, r.signing_region, _host_region(r)):
         if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
             continue
+        if _CREDENTIAL_LIKE.fullmatch(reg) and not endpoints.closest_region(reg):
+            yield Hit(
+                "SD106",
+                "The region is not a region name: it has a credential's form (a session "
+                "token or a secret access key), so the region setting holds a value meant "
+                "for another one, and botocore built the host name from it.",
+                (ev(r.ref("endpoint-params", "making-request", "sending", "exception"), r),),
+                fix="Set the region (`aws configure set region REGION`, `AWS_DEFAULT_REGION`, "
+                "`--region`) and put the credential where it belongs; the credential has "
+                "been shown: rotate it.",
+            )
+            return
         e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
         custom = _custom_host(r)
         if custom is not None:
