@@ -759,16 +759,28 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 
     if "no-credentials" in by_tag:
         no_role = "imds-no-role" in by_tag
+        # the role list's 404 came through the HTTP proxy: the proxy (or the metadata
+        # service of the proxy's own host) answered, which says nothing of this instance
+        proxied = {e.line for e in by_tag.get("imds-via-proxy", [])}
+        via_proxy = no_role and all(e.line in proxied for e in by_tag["imds-no-role"])
         yield Hit(
             "SD501",
             "No credentials were found: Unable to locate credentials."
             + (
-                " The instance metadata service answered 404 for the role list: no IAM role "
-                "(instance profile) is attached to this instance."
+                " The role list was asked through the HTTP proxy, and its 404 came from the "
+                "proxy's side (the proxy, or the metadata service of the proxy's own host), "
+                "not from this instance's metadata service (see SD302)."
+                if via_proxy
+                else " The instance metadata service answered 404 for the role list: no IAM "
+                "role (instance profile) is attached to this instance."
                 if no_role
                 else ""
             ),
             evs("imds-no-role") + evs("no-credentials") if no_role else evs("no-credentials"),
+            fix="Let the SDK reach the metadata service directly: add 169.254.169.254 to "
+            "`NO_PROXY` (and `no_proxy`); the instance's role then gives the credentials."
+            if via_proxy
+            else None,
         )
     if "imds-via-proxy" in by_tag:
         yield Hit(
