@@ -1455,6 +1455,14 @@ class Reconstructor:
             if msg:
                 b.error_message = msg.group(1).strip()
                 b.ref(rec, "error-body", f"{b.error_code}: {b.error_message}", msg.group(0))
+        if b.operation is None and b.error_code and len(rec.lines) > 2:
+            # the CLI's message about the error, pasted right after the body (its stderr),
+            # names the operation of a request whose `Making request` the paste left out
+            for ln in rec.lines[2:]:
+                ce = client_error(ln) if "when calling the" in ln else None
+                if ce is not None and ce[0] == b.error_code:
+                    b.operation = ce[1]
+                    break
         self._region_hints(b, rec, text)
 
     def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
