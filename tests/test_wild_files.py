@@ -1,0 +1,223 @@
+"""Real logs committed as files in public repositories (blog posts, lab guides, notes), read
+whole rather than as a search excerpt, in tests/data/wild-files (sources in its SOURCES.md),
+each with the misreading it showed, and near misses that must read as before: the metadata
+service's 404 asked through an HTTP proxy (the proxy's side answered, not this instance), the
+CLI's error message that names the operation of a request pasted without `Making request`, a
+session token pasted as the region (the endpoint URL carries it: a leak, and SD106), a
+terminal transcript of two commands, and a region typo known only from the endpoint URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.cli import run
+from stsdiag.redact import redact
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-files"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in doc["findings"] if f["code"] == code)
+
+
+# ------------------------------------------------- the metadata service asked through a proxy
+
+PROXIED = "03-blog-cli2-imds-through-proxy-404.log"
+
+
+def test_role_list_404_through_the_proxy_is_not_a_missing_instance_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """EC2 instance with a role; `HTTP_PROXY` set without `NO_PROXY`: the SDK asked IMDS
+    through Squid, which answered 403 to the token PUT and 404 to the role list. The curl
+    the author ran directly got the role. SD501 said no IAM role is attached."""
+    doc = _parse(tmp_path, PROXIED, capsys)
+    assert {"SD501", "SD302"} <= set(codes(doc))
+    sd501 = _finding(doc, "SD501")
+    assert "no IAM role" not in sd501["message"]
+    assert "through the HTTP proxy" in sd501["message"]
+    assert "NO_PROXY" in sd501["fix"]
+
+
+def test_role_list_404_asked_directly_still_means_no_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / PROXIED).read_text()
+    direct = (
+        text.replace("Starting new HTTP connection (1): 172.31.94.221:3128",
+                     "Starting new HTTP connection (1): 169.254.169.254:80")
+        .replace('http://172.31.94.221:3128 "PUT http://169.254.169.254/latest/api/token',
+                 'http://169.254.169.254:80 "PUT /latest/api/token')
+        .replace('http://172.31.94.221:3128 "GET http://169.254.169.254/latest/meta-data/',
+                 'http://169.254.169.254:80 "GET /latest/meta-data/')
+    )  # fmt: skip
+    doc = parse(tmp_path, direct, capsys)
+    assert "SD302" not in codes(doc)
+    sd501 = _finding(doc, "SD501")
+    assert "no IAM role (instance profile) is attached" in sd501["message"]
+    assert "NO_PROXY" not in sd501["fix"]
+
+
+# ------------------------------------------------- the operation named by the CLI's message
+
+LAB = "05-lab-guide-cli2-s3-rb-accessdenied-imds-role.log"
+
+
+def test_cli_error_after_the_body_names_the_operation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An AWS lab guide quotes `aws s3 rb --debug` from `Calculating signature` on (no
+    `Making request`): the request was `s3.?`; the CLI's `remove_bucket failed: … (AccessDenied)
+    when calling the DeleteBucket operation` pasted after the body names it."""
+    doc = _parse(tmp_path, LAB, capsys)
+    [r] = doc["requests"]
+    assert (r["service"], r["operation"], r["error_code"]) == ("s3", "DeleteBucket", "AccessDenied")
+    assert "SD503" in codes(doc)  # credentials from the instance's role
+
+
+def test_cli_error_of_another_code_names_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        (DATA / LAB)
+        .read_text()
+        .replace(
+            "(AccessDenied) when calling the DeleteBucket",
+            "(NoSuchBucket) when calling the DeleteBucket",
+        )
+    )
+    [r] = parse(tmp_path, text, capsys)["requests"]
+    assert (r["operation"], r["error_code"]) == (None, "AccessDenied")
+
+
+# ------------------------------------------------- a session token pasted as the region
+
+TOKEN_REGION = "08-blog-cli-session-token-as-region-transcript.log"
+FAKE_TOKEN_PIECE = "EXAMPLESESSIONTOKEN"
+
+
+def test_session_token_as_region_is_sd106_and_never_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A terminal transcript (Chinese security blog): `aws sts get-caller-identity` failed with
+    `Could not connect to the endpoint URL: "https://sts.<the session token>.amazonaws.com"`,
+    then `aws iam get-role` with AccessDenied. Before: no request at all (the second command's
+    AccessDenied swallowed the first one's error), and with the first alone the host was a
+    piece of the token (`sts.iqojb3jpz2lux2vjexample`) and no SD106."""
+    doc = _parse(tmp_path, TOKEN_REGION, capsys)
+    [r] = doc["requests"]
+    assert r["service"] == "sts"
+    assert r["host"] is None
+    assert r["error_code"] is None  # the AccessDenied was iam's GetRole, a later command
+    assert r["attempts"][0]["error"] == "connection-error"
+    sd106 = _finding(doc, "SD106")
+    assert "credential" in sd106["message"]
+    assert "rotate" in sd106["fix"]
+    run(["parse-log", str(DATA / TOKEN_REGION), "--fail-on", "never"])
+    table = capsys.readouterr().out
+    for out in (str(doc), table):
+        assert FAKE_TOKEN_PIECE not in out
+        assert FAKE_TOKEN_PIECE.lower() not in out
+
+
+def test_the_redacted_transcript_keeps_no_token(capsys: pytest.CaptureFixture[str]) -> None:
+    """`stsdiag redact` dropped the token after `AWS_SESSION_TOKEN=` but kept it whole in the
+    URL: the base64-run rule spares runs after a `.` (URL paths)."""
+    code = run(["redact", str(DATA / TOKEN_REGION)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert FAKE_TOKEN_PIECE not in out
+    assert 'endpoint URL: "https://sts.<redacted>' in out
+
+
+def test_url_paths_after_a_dot_are_still_kept() -> None:
+    path = "https://bucket.s3.amazonaws.com/" + "abcdefghij" * 7 + "/key.txt"
+    assert redact(path) == path
+    # a token opening inside a word is not a token (it starts the run)
+    word = "xIQoJb3JpZ2luX2Vj" + "a" * 30
+    assert redact(f"path/{word}.txt") == f"path/{word}.txt"
+
+
+def test_known_region_in_the_url_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / TOKEN_REGION).read_text()
+    text = text[: text.index("aws iam get-role")]  # the first command only
+    start = text.index('"https://sts.') + len('"https://sts.')
+    end = text.index(".amazonaws.com", start)
+    doc = parse(tmp_path, text[:start] + "us-east-1" + text[end:], capsys)
+    [r] = doc["requests"]
+    assert r["host"] == "sts.us-east-1.amazonaws.com"
+    assert "SD106" not in codes(doc)
+
+
+def test_one_command_transcript_keeps_its_own_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a second `$ aws …` line the record is not cut, and reads as before: its SDK
+    error message is the record's reading (SD405 for an error with no request)."""
+    text = (
+        "root@host:~# aws sts get-caller-identity\n\n"
+        'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"\n'
+        "An error occurred (AccessDenied) when calling the GetCallerIdentity operation: no\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert (doc["requests"], codes(doc)) == ([], ["SD405"])
+
+
+# ------------------------------------------------- a region typo known only from the URL
+
+TYPO = "09-ai-stanbul-region-typo-eu-center-1.log"
+
+
+def test_region_typo_in_the_endpoint_url_is_sd106(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repository's troubleshooting note quotes the CLI's error for `eu-center-1`: stsdiag
+    said only SD209 (could not connect), not that the region does not exist."""
+    doc = _parse(tmp_path, TYPO, capsys)
+    sd106 = _finding(doc, "SD106")
+    assert "eu-center-1" in sd106["message"]
+    assert "eu-central-1" in sd106["message"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["sts.eu-central-1.amazonaws.com", "sts.amazonaws.com", "kms.eu-center-1.amazonaws.com"],
+)
+def test_known_region_global_or_other_service_host_is_no_sd106(
+    host: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / TYPO).read_text().replace("sts.eu-center-1.amazonaws.com", host)
+    assert "SD106" not in codes(parse(tmp_path, text, capsys))
+
+
+def test_client_region_in_the_log_is_what_sd106_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the client region in the log, the host's label is not asked again."""
+    log = (
+        "2024-01-01 00:00:00,000 - MainThread - botocore.endpoint - DEBUG - Making request for "
+        "OperationModel(name=GetCallerIdentity) with params: {'url_path': '/', 'query_string': "
+        "'', 'method': 'POST', 'headers': {}, 'body': {'Action': 'GetCallerIdentity'}, 'url': "
+        "'https://sts.eu-center-1.amazonaws.com/', 'context': {'client_region': 'eu-center-1'}}\n"
+    )
+    doc = parse(tmp_path, log, capsys)
+    assert [f["message"] for f in doc["findings"] if f["code"] == "SD106"] == [
+        "Region 'eu-center-1' is not known to botocore. Did you mean eu-central-1?"
+    ]
+
+
+def test_whole_files_parse_without_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for p in sorted(DATA.glob("*.log")):
+        assert run(["parse-log", str(p), "--fail-on", "never"]) == 0, p
+        assert run(["parse-log", str(p), "--output", "json", "--fail-on", "never"]) == 0, p
+    capsys.readouterr()
