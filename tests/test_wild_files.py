@@ -221,3 +221,33 @@ def test_whole_files_parse_without_error(capsys: pytest.CaptureFixture[str]) -> 
         assert run(["parse-log", str(p), "--fail-on", "never"]) == 0, p
         assert run(["parse-log", str(p), "--output", "json", "--fail-on", "never"]) == 0, p
     capsys.readouterr()
+
+
+# ------------------------------------------------- out of file descriptors, not a bad certificate
+
+EMFILE = "11-worker-notes-too-many-open-files-ssl.log"
+
+
+def test_ssl_failure_out_of_file_descriptors_is_no_ca_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker scanning 17 regions logged `[Errno 24] Too many open files` and then `SSL
+    validation failed for https://sts…`: urllib3 calls the failure to open the CA bundle an
+    SSLError. SD303 said the certificate failed verification and to point AWS_CA_BUNDLE at
+    another bundle."""
+    doc = _parse(tmp_path, EMFILE, capsys)
+    sd303 = _finding(doc, "SD303")
+    assert "Too many open files" in sd303["message"]
+    assert "ulimit" in sd303["fix"]
+    assert "AWS_CA_BUNDLE" not in sd303["fix"]
+
+
+def test_ssl_failure_without_the_errno_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / EMFILE).read_text().replace("[Errno 24] Too many open files\n", "")
+    sd303 = _finding(parse(tmp_path, text, capsys), "SD303")
+    assert sd303["message"] == (
+        "sts.ap-northeast-1.amazonaws.com failed TLS certificate verification."
+    )
+    assert "AWS_CA_BUNDLE" in sd303["fix"]

@@ -88,7 +88,7 @@ _CONT_FACT = re.compile(
     rb"Error|error occurred|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
-    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|Too many open files|"
     # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)
     rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
 )

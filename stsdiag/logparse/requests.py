@@ -662,6 +662,18 @@ _BAD_REGION_URL = re.compile(
 )
 
 
+_EMFILE = "Too many open files"
+
+
+def _emfile(text: str, kind: ErrorKind | None, line: str) -> str:
+    """A TLS failure's line, with the process's `[Errno 24] Too many open files` in front
+    when the record says it elsewhere: the CA bundle could not be opened (urllib3 calls any
+    failure to set up the TLS context an SSLError), nothing was wrong with a certificate."""
+    if kind is ErrorKind.SSL and _EMFILE in text and _EMFILE not in line:
+        return f"[Errno 24] {_EMFILE}; {line}"
+    return line
+
+
 def bad_region_in_url(url: str) -> tuple[str, str] | None:
     """(service, region) of an AWS URL whose region part holds characters a host name
     cannot (botocore put the region into the host as it was given)."""
@@ -1473,7 +1485,7 @@ class Reconstructor:
             # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
             # old botocore names it a ConnectionError, newer ones a ProxyConnectionError
             kind = ErrorKind.PROXY
-        line = _last_exception_line(text, kind) or rec.message
+        line = _emfile(text, kind, _last_exception_line(text, kind) or rec.message)
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
             b.url = m.group(1)
@@ -1591,7 +1603,7 @@ class Reconstructor:
                 ):
                     if last is None:
                         target.attempts.append(_Try(1, rec.line, time=rec.ts))
-                    line = _last_exception_line(text, kind) or msg
+                    line = _emfile(text, kind, _last_exception_line(text, kind) or msg)
                     target.set_attempt(error=kind, error_text=excerpt(line))
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):

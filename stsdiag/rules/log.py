@@ -439,9 +439,23 @@ def network(r: LogRequest) -> Iterable[Hit]:
             cause = " Check security groups / NACLs on the path (a VPC endpoint's security group must allow 443)."
         tries = f" ({n} attempts)" if n > 1 else ""
         fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
+        what = _NET_TEXT[code]
+        if code == "SD303" and "Too many open files" in (a.error_text or ""):
+            # urllib3 names any failure to set up TLS an SSLError: out of file descriptors,
+            # the CA bundle could not even be opened, and no certificate was checked
+            what = (
+                "could not be set up for TLS: the process had run out of file descriptors "
+                "([Errno 24] Too many open files), so the CA bundle could not be opened; no "
+                "certificate was at fault"
+            )
+            fix = (
+                "Raise the process's open-files limit (`ulimit -n`, systemd `LimitNOFILE`, "
+                "the container's `nofile` ulimit) and reuse clients and their connections "
+                "(one client per thread, not one per call); leave the CA bundle as it is."
+            )
         yield Hit(
             code,
-            f"{host} {_NET_TEXT[code]}{tries}.{cause}",
+            f"{host} {what}{tries}.{cause}",
             (ev(r.ref("exception") or main_ref(r), r),),
             fix=fix,
         )
