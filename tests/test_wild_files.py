@@ -251,3 +251,94 @@ def test_ssl_failure_without_the_errno_reads_as_before(
         "sts.ap-northeast-1.amazonaws.com failed TLS certificate verification."
     )
     assert "AWS_CA_BUNDLE" in sd303["fix"]
+
+
+# ------------------------------------------------- two runs pasted one after the other
+
+TWO_RUNS = "13-readme-cli1-s3-sigv2-no-region-then-region.log"
+
+
+def test_pasted_command_between_runs_starts_a_new_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A README shows `aws s3 ls … --debug` twice: without a region (SigV2, 400 InvalidRequest,
+    the bucket is in us-east-2) and with `--region=us-east-2` (a listing). The second command
+    line was a continuation of the first run's `Exiting with rc 255` record, so the second
+    run's request went on as the first one's second try: one request, 2 tries, 34.6 s,
+    InvalidRequest at s3.us-east-2."""
+    doc = _parse(tmp_path, TWO_RUNS, capsys)
+    got = [(r["host"], r["error_code"], len(r["attempts"])) for r in doc["requests"]]
+    assert got == [(None, "InvalidRequest", 1), ("s3.us-east-2.amazonaws.com", None, 1)]
+    assert doc["recommendation"]["region"] == "us-east-2"
+
+
+def test_without_the_second_command_line_the_runs_read_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        (DATA / TWO_RUNS)
+        .read_text()
+        .replace("aws s3 ls s3://ravirajamani --region=us-east-2 --debug >> README.md\n", "")
+    )
+    doc = parse(tmp_path, text, capsys)
+    got = [(r["host"], r["error_code"], len(r["attempts"])) for r in doc["requests"]]
+    assert got == [("s3.us-east-2.amazonaws.com", "InvalidRequest", 2)]
+
+
+# ------------------------------------------------- a log whose line breaks a page lost
+
+FLAT = "14-blog-2015-cli1-flattened-s3-invalidaccesskeyid.log"
+
+
+def test_records_glued_on_one_line_are_read_one_by_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 2015 blog post's debug log, every record on one line: only the first record
+    (`Sending http request:`) was read, so the request 'got no answer' (SD210) though the
+    same line holds its 403 and the CLI's InvalidAccessKeyId error."""
+    doc = _parse(tmp_path, FLAT, capsys)
+    assert "SD210" not in codes(doc)
+    assert "SD403" in codes(doc)
+    [r] = doc["requests"]
+    assert r["error_code"] == "InvalidAccessKeyId"
+
+
+def test_a_glued_header_is_cut_where_it_starts() -> None:
+    from stsdiag.logparse.records import Record
+    from stsdiag.logparse.requests import _glued
+
+    def rec(msg: str) -> Record:
+        return Record(1, "botocore.endpoint", "DEBUG", "MainThread", None, "botocore", [msg])
+
+    pieces = _glued(rec("Sending http request:  2015-08-06 20:54:27,783 - botocore.parsers"
+                        " - DEBUG - Response headers: {'x': 'y'}"))  # fmt: skip
+    assert pieces is not None
+    assert [(p.logger, p.message) for p in pieces] == [
+        ("botocore.endpoint", "Sending http request:"),
+        ("botocore.parsers", "Response headers: {'x': 'y'}"),
+    ]
+    # a time stamp in a message, not followed by a logger and a level
+    assert _glued(rec("Response body: b'<x>2015-08-06 20:54:27,770 - </x>' - DEBUG - ")) is None
+    assert _glued(rec("got 2015-08-06 20:54:27,770 - two words here - DEBUG - x")) is None
+
+
+def test_a_time_stamp_inside_an_answer_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = "2024-01-01 00:00:00,000 - MainThread - "
+    log = (
+        f"{head}botocore.endpoint - DEBUG - Making request for OperationModel(name="
+        "GetCallerIdentity) with params: {'url': 'https://sts.eu-west-1.amazonaws.com/', "
+        "'context': {'client_region': 'eu-west-1'}}\n"
+        f"{head}urllib3.connectionpool - DEBUG - https://sts.eu-west-1.amazonaws.com:443 "
+        '"POST / HTTP/1.1" 403 300\n'
+        f"{head}botocore.parsers - DEBUG - Response body:\n"
+        "b'<ErrorResponse><Error><Code>AccessDenied</Code><Message>at 2015-08-06 "
+        "20:54:27,770 - not - DEBUG - a record</Message></Error></ErrorResponse>'\n"
+    )
+    [r] = parse(tmp_path, log, capsys)["requests"]
+    assert (r["host"], r["http_status"], r["error_code"]) == (
+        "sts.eu-west-1.amazonaws.com",
+        403,
+        "AccessDenied",
+    )

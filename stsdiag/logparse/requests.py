@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
-from stsdiag.logparse.records import _CONT_FACT, Record
+from stsdiag.logparse.records import _CONT_FACT, CONT, KEPT, Record, classify_line
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
@@ -662,6 +662,50 @@ _BAD_REGION_URL = re.compile(
 )
 
 
+# a log header inside a record's message: a page or a chat that lost the log's line breaks
+# glued the next records onto this one (`Sending http request:  2015-08-06 20:54:27,770 -
+# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`)
+_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - ")
+_GLUED_LEVELS = (" - DEBUG - ", " - INFO - ", " - WARNING - ", " - ERROR - ")
+
+
+def _glued(rec: Record) -> list[Record] | None:
+    """The records glued into `rec`'s message line, `rec` first (cut where the next one's
+    header starts); its continuation lines go with the last one. None when nothing is glued."""
+    msg = rec.message
+    if rec.fmt == "json" or not any(x in msg for x in _GLUED_LEVELS):
+        return None
+    cuts = [
+        m.start()
+        for m in _GLUED_HEADER.finditer(msg, 1)
+        if classify_line(msg[m.start() : m.start() + 300].encode("utf-8", "replace"), 0)[0] != CONT
+    ]
+    if not cuts:
+        return None
+    out = [replace(rec, lines=[msg[: cuts[0]].rstrip()], size=0)]
+    for a, b in zip(cuts, [*cuts[1:], len(msg)], strict=True):
+        kind, r = classify_line(msg[a:b].rstrip().encode("utf-8", "replace"), rec.line)
+        if kind == KEPT and r is not None:  # (records without facts are dropped, as read)
+            out.append(r)
+    if len(rec.lines) > 1:
+        out[-1] = replace(out[-1], lines=out[-1].lines + rec.lines[1:])
+    return out
+
+
+def _shell_lines(rec: Record) -> list[int]:
+    """Where a record's text has a shell line that runs the AWS CLI (a pasted command): of
+    a stderr record any line, of another record (a log's header line) its continuation
+    lines; none in a JSON record, whose lines are not the log's."""
+    if rec.fmt == "json":
+        return []
+    start = 0 if rec.logger == "stderr" else 1
+    return [
+        i
+        for i in range(start, len(rec.lines))
+        if "aws" in rec.lines[i] and _SHELL_AWS.match(rec.lines[i])
+    ]
+
+
 _EMFILE = "Too many open files"
 
 
@@ -948,15 +992,27 @@ class Reconstructor:
         self._retry_pending, self._pending_at = b, self._records
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
-        if rec.logger == "stderr" and len(rec.lines) > 1 and rec.fmt == "plain":
+        glued = _glued(rec)
+        if glued is not None:
+            for piece in glued:
+                yield from self.feed(piece)
+            return
+        if len(rec.lines) > 1 or rec.logger == "stderr":
             # a terminal transcript: each `$ aws …` line in the text starts another CLI run,
             # whose output is its own (a `Could not connect` of the first command is not
-            # the second command's `An error occurred (AccessDenied)`)
-            cuts = [i for i in range(1, len(rec.lines)) if _SHELL_AWS.match(rec.lines[i])]
+            # the second command's `An error occurred (AccessDenied)`, and a request of the
+            # first `--debug` run does not go on in the second's, whose first records are
+            # the lines after the previous run's last record)
+            cuts = _shell_lines(rec)
             if cuts:
-                for a, b in zip([0, *cuts], [*cuts, len(rec.lines)], strict=True):
-                    part = replace(rec, line=rec.line + a, lines=rec.lines[a:b], size=0)
-                    if a:
+                starts = cuts if cuts[0] == 0 else [0, *cuts]
+                for a, b in zip(starts, [*starts[1:], len(rec.lines)], strict=True):
+                    part = (
+                        replace(rec, lines=rec.lines[:b])
+                        if a == 0
+                        else Record(rec.line + a, "stderr", "", None, None, "plain", rec.lines[a:b])
+                    )
+                    if _SHELL_AWS.match(part.lines[0]):
                         yield from self.new_process()
                     yield from self._feed(part)
                 return
