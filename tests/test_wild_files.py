@@ -342,3 +342,34 @@ def test_a_time_stamp_inside_an_answer_reads_as_before(
         403,
         "AccessDenied",
     )
+
+
+# ------------------------------------------------- an answer whose status line is not logged
+
+NO_STATUS = "15-polly-readme-boto3-stream-logger-no-status-lines.log"
+
+
+def _row(capsys: pytest.CaptureFixture[str], path: Path) -> str:
+    assert run(["parse-log", str(path), "--fail-on", "never"]) == 0
+    out = capsys.readouterr().out
+    return next(ln for ln in out.splitlines() if "polly.SynthesizeSpeech" in ln)
+
+
+def test_answer_without_a_status_line_reads_answered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`set_stream_logger('botocore')` logs no urllib3 status line: the request has its
+    response headers, a streaming body and 'No retry needed', and the table said its result
+    was 'not in log'."""
+    row = _row(capsys, DATA / NO_STATUS)
+    assert "answered" in row and "not in log" not in row
+
+
+def test_request_cut_before_its_answer_still_reads_no_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / NO_STATUS).read_text()
+    cut = tmp_path / "cut.log"
+    cut.write_text(text[: text.index("botocore.httpsession")].rsplit("\n", 1)[0] + "\n")
+    row = _row(capsys, cut)
+    assert "no answer" in row and "answered" not in row

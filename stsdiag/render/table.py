@@ -29,6 +29,10 @@ def _outcome(r: LogRequest, cut: bool = False) -> str:
     if _waiting(r):
         # sent; the log ends before a response or an error (SD210), or was cut off first
         return "cut off" if cut else "no answer"
+    if r.attempts:
+        # answered with no error, its status line not logged (urllib3's logger was not on:
+        # `boto3.set_stream_logger('botocore')`, or old botocore): the answer is in the log
+        return "answered"
     return "not in log"
 
 
