@@ -373,3 +373,25 @@ def test_request_cut_before_its_answer_still_reads_no_answer(
     cut.write_text(text[: text.index("botocore.httpsession")].rsplit("\n", 1)[0] + "\n")
     row = _row(capsys, cut)
     assert "no answer" in row and "answered" not in row
+
+
+def test_role_list_404_from_the_instance_says_attach_a_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blog's EC2 instance asked IMDS directly (token 200, role list 404): SD501 said no
+    role is attached, and its fix was the generic 'Configure credentials (…)'."""
+    doc = _parse(tmp_path, "16-blog-cli2-imds-direct-role-list-404.log", capsys)
+    sd501 = _finding(doc, "SD501")
+    assert "no IAM role (instance profile) is attached" in sd501["message"]
+    assert "associate-iam-instance-profile" in sd501["fix"]
+    assert "SD302" not in codes(doc)
+
+
+def test_no_credentials_without_imds_keeps_the_generic_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        'Unable to locate credentials. You can configure credentials by running "aws configure".\n'
+    )
+    sd501 = _finding(parse(tmp_path, text, capsys), "SD501")
+    assert sd501["fix"].startswith("Configure credentials")

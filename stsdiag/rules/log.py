@@ -794,6 +794,10 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             fix="Let the SDK reach the metadata service directly: add 169.254.169.254 to "
             "`NO_PROXY` (and `no_proxy`); the instance's role then gives the credentials."
             if via_proxy
+            else "Attach an IAM role to the instance (an instance profile: `aws ec2 "
+            "associate-iam-instance-profile`, or the console's Modify IAM role), or give "
+            "credentials another way (environment, profile, SSO, web identity)."
+            if no_role
             else None,
         )
     if "imds-via-proxy" in by_tag:
