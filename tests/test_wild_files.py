@@ -395,3 +395,15 @@ def test_no_credentials_without_imds_keeps_the_generic_fix(
     )
     sd501 = _finding(parse(tmp_path, text, capsys), "SD501")
     assert sd501["fix"].startswith("Configure credentials")
+
+
+def test_info_level_lambda_log_says_answers_are_not_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Lambda function's INFO-level CloudWatch log has only `Starting new HTTPS connection`
+    lines and ends normally (END, REPORT): every row said 'no answer', as if the calls had
+    hung, while botocore logs no answer below DEBUG (SD210 says so at INFO severity)."""
+    assert run(["parse-log", str(DATA / "18-readme-lambda-info-connections-only.log")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [ln for ln in out if ln.split()[:1] and ln.split()[0].isdigit()]  # table rows
+    assert rows and all("not logged" in ln and "no answer" not in ln for ln in rows)

@@ -18,7 +18,7 @@ def _ts(t: float | None) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _outcome(r: LogRequest, cut: bool = False) -> str:
+def _outcome(r: LogRequest, cut: bool = False, no_debug: bool = False) -> str:
     if r.error_code:
         return f"{r.http_status or ''} {r.error_code}".strip()
     errs = [a.error.value for a in r.attempts if a.error is not None]
@@ -28,6 +28,9 @@ def _outcome(r: LogRequest, cut: bool = False) -> str:
         return str(r.http_status)
     if _waiting(r):
         # sent; the log ends before a response or an error (SD210), or was cut off first
+        if no_debug:
+            # an INFO-level log (a Lambda function's): botocore logs no answer below DEBUG
+            return "not logged"
         return "cut off" if cut else "no answer"
     if r.attempts:
         # answered with no error, its status line not logged (urllib3's logger was not on:
@@ -50,6 +53,7 @@ def _took(r: LogRequest) -> str:
 def requests_section(report: Report) -> str:
     rows = []
     cut = report.log is not None and report.log.truncated
+    no_debug = report.log is not None and report.log.debug_records == 0
     for r in report.requests[:MAX_ROWS]:
         rows.append(
             [
@@ -62,7 +66,7 @@ def requests_section(report: Report) -> str:
                 r.host or "",
                 r.signing_region or "",
                 len(r.attempts) or "",
-                _outcome(r, cut),
+                _outcome(r, cut, no_debug),
                 _took(r),
             ]
         )
