@@ -407,3 +407,43 @@ def test_info_level_lambda_log_says_answers_are_not_logged(
     out = capsys.readouterr().out.splitlines()
     rows = [ln for ln in out if ln.split()[:1] and ln.split()[0].isdigit()]  # table rows
     assert rows and all("not logged" in ln and "no answer" not in ln for ln in rows)
+
+
+# ------------------------------------------------- a read timeout of a call that runs long
+
+BEDROCK = "19-app-log-bedrock-converse-read-timeout-tracebacks.log"
+
+
+def test_read_timeout_of_a_long_running_call_says_raise_read_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bedrock Converse timed out reading after 120 s (the model still generating). The
+    request was `bedrock-runtime.?` (the URL's path was dropped) and SD204's fix was STS's:
+    check proxies and middleboxes, raise read_timeout only as a last resort."""
+    doc = _parse(tmp_path, BEDROCK, capsys)
+    [r] = doc["requests"]
+    assert (r["service"], r["operation"]) == ("bedrock-runtime", "Converse")
+    sd204 = _finding(doc, "SD204")
+    assert "read_timeout" in sd204["message"]
+    assert "ConverseStream" in sd204["fix"]
+    assert "middlebox" not in sd204["fix"]
+
+
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [
+        ("sts.us-east-2.amazonaws.com", "/"),  # STS answers at once: a stall is the path's
+        ("lambda.us-east-2.amazonaws.com", "/2015-03-31/functions/"),  # ListFunctions
+    ],
+)
+def test_read_timeout_of_a_quick_call_keeps_the_path_advice(
+    host: str, path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / BEDROCK).read_text()
+    url = "https://bedrock-runtime.us-east-2.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aus-east-2%3A123456789012%3Ainference-profile%2Fglobal.anthropic.claude-sonnet-4-6/converse"
+    text = text.replace(url, f"https://{host}{path}").replace(
+        "bedrock-runtime.us-east-2.amazonaws.com", host
+    )
+    sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
+    assert "middlebox" in sd204["fix"]
+    assert "read_timeout` (botocore" not in sd204["message"]

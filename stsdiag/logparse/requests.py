@@ -345,7 +345,7 @@ class _Builder:
             last_line=max(self.last_line, self.first_line),
             thread=self.thread,
             service=self.service,
-            operation=self.operation,
+            operation=self.operation or _rest_operation(self.url),
             client_region=self.client_region,
             param_region=self.param_region,
             use_global_endpoint=self.use_global,
@@ -706,6 +706,26 @@ def _shell_lines(rec: Record) -> list[int]:
     ]
 
 
+# the operation a REST path names, for a request known only from its URL (an exception's
+# endpoint URL): Bedrock's runtime and Lambda's Invoke, whose calls run long
+_REST_OPERATIONS = (
+    (re.compile(r"/model/[^/\s\"]+/converse-stream\b"), "ConverseStream"),
+    (re.compile(r"/model/[^/\s\"]+/converse\b"), "Converse"),
+    (
+        re.compile(r"/model/[^/\s\"]+/invoke-with-response-stream\b"),
+        "InvokeModelWithResponseStream",
+    ),
+    (re.compile(r"/model/[^/\s\"]+/invoke\b"), "InvokeModel"),
+    (re.compile(r"/20\d\d-\d\d-\d\d/functions/[^/\s\"]+/invocations\b"), "Invoke"),
+)
+
+
+def _rest_operation(url: str | None) -> str | None:
+    if not url or ("/model/" not in url and "/functions/" not in url):
+        return None
+    return next((op for pat, op in _REST_OPERATIONS if pat.search(url)), None)
+
+
 _EMFILE = "Too many open files"
 
 
@@ -808,14 +828,17 @@ class Reconstructor:
             return b, []
         return None, [x.freeze() for x in self.open.pop_all(rec.thread)]
 
-    def _implicit(self, rec: Record, host: str | None, scheme: str = "https") -> _Builder:
+    def _implicit(
+        self, rec: Record, host: str | None, scheme: str = "https", url: str | None = None
+    ) -> _Builder:
         """The request a record belongs to when none is open: a paste that starts in the
         middle of a request (after `Making request`) still shows what went wrong."""
         b = self._current(rec)
         b.implicit = not b.opened
         if host:
             b.host = b.host or host
-            b.url = b.url or f"{scheme}://{host}/"
+            # (the whole URL when the record gave it: its path may name the operation)
+            b.url = b.url or (url if url and _host_of(url) == host else f"{scheme}://{host}/")
             b.service = b.service or _service_of(host)
         return b
 
@@ -1648,7 +1671,7 @@ class Reconstructor:
                     self._route(rec, "answer", host) if rec.thread is None and self.floating else b
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
-                    target = self._implicit(rec, host)
+                    target = self._implicit(rec, host, url=u.group(1) if u else None)
                 if target is not None and u and (bad := bad_region_in_url(u.group(1))):
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]

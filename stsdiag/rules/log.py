@@ -421,6 +421,20 @@ _NET_TEXT = {
 }
 
 
+def _runs_long(r: LogRequest) -> str | None:
+    """The kind of call a request is when its answer waits for work on the service's side
+    (Bedrock's runtime, Lambda's synchronous Invoke, Step Functions' StartSyncExecution):
+    the words SD204 names it by, or None."""
+    host = (r.host or "").lower()
+    if host.startswith(("bedrock-runtime.", "bedrock-agent-runtime.")):
+        return f"Bedrock's {r.operation or 'runtime call'}"
+    if host.startswith("sync-states.") or r.operation == "StartSyncExecution":
+        return "StartSyncExecution"
+    if host.startswith("lambda.") and (r.operation == "Invoke" or "/invocations" in (r.url or "")):
+        return "Lambda's synchronous Invoke"
+    return None
+
+
 def network(r: LogRequest) -> Iterable[Hit]:
     seen: set[str] = set()
     for a in r.attempts:
@@ -437,8 +451,23 @@ def network(r: LogRequest) -> Iterable[Hit]:
             cause = " The global endpoint is not reachable from a private subnet without NAT; use the regional endpoint (through the VPC endpoint)."
         elif code == "SD202":
             cause = " Check security groups / NACLs on the path (a VPC endpoint's security group must allow 443)."
+        elif code == "SD204" and (slow := _runs_long(r)):
+            cause = (
+                f" {slow} answers only when the work it starts is done, so a read timeout here "
+                "usually means that work took longer than the "
+                "client's `read_timeout` (botocore's default is 60 s), not a broken path."
+            )
         tries = f" ({n} attempts)" if n > 1 else ""
         fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
+        if code == "SD204" and _runs_long(r):
+            fix = (
+                "Raise the client's `read_timeout` above the call's run time "
+                "(`Config(read_timeout=…)`, `--cli-read-timeout`; Lambda: above the function's "
+                "timeout; Bedrock: above the longest generation, which may take minutes), or "
+                "use the streaming or "
+                "asynchronous variant (ConverseStream, InvokeModelWithResponseStream, Invoke "
+                "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
+            )
         what = _NET_TEXT[code]
         if code == "SD303" and "Too many open files" in (a.error_text or ""):
             # urllib3 names any failure to set up TLS an SSLError: out of file descriptors,
