@@ -447,3 +447,27 @@ def test_read_timeout_of_a_quick_call_keeps_the_path_advice(
     sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
     assert "middlebox" in sd204["fix"]
     assert "read_timeout` (botocore" not in sd204["message"]
+
+
+# ------------------------------------------------- a `Sending` line the paste repeated
+
+REPEATED = "06-notes-cloudshell-cli2-logs-startquery-repeated-sending.log"
+
+
+def test_sending_repeated_in_the_same_millisecond_is_one_attempt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The paste has the `request-created` hook and `Sending http request` twice at
+    19:18:21,669 (masked differently), nothing between: the table said 2 tries."""
+    [r] = _parse(tmp_path, REPEATED, capsys)["requests"]
+    assert (r["operation"], r["http_status"], len(r["attempts"])) == ("StartQuery", 200, 1)
+
+
+def test_sending_again_later_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / REPEATED).read_text()
+    i = text.rindex("2025-03-18 19:18:21,669 - MainThread - botocore.endpoint - DEBUG - Sending")
+    text = text[:i] + text[i:].replace("19:18:21,669", "19:18:21,670", 1)
+    [r] = parse(tmp_path, text, capsys)["requests"]
+    assert len(r["attempts"]) == 2

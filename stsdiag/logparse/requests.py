@@ -1450,6 +1450,20 @@ class Reconstructor:
         flat = rec.flat
         self._ua_versions(flat)
         url = _URL.search(flat)
+        last = b.attempts[-1] if b.attempts else None
+        if (
+            last is not None
+            and rec.thread is not None
+            and rec.ts is not None
+            and last.time == rec.ts
+            and not (last.answered or last.prepared or last.unlogged)
+            and last.error is None
+            and last.status is None
+        ):
+            # the same `Sending` again in the same millisecond with nothing between (a
+            # paste that repeated a line or a block): one attempt, not a retry, which
+            # comes only after an answer or an exception and the retry handler's decision
+            return
         if b.attempts and b.attempts[-1].prepared:
             # the attempt botocore built and signed after its retry decision: now sent
             b.attempts[-1] = _Try(len(b.attempts), rec.line, time=rec.ts)
