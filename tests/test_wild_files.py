@@ -471,3 +471,27 @@ def test_sending_again_later_reads_as_before(
     text = text[:i] + text[i:].replace("19:18:21,669", "19:18:21,670", 1)
     [r] = parse(tmp_path, text, capsys)["requests"]
     assert len(r["attempts"]) == 2
+
+
+def test_sigv2_refused_for_want_of_a_region_is_sd101(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's first run: no region, so the old CLI signed S3 with SigV2 and S3 said
+    'Please use AWS4-HMAC-SHA256' (the bucket is in us-east-2); no finding said so."""
+    doc = _parse(tmp_path, TWO_RUNS, capsys)
+    sd101 = _finding(doc, "SD101")
+    assert "Signature Version 2" in sd101["message"] and "us-east-2" in sd101["message"]
+    assert "--region us-east-2" in sd101["fix"]
+
+
+def test_another_invalid_request_is_no_sd101(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / TWO_RUNS).read_text()
+    text = text.replace(
+        "The authorization mechanism you have provided is not supported. Please use "
+        "AWS4-HMAC-SHA256.",
+        "Missing required header for this request: x-amz-content-sha256",
+    )
+    text = text.replace("requires Signature Version 4", "requires a header")
+    assert "SD101" not in codes(parse(tmp_path, text, capsys))

@@ -160,6 +160,11 @@ def where_region(r: LogRequest) -> str | None:
 # ------------------------------------------------------------------ request rules
 
 
+# S3's answer to a SigV2 signature where only SigV4 is accepted: old SDKs and CLIs sign S3
+# with SigV2 when no region is set
+_SIGV4_ONLY = re.compile(r"Please use AWS4-HMAC-SHA256|requires Signature Version 4")
+
+
 def sd101(r: LogRequest) -> Iterable[Hit]:
     # aws-global is also the normal region of global services (IAM, CloudFront, Route 53)
     if is_sts(r) and "aws-global" in (r.client_region, r.param_region):
@@ -167,6 +172,23 @@ def sd101(r: LogRequest) -> Iterable[Hit]:
             "SD101",
             "No region configured: the client region is aws-global, so STS goes to the global endpoint.",
             (ev(r.ref("endpoint-params") or main_ref(r), r),),
+        )
+    elif (
+        r.error_code == "InvalidRequest"
+        and not r.client_region
+        and _SIGV4_ONLY.search(r.error_message or "")
+    ):
+        where = r.resource_regions[0] if r.resource_regions else None
+        yield Hit(
+            "SD101",
+            "No region configured: without one this SDK signed the S3 request with Signature "
+            "Version 2, and the bucket's region"
+            + (f" ({where})" if where else "")
+            + " accepts only Signature Version 4 (InvalidRequest).",
+            (ev(r.ref("client-error", "error-body") or main_ref(r), r),),
+            fix=f"Set the bucket's region: `--region {where}` or `export AWS_DEFAULT_REGION={where}`."
+            if where
+            else "Set the bucket's region (`aws s3api get-bucket-location --bucket BUCKET`).",
         )
 
 
