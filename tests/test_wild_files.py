@@ -495,3 +495,26 @@ def test_another_invalid_request_is_no_sd101(
     )
     text = text.replace("requires Signature Version 4", "requires a header")
     assert "SD101" not in codes(parse(tmp_path, text, capsys))
+
+
+# ------------------------------------------------- a global service's client names the region
+
+IAM = "23-aws-docs-cli1-iam-list-groups-aws-global.log"
+
+
+def test_global_service_client_names_the_configured_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The AWS CLI guide's `aws iam list-groups --debug`: IAM goes to iam.amazonaws.com with
+    client region aws-global, but `Using partition endpoint for iam, us-west-2: aws-global`
+    says the profile's region is us-west-2; the recommendation said the log names none."""
+    doc = _parse(tmp_path, IAM, capsys)
+    assert doc["recommendation"]["region"] == "us-west-2"
+    assert codes(doc) == []
+
+
+def test_without_the_partition_line_the_region_stays_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / IAM).read_text().split("\n", 1)[1]
+    assert parse(tmp_path, text, capsys)["recommendation"]["region"] is None

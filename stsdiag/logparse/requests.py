@@ -573,6 +573,11 @@ _CONFIG_REGION = re.compile(
     r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
     r"u?'([a-z]{2}(?:-[a-z]+)+-\d+)'"
 )
+# a global service's client (IAM, CloudFront, Route 53) built for the configured region:
+# `Using partition endpoint for iam, us-west-2: aws-global` names that region
+_PARTITION_ENDPOINT = re.compile(
+    r"Using partition endpoint for [\w-]+, ([a-z]{2}(?:-[a-z]+)+-\d+): aws-global"
+)
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
 # the ECS task role's and EKS Pod Identity's credential endpoints (as urllib3 names them)
@@ -1701,6 +1706,8 @@ class Reconstructor:
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):
                         target.ref(rec, "exception", line)
+        if "partition endpoint" in msg and (m4 := _PARTITION_ENDPOINT.search(msg)):
+            self.events.add(rec, "config-region", m4.group(0))
         if "region" in msg and (m3 := _CONFIG_REGION.search(msg)) is not None:
             # the region the session was given (`--region`, `Session(region_name=...)`, or
             # old botocore's config lookup): evidence of the intended region

@@ -61,7 +61,10 @@ class Summary:
         return frozenset()
 
 
-_QUOTED_REGION = re.compile(r"'([a-z]{2}(?:-[a-z]+)+-\d+)'")
+# the region in a config-region event: quoted, or a global service's client's region
+_QUOTED_REGION = re.compile(
+    r"'([a-z]{2}(?:-[a-z]+)+-\d+)'|endpoint for [\w-]+, ([a-z]{2}(?:-[a-z]+)+-\d+): aws-global"
+)
 
 
 def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
@@ -73,7 +76,7 @@ def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
         return votes
     for e in events:
         if e.tag == "config-region" and (m := _QUOTED_REGION.search(e.excerpt)):
-            votes[m.group(1)] += 3
+            votes[m.group(1) or m.group(2)] += 3
     return votes
 
 
