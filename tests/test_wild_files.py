@@ -518,3 +518,31 @@ def test_without_the_partition_line_the_region_stays_unknown(
 ) -> None:
     text = (DATA / IAM).read_text().split("\n", 1)[1]
     assert parse(tmp_path, text, capsys)["recommendation"]["region"] is None
+
+
+# ------------------------------------------------- another service throttled
+
+S3_429 = "17-notes-boto3-custom-format-s3-429-retries.log"
+
+
+def test_s3_429_gets_a_fix_for_s3_not_sts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GetObject answered 429 twice (a custom log format, legacy retries): SD407's fix was
+    STS's ('Cache credentials, … spread calls across regional endpoints')."""
+    doc = _parse(tmp_path, S3_429, capsys)
+    [r] = doc["requests"]
+    assert (r["operation"], r["http_status"], len(r["attempts"])) == ("GetObject", 429, 2)
+    sd407 = _finding(doc, "SD407")
+    assert "regional endpoints" not in sd407["fix"]
+    assert "adaptive" in sd407["fix"] and "prefixes" in sd407["fix"]
+
+
+def test_sts_429_keeps_the_sts_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (DATA / S3_429).read_text()
+    text = text.replace("micktwomey-scratch-example.s3.eu-west-1", "sts.eu-west-1")
+    text = text.replace("/s3/aws4_request", "/sts/aws4_request").replace(
+        ".s3.GetObject", ".sts.GetCallerIdentity"
+    )
+    sd407 = _finding(parse(tmp_path, text, capsys), "SD407")
+    assert "regional endpoints" in sd407["fix"]

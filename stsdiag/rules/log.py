@@ -701,10 +701,31 @@ def _sentence(msg: str) -> str:
     return f"{m} " if not m or m.endswith((".", "!", "?")) else f"{m}. "
 
 
+def _throttle_fix(r: LogRequest) -> str | None:
+    """SD407's fix for another service than STS (the catalogue's speaks of credentials and
+    STS's regional endpoints); None for STS."""
+    if is_sts(r):
+        return None
+    svc = r.service or (r.host or "").split(".", 1)[0] or "the service"
+    return (
+        f"Lower the request rate to {svc} and let the SDK back off: retry mode `adaptive` "
+        "(or `standard` with a higher `max_attempts`)"
+        + (
+            "; for S3, spread the keys over more prefixes and run fewer transfers at once"
+            if svc == "s3"
+            else ""
+        )
+        + "."
+    )
+
+
 def throttled_status(r: LogRequest) -> Iterable[Hit]:
     if r.http_status == 429 and not r.error_code:
         yield Hit(
-            "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
+            "SD407",
+            f"{r.operation or 'The call'} got HTTP 429.",
+            (ev(r.ref("http-status"), r),),
+            fix=_throttle_fix(r),
         )
     elif (
         r.http_status in _RETRIED_5XX
