@@ -39,6 +39,13 @@ _SECRET40 = re.compile(
     r"(?<![\w/+=%.-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![\w/+=%-])"
 )
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+# an STS session token by the opening every one has (base64 of its version and `origin_ec`
+# or `er/aws`), wherever it stands: `_LONG_B64` spares runs after a `.` (URL paths), and a
+# token pasted as the region lands there (`https://sts.IQoJb3JpZ2luX2Vj….amazonaws.com`)
+_TOKEN_OPENING = ("IQoJb3JpZ2luX2V", "AgoJb3JpZ2luX2V", "FwoGZXIvYXdz", "FQoGZXIvYXdz")
+_SESSION_TOKEN = re.compile(
+    "(?<![A-Za-z0-9+=])(?:" + "|".join(_TOKEN_OPENING) + r")[A-Za-z0-9/+]{16,}={0,2}"
+)
 # key ids of any format (S3-compatible stores use hex or other ids): after `Credential=`
 # (SigV4, also URL-encoded in presigned URLs), `AWSAccessKeyId=` (SigV2 query) and access key
 # fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
@@ -147,6 +154,8 @@ def redact(text: str) -> str:
         text = _JWT.sub(MASK, text)
     if len(text) >= 40:
         text = _long_secrets(text)
+        if "b3JpZ2lu" in text or "ZXIvYXdz" in text:
+            text = _SESSION_TOKEN.sub(MASK, text)
     if "A" in text:
         text = _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", text)
     return text

@@ -93,7 +93,7 @@ _CONT_FACT = re.compile(
     rb"Error|error occurred|A client error \(|Exception|Traceback|timeout|Timeout|Unable to locate|"
     rb"You must specify a region|Could not connect|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
-    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|"
+    rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|Too many open files|"
     # the proxy settings a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
     rb"(?:export|set)[ \t]+(?:HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=|"
     # the command a user pasted above its log (`$ aws sts get-caller-identity --debug`)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
-from stsdiag.logparse.records import _CONT_FACT, WRAPPER, Record
+from stsdiag.logparse.records import _CONT_FACT, CONT, KEPT, WRAPPER, Record, classify_line
 from stsdiag.models import Attempt, ErrorKind, LineRef, LogRequest
 from stsdiag.redact import excerpt, mask_key_id
 
@@ -385,7 +385,7 @@ class _Builder:
             last_line=max(self.last_line, self.first_line),
             thread=self.thread,
             service=self.service,
-            operation=self.operation,
+            operation=self.operation or _rest_operation(self.url),
             client_region=self.client_region,
             param_region=self.param_region,
             use_global_endpoint=self.use_global,
@@ -615,6 +615,11 @@ _CONFIG_REGION = re.compile(
     r"(?:Setting config variable for region to|Loading variable region from \w+ with value) "
     r"u?'([a-z]{2}(?:-[a-z]+)+-\d+)'"
 )
+# a global service's client (IAM, CloudFront, Route 53) built for the configured region:
+# `Using partition endpoint for iam, us-west-2: aws-global` names that region
+_PARTITION_ENDPOINT = re.compile(
+    r"Using partition endpoint for [\w-]+, ([a-z]{2}(?:-[a-z]+)+-\d+): aws-global"
+)
 _IMDS_ENDPOINT = re.compile(r"IMDS ENDPOINT: (\S+)")
 _IMDS_PATHS = ("/latest/api/token", "/latest/meta-data/", "/latest/dynamic/")
 # the ECS task role's and EKS Pod Identity's credential endpoints (as urllib3 names them)
@@ -697,7 +702,99 @@ def _about_credential_chain(text: str) -> bool:
 _HOSTNAME = re.compile(r"[a-z0-9_.:%-]{1,255}")
 
 
+# an AWS URL botocore built from a region no host name can hold (`https://sts.<region>.
+# amazonaws.com` with a session token or a secret key pasted as the region: `/`, `+`, `=`)
+_BAD_REGION_URL = re.compile(
+    r"https?://([a-z0-9-]+)\.([^\s\"']*?[^A-Za-z0-9.\s\"'-][^\s\"']*?)\.amazonaws\.com(?:\.cn)?/?$"
+)
+
+
+# a log header inside a record's message: a page or a chat that lost the log's line breaks
+# glued the next records onto this one (`Sending http request:  2015-08-06 20:54:27,770 -
+# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`)
+_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - ")
+_GLUED_LEVELS = (" - DEBUG - ", " - INFO - ", " - WARNING - ", " - ERROR - ")
+
+
+def _glued(rec: Record) -> list[Record] | None:
+    """The records glued into `rec`'s message line, `rec` first (cut where the next one's
+    header starts); its continuation lines go with the last one. None when nothing is glued."""
+    msg = rec.message
+    if rec.fmt == "json" or not any(x in msg for x in _GLUED_LEVELS):
+        return None
+    cuts = [
+        m.start()
+        for m in _GLUED_HEADER.finditer(msg, 1)
+        if classify_line(msg[m.start() : m.start() + 300].encode("utf-8", "replace"), 0)[0] != CONT
+    ]
+    if not cuts:
+        return None
+    out = [replace(rec, lines=[msg[: cuts[0]].rstrip()], size=0)]
+    for a, b in zip(cuts, [*cuts[1:], len(msg)], strict=True):
+        kind, r = classify_line(msg[a:b].rstrip().encode("utf-8", "replace"), rec.line)
+        if kind == KEPT and r is not None:  # (records without facts are dropped, as read)
+            out.append(r)
+    if len(rec.lines) > 1:
+        out[-1] = replace(out[-1], lines=out[-1].lines + rec.lines[1:])
+    return out
+
+
+def _shell_lines(rec: Record) -> list[int]:
+    """Where a record's text has a shell line that runs the AWS CLI (a pasted command): of
+    a stderr record any line, of another record (a log's header line) its continuation
+    lines; none in a JSON record, whose lines are not the log's."""
+    if rec.fmt == "json":
+        return []
+    start = 0 if rec.logger == "stderr" else 1
+    return [
+        i
+        for i in range(start, len(rec.lines))
+        if "aws" in rec.lines[i] and _SHELL_AWS.match(rec.lines[i])
+    ]
+
+
+# the operation a REST path names, for a request known only from its URL (an exception's
+# endpoint URL): Bedrock's runtime and Lambda's Invoke, whose calls run long
+_REST_OPERATIONS = (
+    (re.compile(r"/model/[^/\s\"]+/converse-stream\b"), "ConverseStream"),
+    (re.compile(r"/model/[^/\s\"]+/converse\b"), "Converse"),
+    (
+        re.compile(r"/model/[^/\s\"]+/invoke-with-response-stream\b"),
+        "InvokeModelWithResponseStream",
+    ),
+    (re.compile(r"/model/[^/\s\"]+/invoke\b"), "InvokeModel"),
+    (re.compile(r"/20\d\d-\d\d-\d\d/functions/[^/\s\"]+/invocations\b"), "Invoke"),
+)
+
+
+def _rest_operation(url: str | None) -> str | None:
+    if not url or ("/model/" not in url and "/functions/" not in url):
+        return None
+    return next((op for pat, op in _REST_OPERATIONS if pat.search(url)), None)
+
+
+_EMFILE = "Too many open files"
+
+
+def _emfile(text: str, kind: ErrorKind | None, line: str) -> str:
+    """A TLS failure's line, with the process's `[Errno 24] Too many open files` in front
+    when the record says it elsewhere: the CA bundle could not be opened (urllib3 calls any
+    failure to set up the TLS context an SSLError), nothing was wrong with a certificate."""
+    if kind is ErrorKind.SSL and _EMFILE in text and _EMFILE not in line:
+        return f"[Errno 24] {_EMFILE}; {line}"
+    return line
+
+
+def bad_region_in_url(url: str) -> tuple[str, str] | None:
+    """(service, region) of an AWS URL whose region part holds characters a host name
+    cannot (botocore put the region into the host as it was given)."""
+    m = _BAD_REGION_URL.match(url) if ".amazonaws.com" in url else None
+    return (m.group(1), m.group(2)) if m else None
+
+
 def _host_of(url: str) -> str | None:
+    if bad_region_in_url(url):
+        return None  # its host would be a piece of the region (of a pasted secret)
     try:
         host = endpoints.host_of(url)
     except ValueError:  # a malformed URL in the log
@@ -778,14 +875,17 @@ class Reconstructor:
             return b, []
         return None, [x.freeze() for x in self.open.pop_all(rec.thread)]
 
-    def _implicit(self, rec: Record, host: str | None, scheme: str = "https") -> _Builder:
+    def _implicit(
+        self, rec: Record, host: str | None, scheme: str = "https", url: str | None = None
+    ) -> _Builder:
         """The request a record belongs to when none is open: a paste that starts in the
         middle of a request (after `Making request`) still shows what went wrong."""
         b = self._current(rec)
         b.implicit = not b.opened
         if host:
             b.host = b.host or host
-            b.url = b.url or f"{scheme}://{host}/"
+            # (the whole URL when the record gave it: its path may name the operation)
+            b.url = b.url or (url if url and _host_of(url) == host else f"{scheme}://{host}/")
             b.service = b.service or _service_of(host)
         return b
 
@@ -962,6 +1062,33 @@ class Reconstructor:
         self._retry_pending, self._pending_at = b, self._records
 
     def feed(self, rec: Record) -> Iterator[LogRequest]:
+        glued = _glued(rec)
+        if glued is not None:
+            for piece in glued:
+                yield from self.feed(piece)
+            return
+        if len(rec.lines) > 1 or rec.logger == "stderr":
+            # a terminal transcript: each `$ aws …` line in the text starts another CLI run,
+            # whose output is its own (a `Could not connect` of the first command is not
+            # the second command's `An error occurred (AccessDenied)`, and a request of the
+            # first `--debug` run does not go on in the second's, whose first records are
+            # the lines after the previous run's last record)
+            cuts = _shell_lines(rec)
+            if cuts:
+                starts = cuts if cuts[0] == 0 else [0, *cuts]
+                for a, b in zip(starts, [*starts[1:], len(rec.lines)], strict=True):
+                    part = (
+                        replace(rec, lines=rec.lines[:b])
+                        if a == 0
+                        else Record(rec.line + a, "stderr", "", None, None, "plain", rec.lines[a:b])
+                    )
+                    if _SHELL_AWS.match(part.lines[0]):
+                        yield from self.new_process()
+                    yield from self._feed(part)
+                return
+        yield from self._feed(rec)
+
+    def _feed(self, rec: Record) -> Iterator[LogRequest]:
         # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.head()
         self._records += 1
@@ -1378,6 +1505,20 @@ class Reconstructor:
         flat = rec.flat
         self._ua_versions(flat)
         url = _URL.search(flat)
+        last = b.attempts[-1] if b.attempts else None
+        if (
+            last is not None
+            and rec.thread is not None
+            and rec.ts is not None
+            and last.time == rec.ts
+            and not (last.answered or last.prepared or last.unlogged)
+            and last.error is None
+            and last.status is None
+        ):
+            # the same `Sending` again in the same millisecond with nothing between (a
+            # paste that repeated a line or a block): one attempt, not a retry, which
+            # comes only after an answer or an exception and the retry handler's decision
+            return
         if b.attempts and b.attempts[-1].prepared:
             # the attempt botocore built and signed after its retry decision: now sent
             b.attempts[-1] = _Try(len(b.attempts), rec.line, time=rec.ts)
@@ -1474,6 +1615,14 @@ class Reconstructor:
             if msg:
                 b.error_message = msg.group(1).strip()
                 b.ref(rec, "error-body", f"{b.error_code}: {b.error_message}", msg.group(0))
+        if b.operation is None and b.error_code and len(rec.lines) > 2:
+            # the CLI's message about the error, pasted right after the body (its stderr),
+            # names the operation of a request whose `Making request` the paste left out
+            for ln in rec.lines[2:]:
+                ce = client_error(ln) if "when calling the" in ln else None
+                if ce is not None and ce[0] == b.error_code:
+                    b.operation = ce[1]
+                    break
         self._region_hints(b, rec, text)
 
     def _exception(self, rec: Record, text: str, routed: _Builder | None = None) -> None:
@@ -1484,7 +1633,7 @@ class Reconstructor:
             # failed inside urllib3's proxy tunnel set-up (connecting to the proxy, CONNECT):
             # old botocore names it a ConnectionError, newer ones a ProxyConnectionError
             kind = ErrorKind.PROXY
-        line = _last_exception_line(text, kind) or rec.message
+        line = _emfile(text, kind, _last_exception_line(text, kind) or rec.message)
         m = _ENDPOINT_URL.search(text)
         if m and b.url is None:
             b.url = m.group(1)
@@ -1613,18 +1762,24 @@ class Reconstructor:
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
                     scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
-                    target = self._implicit(rec, host, scheme)
+                    target = self._implicit(rec, host, scheme, url=u.group(1) if u else None)
+                if target is not None and u and (bad := bad_region_in_url(u.group(1))):
+                    # the region botocore built the URL from: the request's own region
+                    target.service = target.service or bad[0]
+                    target.client_region = target.client_region or bad[1]
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
                 ):
                     if last is None:
                         target.attempts.append(_Try(1, rec.line, time=rec.ts))
-                    line = _last_exception_line(text, kind) or msg
+                    line = _emfile(text, kind, _last_exception_line(text, kind) or msg)
                     target.set_attempt(error=kind, error_text=excerpt(line))
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):
                         target.ref(rec, "exception", line)
+        if "partition endpoint" in msg and (m4 := _PARTITION_ENDPOINT.search(msg)):
+            self.events.add(rec, "config-region", m4.group(0))
         if "region" in msg and (m3 := _CONFIG_REGION.search(msg)) is not None:
             # the region the session was given (`--region`, `Session(region_name=...)`, or
             # old botocore's config lookup): evidence of the intended region

@@ -19,7 +19,7 @@ def _ts(t: float | None) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _outcome(r: LogRequest, cut: bool = False) -> str:
+def _outcome(r: LogRequest, cut: bool = False, no_debug: bool = False) -> str:
     if r.error_code:
         return f"{r.http_status or ''} {r.error_code}".strip()
     errs = [a.error.value for a in r.attempts if a.error is not None]
@@ -29,7 +29,14 @@ def _outcome(r: LogRequest, cut: bool = False) -> str:
         return str(r.http_status)
     if _waiting(r):
         # sent; the log ends before a response or an error (SD210), or was cut off first
+        if no_debug:
+            # an INFO-level log (a Lambda function's): botocore logs no answer below DEBUG
+            return "not logged"
         return "cut off" if cut else "no answer"
+    if r.attempts:
+        # answered with no error, its status line not logged (urllib3's logger was not on:
+        # `boto3.set_stream_logger('botocore')`, or old botocore): the answer is in the log
+        return "answered"
     return "not in log"
 
 
@@ -47,17 +54,20 @@ def _took(r: LogRequest) -> str:
 def requests_section(report: Report) -> str:
     rows = []
     cut = report.log is not None and report.log.truncated
+    no_debug = report.log is not None and report.log.debug_records == 0
     for r in report.requests[:MAX_ROWS]:
         rows.append(
             [
                 r.index,
                 r.first_line,
                 f"{r.service or '?'}.{r.operation or '?'}",
-                r.client_region or r.param_region or "",
+                # (redacted before the layout: a secret pasted as the region would keep
+                # its width after the whole table's redaction)
+                redact(r.client_region or r.param_region or ""),
                 r.host or "",
                 r.signing_region or "",
                 len(r.attempts) or "",
-                _outcome(r, cut),
+                _outcome(r, cut, no_debug),
                 _took(r),
             ]
         )

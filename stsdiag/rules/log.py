@@ -61,7 +61,10 @@ class Summary:
         return frozenset()
 
 
-_QUOTED_REGION = re.compile(r"'([a-z]{2}(?:-[a-z]+)+-\d+)'")
+# the region in a config-region event: quoted, or a global service's client's region
+_QUOTED_REGION = re.compile(
+    r"'([a-z]{2}(?:-[a-z]+)+-\d+)'|endpoint for [\w-]+, ([a-z]{2}(?:-[a-z]+)+-\d+): aws-global"
+)
 
 
 def region_votes(s: Summary, events: Iterable[LineRef]) -> Counter[str]:
@@ -86,7 +89,7 @@ def given_regions(events: Iterable[LineRef]) -> list[str]:
     for e in events:
         cli_args = cli_args or e.tag == "cli-args"
         if e.tag in ("config-region", "shell-region") and (m := _QUOTED_REGION.search(e.excerpt)):
-            (given if e.tag == "config-region" else shell).append(m.group(1))
+            (given if e.tag == "config-region" else shell).append(m.group(1) or m.group(2))
     return given or ([] if cli_args else shell)
 
 
@@ -173,6 +176,11 @@ def where_region(r: LogRequest) -> str | None:
 # ------------------------------------------------------------------ request rules
 
 
+# S3's answer to a SigV2 signature where only SigV4 is accepted: old SDKs and CLIs sign S3
+# with SigV2 when no region is set
+_SIGV4_ONLY = re.compile(r"Please use AWS4-HMAC-SHA256|requires Signature Version 4")
+
+
 def sd101(r: LogRequest) -> Iterable[Hit]:
     # aws-global is also the normal region of global services (IAM, CloudFront, Route 53)
     if is_sts(r) and "aws-global" in (r.client_region, r.param_region):
@@ -180,6 +188,23 @@ def sd101(r: LogRequest) -> Iterable[Hit]:
             "SD101",
             "No region configured: the client region is aws-global, so STS goes to the global endpoint.",
             (ev(r.ref("endpoint-params") or main_ref(r), r),),
+        )
+    elif (
+        r.error_code == "InvalidRequest"
+        and not r.client_region
+        and _SIGV4_ONLY.search(r.error_message or "")
+    ):
+        where = r.resource_regions[0] if r.resource_regions else None
+        yield Hit(
+            "SD101",
+            "No region configured: without one this SDK signed the S3 request with Signature "
+            "Version 2, and the bucket's region"
+            + (f" ({where})" if where else "")
+            + " accepts only Signature Version 4 (InvalidRequest).",
+            (ev(r.ref("client-error", "error-body") or main_ref(r), r),),
+            fix=f"Set the bucket's region: `--region {where}` or `export AWS_DEFAULT_REGION={where}`."
+            if where
+            else "Set the bucket's region (`aws s3api get-bucket-location --bucket BUCKET`).",
         )
 
 
@@ -265,10 +290,15 @@ def _custom_host(r: LogRequest) -> str | None:
     return None
 
 
+# a region value that is a credential (a session token, a secret key) pasted in its place
+_CREDENTIAL_LIKE = re.compile(r"[A-Za-z0-9/+=]{20,}")
+
+
 def _sts_host_region(r: LogRequest) -> str | None:
     """The region an STS host names when it is no region botocore knows (an AZ given as the
-    region builds `sts.us-east-1a.amazonaws.com`), for a request whose log names no client,
-    parameter or signing region (the CLI's one-line TLS or connection error)."""
+    region builds `sts.us-east-1a.amazonaws.com`; a typo, `sts.eu-center-1`; a credential
+    pasted as the region), for a request whose log names no client, parameter or signing
+    region (the CLI's one-line TLS or connection error): botocore built the host from it."""
     if r.client_region or r.param_region or r.signing_region:
         return None
     for h in hosts(r):
@@ -282,6 +312,18 @@ def sd106(r: LogRequest) -> Iterable[Hit]:
     for reg in (r.client_region, r.param_region, r.signing_region, _sts_host_region(r)):
         if not reg or reg == "aws-global" or endpoints.is_known_region(reg):
             continue
+        if _CREDENTIAL_LIKE.fullmatch(reg) and not endpoints.closest_region(reg):
+            yield Hit(
+                "SD106",
+                "The region is not a region name: it has a credential's form (a session "
+                "token or a secret access key), so the region setting holds a value meant "
+                "for another one, and botocore built the host name from it.",
+                (ev(r.ref("endpoint-params", "making-request", "sending", "exception"), r),),
+                fix="Set the region (`aws configure set region REGION`, `AWS_DEFAULT_REGION`, "
+                "`--region`) and put the credential where it belongs; the credential has "
+                "been shown: rotate it.",
+            )
+            return
         e = (ev(r.ref("endpoint-params", "making-request", "sending"), r),)
         custom = _custom_host(r)
         if custom is not None:
@@ -428,6 +470,20 @@ _NET_TEXT = {
 }
 
 
+def _runs_long(r: LogRequest) -> str | None:
+    """The kind of call a request is when its answer waits for work on the service's side
+    (Bedrock's runtime, Lambda's synchronous Invoke, Step Functions' StartSyncExecution):
+    the words SD204 names it by, or None."""
+    host = (r.host or "").lower()
+    if host.startswith(("bedrock-runtime.", "bedrock-agent-runtime.")):
+        return f"Bedrock's {r.operation or 'runtime call'}"
+    if host.startswith("sync-states.") or r.operation == "StartSyncExecution":
+        return "StartSyncExecution"
+    if host.startswith("lambda.") and (r.operation == "Invoke" or "/invocations" in (r.url or "")):
+        return "Lambda's synchronous Invoke"
+    return None
+
+
 def network(r: LogRequest) -> Iterable[Hit]:
     seen: set[str] = set()
     for a in r.attempts:
@@ -444,11 +500,40 @@ def network(r: LogRequest) -> Iterable[Hit]:
             cause = " The global endpoint is not reachable from a private subnet without NAT; use the regional endpoint (through the VPC endpoint)."
         elif code == "SD202":
             cause = " Check security groups / NACLs on the path (a VPC endpoint's security group must allow 443)."
+        elif code == "SD204" and (slow := _runs_long(r)):
+            cause = (
+                f" {slow} answers only when the work it starts is done, so a read timeout here "
+                "usually means that work took longer than the "
+                "client's `read_timeout` (botocore's default is 60 s), not a broken path."
+            )
         tries = f" ({n} attempts)" if n > 1 else ""
         fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
+        if code == "SD204" and _runs_long(r):
+            fix = (
+                "Raise the client's `read_timeout` above the call's run time "
+                "(`Config(read_timeout=…)`, `--cli-read-timeout`; Lambda: above the function's "
+                "timeout; Bedrock: above the longest generation, which may take minutes), or "
+                "use the streaming or "
+                "asynchronous variant (ConverseStream, InvokeModelWithResponseStream, Invoke "
+                "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
+            )
+        what = _NET_TEXT[code]
+        if code == "SD303" and "Too many open files" in (a.error_text or ""):
+            # urllib3 names any failure to set up TLS an SSLError: out of file descriptors,
+            # the CA bundle could not even be opened, and no certificate was checked
+            what = (
+                "could not be set up for TLS: the process had run out of file descriptors "
+                "([Errno 24] Too many open files), so the CA bundle could not be opened; no "
+                "certificate was at fault"
+            )
+            fix = (
+                "Raise the process's open-files limit (`ulimit -n`, systemd `LimitNOFILE`, "
+                "the container's `nofile` ulimit) and reuse clients and their connections "
+                "(one client per thread, not one per call); leave the CA bundle as it is."
+            )
         yield Hit(
             code,
-            f"{host} {_NET_TEXT[code]}{tries}.{cause}",
+            f"{host} {what}{tries}.{cause}",
             (ev(r.ref("exception") or main_ref(r), r),),
             fix=fix,
         )
@@ -646,10 +731,31 @@ def _sentence(msg: str) -> str:
     return f"{m} " if not m or m.endswith((".", "!", "?")) else f"{m}. "
 
 
+def _throttle_fix(r: LogRequest) -> str | None:
+    """SD407's fix for another service than STS (the catalogue's speaks of credentials and
+    STS's regional endpoints); None for STS."""
+    if is_sts(r):
+        return None
+    svc = r.service or (r.host or "").split(".", 1)[0] or "the service"
+    return (
+        f"Lower the request rate to {svc} and let the SDK back off: retry mode `adaptive` "
+        "(or `standard` with a higher `max_attempts`)"
+        + (
+            "; for S3, spread the keys over more prefixes and run fewer transfers at once"
+            if svc == "s3"
+            else ""
+        )
+        + "."
+    )
+
+
 def throttled_status(r: LogRequest) -> Iterable[Hit]:
     if r.http_status == 429 and not r.error_code:
         yield Hit(
-            "SD407", f"{r.operation or 'The call'} got HTTP 429.", (ev(r.ref("http-status"), r),)
+            "SD407",
+            f"{r.operation or 'The call'} got HTTP 429.",
+            (ev(r.ref("http-status"), r),),
+            fix=_throttle_fix(r),
         )
     elif (
         r.http_status in _RETRIED_5XX
@@ -774,16 +880,32 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
 
     if "no-credentials" in by_tag:
         no_role = "imds-no-role" in by_tag
+        # the role list's 404 came through the HTTP proxy: the proxy (or the metadata
+        # service of the proxy's own host) answered, which says nothing of this instance
+        proxied = {e.line for e in by_tag.get("imds-via-proxy", [])}
+        via_proxy = no_role and all(e.line in proxied for e in by_tag["imds-no-role"])
         yield Hit(
             "SD501",
             "No credentials were found: Unable to locate credentials."
             + (
-                " The instance metadata service answered 404 for the role list: no IAM role "
-                "(instance profile) is attached to this instance."
+                " The role list was asked through the HTTP proxy, and its 404 came from the "
+                "proxy's side (the proxy, or the metadata service of the proxy's own host), "
+                "not from this instance's metadata service (see SD302)."
+                if via_proxy
+                else " The instance metadata service answered 404 for the role list: no IAM "
+                "role (instance profile) is attached to this instance."
                 if no_role
                 else ""
             ),
             evs("imds-no-role") + evs("no-credentials") if no_role else evs("no-credentials"),
+            fix="Let the SDK reach the metadata service directly: add 169.254.169.254 to "
+            "`NO_PROXY` (and `no_proxy`); the instance's role then gives the credentials."
+            if via_proxy
+            else "Attach an IAM role to the instance (an instance profile: `aws ec2 "
+            "associate-iam-instance-profile`, or the console's Modify IAM role), or give "
+            "credentials another way (environment, profile, SSO, web identity)."
+            if no_role
+            else None,
         )
     if "imds-via-proxy" in by_tag:
         yield Hit(
