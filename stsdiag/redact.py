@@ -42,7 +42,8 @@ _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 # an STS session token by the opening every one has (base64 of its version and `origin_ec`
 # or `er/aws`), wherever it stands: `_LONG_B64` spares runs after a `.` (URL paths), and a
 # token pasted as the region lands there (`https://sts.IQoJb3JpZ2luX2Vj….amazonaws.com`)
-_TOKEN_OPENING = ("IQoJb3JpZ2luX2V", "AgoJb3JpZ2luX2V", "FwoGZXIvYXdz", "FQoGZXIvYXdz")
+# (and the older `aws` one: `AQoDYXdz…`, as in AWS's documented example tokens)
+_TOKEN_OPENING = ("IQoJb3JpZ2luX2V", "AgoJb3JpZ2luX2V", "FwoGZXIvYXdz", "FQoGZXIvYXdz", "AQoDYXdz")
 _SESSION_TOKEN = re.compile(
     "(?<![A-Za-z0-9+=])(?:" + "|".join(_TOKEN_OPENING) + r")[A-Za-z0-9/+]{16,}={0,2}"
 )
@@ -154,7 +155,7 @@ def redact(text: str) -> str:
         text = _JWT.sub(MASK, text)
     if len(text) >= 40:
         text = _long_secrets(text)
-        if "b3JpZ2lu" in text or "ZXIvYXdz" in text:
+        if "b3JpZ2lu" in text or "ZXIvYXdz" in text or "AQoDYXdz" in text:
             text = _SESSION_TOKEN.sub(MASK, text)
     if "A" in text:
         text = _KEY_ID.sub(lambda m: f"{m.group(1)[:4]}…{m.group(2)}", text)

@@ -546,3 +546,19 @@ def test_sts_429_keeps_the_sts_fix(tmp_path: Path, capsys: pytest.CaptureFixture
     )
     sd407 = _finding(parse(tmp_path, text, capsys), "SD407")
     assert "regional endpoints" in sd407["fix"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "IQoJb3JpZ2luX2VjEXAMPLEtokenEXAMPLEtokenEXAMPLE",
+        "FwoGZXIvYXdzEXAMPLEtokenEXAMPLEtokenEXAMPLE",
+        # the older opening of AWS's documented example tokens ('AQoDYXdzEPT//////////wEXAMPLE…')
+        "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI",
+    ],
+)
+def test_a_token_after_a_dot_is_dropped_by_its_opening(token: str) -> None:
+    """A session token pasted as the region stands after `sts.` in the endpoint URL, where
+    base64 runs of URL paths are spared: each STS token opening drops it there."""
+    out = redact(f'Could not connect to the endpoint URL: "https://sts.{token}.amazonaws.com/"')
+    assert token[:12] not in out and token[-12:] not in out
