@@ -474,7 +474,7 @@ def check_aws_cli(p: dict[str, Any]) -> dict[str, Any]:
     cmd += list(p.get("args", []))
     env = dict(os.environ)
     env.update({"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"})
-    env.update({k: str(v) for k, v in (p.get("env") or {}).items()})
+    env.update({k: str(_path_param(v)) for k, v in (p.get("env") or {}).items()})
     for k in p.get("unset_env", []):
         env.pop(k, None)
     t0 = time.monotonic()

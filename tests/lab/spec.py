@@ -203,6 +203,9 @@ class WorldSpec:
     checks: tuple[Check, ...]
     expect: dict[str, Any]
     raw: dict[str, Any]
+    # variables the lab sets that this world removes (e.g. AWS_CA_BUNDLE: botocore's own bundle,
+    # so that REQUESTS_CA_BUNDLE, which botocore reads only without it, takes effect)
+    unset_env: tuple[str, ...] = ()
 
     @property
     def local_addresses(self) -> tuple[str, ...]:
@@ -495,6 +498,7 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         checks=tuple(_parse_check(c, where) for c in raw.get("check") or []),
         expect=raw.get("expect") or {},
         raw=raw,
+        unset_env=_str_tuple(raw.get("unset_env"), f"{where}: unset_env"),
     )
     validate(spec)
     return spec
