@@ -919,6 +919,10 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     fips = _setting(session, "use_fips_endpoint", env)
     dual = _setting(session, "use_dualstack_endpoint", env)
     ca = _setting(session, "ca_bundle", env, ("--ca-bundle", ov.ca_bundle))
+    if ca.value is None and env.get("REQUESTS_CA_BUNDLE"):
+        # botocore's endpoint creator takes it as `verify` when neither AWS_CA_BUNDLE nor
+        # ca_bundle is set (requests' variable, honoured since botocore#200)
+        ca = Setting("ca_bundle", env["REQUESTS_CA_BUNDLE"], "env REQUESTS_CA_BUNDLE")
     ca_path = ca.value or default_ca_bundle()
     if ca.value is None:
         ca = Setting("ca_bundle", ca_path, "botocore default")
@@ -977,7 +981,12 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
                                       endpoint_source=imds_src)  # fmt: skip
     notes: list[str] = []
     if ca.value and not os.path.isfile(ca_path):
-        notes.append(f"CA bundle {ca_path} ({ca.source}) is not a readable file")
+        what = (
+            "a directory, not a file botocore can load"
+            if os.path.isdir(ca_path)
+            else "not a readable file"
+        )
+        notes.append(f"CA bundle {ca_path} ({ca.source}) is {what}")
     ctx = Context(
         settings=tuple(settings),
         region=region.value,

@@ -7,14 +7,144 @@ against loopback servers) run everywhere; the tests marked `lab` start the world
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from stsdiag import context
 from stsdiag.context import Overrides
+from stsdiag.models import (
+    AddressClass,
+    AddressResult,
+    ErrorKind,
+    Layer,
+    Setting,
+    Severity,
+    Status,
+    TargetKind,
+)
+from stsdiag.probe import recommend
+from stsdiag.probes import tls
+from stsdiag.rules.probe import ProbeFacts, evaluate
+from tests.probe_support import STS_HOST, Ca, Server
+from tests.test_plan import ctx
+from tests.test_probe_rules import CREDS, codes, ep, lr, target
 
-# --------------------------------------------------------------------------- crash: an empty CA bundle variable
+# --------------------------------------------------------------------------- requests-ca-bundle-directory
+
+
+def test_botocore_reads_requests_ca_bundle_without_aws_ca_bundle(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the context said 'ca_bundle = botocore's own (botocore default)' and the probe
+    verified with it, while botocore itself took REQUESTS_CA_BUNDLE (endpoint.py)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(aws_env))
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert (c.ca_bundle, c.ca_bundle_source) == (str(aws_env), "env REQUESTS_CA_BUNDLE")
+    assert any("is a directory, not a file botocore can load" in n for n in c.notes)
+
+
+def test_aws_ca_bundle_and_ca_bundle_win_over_requests_ca_bundle(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Near-miss: with AWS_CA_BUNDLE or the profile's ca_bundle botocore ignores
+    REQUESTS_CA_BUNDLE; without any of them it is botocore's own bundle, as before."""
+    good = aws_env / "corp.pem"
+    good.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs")
+    (aws_env / "config").write_text(f"[default]\nca_bundle = {good}\n")
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert c.ca_bundle == str(good) and c.ca_bundle_source.startswith("config file ")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(good))
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert (c.ca_bundle, c.ca_bundle_source) == (str(good), "env AWS_CA_BUNDLE")
+    monkeypatch.delenv("AWS_CA_BUNDLE")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    (aws_env / "config").write_text("")
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert c.ca_bundle_source == "botocore default"
+
+
+def test_tls_probe_names_a_directory_bundle(
+    servers: Callable[..., Server], amazon_ca: Ca, bundle: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Before: 'CA bundle /etc/ssl/certs does not exist' for a directory that exists."""
+    import botocore.httpsession
+
+    monkeypatch.setattr(botocore.httpsession, "get_cert_path", lambda verify: bundle)
+    s = servers(chain_key=amazon_ca.issue((STS_HOST,)))
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=str(tmp_path))
+    assert r.status is Status.FAIL and r.get("verify_error") == "CA bundle is a directory"
+    assert f"CA bundle {tmp_path} is a directory" in r.detail
+    assert r.get("default_bundle_result") == "verifies"
+    # near-miss: a missing file still reads 'does not exist'
+    r = tls.probe("127.0.0.1", s.port, STS_HOST, timeout=2.0, ca_bundle=str(tmp_path / "x.pem"))
+    assert r.get("verify_error") == "CA bundle file missing"
+
+
+def _requests_bundle_world(
+    path: str, source: str = "env REQUESTS_CA_BUNDLE", result: str = "verifies"
+) -> ProbeFacts:
+    c = ctx(region="eu-west-1", region_source="config file [default]", ca_bundle=path,
+            ca_bundle_source=source,
+            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),))  # fmt: skip
+
+    def addr(address: str) -> AddressResult:
+        t = lr(Layer.TLS, Status.FAIL, 12.0, ErrorKind.SSL,
+               f"CA bundle {path} is a directory; with botocore's own bundle the certificate {result}",
+               verified="false", verify_error="CA bundle is a directory",
+               issuer="C=US, O=Amazon, CN=Amazon RSA 2048 M02",
+               default_bundle="/usr/lib/python3/dist-packages/certifi/cacert.pem",
+               default_bundle_result=result)  # fmt: skip
+        return AddressResult(address, 4, AddressClass.PUBLIC, (
+            lr(Layer.TCP), t, lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED)))  # fmt: skip
+
+    results = (
+        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True),
+           addr("198.51.100.61")),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), addr("192.0.2.16")),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_a_requests_ca_bundle_directory_is_named_and_given_a_file(tmp_path: Path) -> None:
+    """Before (with the context fixed): 'CA bundle ... (env REQUESTS_CA_BUNDLE), which does not
+    exist', fix 'Unset REQUESTS_CA_BUNDLE (...)' -- which breaks the other Python tools it was
+    set for, and never said botocore cannot load a directory."""
+    (tmp_path / "ca-certificates.crt").write_text("")
+    found = evaluate(_requests_bundle_world(str(tmp_path)))
+    sd303 = codes(found)["SD303"]
+    assert (
+        f"botocore takes REQUESTS_CA_BUNDLE (the requests library's variable) as its CA bundle: "
+        f"{tmp_path}, which is a directory that botocore opens as a file" in sd303.message
+    )
+    assert "the setting alone is the fault" in sd303.message
+    assert (sd303.fix or "").startswith(
+        f"`export AWS_CA_BUNDLE={tmp_path / 'ca-certificates.crt'}`"
+    ) and "botocore#2731" in (sd303.fix or "")
+    assert codes(found)["SD103"].severity is Severity.INFO
+    rec = recommend(*_facts_args(_requests_bundle_world(str(tmp_path))))
+    assert "every call fails for the SDK's CA bundle (SD303)" in rec.note
+    # no single-file bundle in the directory: FILE, and unsetting it is offered
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fix = codes(evaluate(_requests_bundle_world(str(empty))))["SD303"].fix or ""
+    assert fix.startswith("`unset REQUESTS_CA_BUNDLE`") and "AWS_CA_BUNDLE=FILE" in fix
+
+
+def test_an_aws_ca_bundle_directory_reads_as_its_own_variable(tmp_path: Path) -> None:
+    """Near-miss: AWS_CA_BUNDLE naming a directory keeps the AWS_CA_BUNDLE fix."""
+    fs = codes(evaluate(_requests_bundle_world(str(tmp_path), source="env AWS_CA_BUNDLE")))
+    assert (fs["SD303"].fix or "").startswith("Unset AWS_CA_BUNDLE")
+    assert "REQUESTS_CA_BUNDLE" not in fs["SD303"].message
+
+
+def _facts_args(facts: ProbeFacts) -> tuple:  # type: ignore[type-arg]
+    return facts.context, facts.endpoints, evaluate(facts), ()
 
 
 @pytest.mark.parametrize("var", ["AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])
@@ -36,3 +166,27 @@ def test_an_empty_ca_bundle_variable_is_reported_not_a_crash(
         endpoints.service_url.cache_clear()
     c = context.gather(Overrides(timeout=1.0)).context
     assert c.sdk.url is None and "InvalidConfigError: Invalid CA bundle" in (c.sdk.error or "")
+
+
+# --------------------------------------------------------------------------- lab
+
+
+def _stsdiag(w: object, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    exe = Path(sys.executable).with_name("stsdiag")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
+    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=60, env=env)  # type: ignore[attr-defined]
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.mark.lab
+def test_a_requests_ca_bundle_directory_is_fixed_by_a_file(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("requests-ca-bundle-directory")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and "REQUESTS_CA_BUNDLE" in found["SD303"]["message"]
+    fix = found["SD303"]["fix"]
+    assert fix.startswith("`export AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt`")
+    code, after = _stsdiag(w, "probe", env={"AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"})
+    assert code == 0 and "SD303" not in {f["code"] for f in after["findings"]}
+    assert after["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"

@@ -6,6 +6,7 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -1066,7 +1067,31 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     return out
 
 
-_BUNDLE_FAULTS = {"CA bundle file missing": "does not exist", "CA bundle unusable": "is unusable"}
+_BUNDLE_FAULTS = {
+    "CA bundle file missing": "does not exist",
+    "CA bundle unusable": "is unusable",
+    "CA bundle is a directory": "is a directory that botocore opens as a file ('[Errno 21] Is a directory')",
+}
+# a directory's single-file bundle, as Debian/Ubuntu and RHEL/Amazon Linux name it
+_DIR_BUNDLES = ("ca-certificates.crt", "ca-bundle.crt")
+
+
+def _requests_bundle_fix(ctx: Context, result: str) -> str:
+    """REQUESTS_CA_BUNDLE, read by botocore only while AWS_CA_BUNDLE and ca_bundle are unset,
+    is what other Python tools use too: the fix names a file for botocore in AWS_CA_BUNDLE,
+    which wins over it, and leaves REQUESTS_CA_BUNDLE to them."""
+    path = ctx.ca_bundle
+    file = next((os.path.join(path, n) for n in _DIR_BUNDLES
+                 if os.path.isdir(path) and os.path.isfile(os.path.join(path, n))), "FILE")  # fmt: skip
+    if result == "verifies" and file == "FILE":
+        return ("`unset REQUESTS_CA_BUNDLE` where AWS tools run (botocore then verifies with its own bundle), "
+                "or `export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle: botocore prefers it to "
+                "REQUESTS_CA_BUNDLE, which other Python tools keep.")  # fmt: skip
+    named = (f"`export AWS_CA_BUNDLE={file}` (the directory's certificates as one file)" if file != "FILE"
+             else "`export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle")  # fmt: skip
+    why = ": botocore cannot load a directory (botocore#2731)." if os.path.isdir(path) else "."
+    return (f"{named}: botocore prefers AWS_CA_BUNDLE to REQUESTS_CA_BUNDLE, which other Python "
+            f"tools keep. Or point REQUESTS_CA_BUNDLE itself at that file{why}")  # fmt: skip
 
 
 def _sd303_bundle_fault(
@@ -1086,6 +1111,17 @@ def _sd303_bundle_fault(
            f"is sent ('SSL validation failed for https://{host}/ ...').")  # fmt: skip
     result = r.get("default_bundle_result") or ""
     issuer = r.get("issuer") or "an unknown issuer"
+    if src == "env REQUESTS_CA_BUNDLE":  # the message above, worded for this variable
+        msg = (f"TLS verification failed for {host}: with AWS_CA_BUNDLE and ca_bundle unset, botocore "
+               f"takes REQUESTS_CA_BUNDLE (the requests library's variable) as its CA bundle: "
+               f"{ctx.ca_bundle}, which {state}, so every call fails before a request is sent.")  # fmt: skip
+        if result == "verifies":
+            msg += f" botocore's own bundle verifies the certificate (issued by {issuer}): the setting alone is the fault."
+        elif result.startswith("fails"):
+            msg += (f" botocore's own bundle does not trust it either ({result.removeprefix('fails: ')}; "
+                    f"issued by {issuer}): this network needs a bundle that holds that CA.")  # fmt: skip
+        return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine],
+                   fix=_requests_bundle_fix(ctx, result))  # fmt: skip
     if src.startswith("env "):
         var = src.removeprefix("env ")
         drop, point = f"unset {var}", f"export {var}=FILE"
