@@ -531,6 +531,7 @@ def check_imds(p: dict[str, Any]) -> dict[str, Any]:
     status, body = request("GET", path, {"X-aws-ec2-metadata-token": token})
     out["status"] = status
     out["value"] = body if status == 200 else None
+    out["body"] = body  # expect_body: a substring (a JSON document's Code)
     out["outcome"] = "ok" if status == 200 else f"error:{status}"
     return out
 

@@ -139,6 +139,10 @@ class Instance:
     # where the IMDS server listens: another address means only a relay reaches it (a proxy's
     # `rewrite`); put 169.254.169.254/32 in `drop` so that direct requests time out
     imds_address: str = IMDS_ADDRESS
+    # the role is listed, but EC2 cannot get its credentials: iam/security-credentials/<role>
+    # answers this error Code (AssumeRoleUnauthorizedAccess: the role's trust policy does not
+    # allow ec2.amazonaws.com) with its Message, and no keys
+    role_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -383,6 +387,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             token_status=int(raw.get("token_status", 405)),
             vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
             imds_address=raw.get("imds_address", IMDS_ADDRESS),
+            role_error=raw.get("role_error"),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None
