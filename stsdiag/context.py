@@ -67,6 +67,9 @@ class Imds:
     # role_status is that GET's HTTP status (404: no instance profile attached; None: no answer)
     role: str | None = None
     role_status: int | None = None
+    # asked only when botocore found no credentials and a role is listed: the role document's
+    # error ("AssumeRoleUnauthorizedAccess: EC2 cannot assume the role ..."); never its keys
+    role_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +189,13 @@ class Context:
         if i.vpc_cidrs:
             imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), i.version))
         if i.role:
-            imds.append(Setting("instance_role", i.role, i.version))
+            imds.append(
+                Setting(
+                    "instance_role",
+                    i.role,
+                    i.version + (f"; {i.role_error}" if i.role_error else ""),
+                )
+            )
         elif i.role_status == 404:
             imds.append(Setting("instance_role", "none attached",
                                 f"{i.version}: {ROLE_PATH} HTTP 404"))  # fmt: skip
@@ -644,6 +653,52 @@ def fetch_imds(
     return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, detail,
                 endpoint_source, "IMDSv1" if token is None else "IMDSv2",
                 role=role, role_status=statuses.get((ROLE_PATH, token is not None)))  # fmt: skip
+
+
+def imds_role_error(
+    imds: Imds,
+    *,
+    budget_s: float = IMDS_BUDGET_S,
+    proxy: str | None = None,
+    session_factory: Callable[[], Any] | None = None,
+) -> str:
+    """Why IMDS gives no credentials for the role it lists: iam/security-credentials/<role>
+    answers an error document ({"Code": "AssumeRoleUnauthorizedAccess", "Message": "EC2 cannot
+    assume the role ..."}, aws-cli#2060), which botocore's provider only logs at debug level.
+    "Code: Message", or "" (no answer, or a document with keys: those are dropped unread).
+    Ask it only when botocore found no credentials."""
+    import json
+
+    import requests
+
+    if imds.state is not ImdsState.OK or not imds.role:
+        return ""
+    s = session_factory() if session_factory is not None else requests.Session()
+    if session_factory is None:
+        s.trust_env = False
+        if proxy:
+            s.proxies = {"http": proxy, "https": proxy}
+    headers: dict[str, str] = {}
+    try:
+        if imds.version == "IMDSv2":
+            r = s.put(imds.endpoint + "/latest/api/token",
+                      headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+                      timeout=(budget_s, budget_s))  # fmt: skip
+            if r.status_code != 200:
+                return ""
+            headers["X-aws-ec2-metadata-token"] = str(r.text).strip()
+        r = s.get(f"{imds.endpoint}/latest/meta-data/{ROLE_PATH}{imds.role}", headers=headers,
+                  timeout=(budget_s, budget_s))  # fmt: skip
+        doc = json.loads(r.text) if r.status_code == 200 else None
+    except Exception:
+        return ""
+    if not isinstance(doc, dict) or "AccessKeyId" in doc or "SecretAccessKey" in doc:
+        return ""
+    code, message = str(doc.get("Code") or ""), str(doc.get("Message") or "")
+    message = message.split("Please see documentation", 1)[0].strip()  # then a docs URL
+    if not code or code == "Success":
+        return ""
+    return redact(" ".join(f"{code}: {message}".split()))[:300]
 
 
 def _is_cidr(text: str) -> bool:

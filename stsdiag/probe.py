@@ -472,6 +472,11 @@ def run_probe(
     results = tuple(verdict(ep) for ep in run.wait())
     probe_ms = (time.monotonic() - run_started) * 1000
     creds: CredentialInfo = g.credentials.wait(0.05)
+    if creds.state is CredState.NONE and ctx.imds.role:  # listed, yet no credentials: why
+        proxy = context_mod.imds_proxy(ctx.imds.endpoint, os.environ)
+        why = context_mod.imds_role_error(ctx.imds, proxy=proxy)
+        if why:
+            ctx = replace(ctx, imds=replace(ctx.imds, role_error=why))
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
     rec = recommend(ctx, results, findings, opts.regions)

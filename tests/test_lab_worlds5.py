@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from stsdiag import context
-from stsdiag.context import Overrides
+from stsdiag.context import CredentialInfo, CredState, Overrides
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -31,7 +32,7 @@ from stsdiag.probes import tls
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.probe_support import STS_HOST, Ca, Server
 from tests.test_plan import ctx
-from tests.test_probe_rules import CREDS, codes, ep, lr, target
+from tests.test_probe_rules import CREDS, IMDS, codes, ep, lr, target
 
 # --------------------------------------------------------------------------- requests-ca-bundle-directory
 
@@ -168,6 +169,64 @@ def test_an_empty_ca_bundle_variable_is_reported_not_a_crash(
     assert c.sdk.url is None and "InvalidConfigError: Invalid CA bundle" in (c.sdk.error or "")
 
 
+# --------------------------------------------------------------------------- instance-role-trust-policy
+
+NO_CREDS = CredentialInfo(CredState.NONE, detail="no provider in the chain supplied credentials")
+ROLE_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/app-role"
+UNAUTHORIZED = {
+    "Code": "AssumeRoleUnauthorizedAccess",
+    "Message": "EC2 cannot assume the role app-role.  Please see documentation at "
+    "http://docs.amazonwebservices.com/IAM/latest/UserGuide/RolesTroubleshooting.html.",
+    "LastUpdated": "2016-07-11T18:09:39Z",
+}
+
+
+def _role_error(imds: context.Imds, **role_get: object) -> str:
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rs:
+        rs.add(responses.PUT, "http://169.254.169.254/latest/api/token", body="tok")
+        rs.add(responses.GET, ROLE_URL, **role_get)  # type: ignore[arg-type]
+        return context.imds_role_error(imds)
+
+
+def test_imds_role_error_reads_the_code_and_message_only() -> None:
+    imds = replace(IMDS, role="app-role", role_status=200)
+    assert _role_error(imds, json=UNAUTHORIZED) == (
+        "AssumeRoleUnauthorizedAccess: EC2 cannot assume the role app-role."
+    )
+    # near-misses: a document with keys gives nothing (they are not kept); no answer, no role
+    keys = {"Code": "Success", "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "SecretAccessKey": "EXAMPLESECRET", "Token": "EXAMPLETOKEN"}  # fmt: skip
+    assert _role_error(imds, json=keys) == ""
+    assert _role_error(imds, status=404) == ""
+    assert _role_error(imds, body="not json") == ""
+    assert _role_error(replace(IMDS, role=None), json=UNAUTHORIZED) == ""
+
+
+def test_a_role_ec2_cannot_assume_is_named_with_its_trust_policy() -> None:
+    """Before: 'No credentials: the signed STS calls were not made ...', fix 'Configure
+    credentials (environment, profile, instance role, ...)' though the role is attached."""
+    imds = replace(IMDS, instance_id="i-0a1b2c3d4e5f60062", role="app-role", role_status=200,
+                   role_error="AssumeRoleUnauthorizedAccess: EC2 cannot assume the role app-role.")  # fmt: skip
+    f = codes(evaluate(ProbeFacts(ctx(imds=imds), NO_CREDS, ())))["SD501"]
+    assert "has the instance role app-role, but IMDS answers" in f.message
+    assert "AssumeRoleUnauthorizedAccess" in f.message and "ec2.amazonaws.com" in f.message
+    assert "update-assume-role-policy --role-name app-role" in (f.fix or "")
+    rows = {s.name: s for s in ctx(imds=imds).host_context().imds}
+    assert "AssumeRoleUnauthorizedAccess" in rows["instance_role"].source
+    # another error code: named, not the trust-policy fix
+    other = replace(imds, role_error="InternalError: something else")
+    f = codes(evaluate(ProbeFacts(ctx(imds=other), NO_CREDS, ())))["SD501"]
+    assert "InternalError" in f.message and "update-assume-role-policy" not in (f.fix or "")
+
+
+def test_a_listed_role_without_an_error_reads_as_before() -> None:
+    """Near-miss: a role listed, no error read (IMDS did not say why): the old SD501."""
+    imds = replace(IMDS, role="app-role", role_status=200)
+    f = codes(evaluate(ProbeFacts(ctx(imds=imds), NO_CREDS, ())))["SD501"]
+    assert f.message.startswith("No credentials: the signed STS calls were not made")
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -190,3 +249,13 @@ def test_a_requests_ca_bundle_directory_is_fixed_by_a_file(lab_pool) -> None:  #
     code, after = _stsdiag(w, "probe", env={"AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"})
     assert code == 0 and "SD303" not in {f["code"] for f in after["findings"]}
     assert after["recommendation"]["endpoint_url"] == "https://sts.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.lab
+def test_a_role_ec2_cannot_assume_is_fixed_in_its_trust_policy(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("instance-role-trust-policy")
+    code, doc = _stsdiag(w, "probe")
+    f = {f["code"]: f for f in doc["findings"]}["SD501"]
+    assert code == 1 and "AssumeRoleUnauthorizedAccess" in f["message"]
+    assert "update-assume-role-policy --role-name app-role" in f["fix"]
+    assert "AccessKeyId" not in json.dumps(doc) and "SecretAccessKey" not in json.dumps(doc)

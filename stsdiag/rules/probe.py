@@ -1343,7 +1343,7 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if _container_failure(f):
         return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
-        no_role = _no_instance_role(f)
+        no_role = _no_instance_role(f) or _instance_role_unusable(f)
         if no_role:
             return no_role
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
@@ -1432,6 +1432,43 @@ def _no_instance_role(f: ProbeFacts) -> list[Hit]:
             "Modify IAM role). IMDS serves the role's credentials within seconds, no restart. Or "
             "configure other credentials on this host.",
     )]  # fmt: skip
+
+
+_EC2_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+def _instance_role_unusable(f: ProbeFacts) -> list[Hit]:
+    """No credentials on an EC2 instance whose IMDS lists a role but answers that role's
+    document with an error (aws-cli#2060): botocore's provider finds no keys in it, logs the
+    error at debug level only, and the chain ends with 'Unable to locate credentials'."""
+    i = f.context.imds
+    if i.state is not ImdsState.OK or not i.role or not i.role_error:
+        return []
+    inst = i.instance_id or "i-…"
+    code = i.role_error.split(":", 1)[0]
+    msg = (f"No credentials: this EC2 instance ({inst}) has the instance role {i.role}, but IMDS "
+           f"answers {ROLE_PATH}{i.role} with an error, not credentials: {i.role_error} botocore's "
+           "instance-metadata provider logs that only at debug level and the SDK says 'Unable to "
+           "locate credentials'. The signed STS calls were not made; DNS, TCP, TLS and the "
+           "unsigned HTTPS check still ran.")  # fmt: skip
+    if code == "AssumeRoleUnauthorizedAccess":
+        msg += " The role's trust policy does not let ec2.amazonaws.com assume it."
+        fix = (f"Add the service principal ec2.amazonaws.com to the trust policy of {i.role} (console: "
+               f"IAM > Roles > {i.role} > Trust relationships; or, from a machine that has credentials, "
+               f"`aws iam update-assume-role-policy --role-name {i.role} --policy-document "
+               f"'{_EC2_TRUST}'`, which replaces the policy: keep any principal it already trusts). "
+               f"Then GET {ROLE_PATH}{i.role} again: it holds credentials once EC2 can assume the role.")  # fmt: skip
+    else:
+        fix = (f"Fix what IMDS reports for the role {i.role} ({code}) in IAM, or attach an "
+               f"instance profile with a usable role: `aws ec2 replace-iam-instance-profile-association` "
+               f"for {inst}.")  # fmt: skip
+    return [hit("SD501", msg,
+                [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+                 Evidence(excerpt=excerpt(f"IMDS {i.endpoint}/latest/meta-data/{ROLE_PATH}{i.role}: {i.role_error}"))],
+                fix=fix)]  # fmt: skip
 
 
 # what a provider that has not finished is waiting for (botocore's provider METHOD names)
