@@ -570,6 +570,9 @@ class ImdsHandler(LabHTTPHandler):
             "Connection": "close" if self.close_connection else "keep-alive",
         }
         event = {"peer": self.client_address[0], "method": self.command, "path": path}
+        if inst.imds_delay > 0:  # a slow metadata service: every answer waits
+            srv.log("imds", "delayed", seconds=inst.imds_delay, **event)
+            srv.stopping.wait(inst.imds_delay)
         if self.command == "PUT" and path == "/latest/api/token":
             if inst.imds == "hop-limit":
                 # The response would die in transit (TTL 1, one hop too many): never answer.

@@ -143,6 +143,9 @@ class Instance:
     # answers this error Code (AssumeRoleUnauthorizedAccess: the role's trust policy does not
     # allow ec2.amazonaws.com) with its Message, and no keys
     role_error: str | None = None
+    # every IMDS answer (token PUT and GETs) waits this many seconds: a slow metadata service
+    # (botocore's default metadata_service_timeout is 1 s, one attempt)
+    imds_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -388,6 +391,7 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
             imds_address=raw.get("imds_address", IMDS_ADDRESS),
             role_error=raw.get("role_error"),
+            imds_delay=float(raw.get("imds_delay", 0.0)),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None
