@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -36,6 +37,8 @@ IMDS_DEFAULT_V6 = "http://[fd00:ec2::254]"
 CONTAINER_CREDENTIALS_HOST = "169.254.170.2"
 AMAZON_RESOLVERS = ("169.254.169.253", "fd00:ec2::253")
 IMDS_BUDGET_S = 1.0
+SLOW_IMDS_WAIT_S = 4.0  # how long a connected but silent IMDS is given to show it is only slow
+BOTOCORE_IMDS_TIMEOUT_S = 1.0  # botocore's metadata_service_timeout default (one attempt)
 
 
 class ImdsState(str, Enum):
@@ -70,6 +73,10 @@ class Imds:
     # asked only when botocore found no credentials and a role is listed: the role document's
     # error ("AssumeRoleUnauthorizedAccess: EC2 cannot assume the role ..."); never its keys
     role_error: str = ""
+    # unreachable, yet TCP to IMDS connected: something listens but did not answer in the
+    # budget; slow_ms is when a token PUT given longer then answered (a slow metadata service)
+    connected: bool = False
+    slow_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +208,9 @@ class Context:
                                 f"{i.version}: {ROLE_PATH} HTTP 404"))  # fmt: skip
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
+        if i.slow_ms is not None:
+            imds.append(Setting("imds_answer", f"after {i.slow_ms / 1000:.1f} s",
+                                f"stsdiag: a token PUT given {SLOW_IMDS_WAIT_S:g} s"))  # fmt: skip
         notes = list(self.notes)
         for r, amazon, how in self.resolver_verdicts():
             via = f" ({how})" if how else ""
@@ -604,7 +614,16 @@ def fetch_imds(
             # it gets no token (it falls back to v1)
             v1.update(zip(first, many(*first, token=None), strict=True))
 
-    threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
+    def tcp() -> None:  # does anything accept on IMDS's port (a slow service vs. nothing)?
+        u = urlsplit(endpoint)
+        if proxy or session_factory is not None or not u.hostname:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            socket.create_connection((u.hostname, u.port or 80), timeout=budget_s).close()
+            outcome["connected"] = True
+
+    threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True),
+               threading.Thread(target=tcp, daemon=True)]  # fmt: skip
     for t in threads:
         t.start()
     threads[0].join(left())
@@ -625,8 +644,11 @@ def fetch_imds(
                         detail=f"token PUT: {why}; GET answered HTTP {get_status}",
                         endpoint_source=endpoint_source, version="IMDSv1")  # fmt: skip
         if put_status not in (403, 404, 405) or not any(v1.values()):
-            return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
-                        endpoint_source=endpoint_source)  # fmt: skip
+            threads[2].join(0)
+            connected = put_resp is None and got is None and bool(outcome.get("connected"))
+            return Imds(ImdsState.UNREACHABLE, endpoint, ms,
+                        detail=f"token PUT: {why}" + ("; TCP connects" if connected else ""),
+                        endpoint_source=endpoint_source, connected=connected)  # fmt: skip
         # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers
         region, az, instance_id, mac, roles = (v1.get(p) for p in first)
         mode = f"IMDSv1 only: token PUT answered HTTP {put_status}; GETs without a token answer"
@@ -699,6 +721,23 @@ def imds_role_error(
     if not code or code == "Success":
         return ""
     return redact(" ".join(f"{code}: {message}".split()))[:300]
+
+
+def imds_answer_ms(imds: Imds, *, wait_s: float = SLOW_IMDS_WAIT_S) -> float | None:
+    """How long IMDS takes to answer a token PUT when given `wait_s` seconds (any HTTP answer
+    counts), or None. Asked only when it accepted TCP but did not answer within the budget."""
+    import requests
+
+    s = requests.Session()
+    s.trust_env = False
+    t0 = time.monotonic()
+    try:
+        s.put(imds.endpoint + "/latest/api/token",
+              headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+              timeout=(IMDS_BUDGET_S, wait_s))  # fmt: skip
+    except Exception:
+        return None
+    return (time.monotonic() - t0) * 1000
 
 
 def _is_cidr(text: str) -> bool:
@@ -997,6 +1036,10 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     if aws_region:
         settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
     settings += [regional, *override_settings, fips, dual, *retry]
+    for name in ("metadata_service_timeout", "metadata_service_num_attempts"):
+        md = _setting(session, name, env)  # shown when configured (botocore: 1 s, 1 attempt)
+        if md.source not in ("botocore default", "unset") and md.value:
+            settings.append(md)
     https_proxy = _proxy_var(env, "https")
     http_proxy = _proxy_var(env, "http")
     no_proxy = _proxy_var(env, "no")

@@ -7,16 +7,19 @@ against loopback servers) run everywhere; the tests marked `lab` start the world
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from stsdiag import context
-from stsdiag.context import CredentialInfo, CredState, Overrides
+from stsdiag.context import CredentialInfo, CredState, ImdsState, Overrides
 from stsdiag.models import (
     AddressClass,
     AddressResult,
@@ -227,6 +230,87 @@ def test_a_listed_role_without_an_error_reads_as_before() -> None:
     assert f.message.startswith("No credentials: the signed STS calls were not made")
 
 
+# --------------------------------------------------------------------------- imds-slow
+
+
+@contextlib.contextmanager
+def _imds_server(delay: float | None) -> Iterator[str]:
+    """A loopback 'IMDS' that accepts and answers every request after `delay` s (None: never)."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(4096)
+            if delay is None or stop.wait(delay):
+                stop.wait(10)
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntok")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    finally:
+        stop.set()
+        srv.close()
+
+
+def test_imds_that_connects_and_is_silent_is_told_from_nothing_listening() -> None:
+    """Before: both read 'unreachable: token PUT: no answer within 1 s'; now one that accepted
+    TCP says so (`connected`), and given longer it shows how slow it is."""
+    with _imds_server(1.3) as url:
+        i = context.fetch_imds(url, budget_s=0.5)
+        assert i.state is ImdsState.UNREACHABLE and i.connected and "TCP connects" in i.detail
+        ms = context.imds_answer_ms(i, wait_s=3.0)
+        assert ms is not None and 1200 < ms < 2900
+    with _imds_server(None) as url:  # holds every request: no answer even given longer
+        i = context.fetch_imds(url, budget_s=0.3)
+        assert i.connected and context.imds_answer_ms(i, wait_s=0.5) is None
+    # near-miss: nothing listens (refused): not connected, as before
+    port = socket.create_server(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{port.getsockname()[1]}"
+    port.close()
+    i = context.fetch_imds(dead, budget_s=0.5)
+    assert i.state is ImdsState.UNREACHABLE and not i.connected and "TCP" not in i.detail
+
+
+def _slow(slow_ms: float | None, *settings: Setting) -> ProbeFacts:
+    imds = replace(IMDS, state=ImdsState.UNREACHABLE, region=None, connected=True, slow_ms=slow_ms,
+                   detail="token PUT: timed out (ReadTimeout); TCP connects")  # fmt: skip
+    c = ctx(imds=imds)
+    return ProbeFacts(replace(c, settings=c.settings + settings), NO_CREDS, ())
+
+
+def test_a_slow_imds_is_named_with_botocores_timeout() -> None:
+    """Before: SD501 'No credentials ...', fix 'Configure credentials', and IMDS only
+    'unreachable'."""
+    fs = codes(evaluate(_slow(1500.0)))
+    assert "answers only after 1.5 s, and botocore gives up after 1 s" in fs["SD501"].message
+    assert fs["SD502"].severity is Severity.ERROR and "botocore waits 1 s" in fs["SD502"].message
+    assert "AWS_METADATA_SERVICE_TIMEOUT=5" in (fs["SD501"].fix or "")
+    rows = {s.name: s for s in _slow(1500.0).context.host_context().imds}
+    assert rows["imds_answer"].value == "after 1.5 s"
+
+
+def test_imds_within_the_configured_timeout_or_never_answering_reads_as_before() -> None:
+    """Near-misses: IMDS slower than 1 s but within a configured metadata_service_timeout, and
+    an IMDS that never answered: no slow-IMDS finding."""
+    cfg = Setting("metadata_service_timeout", "3", "env AWS_METADATA_SERVICE_TIMEOUT")
+    for facts in (_slow(1500.0, cfg), _slow(None)):
+        fs = evaluate(facts)
+        assert not any("answers only after" in f.message for f in fs)
+        assert codes(fs)["SD501"].message.startswith("No credentials: the signed STS calls")
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -259,3 +343,12 @@ def test_a_role_ec2_cannot_assume_is_fixed_in_its_trust_policy(lab_pool) -> None
     assert code == 1 and "AssumeRoleUnauthorizedAccess" in f["message"]
     assert "update-assume-role-policy --role-name app-role" in f["fix"]
     assert "AccessKeyId" not in json.dumps(doc) and "SecretAccessKey" not in json.dumps(doc)
+
+
+@pytest.mark.lab
+def test_a_slow_imds_is_fixed_by_a_longer_metadata_timeout(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("imds-slow")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and "answers only after 1.5 s" in found["SD501"]["message"]
+    assert "AWS_METADATA_SERVICE_TIMEOUT=5" in found["SD502"]["fix"]

@@ -6,13 +6,23 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from stsdiag import endpoints
-from stsdiag.context import ROLE_PATH, Context, CredentialInfo, CredState, ImdsState
+from stsdiag.context import (
+    BOTOCORE_IMDS_TIMEOUT_S,
+    ROLE_PATH,
+    SLOW_IMDS_WAIT_S,
+    Context,
+    CredentialInfo,
+    CredState,
+    Imds,
+    ImdsState,
+)
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -1343,7 +1353,7 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if _container_failure(f):
         return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
-        no_role = _no_instance_role(f) or _instance_role_unusable(f)
+        no_role = _no_instance_role(f) or _instance_role_unusable(f) or _imds_too_slow(f)
         if no_role:
             return no_role
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
@@ -1513,12 +1523,69 @@ def _sd502_container(f: ProbeFacts) -> list[Hit]:
     )]  # fmt: skip
 
 
+def _slow_imds_fix(i: Imds) -> str:
+    wait = max(5, math.ceil((i.slow_ms or 0) / 1000) + 2)
+    return (f"Give botocore longer: `metadata_service_timeout = {wait}` and "
+            "`metadata_service_num_attempts = 3` in the profile (or `export "
+            f"AWS_METADATA_SERVICE_TIMEOUT={wait} AWS_METADATA_SERVICE_NUM_ATTEMPTS=3`); and find what "
+            "slows IMDS on this host (a metadata proxy such as kube2iam or kiam, a firewall or "
+            "agent on 169.254.169.254, an overloaded instance).")  # fmt: skip
+
+
+def _slow_imds_text(i: Imds, timeout_s: float = BOTOCORE_IMDS_TIMEOUT_S) -> str:
+    waits = (f"{timeout_s:g} s per request by default (metadata_service_timeout, one attempt: "
+             "metadata_service_num_attempts)" if timeout_s == BOTOCORE_IMDS_TIMEOUT_S
+             else f"{timeout_s:g} s per request (the configured metadata_service_timeout)")  # fmt: skip
+    return (f"The instance metadata service at {i.endpoint} accepts connections but answers only "
+            f"after {(i.slow_ms or 0) / 1000:.1f} s (a token PUT given {SLOW_IMDS_WAIT_S:g} s), while "
+            f"botocore waits {waits}: its token PUT "
+            "and then its IMDSv1 GETs time out, so it gets neither the instance role's credentials "
+            "nor the region from IMDS.")  # fmt: skip
+
+
+def _imds_timeout_s(ctx: Context) -> float:
+    """botocore's metadata_service_timeout here: configured, or its 1 s default."""
+    s = ctx.setting("metadata_service_timeout")
+    try:
+        return float(s.value) if s is not None and s.value else BOTOCORE_IMDS_TIMEOUT_S
+    except ValueError:
+        return BOTOCORE_IMDS_TIMEOUT_S
+
+
+def _too_slow(f: ProbeFacts) -> bool:
+    i = f.context.imds
+    return i.slow_ms is not None and i.slow_ms > _imds_timeout_s(f.context) * 1000
+
+
+def _imds_too_slow(f: ProbeFacts) -> list[Hit]:
+    """No credentials where IMDS answers, but slower than botocore waits (botocore#1791)."""
+    i = f.context.imds
+    if not _too_slow(f):
+        return []
+    return [hit("SD501", f"No credentials: the instance role's credentials come from IMDS at {i.endpoint}, "
+                         f"which answers only after {(i.slow_ms or 0) / 1000:.1f} s, and botocore gives up "
+                         f"after {_imds_timeout_s(f.context):g} s (SD502). The SDK says 'Unable to locate "
+                         "credentials'. The signed STS calls were not made; DNS, TCP, TLS and the "
+                         "unsigned HTTPS check still ran.",
+                [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+                 Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.detail}; answers after {i.slow_ms:.0f} ms"))],
+                fix=_slow_imds_fix(i))]  # fmt: skip
+
+
 def sd502_imds(f: ProbeFacts) -> list[Hit]:
     container = _sd502_container(f)
     if container:
         return container
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.slow_ms is not None and _too_slow(f):
+        found = f.credentials.state is CredState.FOUND
+        return [hit("SD502", _slow_imds_text(i, _imds_timeout_s(f.context)) + (
+                    " The credentials came from another source; the region still cannot come "
+                    "from IMDS." if found else ""),
+                    [*ev, Evidence(excerpt=f"IMDS token PUT answered after {i.slow_ms:.0f} ms")],
+                    severity=Severity.WARNING if found else Severity.ERROR,
+                    fix=_slow_imds_fix(i))]  # fmt: skip
     if i.proxy and i.state in (ImdsState.UNREACHABLE, ImdsState.TOKEN_FAILED):
         host = urlsplit(i.endpoint).hostname or "169.254.169.254"
         entries = [e.strip() for e in (f.context.no_proxy or "").split(",") if e.strip()]
