@@ -1578,6 +1578,18 @@ def sd502_imds(f: ProbeFacts) -> list[Hit]:
         return container
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.slow_ms is not None and i.slow_ms > BOTOCORE_IMDS_TIMEOUT_S * 1000 and not _too_slow(f):
+        wait = _imds_timeout_s(f.context)
+        return [hit("SD502", f"The instance metadata service at {i.endpoint} answers only after "
+                             f"{i.slow_ms / 1000:.1f} s (a token PUT given {SLOW_IMDS_WAIT_S:g} s), within "
+                             f"the configured metadata_service_timeout ({wait:g} s): botocore gets its "
+                             "answers, but every first call waits for several of them (token, role, "
+                             "credentials, region).",
+                    [*ev, Evidence(excerpt=f"IMDS token PUT answered after {i.slow_ms:.0f} ms"),
+                     _setting_ev(f.context, "metadata_service_timeout")],
+                    severity=Severity.WARNING,
+                    fix="Find what slows IMDS on this host (a metadata proxy such as kube2iam or kiam, "
+                        "a firewall or agent on 169.254.169.254, an overloaded instance).")]  # fmt: skip
     if i.slow_ms is not None and _too_slow(f):
         found = f.credentials.state is CredState.FOUND
         return [hit("SD502", _slow_imds_text(i, _imds_timeout_s(f.context)) + (
