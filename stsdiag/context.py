@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -36,6 +37,8 @@ IMDS_DEFAULT_V6 = "http://[fd00:ec2::254]"
 CONTAINER_CREDENTIALS_HOST = "169.254.170.2"
 AMAZON_RESOLVERS = ("169.254.169.253", "fd00:ec2::253")
 IMDS_BUDGET_S = 1.0
+SLOW_IMDS_WAIT_S = 4.0  # how long a connected but silent IMDS is given to show it is only slow
+BOTOCORE_IMDS_TIMEOUT_S = 1.0  # botocore's metadata_service_timeout default (one attempt)
 
 
 class ImdsState(str, Enum):
@@ -67,6 +70,13 @@ class Imds:
     # role_status is that GET's HTTP status (404: no instance profile attached; None: no answer)
     role: str | None = None
     role_status: int | None = None
+    # asked only when botocore found no credentials and a role is listed: the role document's
+    # error ("AssumeRoleUnauthorizedAccess: EC2 cannot assume the role ..."); never its keys
+    role_error: str = ""
+    # unreachable, yet TCP to IMDS connected: something listens but did not answer in the
+    # budget; slow_ms is when a token PUT given longer then answered (a slow metadata service)
+    connected: bool = False
+    slow_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +196,21 @@ class Context:
         if i.vpc_cidrs:
             imds.append(Setting("vpc_cidrs", " ".join(i.vpc_cidrs), i.version))
         if i.role:
-            imds.append(Setting("instance_role", i.role, i.version))
+            imds.append(
+                Setting(
+                    "instance_role",
+                    i.role,
+                    i.version + (f"; {i.role_error}" if i.role_error else ""),
+                )
+            )
         elif i.role_status == 404:
             imds.append(Setting("instance_role", "none attached",
                                 f"{i.version}: {ROLE_PATH} HTTP 404"))  # fmt: skip
         if i.detail:
             imds.append(Setting("imds_detail", i.detail, "stsdiag"))
+        if i.slow_ms is not None:
+            imds.append(Setting("imds_answer", f"after {i.slow_ms / 1000:.1f} s",
+                                f"stsdiag: a token PUT given {SLOW_IMDS_WAIT_S:g} s"))  # fmt: skip
         notes = list(self.notes)
         for r, amazon, how in self.resolver_verdicts():
             via = f" ({how})" if how else ""
@@ -595,7 +614,16 @@ def fetch_imds(
             # it gets no token (it falls back to v1)
             v1.update(zip(first, many(*first, token=None), strict=True))
 
-    threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True)]
+    def tcp() -> None:  # does anything accept on IMDS's port (a slow service vs. nothing)?
+        u = urlsplit(endpoint)
+        if proxy or session_factory is not None or not u.hostname:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            socket.create_connection((u.hostname, u.port or 80), timeout=budget_s).close()
+            outcome["connected"] = True
+
+    threads = [threading.Thread(target=put, daemon=True), threading.Thread(target=get, daemon=True),
+               threading.Thread(target=tcp, daemon=True)]  # fmt: skip
     for t in threads:
         t.start()
     threads[0].join(left())
@@ -616,8 +644,11 @@ def fetch_imds(
                         detail=f"token PUT: {why}; GET answered HTTP {get_status}",
                         endpoint_source=endpoint_source, version="IMDSv1")  # fmt: skip
         if put_status not in (403, 404, 405) or not any(v1.values()):
-            return Imds(ImdsState.UNREACHABLE, endpoint, ms, detail=f"token PUT: {why}",
-                        endpoint_source=endpoint_source)  # fmt: skip
+            threads[2].join(0)
+            connected = put_resp is None and got is None and bool(outcome.get("connected"))
+            return Imds(ImdsState.UNREACHABLE, endpoint, ms,
+                        detail=f"token PUT: {why}" + ("; TCP connects" if connected else ""),
+                        endpoint_source=endpoint_source, connected=connected)  # fmt: skip
         # no IMDSv2 here (the PUT is refused, as botocore reads 403/404/405): IMDSv1 answers
         region, az, instance_id, mac, roles = (v1.get(p) for p in first)
         mode = f"IMDSv1 only: token PUT answered HTTP {put_status}; GETs without a token answer"
@@ -644,6 +675,69 @@ def fetch_imds(
     return Imds(ImdsState.OK, endpoint, ms, region, az, instance_id, vpc_id, cidrs, detail,
                 endpoint_source, "IMDSv1" if token is None else "IMDSv2",
                 role=role, role_status=statuses.get((ROLE_PATH, token is not None)))  # fmt: skip
+
+
+def imds_role_error(
+    imds: Imds,
+    *,
+    budget_s: float = IMDS_BUDGET_S,
+    proxy: str | None = None,
+    session_factory: Callable[[], Any] | None = None,
+) -> str:
+    """Why IMDS gives no credentials for the role it lists: iam/security-credentials/<role>
+    answers an error document ({"Code": "AssumeRoleUnauthorizedAccess", "Message": "EC2 cannot
+    assume the role ..."}, aws-cli#2060), which botocore's provider only logs at debug level.
+    "Code: Message", or "" (no answer, or a document with keys: those are dropped unread).
+    Ask it only when botocore found no credentials."""
+    import json
+
+    import requests
+
+    if imds.state is not ImdsState.OK or not imds.role:
+        return ""
+    s = session_factory() if session_factory is not None else requests.Session()
+    if session_factory is None:
+        s.trust_env = False
+        if proxy:
+            s.proxies = {"http": proxy, "https": proxy}
+    headers: dict[str, str] = {}
+    try:
+        if imds.version == "IMDSv2":
+            r = s.put(imds.endpoint + "/latest/api/token",
+                      headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+                      timeout=(budget_s, budget_s))  # fmt: skip
+            if r.status_code != 200:
+                return ""
+            headers["X-aws-ec2-metadata-token"] = str(r.text).strip()
+        r = s.get(f"{imds.endpoint}/latest/meta-data/{ROLE_PATH}{imds.role}", headers=headers,
+                  timeout=(budget_s, budget_s))  # fmt: skip
+        doc = json.loads(r.text) if r.status_code == 200 else None
+    except Exception:
+        return ""
+    if not isinstance(doc, dict) or "AccessKeyId" in doc or "SecretAccessKey" in doc:
+        return ""
+    code, message = str(doc.get("Code") or ""), str(doc.get("Message") or "")
+    message = message.split("Please see documentation", 1)[0].strip()  # then a docs URL
+    if not code or code == "Success":
+        return ""
+    return redact(" ".join(f"{code}: {message}".split()))[:300]
+
+
+def imds_answer_ms(imds: Imds, *, wait_s: float = SLOW_IMDS_WAIT_S) -> float | None:
+    """How long IMDS takes to answer a token PUT when given `wait_s` seconds (any HTTP answer
+    counts), or None. Asked only when it accepted TCP but did not answer within the budget."""
+    import requests
+
+    s = requests.Session()
+    s.trust_env = False
+    t0 = time.monotonic()
+    try:
+        s.put(imds.endpoint + "/latest/api/token",
+              headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+              timeout=(IMDS_BUDGET_S, wait_s))  # fmt: skip
+    except Exception:
+        return None
+    return (time.monotonic() - t0) * 1000
 
 
 def _is_cidr(text: str) -> bool:
@@ -919,6 +1013,10 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     fips = _setting(session, "use_fips_endpoint", env)
     dual = _setting(session, "use_dualstack_endpoint", env)
     ca = _setting(session, "ca_bundle", env, ("--ca-bundle", ov.ca_bundle))
+    if ca.value is None and env.get("REQUESTS_CA_BUNDLE"):
+        # botocore's endpoint creator takes it as `verify` when neither AWS_CA_BUNDLE nor
+        # ca_bundle is set (requests' variable, honoured since botocore#200)
+        ca = Setting("ca_bundle", env["REQUESTS_CA_BUNDLE"], "env REQUESTS_CA_BUNDLE")
     ca_path = ca.value or default_ca_bundle()
     if ca.value is None:
         ca = Setting("ca_bundle", ca_path, "botocore default")
@@ -938,6 +1036,10 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     if aws_region:
         settings.append(Setting("AWS_REGION", aws_region, "env AWS_REGION (not read by botocore)"))
     settings += [regional, *override_settings, fips, dual, *retry]
+    for name in ("metadata_service_timeout", "metadata_service_num_attempts"):
+        md = _setting(session, name, env)  # shown when configured (botocore: 1 s, 1 attempt)
+        if md.source not in ("botocore default", "unset") and md.value:
+            settings.append(md)
     https_proxy = _proxy_var(env, "https")
     http_proxy = _proxy_var(env, "http")
     no_proxy = _proxy_var(env, "no")
@@ -977,7 +1079,12 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
                                       endpoint_source=imds_src)  # fmt: skip
     notes: list[str] = []
     if ca.value and not os.path.isfile(ca_path):
-        notes.append(f"CA bundle {ca_path} ({ca.source}) is not a readable file")
+        what = (
+            "a directory, not a file botocore can load"
+            if os.path.isdir(ca_path)
+            else "not a readable file"
+        )
+        notes.append(f"CA bundle {ca_path} ({ca.source}) is {what}")
     ctx = Context(
         settings=tuple(settings),
         region=region.value,

@@ -135,6 +135,9 @@ def service_url(
         aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
         aws_secret_access_key="example",
         config=cfg,
+        # nothing is sent: no CA bundle, so that an empty REQUESTS_CA_BUNDLE / AWS_CA_BUNDLE,
+        # which recent botocore refuses at client creation, cannot fail an endpoint's name
+        verify=True,
     )
     return str(client.meta.endpoint_url)
 

@@ -456,6 +456,15 @@ def run_probe(
     )
     g = context_mod.gather(ov)
     ctx = g.context
+    slow: dict[str, float | None] = {}
+    slow_thread: threading.Thread | None = None
+    if ctx.imds.state is context_mod.ImdsState.UNREACHABLE and ctx.imds.connected:
+        # IMDS accepted TCP but said nothing within the budget: slow, or holding? (with the run)
+        slow_thread = threading.Thread(
+            target=lambda: slow.__setitem__("ms", context_mod.imds_answer_ms(ctx.imds)),
+            daemon=True, name="stsdiag-imds-slow")  # fmt: skip
+        slow_thread.start()
+        slow_until = time.monotonic() + context_mod.SLOW_IMDS_WAIT_S + 1.2
     total = opts.total if opts.total is not None else 3 * opts.timeout
     ropts = RunOptions(timeout=opts.timeout, total=total, nameservers=opts.nameservers,
                        ca_bundle=ctx.ca_bundle, vpc_cidrs=ctx.imds.vpc_cidrs)  # fmt: skip
@@ -472,6 +481,15 @@ def run_probe(
     results = tuple(verdict(ep) for ep in run.wait())
     probe_ms = (time.monotonic() - run_started) * 1000
     creds: CredentialInfo = g.credentials.wait(0.05)
+    if slow_thread is not None:
+        slow_thread.join(max(0.0, slow_until - time.monotonic()))
+        if slow.get("ms") is not None:
+            ctx = replace(ctx, imds=replace(ctx.imds, slow_ms=slow["ms"]))
+    if creds.state is CredState.NONE and ctx.imds.role:  # listed, yet no credentials: why
+        proxy = context_mod.imds_proxy(ctx.imds.endpoint, os.environ)
+        why = context_mod.imds_role_error(ctx.imds, proxy=proxy)
+        if why:
+            ctx = replace(ctx, imds=replace(ctx.imds, role_error=why))
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
     rec = recommend(ctx, results, findings, opts.regions)

@@ -336,9 +336,12 @@ class FakeResolver:
 
 @pytest.fixture
 def aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """No AWS variables from the host; config files in tmp; IMDS disabled."""
+    """No AWS variables from the host (nor REQUESTS_CA_BUNDLE, which botocore reads without
+    AWS_CA_BUNDLE); config files in tmp; IMDS disabled."""
     for k in list(os.environ):
-        if k.startswith("AWS_") or k.lower() in ("https_proxy", "http_proxy", "no_proxy"):
+        if k.startswith("AWS_") or k.lower() in (
+            "https_proxy", "http_proxy", "no_proxy", "requests_ca_bundle"
+        ):  # fmt: skip
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))

@@ -255,6 +255,9 @@ def probe(
 ) -> LayerResult:
     start = now()
     via: tuple[tuple[str, str], ...] = (("via", proxy_label(proxy)),) if proxy else ()
+    if ca_bundle and os.path.isdir(ca_bundle):  # botocore loads it as a file: [Errno 21]
+        return _bundle_fault(address, port, host, timeout, ca_bundle, proxy, now_utc,
+                             f"CA bundle {ca_bundle} is a directory", "CA bundle is a directory", via)  # fmt: skip
     if ca_bundle and not os.path.isfile(ca_bundle):
         return _bundle_fault(address, port, host, timeout, ca_bundle, proxy, now_utc,
                              f"CA bundle {ca_bundle} does not exist", "CA bundle file missing", via)  # fmt: skip

@@ -6,12 +6,23 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from stsdiag import endpoints
-from stsdiag.context import ROLE_PATH, Context, CredentialInfo, CredState, ImdsState
+from stsdiag.context import (
+    BOTOCORE_IMDS_TIMEOUT_S,
+    ROLE_PATH,
+    SLOW_IMDS_WAIT_S,
+    Context,
+    CredentialInfo,
+    CredState,
+    Imds,
+    ImdsState,
+)
 from stsdiag.enums import BLOCKING
 from stsdiag.models import (
     AddressClass,
@@ -1066,7 +1077,31 @@ def sd303_tls_failed(f: ProbeFacts) -> list[Hit]:
     return out
 
 
-_BUNDLE_FAULTS = {"CA bundle file missing": "does not exist", "CA bundle unusable": "is unusable"}
+_BUNDLE_FAULTS = {
+    "CA bundle file missing": "does not exist",
+    "CA bundle unusable": "is unusable",
+    "CA bundle is a directory": "is a directory that botocore opens as a file ('[Errno 21] Is a directory')",
+}
+# a directory's single-file bundle, as Debian/Ubuntu and RHEL/Amazon Linux name it
+_DIR_BUNDLES = ("ca-certificates.crt", "ca-bundle.crt")
+
+
+def _requests_bundle_fix(ctx: Context, result: str) -> str:
+    """REQUESTS_CA_BUNDLE, read by botocore only while AWS_CA_BUNDLE and ca_bundle are unset,
+    is what other Python tools use too: the fix names a file for botocore in AWS_CA_BUNDLE,
+    which wins over it, and leaves REQUESTS_CA_BUNDLE to them."""
+    path = ctx.ca_bundle
+    file = next((os.path.join(path, n) for n in _DIR_BUNDLES
+                 if os.path.isdir(path) and os.path.isfile(os.path.join(path, n))), "FILE")  # fmt: skip
+    if result == "verifies" and file == "FILE":
+        return ("`unset REQUESTS_CA_BUNDLE` where AWS tools run (botocore then verifies with its own bundle), "
+                "or `export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle: botocore prefers it to "
+                "REQUESTS_CA_BUNDLE, which other Python tools keep.")  # fmt: skip
+    named = (f"`export AWS_CA_BUNDLE={file}` (the directory's certificates as one file)" if file != "FILE"
+             else "`export AWS_CA_BUNDLE=FILE` with FILE an existing PEM bundle")  # fmt: skip
+    why = ": botocore cannot load a directory (botocore#2731)." if os.path.isdir(path) else "."
+    return (f"{named}: botocore prefers AWS_CA_BUNDLE to REQUESTS_CA_BUNDLE, which other Python "
+            f"tools keep. Or point REQUESTS_CA_BUNDLE itself at that file{why}")  # fmt: skip
 
 
 def _sd303_bundle_fault(
@@ -1086,6 +1121,17 @@ def _sd303_bundle_fault(
            f"is sent ('SSL validation failed for https://{host}/ ...').")  # fmt: skip
     result = r.get("default_bundle_result") or ""
     issuer = r.get("issuer") or "an unknown issuer"
+    if src == "env REQUESTS_CA_BUNDLE":  # the message above, worded for this variable
+        msg = (f"TLS verification failed for {host}: with AWS_CA_BUNDLE and ca_bundle unset, botocore "
+               f"takes REQUESTS_CA_BUNDLE (the requests library's variable) as its CA bundle: "
+               f"{ctx.ca_bundle}, which {state}, so every call fails before a request is sent.")  # fmt: skip
+        if result == "verifies":
+            msg += f" botocore's own bundle verifies the certificate (issued by {issuer}): the setting alone is the fault."
+        elif result.startswith("fails"):
+            msg += (f" botocore's own bundle does not trust it either ({result.removeprefix('fails: ')}; "
+                    f"issued by {issuer}): this network needs a bundle that holds that CA.")  # fmt: skip
+        return hit("SD303", msg, [_ev(ep, a, x) for ep, a, x in mine],
+                   fix=_requests_bundle_fix(ctx, result))  # fmt: skip
     if src.startswith("env "):
         var = src.removeprefix("env ")
         drop, point = f"unset {var}", f"export {var}=FILE"
@@ -1307,7 +1353,7 @@ def sd501_no_credentials(f: ProbeFacts) -> list[Hit]:
     if _container_failure(f):
         return []  # SD502 names the container credential endpoint that failed
     if c.state is CredState.NONE:
-        no_role = _no_instance_role(f)
+        no_role = _no_instance_role(f) or _instance_role_unusable(f) or _imds_too_slow(f)
         if no_role:
             return no_role
         return [hit("SD501", "No credentials: the signed STS calls were not made; DNS, TCP, TLS and the "
@@ -1398,6 +1444,43 @@ def _no_instance_role(f: ProbeFacts) -> list[Hit]:
     )]  # fmt: skip
 
 
+_EC2_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+def _instance_role_unusable(f: ProbeFacts) -> list[Hit]:
+    """No credentials on an EC2 instance whose IMDS lists a role but answers that role's
+    document with an error (aws-cli#2060): botocore's provider finds no keys in it, logs the
+    error at debug level only, and the chain ends with 'Unable to locate credentials'."""
+    i = f.context.imds
+    if i.state is not ImdsState.OK or not i.role or not i.role_error:
+        return []
+    inst = i.instance_id or "i-…"
+    code = i.role_error.split(":", 1)[0]
+    msg = (f"No credentials: this EC2 instance ({inst}) has the instance role {i.role}, but IMDS "
+           f"answers {ROLE_PATH}{i.role} with an error, not credentials: {i.role_error} botocore's "
+           "instance-metadata provider logs that only at debug level and the SDK says 'Unable to "
+           "locate credentials'. The signed STS calls were not made; DNS, TCP, TLS and the "
+           "unsigned HTTPS check still ran.")  # fmt: skip
+    if code == "AssumeRoleUnauthorizedAccess":
+        msg += " The role's trust policy does not let ec2.amazonaws.com assume it."
+        fix = (f"Add the service principal ec2.amazonaws.com to the trust policy of {i.role} (console: "
+               f"IAM > Roles > {i.role} > Trust relationships; or, from a machine that has credentials, "
+               f"`aws iam update-assume-role-policy --role-name {i.role} --policy-document "
+               f"'{_EC2_TRUST}'`, which replaces the policy: keep any principal it already trusts). "
+               f"Then GET {ROLE_PATH}{i.role} again: it holds credentials once EC2 can assume the role.")  # fmt: skip
+    else:
+        fix = (f"Fix what IMDS reports for the role {i.role} ({code}) in IAM, or attach an "
+               f"instance profile with a usable role: `aws ec2 replace-iam-instance-profile-association` "
+               f"for {inst}.")  # fmt: skip
+    return [hit("SD501", msg,
+                [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+                 Evidence(excerpt=excerpt(f"IMDS {i.endpoint}/latest/meta-data/{ROLE_PATH}{i.role}: {i.role_error}"))],
+                fix=fix)]  # fmt: skip
+
+
 # what a provider that has not finished is waiting for (botocore's provider METHOD names)
 _PENDING_WHY = {
     "custom-process": ": the profile's credential_process command has not returned, and botocore "
@@ -1440,12 +1523,81 @@ def _sd502_container(f: ProbeFacts) -> list[Hit]:
     )]  # fmt: skip
 
 
+def _slow_imds_fix(i: Imds) -> str:
+    wait = max(5, math.ceil((i.slow_ms or 0) / 1000) + 2)
+    return (f"Give botocore longer: `metadata_service_timeout = {wait}` and "
+            "`metadata_service_num_attempts = 3` in the profile (or `export "
+            f"AWS_METADATA_SERVICE_TIMEOUT={wait} AWS_METADATA_SERVICE_NUM_ATTEMPTS=3`); and find what "
+            "slows IMDS on this host (a metadata proxy such as kube2iam or kiam, a firewall or "
+            "agent on 169.254.169.254, an overloaded instance).")  # fmt: skip
+
+
+def _slow_imds_text(i: Imds, timeout_s: float = BOTOCORE_IMDS_TIMEOUT_S) -> str:
+    waits = (f"{timeout_s:g} s per request by default (metadata_service_timeout, one attempt: "
+             "metadata_service_num_attempts)" if timeout_s == BOTOCORE_IMDS_TIMEOUT_S
+             else f"{timeout_s:g} s per request (the configured metadata_service_timeout)")  # fmt: skip
+    return (f"The instance metadata service at {i.endpoint} accepts connections but answers only "
+            f"after {(i.slow_ms or 0) / 1000:.1f} s (a token PUT given {SLOW_IMDS_WAIT_S:g} s), while "
+            f"botocore waits {waits}: its token PUT "
+            "and then its IMDSv1 GETs time out, so it gets neither the instance role's credentials "
+            "nor the region from IMDS.")  # fmt: skip
+
+
+def _imds_timeout_s(ctx: Context) -> float:
+    """botocore's metadata_service_timeout here: configured, or its 1 s default."""
+    s = ctx.setting("metadata_service_timeout")
+    try:
+        return float(s.value) if s is not None and s.value else BOTOCORE_IMDS_TIMEOUT_S
+    except ValueError:
+        return BOTOCORE_IMDS_TIMEOUT_S
+
+
+def _too_slow(f: ProbeFacts) -> bool:
+    i = f.context.imds
+    return i.slow_ms is not None and i.slow_ms > _imds_timeout_s(f.context) * 1000
+
+
+def _imds_too_slow(f: ProbeFacts) -> list[Hit]:
+    """No credentials where IMDS answers, but slower than botocore waits (botocore#1791)."""
+    i = f.context.imds
+    if not _too_slow(f):
+        return []
+    return [hit("SD501", f"No credentials: the instance role's credentials come from IMDS at {i.endpoint}, "
+                         f"which answers only after {(i.slow_ms or 0) / 1000:.1f} s, and botocore gives up "
+                         f"after {_imds_timeout_s(f.context):g} s (SD502). The SDK says 'Unable to locate "
+                         "credentials'. The signed STS calls were not made; DNS, TCP, TLS and the "
+                         "unsigned HTTPS check still ran.",
+                [Evidence(excerpt=f"credential chain: {f.credentials.detail}"),
+                 Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.detail}; answers after {i.slow_ms:.0f} ms"))],
+                fix=_slow_imds_fix(i))]  # fmt: skip
+
+
 def sd502_imds(f: ProbeFacts) -> list[Hit]:
     container = _sd502_container(f)
     if container:
         return container
     i = f.context.imds
     ev = [Evidence(excerpt=excerpt(f"IMDS {i.endpoint}: {i.state.value}: {i.detail}"))]
+    if i.slow_ms is not None and i.slow_ms > BOTOCORE_IMDS_TIMEOUT_S * 1000 and not _too_slow(f):
+        wait = _imds_timeout_s(f.context)
+        return [hit("SD502", f"The instance metadata service at {i.endpoint} answers only after "
+                             f"{i.slow_ms / 1000:.1f} s (a token PUT given {SLOW_IMDS_WAIT_S:g} s), within "
+                             f"the configured metadata_service_timeout ({wait:g} s): botocore gets its "
+                             "answers, but every first call waits for several of them (token, role, "
+                             "credentials, region).",
+                    [*ev, Evidence(excerpt=f"IMDS token PUT answered after {i.slow_ms:.0f} ms"),
+                     _setting_ev(f.context, "metadata_service_timeout")],
+                    severity=Severity.WARNING,
+                    fix="Find what slows IMDS on this host (a metadata proxy such as kube2iam or kiam, "
+                        "a firewall or agent on 169.254.169.254, an overloaded instance).")]  # fmt: skip
+    if i.slow_ms is not None and _too_slow(f):
+        found = f.credentials.state is CredState.FOUND
+        return [hit("SD502", _slow_imds_text(i, _imds_timeout_s(f.context)) + (
+                    " The credentials came from another source; the region still cannot come "
+                    "from IMDS." if found else ""),
+                    [*ev, Evidence(excerpt=f"IMDS token PUT answered after {i.slow_ms:.0f} ms")],
+                    severity=Severity.WARNING if found else Severity.ERROR,
+                    fix=_slow_imds_fix(i))]  # fmt: skip
     if i.proxy and i.state in (ImdsState.UNREACHABLE, ImdsState.TOKEN_FAILED):
         host = urlsplit(i.endpoint).hostname or "169.254.169.254"
         entries = [e.strip() for e in (f.context.no_proxy or "").split(",") if e.strip()]

@@ -474,7 +474,7 @@ def check_aws_cli(p: dict[str, Any]) -> dict[str, Any]:
     cmd += list(p.get("args", []))
     env = dict(os.environ)
     env.update({"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"})
-    env.update({k: str(v) for k, v in (p.get("env") or {}).items()})
+    env.update({k: str(_path_param(v)) for k, v in (p.get("env") or {}).items()})
     for k in p.get("unset_env", []):
         env.pop(k, None)
     t0 = time.monotonic()
@@ -531,6 +531,7 @@ def check_imds(p: dict[str, Any]) -> dict[str, Any]:
     status, body = request("GET", path, {"X-aws-ec2-metadata-token": token})
     out["status"] = status
     out["value"] = body if status == 200 else None
+    out["body"] = body  # expect_body: a substring (a JSON document's Code)
     out["outcome"] = "ok" if status == 200 else f"error:{status}"
     return out
 

@@ -448,6 +448,8 @@ class World:
             env["AWS_ROLE_ARN"] = WEB_IDENTITY_ROLE
             env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(self.run_dir / "aws" / "web-identity-token")
         env.update(self.spec.env)
+        for k in self.spec.unset_env:
+            env.pop(k, None)
         return env
 
     @property

@@ -570,6 +570,9 @@ class ImdsHandler(LabHTTPHandler):
             "Connection": "close" if self.close_connection else "keep-alive",
         }
         event = {"peer": self.client_address[0], "method": self.command, "path": path}
+        if inst.imds_delay > 0:  # a slow metadata service: every answer waits
+            srv.log("imds", "delayed", seconds=inst.imds_delay, **event)
+            srv.stopping.wait(inst.imds_delay)
         if self.command == "PUT" and path == "/latest/api/token":
             if inst.imds == "hop-limit":
                 # The response would die in transit (TTL 1, one hop too many): never answer.
@@ -686,18 +689,29 @@ def imds_tree(inst: Instance, context: dict[str, Any]) -> tuple[dict[str, str], 
             },
             indent=2,
         )
-        meta[f"iam/security-credentials/{inst.role}"] = json.dumps(
-            {
-                "Code": "Success",
-                "LastUpdated": iso(now),
-                "Type": "AWS-HMAC",
-                "AccessKeyId": "ASIAIMDSEXAMPLEROLE01",
-                "SecretAccessKey": "imdsLabSecretKeyEXAMPLEdoNotUseAnywhere000",
-                "Token": "IQoJb3JpZ2luX2VjEXAMPLEInstanceRoleSessionTokenForTheLab0000",
-                "Expiration": iso(now + 6 * 3600),
-            },
-            indent=2,
-        )
+        if inst.role_error:  # what IMDS serves when EC2 cannot assume the role (aws-cli#2060)
+            meta[f"iam/security-credentials/{inst.role}"] = json.dumps(
+                {
+                    "Code": inst.role_error,
+                    "Message": f"EC2 cannot assume the role {inst.role}.  Please see documentation at "
+                    "http://docs.amazonwebservices.com/IAM/latest/UserGuide/RolesTroubleshooting.html.",
+                    "LastUpdated": iso(now),
+                },
+                indent=2,
+            )
+        else:
+            meta[f"iam/security-credentials/{inst.role}"] = json.dumps(
+                {
+                    "Code": "Success",
+                    "LastUpdated": iso(now),
+                    "Type": "AWS-HMAC",
+                    "AccessKeyId": "ASIAIMDSEXAMPLEROLE01",
+                    "SecretAccessKey": "imdsLabSecretKeyEXAMPLEdoNotUseAnywhere000",
+                    "Token": "IQoJb3JpZ2luX2VjEXAMPLEInstanceRoleSessionTokenForTheLab0000",
+                    "Expiration": iso(now + 6 * 3600),
+                },
+                indent=2,
+            )
     dynamic = {
         "instance-identity/document": json.dumps(
             {

@@ -139,6 +139,13 @@ class Instance:
     # where the IMDS server listens: another address means only a relay reaches it (a proxy's
     # `rewrite`); put 169.254.169.254/32 in `drop` so that direct requests time out
     imds_address: str = IMDS_ADDRESS
+    # the role is listed, but EC2 cannot get its credentials: iam/security-credentials/<role>
+    # answers this error Code (AssumeRoleUnauthorizedAccess: the role's trust policy does not
+    # allow ec2.amazonaws.com) with its Message, and no keys
+    role_error: str | None = None
+    # every IMDS answer (token PUT and GETs) waits this many seconds: a slow metadata service
+    # (botocore's default metadata_service_timeout is 1 s, one attempt)
+    imds_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,9 @@ class WorldSpec:
     checks: tuple[Check, ...]
     expect: dict[str, Any]
     raw: dict[str, Any]
+    # variables the lab sets that this world removes (e.g. AWS_CA_BUNDLE: botocore's own bundle,
+    # so that REQUESTS_CA_BUNDLE, which botocore reads only without it, takes effect)
+    unset_env: tuple[str, ...] = ()
 
     @property
     def local_addresses(self) -> tuple[str, ...]:
@@ -380,6 +390,8 @@ def _parse_instance(raw: dict[str, Any] | None, where: str) -> Instance | None:
             token_status=int(raw.get("token_status", 405)),
             vpc_ipv6_cidr=raw.get("vpc_ipv6_cidr"),
             imds_address=raw.get("imds_address", IMDS_ADDRESS),
+            role_error=raw.get("role_error"),
+            imds_delay=float(raw.get("imds_delay", 0.0)),
         )
     except KeyError as exc:
         raise SpecError(f"{where}: instance.{exc.args[0]} is required") from None
@@ -495,6 +507,7 @@ def load_spec(name_or_path: str | Path) -> WorldSpec:
         checks=tuple(_parse_check(c, where) for c in raw.get("check") or []),
         expect=raw.get("expect") or {},
         raw=raw,
+        unset_env=_str_tuple(raw.get("unset_env"), f"{where}: unset_env"),
     )
     validate(spec)
     return spec
