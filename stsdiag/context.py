@@ -353,6 +353,19 @@ def _setting(
     return Setting(label, None, "unset")
 
 
+def _blank_ca_variable(env: Mapping[str, str], ca: Setting) -> str | None:
+    """The CA bundle variable that is set but blank, as botocore reads it: AWS_CA_BUNDLE
+    (before the config file's ca_bundle), else REQUESTS_CA_BUNDLE when nothing else names a
+    bundle. botocore then refuses to create any client ('Invalid CA bundle')."""
+    if ca.source.startswith("--"):
+        return None
+    if "AWS_CA_BUNDLE" in env and not env["AWS_CA_BUNDLE"].strip():
+        return "AWS_CA_BUNDLE"
+    if ca.value is None and "REQUESTS_CA_BUNDLE" in env and not env["REQUESTS_CA_BUNDLE"].strip():
+        return "REQUESTS_CA_BUNDLE"
+    return None
+
+
 def _profile_label(session: Any) -> str:
     path = os.path.expanduser(str(session.get_config_variable("config_file")))
     prof = session.profile or "default"
@@ -1013,7 +1026,11 @@ def gather(ov: Overrides, env: Mapping[str, str] | None = None) -> Gathered:
     fips = _setting(session, "use_fips_endpoint", env)
     dual = _setting(session, "use_dualstack_endpoint", env)
     ca = _setting(session, "ca_bundle", env, ("--ca-bundle", ov.ca_bundle))
-    if ca.value is None and env.get("REQUESTS_CA_BUNDLE"):
+    blank = _blank_ca_variable(env, ca)
+    if blank is not None:
+        # botocore takes a set but empty variable as the bundle and refuses it (SD112)
+        ca = Setting("ca_bundle", "", f"env {blank}")
+    elif ca.value is None and env.get("REQUESTS_CA_BUNDLE"):
         # botocore's endpoint creator takes it as `verify` when neither AWS_CA_BUNDLE nor
         # ca_bundle is set (requests' variable, honoured since botocore#200)
         ca = Setting("ca_bundle", env["REQUESTS_CA_BUNDLE"], "env REQUESTS_CA_BUNDLE")

@@ -172,6 +172,33 @@ def test_an_empty_ca_bundle_variable_is_reported_not_a_crash(
     assert c.sdk.url is None and "InvalidConfigError: Invalid CA bundle" in (c.sdk.error or "")
 
 
+@pytest.mark.parametrize("var", ["AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])
+def test_an_empty_ca_bundle_variable_is_named_with_its_fix(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch, var: str
+) -> None:
+    """SD112 for botocore's 'Invalid CA bundle' named no variable and fixed with
+    "`regional` for `sts_regional_endpoints`"; the context showed the bundle as botocore's
+    default. Now the blank variable is the setting shown, and the fix unsets it."""
+    monkeypatch.setenv(var, " " if var == "REQUESTS_CA_BUNDLE" else "")
+    c = context.gather(Overrides(timeout=1.0)).context
+    ca = c.setting("ca_bundle")
+    assert ca is not None and (ca.value, ca.source) == ("", f"env {var}")
+    f = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
+    assert f.fix.startswith(f"unset {var} ") and "sts_regional_endpoints" not in f.fix
+    assert f"{var} is set but empty" in f.message
+
+
+def test_a_ca_bundle_variable_with_a_path_is_no_sd112(
+    aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Near miss: REQUESTS_CA_BUNDLE naming a file is taken as botocore takes it."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", context.default_ca_bundle())
+    c = context.gather(Overrides(timeout=1.0)).context
+    ca = c.setting("ca_bundle")
+    assert ca is not None and ca.source == "env REQUESTS_CA_BUNDLE"
+    assert "SD112" not in codes(evaluate(ProbeFacts(c, CREDS, ())))
+
+
 # --------------------------------------------------------------------------- instance-role-trust-policy
 
 NO_CREDS = CredentialInfo(CredState.NONE, detail="no provider in the chain supplied credentials")

@@ -419,7 +419,20 @@ def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
            "same way before any request leaves the host; the network cannot help.")  # fmt: skip
     ev = [Evidence(excerpt=excerpt(f"sdk_endpoint: {err}", 240))]
     fix = None
-    if kind in _INVALID_SETTING:
+    ca = ctx.setting("ca_bundle")
+    if (
+        "Invalid CA bundle" in err
+        and ca is not None
+        and ca.source.startswith("env ")
+        and not ca.value
+    ):
+        # a CA bundle variable set to nothing (`export AWS_CA_BUNDLE=` in a profile script)
+        var = ca.source.removeprefix("env ")
+        ev.append(_setting_ev(ctx, "ca_bundle"))
+        msg += f" {var} is set but empty."
+        fix = (f"unset {var} (botocore then verifies with its own bundle), or set it to the PEM "
+               "file that holds the CA your network needs.")  # fmt: skip
+    elif kind in _INVALID_SETTING:
         name, good = _INVALID_SETTING[kind]
         s = ctx.setting(name)
         ev.append(_setting_ev(ctx, name))
