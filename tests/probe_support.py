@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import json
 import os
 import socket
 import socketserver
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -349,3 +351,20 @@ def aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "config").write_text("")
     (tmp_path / "credentials").write_text("")
     yield tmp_path
+
+
+def stsdiag_cmd() -> list[str]:
+    """The stsdiag of the Python that runs the tests (its venv's console script), for a
+    command inside a lab world."""
+    exe = Path(sys.executable).with_name("stsdiag")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
+
+
+def stsdiag_json(
+    w: Any, *args: str, env: dict[str, str | None] | None = None, timeout: float = 60
+) -> tuple[int, dict[str, Any]]:
+    """`stsdiag ARGS -o json --timeout 2` inside lab world `w`: exit status and report."""
+    proc = w.run([*stsdiag_cmd(), *args, "-o", "json", "--timeout", "2"], timeout=timeout, env=env)
+    assert proc.stdout, proc.stderr
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    return proc.returncode, doc

@@ -8,7 +8,6 @@ line, and the expectations file is read from the working directory."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,13 @@ from typing import Any
 import pytest
 
 from tests.lab.spec import load_spec, world_names
+from tests.probe_support import stsdiag_cmd as stsdiag
 
 pytestmark = pytest.mark.lab
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
 ROLE = "arn:aws:iam::111122223333:role/demo-Role-A"
 TIMEOUT = "2"
-
-
-def stsdiag() -> list[str]:
-    exe = Path(sys.executable).with_name("stsdiag")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
 
 
 def check(

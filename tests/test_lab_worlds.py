@@ -26,6 +26,7 @@ from tests.conftest import WorldPool, require_lab
 from tests.lab.dnsserver import build_answer
 from tests.lab.runtime import started_history
 from tests.lab.spec import SpecError, load_spec, world_names
+from tests.probe_support import stsdiag_json as _stsdiag
 
 pytestmark = pytest.mark.lab
 
@@ -639,14 +640,6 @@ def test_cli_passes_the_exit_status_and_lists_worlds() -> None:
 
 
 # --------------------------------------------------------------------------- stsdiag's view = the SDK's view
-
-
-def _stsdiag(w: lab.World, *args: str, timeout: float = 60) -> tuple[int, dict]:
-    exe = Path(sys.executable).with_name("stsdiag")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
-    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=timeout)
-    assert proc.stdout, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
 
 
 def _endpoint(doc: dict, url: str) -> dict:

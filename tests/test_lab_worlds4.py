@@ -6,11 +6,8 @@ tests marked `lab` start the worlds (tests/lab/worlds/*.toml) and run stsdiag in
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -32,6 +29,7 @@ from stsdiag.redact import redact
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from stsdiag.rules.registry import BY_CODE
 from tests.probe_support import STS_HOST, Ca, Server
+from tests.probe_support import stsdiag_json as _stsdiag
 from tests.test_plan import ctx
 from tests.test_probe_rules import CREDS, IMDS, codes, ep, lr, target
 
@@ -344,14 +342,6 @@ def test_unproven_proxy_scheme_faults_read_as_before(facts: ProbeFacts) -> None:
 
 
 # --------------------------------------------------------------------------- lab
-
-
-def _stsdiag(w: object, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, dict]:
-    exe = Path(sys.executable).with_name("stsdiag")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
-    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=60, env=env)  # type: ignore[attr-defined]
-    assert proc.stdout, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
 
 
 @pytest.mark.lab

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -34,6 +33,7 @@ from stsdiag.probe import recommend
 from stsdiag.probes import tls
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.probe_support import STS_HOST, Ca, Server
+from tests.probe_support import stsdiag_json as _stsdiag
 from tests.test_plan import ctx
 from tests.test_probe_rules import CREDS, IMDS, codes, ep, lr, target
 
@@ -343,14 +343,6 @@ def test_imds_within_the_configured_timeout_or_never_answering_reads_as_before()
 
 
 # --------------------------------------------------------------------------- lab
-
-
-def _stsdiag(w: object, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
-    exe = Path(sys.executable).with_name("stsdiag")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
-    proc = w.run([*cmd, *args, "-o", "json", "--timeout", "2"], timeout=60, env=env)  # type: ignore[attr-defined]
-    assert proc.stdout, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
 
 
 @pytest.mark.lab

@@ -11,22 +11,17 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.lab.spec import load_spec, world_names
+from tests.probe_support import stsdiag_cmd
 
 pytestmark = pytest.mark.lab
 
 WORLDS = [n for n in world_names() if load_spec(n).expect]
 TIMEOUT = 3.0
-
-
-def stsdiag_cmd() -> list[str]:
-    exe = Path(sys.executable).with_name("stsdiag")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "stsdiag"]
 
 
 def probe(world: Any, *extra: str) -> tuple[int, dict[str, Any], float]:
