@@ -7,7 +7,8 @@ filter-log-events --output text`, Docker's json-file driver, the Kubernetes CRI 
 behind (or inside) the tool's own. The wrapper
 is recognised once, from the log's first lines (`detect`): one shape on nearly every line,
 and taking it off shows at least as many of the SDK's records as reading the lines as
-they are (with as many timestamps). It is then taken off every line of the stream
+they are. A bare time prefix stays on a header that has no time of its own (it may be
+the log's own, and it is the only one). It is then taken off every line of the stream
 (`Unwrapper.feed`): pieces of one line the tool cut (CRI `P` lines, GitLab's `+` lines,
 Docker's lines without their newline) are joined again, JSON strings decoded (a multi-line
 event becomes its lines). A bare log matches no shape and is read as before (the check reads a few hundred
@@ -20,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
-from stsdiag.logparse.records import MAX_LINE, unspace
+from stsdiag.logparse.records import _LEVEL_NEAR_START, MAX_LINE, unspace
 
 _ISO = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)"
 # CRI (containerd, CRI-O): '<time> <stream> <F|P> <line>'
@@ -170,7 +171,15 @@ class Unwrapper:
         return [line[m.end() :] if m is not None else line]
 
     def _iso(self, line: bytes) -> list[bytes]:
-        return self._prefix(_ISO_PREFIX, line)
+        # a header with no time of its own ('DEBUG:botocore...') keeps the one before it
+        # (which may be the log's own: a format that starts with an ISO time)
+        m = _ISO_PREFIX.match(line)
+        if m is None:
+            return [line]
+        rest = line[m.end() :]
+        if not rest[:1].isdigit() and _LEVEL_NEAR_START.match(rest):
+            return [line]
+        return [rest]
 
 
 # shapes tried in this order (the specific ones first), each with the share of the
@@ -187,17 +196,11 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
 _QUICK = re.compile(rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t")
 
 
-def _sdk_count(lines: Iterable[bytes]) -> tuple[int, int]:
-    """(SDK records, SDK records with a time) among `lines` read as headers."""
+def _sdk_count(lines: Iterable[bytes]) -> int:
+    """How many of `lines` read as SDK records' headers."""
     from stsdiag.logparse.records import DROPPED, KEPT, classify_line
 
-    n = timed = 0
-    for ln in lines:
-        kind, rec = classify_line(ln, 0)
-        if kind in (KEPT, DROPPED):
-            n += 1
-            timed += rec is not None and rec.ts is not None
-    return n, timed
+    return sum(1 for ln in lines if classify_line(ln, 0)[0] in (KEPT, DROPPED))
 
 
 def _apply(kind: str, lines: list[bytes]) -> list[bytes]:
@@ -216,15 +219,14 @@ def detect(sample: list[bytes]) -> Unwrapper | None:
     body = [ln for ln in sample if ln.strip()]
     if len(body) < 4:
         return None
-    bare: tuple[int, int] | None = None
+    bare: int | None = None
     for kind, share, test in _SHAPES:
         hits = sum(1 for ln in body if test(ln))
         if hits < max(4, share * len(body)):
             continue
         if bare is None:
             bare = _sdk_count(sample)
-        n, timed = _sdk_count(_apply(kind, sample))
-        if n >= max(1, bare[0]) and timed >= bare[1]:
+        if _sdk_count(_apply(kind, sample)) >= max(1, bare):
             return Unwrapper(kind)
     return None
 
