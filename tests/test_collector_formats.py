@@ -332,7 +332,7 @@ def splunk_json(data: bytes, merged: bool = False) -> bytes:
             "offset": i,
             "result": {
                 "_raw": ln.decode("utf-8", "replace"),
-                "_time": "2024-05-01 12:00:00.000 UTC",
+                "_time": _iso(i, 3).decode().replace("Z", "+00:00"),
                 "host": "ip-10-0-1-23",
                 "source": "/var/log/sts-check.log",
                 "sourcetype": "sts-check",
@@ -402,6 +402,17 @@ def powershell7(data: bytes) -> bytes:
     return b"\n".join(out) + b"\n"
 
 
+def newest_first(export: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    """An export's events newest first: Loki's default direction (`logcli query` without
+    `--forward`: backward), Splunk's search results and Datadog's Log Explorer list the
+    latest event first (grafana.com LogCLI docs `--forward`; docs.splunk.com 'sort')."""
+
+    def wrap(data: bytes) -> bytes:
+        return b"\n".join(reversed(_lines(export(data)))) + b"\n"
+
+    return wrap
+
+
 WRAPPERS: dict[str, Callable[[bytes], bytes]] = {
     "github-actions": github_actions,
     "azure-pipelines": azure_pipelines,
@@ -424,6 +435,9 @@ WRAPPERS: dict[str, Callable[[bytes], bytes]] = {
     "splunk-json": splunk_json,
     "splunk-json-merged": lambda d: splunk_json(d, merged=True),
     "datadog-json": datadog_json,
+    "loki-jsonl-newest-first": newest_first(loki_jsonl),
+    "splunk-json-merged-newest-first": newest_first(lambda d: splunk_json(d, merged=True)),
+    "datadog-json-newest-first": newest_first(datadog_json),
     "powershell-5.1": powershell51,
     "powershell-7": powershell7,
 }
@@ -593,3 +607,15 @@ def test_a_time_prefix_stays_only_on_headers_without_a_time() -> None:
     assert conts and not any(re.match(r"\d{4}-\d\d-\d\dT", x) for x in conts)
     runner = [x for x in conts if x.startswith("##[")]  # the runner's own last line
     assert [x for x in conts if x not in runner] == [x for r in bare for x in r.lines[1:]]
+
+
+def test_an_export_with_one_event_out_of_order_is_not_turned_round() -> None:
+    """Near miss: events oldest first with one out of place (a clock step) are read in
+    the order given; only an export whose times go back throughout is turned round."""
+    data = FIXTURES[0].read_bytes()
+    lines = _lines(loki_jsonl(data))
+    lines[5], lines[6] = lines[6], lines[5]
+    exported = b"\n".join(lines) + b"\n"
+    u = detect(lines[:SAMPLE_LINES])
+    assert u is not None and u.kind == "json" and not u.newest_first
+    assert _summary(exported) == _summary(data)

@@ -16,6 +16,7 @@ lines once)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -53,6 +54,7 @@ _JSON_PATHS: tuple[tuple[str, ...], ...] = (
 _LEVEL_KEYS = ("level", "levelname", "severity", "logger")
 
 SAMPLE_LINES = 256
+REVERSE_MAX = 256 << 20  # an export newest first is put in order up to this size
 SAMPLE_BYTES = 1 << 16
 
 
@@ -94,6 +96,8 @@ class Unwrapper:
         self.kind = kind
         self.pending: bytes | None = None  # a line whose rest may come in the next lines
         self.feed: Callable[[bytes], list[bytes]] = getattr(self, "_" + kind.replace("-", "_"))
+        # an export that lists events newest first (Loki's, Splunk's, Datadog's default)
+        self.newest_first = False
 
     def _emit(self, out: list[bytes], piece: bytes, more: bool) -> None:
         """`piece` after the pending part of its line; held when `more` (of the line)
@@ -203,6 +207,43 @@ def _sdk_count(lines: Iterable[bytes]) -> int:
     return sum(1 for ln in lines if classify_line(ln, 0)[0] in (KEPT, DROPPED))
 
 
+_TIME_PATHS = (
+    ("timestamp",),
+    ("time",),
+    ("@timestamp",),
+    ("__REALTIME_TIMESTAMP",),
+    ("attributes", "timestamp"),
+    ("result", "_time"),
+    ("_time",),
+)
+
+
+def _event_time(line: bytes) -> str | None:
+    """The time a JSON-per-line export gives an event (as text: one export writes them
+    all alike, so they sort as text)."""
+    try:
+        d = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    for path in _TIME_PATHS:
+        v: object = d
+        for k in path:
+            v = v.get(k) if isinstance(v, dict) else None
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+            return str(v)
+    return None
+
+
+def _newest_first(sample: list[bytes]) -> bool:
+    """Whether a JSON-per-line export's events go back in time (Loki's, Splunk's and
+    Datadog's default order)."""
+    times = [t for t in map(_event_time, sample) if t is not None]
+    pairs = list(itertools.pairwise(times))
+    back = sum(1 for a, b in pairs if b < a)
+    on = sum(1 for a, b in pairs if b > a)
+    return back >= 3 and on * 10 <= back
+
+
 def _apply(kind: str, lines: list[bytes]) -> list[bytes]:
     u = Unwrapper(kind)
     out: list[bytes] = []
@@ -226,8 +267,11 @@ def detect(sample: list[bytes]) -> Unwrapper | None:
             continue
         if bare is None:
             bare = _sdk_count(sample)
-        if _sdk_count(_apply(kind, sample)) >= max(1, bare):
-            return Unwrapper(kind)
+        lines = _apply(kind, sample)
+        if _sdk_count(lines) >= max(1, bare):
+            u = Unwrapper(kind)
+            u.newest_first = kind == "json" and _newest_first(sample)
+            return u
     return None
 
 
@@ -244,7 +288,37 @@ class UnwrappedStream:
         self.out = b""
         self.eof = False
 
+    def _oldest_first(self) -> None:
+        """The whole export (up to REVERSE_MAX bytes) unwrapped, its events in the order
+        they happened: each event's lines (a multi-line event's, in their order) after the
+        later event's. A bigger export is read as it comes."""
+        chunks = [self.head]
+        size = len(self.head)
+        while size <= REVERSE_MAX:
+            chunk = self.stream.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        self.head = b"".join(chunks)
+        self.u.newest_first = False
+        if size > REVERSE_MAX:
+            return
+        raw, self.head = self.head, b""
+        lines = raw.split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        groups = []
+        for line in lines:
+            for i in range(0, max(len(line), 1), MAX_LINE):
+                groups.append(self.u.feed(unspace(line[i : i + MAX_LINE])))
+        groups.append(self.u.end())
+        self.out = b"".join(unspace(x) + b"\n" for g in reversed(groups) for x in g)
+        self.eof = True
+
     def _fill(self, n: int) -> None:
+        if self.u.newest_first:
+            self._oldest_first()
         while len(self.out) < n and not self.eof:
             if self.head:
                 chunk, self.head = self.head, b""
