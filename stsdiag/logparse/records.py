@@ -1292,7 +1292,12 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
     """Fast reader, record for record and count for count the same as `records_from_lines`:
     in each block one regex pass finds the stock-format headers, a count of level words
     proves that no other line can be a header (or finds the few lines that can, for
-    `classify_line`), and continuation lines are decoded as whole segments."""
+    `classify_line`), and continuation lines are decoded as whole segments. A log inside
+    a CI system's or log collector's wrapper is read without it (`unwrap.unwrapped`: the
+    reference reader is given the same stream)."""
+    from stsdiag.logparse.unwrap import unwrapped
+
+    stream = unwrapped(stream)
     cur: Record | None = None
     lineno = 0  # lines before the current block
     rest = b""
