@@ -54,7 +54,10 @@ _JSON_PATHS: tuple[tuple[str, ...], ...] = (
 _LEVEL_KEYS = ("level", "levelname", "severity", "logger")
 
 SAMPLE_LINES = 256
-REVERSE_MAX = 256 << 20  # an export newest first is put in order up to this size
+# an export newest first is put in order up to this size: it is held in memory (about four
+# times over while it is rebuilt), so the bound keeps the peak near the streaming reader's;
+# the exports a UI downloads are far smaller, a bigger one is read in the order given
+REVERSE_MAX = 16 << 20
 SAMPLE_BYTES = 1 << 16
 
 
