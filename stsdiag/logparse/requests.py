@@ -1739,8 +1739,10 @@ class Reconstructor:
             "refresh failed" in text
             or "SSOTokenLoadError" in text
             or "Error loading SSO Token" in text
+            or "UnauthorizedSSOTokenError" in text
         ):
-            # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError)
+            # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
+            # UnauthorizedSSOTokenError: the portal refused the cached token)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)

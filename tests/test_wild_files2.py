@@ -1,0 +1,66 @@
+"""Real logs committed as files in public repositories (the second wave: READMEs, notes, app
+logs), in tests/data/wild-files2 (sources in its SOURCES.md), each with the misreading it
+showed, and near misses that must read as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.errors import InputError
+from stsdiag.parselog import ParseOptions, analyze
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-files2"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in doc["findings"] if f["code"] == code)
+
+
+# ------------------------------------------------- an SSO session the portal refused
+
+SSO = "08-readme-rich-log-sso-token-expired.log"
+
+
+def test_unauthorized_sso_token_is_an_expired_sso_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tool's README quotes its rich-handler log: botocore's `Refreshing temporary
+    credentials failed` and `botocore.exceptions.UnauthorizedSSOTokenError: The SSO session
+    associated with this profile has expired`. The fix is `aws sso login`; stsdiag refused
+    the log (SD001: names botocore, but no record it reads)."""
+    doc = _parse(tmp_path, SSO, capsys)
+    assert codes(doc) == ["SD402"]
+    sd402 = _finding(doc, "SD402")
+    assert "aws sso login" in sd402["message"]
+    assert sd402["evidence"][0]["line"] == 7
+
+
+def test_another_sso_error_is_not_an_expired_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A botocore SSO error that is not about the session (no such profile) still is no
+    SD402: the log is refused as before."""
+    text = (DATA / SSO).read_text().replace(
+        "UnauthorizedSSOTokenError: The SSO session associated with this profile has expired "
+        "or is otherwise invalid. To refresh this SSO session run aws sso login with the "
+        "corresponding profile.",
+        "ProfileNotFound: The config profile (random-root) could not be found",
+    )
+    _refused(tmp_path, text)
+
+
+def _refused(tmp_path: Path, text: str) -> str:
+    """The SD001 refusal of a log: its message."""
+    log = tmp_path / "x.log"
+    log.write_text(text)
+    with open(log, "rb") as f, pytest.raises(InputError, match="SD001") as e:
+        analyze(f, str(log), ParseOptions())
+    return str(e.value)
