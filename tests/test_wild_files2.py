@@ -64,3 +64,42 @@ def _refused(tmp_path: Path, text: str) -> str:
     with open(log, "rb") as f, pytest.raises(InputError, match="SD001") as e:
         analyze(f, str(log), ParseOptions())
     return str(e.value)
+
+
+# ------------------------------------------------- an old botocore's Sending without a URL
+
+CFN = "03-notes-cli1-old-botocore-cloudformation-no-url.log"
+
+
+def test_connection_host_names_the_service_of_a_request_without_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Zenn notes quote `aws cloudformation create-change-set --debug` of a 2019 CLI v1:
+    `Sending http request: <PreparedRequest [POST]>` (no URL), then the vendored urllib3's
+    `Starting new HTTPS connection (1): cloudformation.us-west-2.amazonaws.com` and the body.
+    The request read `?.CreateChangeSet`: the host named no service."""
+    doc = _parse(tmp_path, CFN, capsys)
+    [r] = doc["requests"]
+    assert (r["service"], r["operation"], r["http_status"]) == (
+        "cloudformation",
+        "CreateChangeSet",
+        200,
+    )
+    assert r["host"] == "cloudformation.us-west-2.amazonaws.com"
+    assert codes(doc) == []
+
+
+def test_connection_to_a_host_off_aws_names_no_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A connection to a host that is no AWS endpoint (a proxy, a custom endpoint) names no
+    service: it stays unknown as before."""
+    text = (DATA / CFN).read_text().replace(
+        "cloudformation.us-west-2.amazonaws.com", "cfn.internal.example.com"
+    )
+    [r] = parse(tmp_path, text, capsys)["requests"]
+    assert (r["service"], r["operation"], r["host"]) == (
+        None,
+        "CreateChangeSet",
+        "cfn.internal.example.com",
+    )

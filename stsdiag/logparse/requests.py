@@ -1175,6 +1175,11 @@ class Reconstructor:
                     b = self._implicit(rec, host, "https")
                 if b is not None and not (local and not b.attempts):
                     b.touch(rec)
+                    if b.host is None and b.service is None and endpoints.is_aws_host(host):
+                        # an old botocore's `Sending http request: <PreparedRequest [POST]>`
+                        # names no URL: an AWS host connected to names the service (not a
+                        # proxy's host, nor a custom endpoint's)
+                        b.service = _service_of(host)
                     b.host = b.host or host
                     b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
