@@ -103,3 +103,28 @@ def test_connection_to_a_host_off_aws_names_no_service(
         "CreateChangeSet",
         "cfn.internal.example.com",
     )
+
+
+# ------------------------------------------------- urllib3's lines of another program
+
+GCLOUD = "06-gha-diag-gcloud-debug-sts-googleapis.log"
+
+
+def test_gcloud_debug_log_is_not_a_botocore_log(tmp_path: Path) -> None:
+    """A repository's deploy diagnostic holds `gcloud auth print-access-token
+    --verbosity=debug`: urllib3's `DEBUG: https://sts.googleapis.com:443 "POST /v1/token
+    HTTP/1.1" 400` (Google's STS, workload identity federation). stsdiag read it as a
+    botocore log with two requests `?.?` and 'No findings'; it is no AWS log at all."""
+    msg = _refused(tmp_path, (DATA / GCLOUD).read_text())
+    assert "sts.googleapis.com" in msg
+    assert "no AWS endpoint" in msg
+
+
+def test_urllib3_lines_to_an_aws_host_are_still_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same urllib3 lines to an AWS endpoint are read as before (an INFO-level or
+    urllib3-only capture of an AWS program)."""
+    text = (DATA / GCLOUD).read_text().replace("sts.googleapis.com", "sts.us-east-1.amazonaws.com")
+    doc = parse(tmp_path, text, capsys)
+    assert [r["host"] for r in doc["requests"]][-1] == "sts.us-east-1.amazonaws.com"

@@ -451,6 +451,9 @@ class LogEvents:
     # the CLI's error message): a paste of those alone is still the SDK's story
     sdk_text: int = 0
     debug_records: int = 0  # botocore logs answers (status, headers, bodies) only at DEBUG
+    # records of the AWS SDK's own loggers (botocore, boto3, the CLI, s3transfer), not
+    # urllib3's: a log of urllib3 lines alone may be any program's (gcloud, requests)
+    aws_records: int = 0
     _per_tag: dict[str, int] = field(default_factory=dict)
 
     def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
@@ -480,7 +483,10 @@ class LogEvents:
         self.cli_args = dict(later.cli_args)
         self.sdk_text += later.sdk_text
         self.debug_records += later.debug_records
+        self.aws_records += later.aws_records
 
+
+_AWS_LOGGERS = frozenset({"botocore", "boto3", "awscli", "s3transfer", "aiobotocore", "boto"})
 
 CRED_OPS = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials"}
@@ -1100,6 +1106,8 @@ class Reconstructor:
                 rec.thread = name
         if rec.level == "DEBUG":
             self.events.debug_records += 1
+        if rec.logger and rec.logger.split(".", 1)[0] in _AWS_LOGGERS:
+            self.events.aws_records += 1
         if is_run_start(rec):
             yield from self.new_process()
         n = len(rec.lines)
