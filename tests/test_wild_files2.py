@@ -11,6 +11,7 @@ import pytest
 
 from stsdiag.errors import InputError
 from stsdiag.parselog import ParseOptions, analyze
+from stsdiag.cli import run
 from tests.helpers import codes, parse
 
 DATA = Path(__file__).parent / "data" / "wild-files2"
@@ -128,3 +129,47 @@ def test_urllib3_lines_to_an_aws_host_are_still_read(
     text = (DATA / GCLOUD).read_text().replace("sts.googleapis.com", "sts.us-east-1.amazonaws.com")
     doc = parse(tmp_path, text, capsys)
     assert [r["host"] for r in doc["requests"]][-1] == "sts.us-east-1.amazonaws.com"
+
+
+# ------------------------------------------------- a call that succeeded after a redirect
+
+REDIRECT = "04-app-log-boto3-s3-putobject-301-redirect.log"
+
+
+def _table(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run(["parse-log", str(path), "--fail-on", "never"]) == 0
+    return capsys.readouterr().out
+
+
+def test_a_call_that_succeeded_after_a_redirect_reads_as_success(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A class assignment's app log (boto3 1.34, Windows): PutObject to a bucket in
+    us-east-1 from a us-east-2 client: 301 PermanentRedirect, botocore's redirector re-signs
+    for us-east-1, 200. The table's result read `200 PermanentRedirect`, as if the 200 had
+    carried an error."""
+    out = _table(DATA / REDIRECT, capsys)
+    assert "200 (after PermanentRedirect)" in out
+    assert "200 PermanentRedirect" not in out
+    assert "SD104" in out  # the client region differs from the bucket's (info)
+
+
+def test_a_failed_retry_keeps_its_error_in_the_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the last try fails too, the result is its status and error as before."""
+    text = (DATA / REDIRECT).read_text()
+    cut = text[: text.index("100 Continue response seen")]
+    log = tmp_path / "x.log"
+    log.write_text(
+        cut.replace("Waiting for 100 Continue response.\n", "", 1)
+        + "03/09/2024 16:12:46 - urllib3.connectionpool - DEBUG - "
+        'https://deassignment.s3.us-east-1.amazonaws.com:443 "PUT /20240309-161244 HTTP/1.1" 403 None\n'
+        "03/09/2024 16:12:46 - botocore.parsers - DEBUG - Response body:\n"
+        "b'<?xml version=\"1.0\" encoding=\"UTF-8\"?>\\n<Error><Code>AccessDenied</Code>"
+        "<Message>Access Denied</Message></Error>'\n"
+    )
+    out = _table(log, capsys)
+    assert "403 AccessDenied" in out
+    assert "(after" not in out
+
