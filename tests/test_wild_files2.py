@@ -173,3 +173,47 @@ def test_a_failed_retry_keeps_its_error_in_the_result(
     assert "403 AccessDenied" in out
     assert "(after" not in out
 
+
+# ------------------------------------------------- AgentCore Runtime's synchronous invocation
+
+AGENTCORE = "14-report-agentcore-invoke-read-timeout.log"
+
+
+def test_agentcore_runtime_read_timeout_is_a_long_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repository's experiment report: every InvokeAgentRuntime failed with `Read timeout
+    on endpoint URL: "https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/..."` after
+    the same 70 s (the client's read_timeout; the agent's work ran longer). SD204 gave STS's
+    advice (proxies, middleboxes, SNI, MTU; raise read_timeout only as a last resort)."""
+    doc = _parse(tmp_path, AGENTCORE, capsys)
+    sd204 = _finding(doc, "SD204")
+    assert "InvokeAgentRuntime answers only when the work it starts is done" in sd204["message"]
+    assert "15 minutes" in sd204["fix"]
+    assert "middleboxes" not in sd204["fix"]
+
+
+def test_agentcore_invocations_url_names_the_operation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole URL (a Chinese report quotes it, wrapped by hand) names InvokeAgentRuntime."""
+    url = (
+        "https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/arn%3Aaws%3Abedrock-"
+        "agentcore%3Aus-east-1%3A123456789012%3Aruntime%2Fielts_part1_probe-hAXrU75Hx4/invocations"
+    )
+    text = f'botocore.exceptions.ReadTimeoutError: Read timeout on endpoint URL: "{url}"\n'
+    doc = parse(tmp_path, text, capsys)
+    [r] = doc["requests"]
+    assert (r["service"], r["operation"]) == ("bedrock-agentcore", "InvokeAgentRuntime")
+    assert "InvokeAgentRuntime answers only" in _finding(doc, "SD204")["message"]
+
+
+def test_another_agentcore_call_keeps_the_path_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quick AgentCore data-plane call (memory events) that times out keeps the advice
+    about the path, as before."""
+    text = (DATA / AGENTCORE).read_text().replace("/runtimes/...", "/memories/mem-1/events")
+    sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
+    assert "answers only when" not in sd204["message"]
+    assert "middleboxes" in sd204["fix"]

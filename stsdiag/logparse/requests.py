@@ -770,11 +770,13 @@ _REST_OPERATIONS = (
     ),
     (re.compile(r"/model/[^/\s\"]+/invoke\b"), "InvokeModel"),
     (re.compile(r"/20\d\d-\d\d-\d\d/functions/[^/\s\"]+/invocations\b"), "Invoke"),
+    # Bedrock AgentCore Runtime: POST /runtimes/{agentRuntimeArn}/invocations
+    (re.compile(r"/runtimes/[^/\s\"]+/invocations\b"), "InvokeAgentRuntime"),
 )
 
 
 def _rest_operation(url: str | None) -> str | None:
-    if not url or ("/model/" not in url and "/functions/" not in url):
+    if not url or ("/model/" not in url and "/functions/" not in url and "/runtimes/" not in url):
         return None
     return next((op for pat, op in _REST_OPERATIONS if pat.search(url)), None)
 

@@ -477,6 +477,10 @@ def _runs_long(r: LogRequest) -> str | None:
     host = (r.host or "").lower()
     if host.startswith(("bedrock-runtime.", "bedrock-agent-runtime.")):
         return f"Bedrock's {r.operation or 'runtime call'}"
+    if host.startswith("bedrock-agentcore.") and (
+        r.operation == "InvokeAgentRuntime" or "/runtimes/" in (r.url or "")
+    ):
+        return "AgentCore Runtime's InvokeAgentRuntime"
     if host.startswith("sync-states.") or r.operation == "StartSyncExecution":
         return "StartSyncExecution"
     if host.startswith("lambda.") and (r.operation == "Invoke" or "/invocations" in (r.url or "")):
@@ -512,7 +516,9 @@ def network(r: LogRequest) -> Iterable[Hit]:
             fix = (
                 "Raise the client's `read_timeout` above the call's run time "
                 "(`Config(read_timeout=…)`, `--cli-read-timeout`; Lambda: above the function's "
-                "timeout; Bedrock: above the longest generation, which may take minutes), or "
+                "timeout; Bedrock: above the longest generation, which may take minutes; "
+                "AgentCore Runtime: a synchronous invocation may run up to 15 minutes, longer "
+                "work belongs in an asynchronous task), or "
                 "use the streaming or "
                 "asynchronous variant (ConverseStream, InvokeModelWithResponseStream, Invoke "
                 "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
