@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from stsdiag.cli import run
 from stsdiag.errors import InputError
 from stsdiag.parselog import ParseOptions, analyze
-from stsdiag.cli import run
 from tests.helpers import codes, parse
 
 DATA = Path(__file__).parent / "data" / "wild-files2"
@@ -49,11 +49,15 @@ def test_another_sso_error_is_not_an_expired_session(
 ) -> None:
     """A botocore SSO error that is not about the session (no such profile) still is no
     SD402: the log is refused as before."""
-    text = (DATA / SSO).read_text().replace(
-        "UnauthorizedSSOTokenError: The SSO session associated with this profile has expired "
-        "or is otherwise invalid. To refresh this SSO session run aws sso login with the "
-        "corresponding profile.",
-        "ProfileNotFound: The config profile (random-root) could not be found",
+    text = (
+        (DATA / SSO)
+        .read_text()
+        .replace(
+            "UnauthorizedSSOTokenError: The SSO session associated with this profile has expired "
+            "or is otherwise invalid. To refresh this SSO session run aws sso login with the "
+            "corresponding profile.",
+            "ProfileNotFound: The config profile (random-root) could not be found",
+        )
     )
     _refused(tmp_path, text)
 
@@ -95,8 +99,10 @@ def test_connection_to_a_host_off_aws_names_no_service(
 ) -> None:
     """A connection to a host that is no AWS endpoint (a proxy, a custom endpoint) names no
     service: it stays unknown as before."""
-    text = (DATA / CFN).read_text().replace(
-        "cloudformation.us-west-2.amazonaws.com", "cfn.internal.example.com"
+    text = (
+        (DATA / CFN)
+        .read_text()
+        .replace("cloudformation.us-west-2.amazonaws.com", "cfn.internal.example.com")
     )
     [r] = parse(tmp_path, text, capsys)["requests"]
     assert (r["service"], r["operation"], r["host"]) == (
@@ -166,7 +172,7 @@ def test_a_failed_retry_keeps_its_error_in_the_result(
         + "03/09/2024 16:12:46 - urllib3.connectionpool - DEBUG - "
         'https://deassignment.s3.us-east-1.amazonaws.com:443 "PUT /20240309-161244 HTTP/1.1" 403 None\n'
         "03/09/2024 16:12:46 - botocore.parsers - DEBUG - Response body:\n"
-        "b'<?xml version=\"1.0\" encoding=\"UTF-8\"?>\\n<Error><Code>AccessDenied</Code>"
+        'b\'<?xml version="1.0" encoding="UTF-8"?>\\n<Error><Code>AccessDenied</Code>'
         "<Message>Access Denied</Message></Error>'\n"
     )
     out = _table(log, capsys)
