@@ -223,3 +223,57 @@ def test_another_agentcore_call_keeps_the_path_advice(
     sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
     assert "answers only when" not in sd204["message"]
     assert "middleboxes" in sd204["fix"]
+
+
+# ------------------------------------------------- a role assumption denied: whose policy
+
+DENIED = "18-tutorial-boto3-assume-role-denied-cross-account.log"
+
+
+def test_assume_role_denied_names_both_sides_and_the_callers_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An IRSA tutorial's support section: a profile chained from a role session gets
+    `AccessDenied ... User: arn:aws:sts::…:assumed-role/acme-list-bucket-role/botocore-session-…
+    is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::…:role/…`; the
+    tutorial produces it twice, once by removing the caller role's permission policy and once
+    by changing the target's trust policy: the message is the same. SD405's fix named only
+    the trust policy, SCPs and the VPC endpoint policy."""
+    doc = _parse(tmp_path, DENIED, capsys)
+    fix = _finding(doc, "SD405")["fix"]
+    assert "identity-based policy of arn:aws:iam::123456789012:role/acme-list-bucket-role" in fix
+    assert "trust policy" in fix
+
+
+@pytest.mark.parametrize(
+    ("why", "want", "unwanted"),
+    [
+        ("because no identity-based policy allows the sts:AssumeRole action",
+         "Allow sts:AssumeRole on arn:aws:iam::111122223333:role/r in an identity-based policy "
+         "of arn:aws:iam::123456789012:role/a", "trust policy"),
+        ("because no resource-based policy allows the sts:AssumeRole action",
+         "to the trust policy of arn:aws:iam::111122223333:role/r", "identity-based"),
+    ],
+)  # fmt: skip
+def test_a_stated_reason_names_one_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], why: str, want: str, unwanted: str
+) -> None:
+    text = (
+        "ClientError: An error occurred (AccessDenied) when calling the AssumeRole operation: "
+        "User: arn:aws:sts::123456789012:assumed-role/a/s is not authorized to perform: "
+        f"sts:AssumeRole on resource: arn:aws:iam::111122223333:role/r {why}\n"
+    )
+    fix = _finding(parse(tmp_path, text, capsys), "SD405")["fix"]
+    assert want in fix
+    assert unwanted not in fix
+
+
+def test_another_access_denied_keeps_the_catalogue_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "ClientError: An error occurred (AccessDenied) when calling the GetCallerIdentity "
+        "operation: Access denied by the VPC endpoint policy\n"
+    )
+    fix = _finding(parse(tmp_path, text, capsys), "SD405")["fix"]
+    assert fix == "Check the trust policy of the role, SCPs and the VPC endpoint policy."

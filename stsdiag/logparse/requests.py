@@ -416,7 +416,9 @@ class _Builder:
             ),
             http_status=self.http_status,
             error_code=self.error_code,
-            error_message=excerpt(self.error_message, 300) if self.error_message else None,
+            error_message=(
+                excerpt(self.error_message, _ERROR_MESSAGE_LIMIT) if self.error_message else None
+            ),
             started=self.started,
             ended=self.ended,
             retries_exhausted=self.exhausted,
@@ -456,11 +458,13 @@ class LogEvents:
     aws_records: int = 0
     _per_tag: dict[str, int] = field(default_factory=dict)
 
-    def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
+    def add(
+        self, rec: Record, tag: str, text: str | None = None, offset: int = 0, limit: int = 240
+    ) -> None:
         """An event at the line of `text` in the record (its first line by default), or
         `offset` lines further into the record."""
         line = rec.line + offset if offset else line_of(rec, text)
-        self._add(LineRef(line, tag, excerpt(text or rec.message)))
+        self._add(LineRef(line, tag, excerpt(text or rec.message, limit)))
 
     def _add(self, ref: LineRef) -> None:
         n = self._per_tag.get(ref.tag, 0)
@@ -485,6 +489,11 @@ class LogEvents:
         self.debug_records += later.debug_records
         self.aws_records += later.aws_records
 
+
+# an error message is kept to this length: STS's reason for denying a role assumption
+# ("… because no identity-based policy allows the sts:AssumeRole action") ends messages of
+# 300 to 500 characters
+_ERROR_MESSAGE_LIMIT = 600
 
 _AWS_LOGGERS = frozenset({"botocore", "boto3", "awscli", "s3transfer", "aiobotocore", "boto"})
 
@@ -1742,7 +1751,8 @@ class Reconstructor:
                 if target.attempts:  # the SDK had an answer: an error
                     target.attempts[-1].answered = True
             elif target is None:
-                self.events.add(rec, "orphan-client-error", whole)
+                # (whole: STS's reason for a denial ends a message of 300 characters and more)
+                self.events.add(rec, "orphan-client-error", whole, limit=_ERROR_MESSAGE_LIMIT)
             return
         if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
             self.events.add(rec, "empty-region", er.group(0))

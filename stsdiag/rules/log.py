@@ -657,6 +657,44 @@ _REFUSED = re.compile(r"Unsupported host '([^'\s]{1,255})'")
 _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
 
 
+# "User: <caller> is not authorized to perform: sts:AssumeRole on resource: <role>[ because …]"
+_NOT_AUTHORIZED_ASSUME = re.compile(
+    r"User: (?P<caller>arn:[\w-]+:(?:sts|iam)::\S+) is not authorized to perform: "
+    r"sts:(?P<action>AssumeRole\w*) on resource: (?P<role>arn:[\w-]+:iam::\S+?)"
+    r"(?: because (?P<why>[^.]{0,200}))?(?:$|[\s.,])"
+)
+
+
+def _assume_denied_fix(m: re.Match[str]) -> str:
+    """Who must allow a denied role assumption: STS's reason names the policy when it gives
+    one; without one either side may be missing (the caller's permissions or the role's
+    trust), and the message reads the same for both."""
+    caller, action, role = m.group("caller"), m.group("action"), m.group("role")
+    if role.endswith("…"):  # (an excerpt cut the role's ARN)
+        role = "the role"
+    if caller.endswith("…"):
+        caller = "the caller"
+    elif a := re.match(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/", caller):
+        # an assumed role's session: the policies are its role's
+        caller = f"arn:{a.group(1)}:iam::{a.group(2)}:role/{a.group(3)}"
+    why = (m.group("why") or "").lower()
+    if "explicit deny" in why:
+        return (
+            f"An explicit Deny applies ({m.group('why')}): find it in the caller's policies, "
+            "a permissions boundary, an SCP or the role's trust policy and narrow it."
+        )
+    if "identity-based policy" in why:
+        return f"Allow sts:{action} on {role} in an identity-based policy of {caller}."
+    if "resource-based policy" in why:
+        return f"Add {caller} (or its account) as a principal to the trust policy of {role}."
+    return (
+        f"Both sides must allow it: an identity-based policy of {caller} must allow "
+        f"sts:{action} on {role}, and the trust policy of {role} must name it (or "
+        "its account) as principal; then check SCPs, permissions boundaries and the VPC "
+        "endpoint policy."
+    )
+
+
 def classify_error(
     code: str,
     msg: str,
@@ -713,6 +751,10 @@ def _error_meaning(
                   fix="Pass the MFA device's ARN (`--serial-number` / `mfa_serial`: "
                   "`arn:aws:iam::ACCOUNT:mfa/NAME`, not the user's ARN) with a current code "
                   "from that device.")  # fmt: skip
+    elif code in ("AccessDenied", "AccessDeniedException") and (
+        m := _NOT_AUTHORIZED_ASSUME.search(msg)
+    ):
+        yield Hit("SD405", f"{op}: {code}: {msg}", e, fix=_assume_denied_fix(m))
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:
