@@ -277,3 +277,41 @@ def test_another_access_denied_keeps_the_catalogue_fix(
     )
     fix = _finding(parse(tmp_path, text, capsys), "SD405")["fix"]
     assert fix == "Check the trust policy of the role, SCPs and the VPC endpoint policy."
+
+
+# ------------------------------------------------- the CLI's proxy error line pasted alone
+
+PROXY_LINE = "20-notes-cli2-proxy-url-port-9.log"
+
+
+def test_cli_proxy_error_line_alone_is_sd301_naming_the_proxy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A research repository's notes: 'The initial sandboxed AWS call failed with `Failed to
+    connect to proxy URL: "http://127.0.0.1:9"`' (the sandbox's dead proxy). botocore's
+    ProxyConnectionError message pasted alone was refused as no botocore log (SD001)."""
+    doc = _parse(tmp_path, PROXY_LINE, capsys)
+    sd301 = _finding(doc, "SD301")
+    assert "http://127.0.0.1:9" in sd301["message"]
+    assert "no connection to the proxy" in sd301["message"]
+    assert "a local proxy that stopped" in sd301["fix"]
+
+
+def test_cli_v2_error_line_with_an_https_proxy_says_the_scheme(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI v2's own line (`aws: [ERROR]: Failed to connect to proxy URL: "…"`, a sandbox
+    report); with an https:// proxy URL the fix is the scheme (most proxies speak plain HTTP)."""
+    text = 'aws: [ERROR]: Failed to connect to proxy URL: "https://proxy.corp.example:3128"\n'
+    sd301 = _finding(parse(tmp_path, text, capsys), "SD301")
+    assert "https://proxy.corp.example:3128" in sd301["message"]
+    assert "use `http://`" in sd301["fix"]
+
+
+def test_an_endpoint_connection_error_alone_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = 'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"\n'
+    doc = parse(tmp_path, text, capsys)
+    assert "SD301" not in codes(doc)
+    assert "SD209" in codes(doc)

@@ -608,7 +608,7 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\."
+    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
@@ -1802,6 +1802,10 @@ class Reconstructor:
                         target.attempts.append(_Try(1, rec.line, time=rec.ts))
                     line = _emfile(text, kind, _last_exception_line(text, kind) or msg)
                     target.set_attempt(error=kind, error_text=excerpt(line))
+                    if target.proxy is None and (pm := _PROXY_URL.search(text)):
+                        # (the CLI's `Failed to connect to proxy URL: "http://..."` alone)
+                        target.proxy = pm.group(1)
+                        target.set_attempt(proxy=pm.group(1))
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):
                         target.ref(rec, "exception", line)

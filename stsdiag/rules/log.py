@@ -537,6 +537,25 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "the container's `nofile` ulimit) and reuse clients and their connections "
                 "(one client per thread, not one per call); leave the CA bundle as it is."
             )
+        proxy = a.proxy or r.proxy
+        if code == "SD301" and proxy and "Failed to connect to proxy URL" in (a.error_text or ""):
+            # botocore's ProxyConnectionError: no connection to the proxy itself
+            host = "The endpoint" if host == "the endpoint" else host
+            what = f"could not be reached through the proxy {proxy}: no connection to the proxy"
+            local = re.match(r"https?://(?:[^@/]*@)?(?:127\.|localhost[:/]|\[::1\])", proxy)
+            if proxy.startswith("https://"):
+                fix = (
+                    f"The proxy URL {proxy} asks for TLS to the proxy; most proxies speak plain "
+                    "HTTP: use `http://` in `HTTPS_PROXY`. Else check that the proxy runs."
+                )
+            else:
+                fix = (
+                    f"Check that a proxy runs at {proxy}"
+                    + (" (a local proxy that stopped, or moved to another port)" if local else "")
+                    + " and accepts the connection: start it or point `HTTPS_PROXY`/`HTTP_PROXY` "
+                    "at the one that runs, or unset them (or add the AWS hosts to `NO_PROXY`) "
+                    "where AWS is reachable directly."
+                )
         yield Hit(
             code,
             f"{host} {what}{tries}.{cause}",
