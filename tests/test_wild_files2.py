@@ -315,3 +315,36 @@ def test_an_endpoint_connection_error_alone_reads_as_before(
     doc = parse(tmp_path, text, capsys)
     assert "SD301" not in codes(doc)
     assert "SD209" in codes(doc)
+
+
+# ------------------------------------------------- an endpoint override to this machine
+
+LOCAL = "21-course-cli-sts-local-emulator-stopped.log"
+
+
+def test_a_stopped_local_endpoint_is_not_a_network_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A course on a local AWS emulator (Floci, port 4566): with the emulator stopped, `aws sts
+    get-caller-identity --profile floci` fails `Could not connect to the endpoint URL:
+    "http://localhost:4566/"`. SD209 said the log does not show why (DNS, refusal, routing)
+    and to run `stsdiag probe`, which tests AWS's endpoints, not the local one."""
+    doc = _parse(tmp_path, LOCAL, capsys)
+    sd209 = _finding(doc, "SD209")
+    assert "this machine's own address" in sd209["message"]
+    assert "http://localhost:4566/" in sd209["fix"]
+    assert "endpoint override" in sd209["fix"]
+    assert "stsdiag probe" not in sd209["fix"]
+
+
+def test_a_connection_failure_to_aws_keeps_its_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        (DATA / LOCAL)
+        .read_text()
+        .replace("http://localhost:4566/", "https://sts.us-east-1.amazonaws.com/")
+    )
+    sd209 = _finding(parse(tmp_path, text, capsys), "SD209")
+    assert "own address" not in sd209["message"]
+    assert "stsdiag probe" in sd209["fix"]

@@ -470,6 +470,9 @@ _NET_TEXT = {
 }
 
 
+_LOOPBACK_HOST = re.compile(r"(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$", re.I)
+
+
 def _runs_long(r: LogRequest) -> str | None:
     """The kind of call a request is when its answer waits for work on the service's side
     (Bedrock's runtime, Lambda's synchronous Invoke, Step Functions' StartSyncExecution):
@@ -536,6 +539,20 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "Raise the process's open-files limit (`ulimit -n`, systemd `LimitNOFILE`, "
                 "the container's `nofile` ulimit) and reuse clients and their connections "
                 "(one client per thread, not one per call); leave the CA bundle as it is."
+            )
+        if code in ("SD203", "SD209") and _LOOPBACK_HOST.match(host) and not (a.proxy or r.proxy):
+            # an endpoint override to this machine (LocalStack, an emulator, a tunnel): no
+            # network path to AWS is in question, the local service is not running
+            where = r.url or host
+            what = (
+                f"could not be connected to: {where} is this machine's own address, and nothing "
+                "answered there (a local endpoint: an emulator such as LocalStack, a tunnel or "
+                "a local proxy that is not running)"
+            )
+            fix = (
+                f"Start the local service that should listen at {where}, or remove the endpoint "
+                "override (`--endpoint-url`, `endpoint_url` in the profile, `AWS_ENDPOINT_URL`) "
+                "to call AWS itself; probing AWS's endpoints tells nothing here."
             )
         proxy = a.proxy or r.proxy
         if code == "SD301" and proxy and "Failed to connect to proxy URL" in (a.error_text or ""):
