@@ -348,3 +348,38 @@ def test_a_connection_failure_to_aws_keeps_its_advice(
     sd209 = _finding(parse(tmp_path, text, capsys), "SD209")
     assert "own address" not in sd209["message"]
     assert "stsdiag probe" in sd209["fix"]
+
+
+# ------------------------------------------------- a URL a report wrapped by hand
+
+WRAPPED = "12-notes-agentcore-read-timeout-wrapped-url.log"
+
+
+def test_a_hand_wrapped_endpoint_url_is_rejoined_and_its_line_is_the_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Chinese report quotes the exception as a small table: `message   : Read timeout on
+    endpoint URL: "https://bedrock-agentcore…amazonaws.com` with the path on two indented
+    lines up to the closing quote, then `RequestId : 无 —— ReadTimeoutError 不带 .response`.
+    The request lost its path (no operation, STS's path advice) and SD204's evidence was the
+    RequestId line, the last to name ReadTimeoutError."""
+    doc = _parse(tmp_path, WRAPPED, capsys)
+    [r] = doc["requests"]
+    assert r["operation"] == "InvokeAgentRuntime"
+    assert r["url"].endswith("/invocations")
+    sd204 = _finding(doc, "SD204")
+    assert sd204["evidence"][0]["line"] == 2
+    assert "InvokeAgentRuntime answers only" in sd204["message"]
+
+
+def test_a_url_followed_by_other_indented_text_is_not_joined(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An indented line that does not close the quote without a blank is no part of it."""
+    text = (
+        'message   : Read timeout on endpoint URL: "https://bedrock-agentcore.us-east-1.'
+        'amazonaws.com\n            (the path was cut here by the author)"\n'
+    )
+    [r] = parse(tmp_path, text, capsys)["requests"]
+    assert r["url"] == "https://bedrock-agentcore.us-east-1.amazonaws.com"
+    assert r["operation"] is None

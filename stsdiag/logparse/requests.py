@@ -199,17 +199,42 @@ def _line_at(text: str, pos: int) -> str:
     return text[start : end if end >= 0 else len(text)].strip()
 
 
+# the lines of a URL a paste wrapped by hand: indented, no blank in them, the last one
+# closing the quote (`"https://host\n            /runtimes/arn%3A…\n            %2F…/invocations"`)
+_URL_PIECE = re.compile(r"\n[ \t]+([^\s\"]+)(\"?)")
+
+
+def _rewrapped(text: str, m: re.Match[str]) -> str:
+    """The URL of an `endpoint URL: "…"` match, its wrapped lines joined when the quote
+    it opened closes only on a later line."""
+    url, end = m.group(1), m.end(1)
+    if text[m.start(1) - 1 : m.start(1)] != '"' or text[end : end + 1] != "\n":
+        return url
+    for _ in range(8):
+        piece = _URL_PIECE.match(text, end)
+        if piece is None:
+            return m.group(1)  # no closing quote: not a wrapped URL
+        url, end = url + piece.group(1), piece.end()
+        if piece.group(2):
+            return url
+    return m.group(1)
+
+
+_NAMES_URL = re.compile(r"(?:endpoint|proxy) URL: \"?https?://|SSL validation failed for https?://")
+
+
 def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     """The most telling line of a traceback: the last line that shows the error's kind
     (e.g. the `NameResolutionError` under an `EndpointConnectionError`), else the last
     `X: message` line."""
     if kind is not None:
-        matches = list(_KIND_RX[kind].finditer(text))
-        last = matches[-1] if matches else None
-        if last is not None:
-            line = _line_at(text, last.start())
-            if not line.startswith(("File ", "raise ")):
-                return line
+        lines = [_line_at(text, m.start()) for m in _KIND_RX[kind].finditer(text)]
+        lines = [x for x in lines if not x.startswith(("File ", "raise "))]
+        # botocore's own message names the URL; a later line that only names the exception
+        # class (a report's table: `RequestId : … ReadTimeoutError 不带 .response`) is prose
+        said = [x for x in lines if _NAMES_URL.search(x)]
+        if said or lines:
+            return (said or lines)[-1]
     best = ""
     for m in _EXC_LINE.finditer(text):
         best = m.group(1).strip()
@@ -1789,7 +1814,8 @@ class Reconstructor:
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
                     scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
-                    target = self._implicit(rec, host, scheme, url=u.group(1) if u else None)
+                    url = _rewrapped(text, u) if u else None
+                    target = self._implicit(rec, host, scheme, url=url)
                 if target is not None and u and (bad := bad_region_in_url(u.group(1))):
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]
