@@ -383,3 +383,21 @@ def test_a_url_followed_by_other_indented_text_is_not_joined(
     [r] = parse(tmp_path, text, capsys)["requests"]
     assert r["url"] == "https://bedrock-agentcore.us-east-1.amazonaws.com"
     assert r["operation"] is None
+
+
+def test_the_command_line_above_names_the_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The course pastes `aws sts get-caller-identity --profile floci` above the error; the
+    request (known only from the endpoint URL on localhost) read `?.?`."""
+    [r] = _parse(tmp_path, LOCAL, capsys)["requests"]
+    assert (r["service"], r["operation"]) == ("sts", "GetCallerIdentity")
+
+
+def test_a_cli_command_of_its_own_names_no_operation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`aws s3 ls` is the CLI's own command, no API operation of that name: nothing named."""
+    text = (DATA / LOCAL).read_text().replace("sts get-caller-identity", "s3 ls")
+    [r] = parse(tmp_path, text, capsys)["requests"]
+    assert (r["service"], r["operation"]) == (None, None)

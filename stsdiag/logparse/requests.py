@@ -1816,6 +1816,7 @@ class Reconstructor:
                     scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
                     url = _rewrapped(text, u) if u else None
                     target = self._implicit(rec, host, scheme, url=url)
+                    self._shell_names(rec, target)
                 if target is not None and u and (bad := bad_region_in_url(u.group(1))):
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]
@@ -1858,6 +1859,19 @@ class Reconstructor:
                         self.events.cli_args[flag] = val
                     if flag == "--region" and val:  # the region the user asked for
                         self.events.add(rec, "config-region", f"--region '{val}'")
+
+    def _shell_names(self, rec: Record, b: _Builder) -> None:
+        """A request known only from the CLI's error line: the command line the user pasted
+        just above it (`aws sts get-caller-identity --profile floci`) names its service and
+        operation, when botocore's model has that operation and the host names no other
+        service (an endpoint override's host names none)."""
+        shell = self._shell
+        if shell is None or b.operation is not None or not 0 <= rec.line - shell[0] <= 6:
+            return
+        words = shell[1].split()
+        co = endpoints.cli_operation(words[0], words[1]) if len(words) >= 2 else None
+        if co is not None and b.service in (None, co[0]):
+            b.service, b.operation = co
 
     def _cut_args(self, rec: Record) -> list[str]:
         """The CLI's arguments when a paste cut their list: its whole strings, or the
