@@ -401,3 +401,22 @@ def test_a_cli_command_of_its_own_names_no_operation(
     text = (DATA / LOCAL).read_text().replace("sts get-caller-identity", "s3 ls")
     [r] = parse(tmp_path, text, capsys)["requests"]
     assert (r["service"], r["operation"]) == (None, None)
+
+
+# ------------------------------------------------- clock skew off EC2
+
+SKEW = "23-notes-wsl-cli-gci-signature-expired.log"
+
+
+def test_clock_skew_fix_is_not_only_ec2s_time_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A course's error notes (WSL: `/mnt/d/...`): `SignatureDoesNotMatch ... Signature
+    expired: … (… - 15 min.)` on GetCallerIdentity, fixed with `ntpdate`. SD401 is right; its
+    fix named only chrony with the Amazon Time Sync Service (169.254.169.123), which answers
+    on EC2 only."""
+    sd401 = _finding(_parse(tmp_path, SKEW, capsys), "SD401")
+    assert "2236 s behind" in sd401["message"]
+    assert "NTP" in sd401["fix"]
+    assert "on EC2 the Amazon Time Sync Service" in sd401["fix"]
+    assert "hwclock" in sd401["fix"]
