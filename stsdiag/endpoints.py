@@ -187,6 +187,25 @@ def is_sts_call(operation: str, api_version: str | None) -> bool:
     return api_version == version and operation in ops
 
 
+@functools.lru_cache(maxsize=64)
+def cli_operation(command: str, subcommand: str) -> tuple[str, str] | None:
+    """(client, operation) of an AWS CLI command line's service and subcommand
+    (`sts get-caller-identity` → sts, GetCallerIdentity), when botocore's model of that
+    service has the operation; None for the CLI's own commands (`s3 ls`, `eks get-token`)."""
+    client = client_name({"s3api": "s3", "configservice": "config"}.get(command, command))
+    if client is None or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", subcommand):
+        return None
+    try:
+        ops = _session().get_service_model(client).operation_names
+    except Exception:  # (a model botocore cannot load)
+        return None
+    # the CLI's subcommands are botocore's operation names, hyphenated
+    by_cli = {re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", op).lower(): op
+              for op in ops}  # fmt: skip
+    op = by_cli.get(subcommand)
+    return (client, op) if op else None
+
+
 _PREFIX = re.compile(rb'"endpointPrefix"\s*:\s*"([^"]+)"')
 
 

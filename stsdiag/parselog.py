@@ -335,6 +335,24 @@ def analyze(stream: BinaryIO, source: str, opts: ParseOptions) -> Report:
     return _report(_scan(stream, opts), source, opts)
 
 
+def _foreign_urllib3(part: _Part) -> bool:
+    """Only urllib3's lines (no record of botocore, boto3 or the CLI, no SDK event), every
+    request to a host that is no AWS endpoint and signed for nothing: urllib3 serves many
+    programs (gcloud's `DEBUG: https://sts.googleapis.com:443 "POST /v1/token …"`), and
+    such a log tells nothing of an AWS call."""
+    ev, kept = part.events, part.kept
+    if ev.aws_records or ev.events or ev.sdk_text or not kept:
+        return False
+    return all(
+        r.host is not None
+        and not endpoints.is_aws_host(r.host)
+        and r.signing_region is None
+        and r.service is None
+        and r.operation is None
+        for r in kept
+    )
+
+
 def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
     stats, summary, collector, kept = part.stats, part.summary, part.collector, part.kept
     # SDK text (a bare traceback, the CLI's error line) counts only if it told something: a
@@ -360,6 +378,14 @@ def _report(part: _Part, source: str, opts: ParseOptions) -> Report:
             "capture one with `aws ... --debug 2> debug.txt` (boto3: `boto3.set_stream_logger('')`)"
         )
     ev = part.events
+    if _foreign_urllib3(part):
+        hosts = ", ".join(dict.fromkeys(r.host or "?" for r in kept[:4]))
+        raise InputError(
+            f"{source}: not a botocore debug log ({counted(stats.lines, 'line')}: urllib3's "
+            f"lines only, to {hosts}: no AWS endpoint; another program's log) "
+            "[SD001 not-a-botocore-log]; capture one with `aws ... --debug 2> debug.txt` "
+            "(boto3: `boto3.set_stream_logger('')`)"
+        )
     facts = LogFacts(
         source=source,
         lines=stats.lines,

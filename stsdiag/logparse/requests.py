@@ -199,17 +199,42 @@ def _line_at(text: str, pos: int) -> str:
     return text[start : end if end >= 0 else len(text)].strip()
 
 
+# the lines of a URL a paste wrapped by hand: indented, no blank in them, the last one
+# closing the quote (`"https://host\n            /runtimes/arn%3A…\n            %2F…/invocations"`)
+_URL_PIECE = re.compile(r"\n[ \t]+([^\s\"]+)(\"?)")
+
+
+def _rewrapped(text: str, m: re.Match[str]) -> str:
+    """The URL of an `endpoint URL: "…"` match, its wrapped lines joined when the quote
+    it opened closes only on a later line."""
+    url, end = m.group(1), m.end(1)
+    if text[m.start(1) - 1 : m.start(1)] != '"' or text[end : end + 1] != "\n":
+        return url
+    for _ in range(8):
+        piece = _URL_PIECE.match(text, end)
+        if piece is None:
+            return m.group(1)  # no closing quote: not a wrapped URL
+        url, end = url + piece.group(1), piece.end()
+        if piece.group(2):
+            return url
+    return m.group(1)
+
+
+_NAMES_URL = re.compile(r"(?:endpoint|proxy) URL: \"?https?://|SSL validation failed for https?://")
+
+
 def _last_exception_line(text: str, kind: ErrorKind | None = None) -> str:
     """The most telling line of a traceback: the last line that shows the error's kind
     (e.g. the `NameResolutionError` under an `EndpointConnectionError`), else the last
     `X: message` line."""
     if kind is not None:
-        matches = list(_KIND_RX[kind].finditer(text))
-        last = matches[-1] if matches else None
-        if last is not None:
-            line = _line_at(text, last.start())
-            if not line.startswith(("File ", "raise ")):
-                return line
+        lines = [_line_at(text, m.start()) for m in _KIND_RX[kind].finditer(text)]
+        lines = [x for x in lines if not x.startswith(("File ", "raise "))]
+        # botocore's own message names the URL; a later line that only names the exception
+        # class (a report's table: `RequestId : … ReadTimeoutError 不带 .response`) is prose
+        said = [x for x in lines if _NAMES_URL.search(x)]
+        if said or lines:
+            return (said or lines)[-1]
     best = ""
     for m in _EXC_LINE.finditer(text):
         best = m.group(1).strip()
@@ -416,7 +441,9 @@ class _Builder:
             ),
             http_status=self.http_status,
             error_code=self.error_code,
-            error_message=excerpt(self.error_message, 300) if self.error_message else None,
+            error_message=(
+                excerpt(self.error_message, _ERROR_MESSAGE_LIMIT) if self.error_message else None
+            ),
             started=self.started,
             ended=self.ended,
             retries_exhausted=self.exhausted,
@@ -451,13 +478,18 @@ class LogEvents:
     # the CLI's error message): a paste of those alone is still the SDK's story
     sdk_text: int = 0
     debug_records: int = 0  # botocore logs answers (status, headers, bodies) only at DEBUG
+    # records of the AWS SDK's own loggers (botocore, boto3, the CLI, s3transfer), not
+    # urllib3's: a log of urllib3 lines alone may be any program's (gcloud, requests)
+    aws_records: int = 0
     _per_tag: dict[str, int] = field(default_factory=dict)
 
-    def add(self, rec: Record, tag: str, text: str | None = None, offset: int = 0) -> None:
+    def add(
+        self, rec: Record, tag: str, text: str | None = None, offset: int = 0, limit: int = 240
+    ) -> None:
         """An event at the line of `text` in the record (its first line by default), or
         `offset` lines further into the record."""
         line = rec.line + offset if offset else line_of(rec, text)
-        self._add(LineRef(line, tag, excerpt(text or rec.message)))
+        self._add(LineRef(line, tag, excerpt(text or rec.message, limit)))
 
     def _add(self, ref: LineRef) -> None:
         n = self._per_tag.get(ref.tag, 0)
@@ -480,7 +512,15 @@ class LogEvents:
         self.cli_args = dict(later.cli_args)
         self.sdk_text += later.sdk_text
         self.debug_records += later.debug_records
+        self.aws_records += later.aws_records
 
+
+# an error message is kept to this length: STS's reason for denying a role assumption
+# ("… because no identity-based policy allows the sts:AssumeRole action") ends messages of
+# 300 to 500 characters
+_ERROR_MESSAGE_LIMIT = 600
+
+_AWS_LOGGERS = frozenset({"botocore", "boto3", "awscli", "s3transfer", "aiobotocore", "boto"})
 
 CRED_OPS = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetRoleCredentials"}
@@ -593,7 +633,7 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\."
+    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
@@ -764,11 +804,13 @@ _REST_OPERATIONS = (
     ),
     (re.compile(r"/model/[^/\s\"]+/invoke\b"), "InvokeModel"),
     (re.compile(r"/20\d\d-\d\d-\d\d/functions/[^/\s\"]+/invocations\b"), "Invoke"),
+    # Bedrock AgentCore Runtime: POST /runtimes/{agentRuntimeArn}/invocations
+    (re.compile(r"/runtimes/[^/\s\"]+/invocations\b"), "InvokeAgentRuntime"),
 )
 
 
 def _rest_operation(url: str | None) -> str | None:
-    if not url or ("/model/" not in url and "/functions/" not in url):
+    if not url or ("/model/" not in url and "/functions/" not in url and "/runtimes/" not in url):
         return None
     return next((op for pat, op in _REST_OPERATIONS if pat.search(url)), None)
 
@@ -1100,6 +1142,8 @@ class Reconstructor:
                 rec.thread = name
         if rec.level == "DEBUG":
             self.events.debug_records += 1
+        if rec.logger and rec.logger.split(".", 1)[0] in _AWS_LOGGERS:
+            self.events.aws_records += 1
         if is_run_start(rec):
             yield from self.new_process()
         n = len(rec.lines)
@@ -1175,6 +1219,11 @@ class Reconstructor:
                     b = self._implicit(rec, host, "https")
                 if b is not None and not (local and not b.attempts):
                     b.touch(rec)
+                    if b.host is None and b.service is None and endpoints.is_aws_host(host):
+                        # an old botocore's `Sending http request: <PreparedRequest [POST]>`
+                        # names no URL: an AWS host connected to names the service (not a
+                        # proxy's host, nor a custom endpoint's)
+                        b.service = _service_of(host)
                     b.host = b.host or host
                     b.set_attempt(host=host)
         elif msg.startswith("Response headers"):
@@ -1727,7 +1776,8 @@ class Reconstructor:
                 if target.attempts:  # the SDK had an answer: an error
                     target.attempts[-1].answered = True
             elif target is None:
-                self.events.add(rec, "orphan-client-error", whole)
+                # (whole: STS's reason for a denial ends a message of 300 characters and more)
+                self.events.add(rec, "orphan-client-error", whole, limit=_ERROR_MESSAGE_LIMIT)
             return
         if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
             self.events.add(rec, "empty-region", er.group(0))
@@ -1739,8 +1789,10 @@ class Reconstructor:
             "refresh failed" in text
             or "SSOTokenLoadError" in text
             or "Error loading SSO Token" in text
+            or "UnauthorizedSSOTokenError" in text
         ):
-            # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError)
+            # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
+            # UnauthorizedSSOTokenError: the portal refused the cached token)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)
@@ -1762,7 +1814,9 @@ class Reconstructor:
                 ) or self._latest(None)
                 if target is None and not _about_credential_chain(text):
                     scheme = "http" if pool is not None and pool.group(1) == "HTTP" else "https"
-                    target = self._implicit(rec, host, scheme, url=u.group(1) if u else None)
+                    url = _rewrapped(text, u) if u else None
+                    target = self._implicit(rec, host, scheme, url=url)
+                    self._shell_names(rec, target)
                 if target is not None and u and (bad := bad_region_in_url(u.group(1))):
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]
@@ -1775,6 +1829,10 @@ class Reconstructor:
                         target.attempts.append(_Try(1, rec.line, time=rec.ts))
                     line = _emfile(text, kind, _last_exception_line(text, kind) or msg)
                     target.set_attempt(error=kind, error_text=excerpt(line))
+                    if target.proxy is None and (pm := _PROXY_URL.search(text)):
+                        # (the CLI's `Failed to connect to proxy URL: "http://..."` alone)
+                        target.proxy = pm.group(1)
+                        target.set_attempt(proxy=pm.group(1))
                     target.touch(rec)
                     if not any(x.tag == "exception" for x in target.refs):
                         target.ref(rec, "exception", line)
@@ -1801,6 +1859,19 @@ class Reconstructor:
                         self.events.cli_args[flag] = val
                     if flag == "--region" and val:  # the region the user asked for
                         self.events.add(rec, "config-region", f"--region '{val}'")
+
+    def _shell_names(self, rec: Record, b: _Builder) -> None:
+        """A request known only from the CLI's error line: the command line the user pasted
+        just above it (`aws sts get-caller-identity --profile floci`) names its service and
+        operation, when botocore's model has that operation and the host names no other
+        service (an endpoint override's host names none)."""
+        shell = self._shell
+        if shell is None or b.operation is not None or not 0 <= rec.line - shell[0] <= 6:
+            return
+        words = shell[1].split()
+        co = endpoints.cli_operation(words[0], words[1]) if len(words) >= 2 else None
+        if co is not None and b.service in (None, co[0]):
+            b.service, b.operation = co
 
     def _cut_args(self, rec: Record) -> list[str]:
         """The CLI's arguments when a paste cut their list: its whole strings, or the

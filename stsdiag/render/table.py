@@ -21,6 +21,10 @@ def _ts(t: float | None) -> str:
 
 def _outcome(r: LogRequest, cut: bool = False, no_debug: bool = False) -> str:
     if r.error_code:
+        if r.http_status is not None and 200 <= r.http_status < 300 and len(r.attempts) > 1:
+            # an earlier try's error (S3's PermanentRedirect before the redirect, a
+            # throttle before the retry): the call succeeded
+            return f"{r.http_status} (after {r.error_code})"
         return f"{r.http_status or ''} {r.error_code}".strip()
     errs = [a.error.value for a in r.attempts if a.error is not None]
     if errs:

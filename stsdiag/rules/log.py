@@ -470,6 +470,9 @@ _NET_TEXT = {
 }
 
 
+_LOOPBACK_HOST = re.compile(r"(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$", re.I)
+
+
 def _runs_long(r: LogRequest) -> str | None:
     """The kind of call a request is when its answer waits for work on the service's side
     (Bedrock's runtime, Lambda's synchronous Invoke, Step Functions' StartSyncExecution):
@@ -477,6 +480,10 @@ def _runs_long(r: LogRequest) -> str | None:
     host = (r.host or "").lower()
     if host.startswith(("bedrock-runtime.", "bedrock-agent-runtime.")):
         return f"Bedrock's {r.operation or 'runtime call'}"
+    if host.startswith("bedrock-agentcore.") and (
+        r.operation == "InvokeAgentRuntime" or "/runtimes/" in (r.url or "")
+    ):
+        return "AgentCore Runtime's InvokeAgentRuntime"
     if host.startswith("sync-states.") or r.operation == "StartSyncExecution":
         return "StartSyncExecution"
     if host.startswith("lambda.") and (r.operation == "Invoke" or "/invocations" in (r.url or "")):
@@ -512,7 +519,9 @@ def network(r: LogRequest) -> Iterable[Hit]:
             fix = (
                 "Raise the client's `read_timeout` above the call's run time "
                 "(`Config(read_timeout=…)`, `--cli-read-timeout`; Lambda: above the function's "
-                "timeout; Bedrock: above the longest generation, which may take minutes), or "
+                "timeout; Bedrock: above the longest generation, which may take minutes; "
+                "AgentCore Runtime: a synchronous invocation may run up to 15 minutes, longer "
+                "work belongs in an asynchronous task), or "
                 "use the streaming or "
                 "asynchronous variant (ConverseStream, InvokeModelWithResponseStream, Invoke "
                 "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
@@ -531,6 +540,39 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "the container's `nofile` ulimit) and reuse clients and their connections "
                 "(one client per thread, not one per call); leave the CA bundle as it is."
             )
+        if code in ("SD203", "SD209") and _LOOPBACK_HOST.match(host) and not (a.proxy or r.proxy):
+            # an endpoint override to this machine (LocalStack, an emulator, a tunnel): no
+            # network path to AWS is in question, the local service is not running
+            where = r.url or host
+            what = (
+                f"could not be connected to: {where} is this machine's own address, and nothing "
+                "answered there (a local endpoint: an emulator such as LocalStack, a tunnel or "
+                "a local proxy that is not running)"
+            )
+            fix = (
+                f"Start the local service that should listen at {where}, or remove the endpoint "
+                "override (`--endpoint-url`, `endpoint_url` in the profile, `AWS_ENDPOINT_URL`) "
+                "to call AWS itself; probing AWS's endpoints tells nothing here."
+            )
+        proxy = a.proxy or r.proxy
+        if code == "SD301" and proxy and "Failed to connect to proxy URL" in (a.error_text or ""):
+            # botocore's ProxyConnectionError: no connection to the proxy itself
+            host = "The endpoint" if host == "the endpoint" else host
+            what = f"could not be reached through the proxy {proxy}: no connection to the proxy"
+            local = re.match(r"https?://(?:[^@/]*@)?(?:127\.|localhost[:/]|\[::1\])", proxy)
+            if proxy.startswith("https://"):
+                fix = (
+                    f"The proxy URL {proxy} asks for TLS to the proxy; most proxies speak plain "
+                    "HTTP: use `http://` in `HTTPS_PROXY`. Else check that the proxy runs."
+                )
+            else:
+                fix = (
+                    f"Check that a proxy runs at {proxy}"
+                    + (" (a local proxy that stopped, or moved to another port)" if local else "")
+                    + " and accepts the connection: start it or point `HTTPS_PROXY`/`HTTP_PROXY` "
+                    "at the one that runs, or unset them (or add the AWS hosts to `NO_PROXY`) "
+                    "where AWS is reachable directly."
+                )
         yield Hit(
             code,
             f"{host} {what}{tries}.{cause}",
@@ -651,6 +693,44 @@ _REFUSED = re.compile(r"Unsupported host '([^'\s]{1,255})'")
 _SCOPE_REGION = re.compile(r"Credential should be scoped to a valid region, not '([\w-]+)'")
 
 
+# "User: <caller> is not authorized to perform: sts:AssumeRole on resource: <role>[ because …]"
+_NOT_AUTHORIZED_ASSUME = re.compile(
+    r"User: (?P<caller>arn:[\w-]+:(?:sts|iam)::\S+) is not authorized to perform: "
+    r"sts:(?P<action>AssumeRole\w*) on resource: (?P<role>arn:[\w-]+:iam::\S+?)"
+    r"(?: because (?P<why>[^.]{0,200}))?(?:$|[\s.,])"
+)
+
+
+def _assume_denied_fix(m: re.Match[str]) -> str:
+    """Who must allow a denied role assumption: STS's reason names the policy when it gives
+    one; without one either side may be missing (the caller's permissions or the role's
+    trust), and the message reads the same for both."""
+    caller, action, role = m.group("caller"), m.group("action"), m.group("role")
+    if role.endswith("…"):  # (an excerpt cut the role's ARN)
+        role = "the role"
+    if caller.endswith("…"):
+        caller = "the caller"
+    elif a := re.match(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/", caller):
+        # an assumed role's session: the policies are its role's
+        caller = f"arn:{a.group(1)}:iam::{a.group(2)}:role/{a.group(3)}"
+    why = (m.group("why") or "").lower()
+    if "explicit deny" in why:
+        return (
+            f"An explicit Deny applies ({m.group('why')}): find it in the caller's policies, "
+            "a permissions boundary, an SCP or the role's trust policy and narrow it."
+        )
+    if "identity-based policy" in why:
+        return f"Allow sts:{action} on {role} in an identity-based policy of {caller}."
+    if "resource-based policy" in why:
+        return f"Add {caller} (or its account) as a principal to the trust policy of {role}."
+    return (
+        f"Both sides must allow it: an identity-based policy of {caller} must allow "
+        f"sts:{action} on {role}, and the trust policy of {role} must name it (or "
+        "its account) as principal; then check SCPs, permissions boundaries and the VPC "
+        "endpoint policy."
+    )
+
+
 def classify_error(
     code: str,
     msg: str,
@@ -707,6 +787,10 @@ def _error_meaning(
                   fix="Pass the MFA device's ARN (`--serial-number` / `mfa_serial`: "
                   "`arn:aws:iam::ACCOUNT:mfa/NAME`, not the user's ARN) with a current code "
                   "from that device.")  # fmt: skip
+    elif code in ("AccessDenied", "AccessDeniedException") and (
+        m := _NOT_AUTHORIZED_ASSUME.search(msg)
+    ):
+        yield Hit("SD405", f"{op}: {code}: {msg}", e, fix=_assume_denied_fix(m))
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:

@@ -366,7 +366,9 @@ RULES: tuple[RuleInfo, ...] = (
         BOTH,
         "The local clock differs from AWS's: signatures are rejected as expired.",
         "SigV4 signatures are valid for 5 minutes around the server's time.",
-        "Synchronise the clock (chrony with the Amazon Time Sync Service, 169.254.169.123).",
+        "Synchronise the clock with NTP (chrony or systemd-timesyncd; on EC2 the Amazon Time "
+        "Sync Service, 169.254.169.123; under WSL, whose clock stops while the host sleeps: "
+        "`sudo hwclock -s`).",
     ),
     RuleInfo(
         "SD402",
