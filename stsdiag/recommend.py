@@ -146,7 +146,8 @@ def recommend_from_log(
     if region is None or not endpoints.is_known_region(region):
         sso = ", ".join(sso_regions)
         return no_recommendation(
-            "The log names no region (no resource ARN, regional host or signing scope)"
+            "The log names no region (no resource ARN or regional host, and no signing scope but "
+            "botocore's default us-east-1)"
             + (
                 f"; the IAM Identity Center (SSO) calls went to {sso}, the SSO instance's "
                 "region, which says nothing about where the workload's STS calls go"
