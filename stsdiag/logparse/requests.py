@@ -633,7 +633,10 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://"
+    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
+    # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
+    r"Error when retrieving token from sso: |Error loading SSO Token: |"
+    r"The SSO session associated with this profile has expired"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
@@ -1790,6 +1793,7 @@ class Reconstructor:
             or "SSOTokenLoadError" in text
             or "Error loading SSO Token" in text
             or "UnauthorizedSSOTokenError" in text
+            or "SSO session associated with this profile has expired" in text
         ):
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
             # UnauthorizedSSOTokenError: the portal refused the cached token)

@@ -1,0 +1,74 @@
+"""Real pastes of a fifth wave (issues of aws-sam-cli, boto3, aws-cli, Airflow and tools built
+on boto3), in tests/data/wild-5 (sources in its SOURCES.md), each with the misreading it
+showed, and near misses that must read as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsdiag.errors import InputError
+from stsdiag.parselog import ParseOptions, analyze
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-5"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, text, capsys)
+
+
+def _refused(tmp_path: Path, text: str) -> bool:
+    """True when parse-log refuses the text as no botocore log (SD001)."""
+    p = tmp_path / "in.log"
+    p.write_text(text)
+    try:
+        with p.open("rb") as f:
+            analyze(f, str(p), ParseOptions())
+    except InputError as e:
+        assert "SD001" in str(e)
+        return True
+    return False
+
+
+# ------------------------------------------------------ an SSO session that is over, pasted alone
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["05-sam-cli-7759-windows-tokenretrieval.log", "06-boto3-4119-sso-token-expired-plain.log"],
+)
+def test_sso_token_retrieval_error_text_is_an_expired_sso_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """aws/aws-sam-cli#7759 (SAM CLI on Windows) and boto/boto3#4119: botocore's
+    TokenRetrievalError text `Error when retrieving token from sso: Token has expired and
+    refresh failed` was refused as no botocore log (SD001); it is an SSO session that is over
+    (`aws sso login`)."""
+    doc = _parse(tmp_path, name, capsys)
+    sd402 = [f for f in doc["findings"] if f["code"] == "SD402"]
+    assert sd402 and "aws sso login" in sd402[0]["message"]
+
+
+def test_unauthorized_sso_token_text_is_an_expired_sso_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "botocore.exceptions.UnauthorizedSSOTokenError: The SSO session associated with this "
+        "profile has expired or is otherwise invalid. To refresh this SSO session run aws sso "
+        "login with the corresponding profile.\n",
+        capsys,
+    )
+    assert "SD402" in codes(doc)
+
+
+def test_token_words_of_another_program_stay_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "Error when retrieving token from github: bad credentials\n")
+    assert _refused(tmp_path, "The session associated with this browser has expired\n")
