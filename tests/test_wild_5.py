@@ -72,3 +72,39 @@ def test_unauthorized_sso_token_text_is_an_expired_sso_session(
 def test_token_words_of_another_program_stay_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, "Error when retrieving token from github: bad credentials\n")
     assert _refused(tmp_path, "The session associated with this browser has expired\n")
+
+
+# ------------------------------------------- a command line with global options before the service
+
+
+def test_command_line_with_options_first_names_its_opt_in_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#8413: `aws --profile other --region ap-east-1 ecr describe-repositories`
+    above `InvalidClientTokenId ... AssumeRole` read as a generic SD403 with no region (the
+    command line was only read with the service first); ap-east-1 is an opt-in region where
+    the global endpoint's v1 tokens are not valid."""
+    doc = _parse(tmp_path, "13-aws-cli-8413-ap-east-1-assumerole-invalidclienttokenid.log", capsys)
+    sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
+    assert sd403 and "ap-east-1 is an opt-in region" in sd403[0]["message"]
+    assert doc["recommendation"]["region"] == "ap-east-1"
+
+
+def test_command_line_with_options_first_in_a_default_region_is_no_opt_in_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "13-aws-cli-8413-ap-east-1-assumerole-invalidclienttokenid.log").read_text()
+    doc = _text(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
+    sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
+    assert sd403 and "opt-in" not in sd403[0]["message"]
+    assert doc["recommendation"]["region"] == "eu-west-1"
+
+
+def test_another_programs_command_line_names_no_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "13-aws-cli-8413-ap-east-1-assumerole-invalidclienttokenid.log").read_text()
+    for other in ("terraform --profile", "aws-nuke --profile"):
+        doc = _text(tmp_path, text.replace("aws --profile", other, 1), capsys)
+        sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
+        assert sd403 and "opt-in" not in sd403[0]["message"]

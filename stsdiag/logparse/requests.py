@@ -118,7 +118,7 @@ _SHELL_PROXY = re.compile(
 # the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
 # only place the paste names the region the command was run for)
 _SHELL_REGION = re.compile(
-    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+[a-z0-9][a-z0-9-]*\s[^\n]*?"
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+(?=[a-z0-9][a-z0-9-]*\s|--)[^\n]*?"
     r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
 )
 
