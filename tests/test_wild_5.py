@@ -108,3 +108,33 @@ def test_another_programs_command_line_names_no_region(
         doc = _text(tmp_path, text.replace("aws --profile", other, 1), capsys)
         sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
         assert sd403 and "opt-in" not in sd403[0]["message"]
+
+
+# --------------------------------------------------- a word that is no region in the STS host
+
+
+def test_sts_host_built_from_the_word_default_is_an_unknown_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """apache/airflow#43870: `Could not connect to the endpoint URL:
+    "https://sts.default.amazonaws.com/"` read as SD107 'not an STS endpoint, use
+    --endpoint-url' (no override was given); botocore built the host from the region
+    'default', a profile's name: SD106."""
+    doc = _parse(tmp_path, "02-airflow-43870-sts-default-region-endpointconnection.log", capsys)
+    assert "SD107" not in codes(doc)
+    sd106 = [f for f in doc["findings"] if f["code"] == "SD106"]
+    assert sd106 and "'default'" in sd106[0]["message"] and "profile" in sd106[0]["message"]
+
+
+def test_sts_host_with_a_region_like_typo_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prowler-cloud/prowler#1654 (`sts.us-east.amazonaws.com`), and near misses: a typo of
+    the global host and a host of another service stay as they were."""
+    doc = _parse(tmp_path, "03-prowler-1654-sts-us-east-truncated-region.log", capsys)
+    assert "SD106" in codes(doc) and "SD107" not in codes(doc)
+    line = 'Could not connect to the endpoint URL: "https://%s/"\n'
+    doc = _text(tmp_path, line % "sts.amazonaws.co", capsys)
+    assert "SD106" not in codes(doc)
+    doc = _text(tmp_path, line % "ec2.default.amazonaws.com", capsys)
+    assert "SD106" not in codes(doc)

@@ -305,6 +305,8 @@ def _sts_host_region(r: LogRequest) -> str | None:
         ok, reg = endpoints.region_of_sts_host(h)
         if ok and reg and ".vpce." not in h and not endpoints.is_known_region(reg):
             return reg
+        if not ok and r.endpoint_override is None and (word := endpoints.sts_host_label(h)):
+            return word  # a word given as the region (`default`: a profile's name)
     return None
 
 
@@ -340,6 +342,8 @@ def sd106(r: LogRequest) -> Iterable[Hit]:
             return
         near = endpoints.closest_region(reg)
         hint = f" Did you mean {near}?" if near else ""
+        if reg == "default":  # the profile's name in the region setting
+            hint = " 'default' is the name of a profile, not a region: the region setting holds it."
         yield Hit(
             "SD106",
             f"Region {reg!r} is not known to botocore.{hint}",
@@ -380,6 +384,8 @@ def sd107(r: LogRequest) -> Iterable[Hit]:
     ok, hreg = endpoints.region_of_sts_host(r.host)
     if not (ok or endpoints.is_aws_host(r.host) or _near_global(r.host)):
         return  # a custom test endpoint (localhost, LocalStack): not ours to judge
+    if not ok and _sts_host_region(r) is not None:
+        return  # botocore built the host from a word given as the region: SD106
     sreg = r.signing_region or where_region(r)
     known = sreg is not None and endpoints.is_known_region(sreg)
     good = endpoints.sts_url(sreg) if sreg and known else "https://sts.<region>.amazonaws.com"
