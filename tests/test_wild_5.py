@@ -138,3 +138,31 @@ def test_sts_host_with_a_region_like_typo_reads_as_before(
     assert "SD106" not in codes(doc)
     doc = _text(tmp_path, line % "ec2.default.amazonaws.com", capsys)
     assert "SD106" not in codes(doc)
+
+
+# ------------------------------------------------------- a web identity the trust policy refuses
+
+
+def _fix(doc: dict[str, Any], code: str) -> str:
+    return str(next(f for f in doc["findings"] if f["code"] == code)["fix"])
+
+
+def test_web_identity_access_denied_names_the_trust_policy_conditions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """external-secrets/kubernetes-external-secrets#622: `AccessDenied ... AssumeRoleWithWebIdentity
+    operation: Not authorized to perform sts:AssumeRoleWithWebIdentity` in an IRSA pod got the
+    generic fix 'check the trust policy of the role, SCPs and the VPC endpoint policy'; for
+    this call it is the trust policy's OIDC provider principal and its sub/aud conditions."""
+    doc = _parse(tmp_path, "14-external-secrets-622-irsa-not-authorized-webidentity.log", capsys)
+    fix = _fix(doc, "SD405")
+    assert "oidc-provider" in fix and "system:serviceaccount:" in fix and "aud" in fix
+
+
+def test_assume_role_access_denied_keeps_the_generic_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "14-external-secrets-622-irsa-not-authorized-webidentity.log").read_text()
+    doc = _text(tmp_path, text.replace("AssumeRoleWithWebIdentity", "AssumeRole"), capsys)
+    fix = _fix(doc, "SD405")
+    assert "oidc-provider" not in fix and "trust policy" in fix

@@ -797,6 +797,18 @@ def _error_meaning(
         m := _NOT_AUTHORIZED_ASSUME.search(msg)
     ):
         yield Hit("SD405", f"{op}: {code}: {msg}", e, fix=_assume_denied_fix(m))
+    elif (
+        code in ("AccessDenied", "AccessDeniedException")
+        and operation == "AssumeRoleWithWebIdentity"
+    ):
+        # (no SCP or VPC-endpoint policy judges this call: the role's trust policy does)
+        yield Hit("SD405", f"{op}: {code}: {_sentence(msg)}The role's trust policy does not let "
+                  "this web identity assume it.", e,
+                  fix="In the role's trust policy allow `sts:AssumeRoleWithWebIdentity` for the "
+                  "OIDC provider (`Federated: arn:aws:iam::ACCOUNT:oidc-provider/ISSUER`, the "
+                  "token's issuer) with conditions that match the token's `sub` (EKS: "
+                  "`system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT`) and `aud` "
+                  "(`sts.amazonaws.com`).")  # fmt: skip
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:
