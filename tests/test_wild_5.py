@@ -166,3 +166,38 @@ def test_assume_role_access_denied_keeps_the_generic_fix(
     doc = _text(tmp_path, text.replace("AssumeRoleWithWebIdentity", "AssumeRole"), capsys)
     fix = _fix(doc, "SD405")
     assert "oidc-provider" not in fix and "trust policy" in fix
+
+
+# ------------------------------------------------------ an error answer pasted without the SDK line
+
+
+def test_printed_error_response_dict_is_an_invalid_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mintel/pytest-localstack#27: botocore's parsed response as Python prints it
+    (`{'Error': {'Type': 'Sender', 'Code': 'InvalidClientTokenId', ...}, 'ResponseMetadata':
+    ...}`) was refused as no botocore log (SD001); it is the answer InvalidClientTokenId."""
+    doc = _parse(tmp_path, "12-pytest-localstack-27-error-dict-invalidclienttokenid.log", capsys)
+    assert "SD403" in codes(doc)
+
+
+def test_sts_xml_error_body_is_an_expired_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mozilla-iam/mozilla-aws-cli#146: STS's own XML error body (`<ErrorResponse
+    xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` ... `ExpiredTokenException`, `Token too
+    old`) pasted alone was refused as no botocore log (SD001)."""
+    doc = _parse(tmp_path, "08-mozilla-aws-cli-146-webidentity-token-too-old-xml.log", capsys)
+    sd402 = [f for f in doc["findings"] if f["code"] == "SD402"]
+    assert sd402 and "Token too old" in sd402[0]["message"]
+
+
+def test_error_shapes_of_other_services_and_programs_stay_refused(tmp_path: Path) -> None:
+    # a dict with an error code but no botocore response metadata
+    assert _refused(tmp_path, "{'Error': {'Code': 'E42', 'Message': 'disk full'}}\n")
+    # S3's XML error body (another namespace, no ErrorResponse)
+    assert _refused(
+        tmp_path,
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        "<Message>Access Denied</Message></Error>\n",
+    )

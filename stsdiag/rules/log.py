@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stsdiag import endpoints
-from stsdiag.logparse.requests import client_error
+from stsdiag.logparse.requests import client_error, response_excerpt
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
 from stsdiag.rules.registry import strict_tls_fix
 
@@ -1136,6 +1136,12 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
                           "which the endpoint does not accept.", ev1)  # fmt: skip
+    for e in by_tag.get("orphan-response-error", [])[:20]:
+        re_ = response_excerpt(e.excerpt)
+        if re_:
+            code, message, sts_answer = re_
+            ev1 = (Evidence(e.excerpt, e.line),)
+            yield from classify_error(code, message, None, given_region, ev1, sts_call=sts_answer)
     if "sso-expired" in by_tag:
         yield Hit(
             "SD402",
