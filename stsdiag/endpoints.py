@@ -338,6 +338,20 @@ def _sts_host_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return sts, vpce
 
 
+@functools.lru_cache(maxsize=1)
+def _sts_label_pattern() -> re.Pattern[str]:
+    sfx = "|".join(re.escape(x) for x in dns_suffixes())
+    return re.compile(rf"^sts(?:-fips)?\.(?P<label>[a-z][a-z0-9]{{0,39}})\.(?:{sfx})$")
+
+
+def sts_host_label(host: str) -> str | None:
+    """The one word without a hyphen between `sts.` and an AWS DNS suffix
+    (`sts.default.amazonaws.com`): botocore builds `sts.<region>.<suffix>` from whatever
+    region it is given, so such a host is the word given as the region (no region has it)."""
+    m = _sts_label_pattern().match(host.lower().rstrip("."))
+    return m.group("label") if m else None
+
+
 def region_of_sts_host(host: str) -> tuple[bool, str | None]:
     """(is an STS host, its region; None = global) for a host name."""
     h = host.lower().rstrip(".")

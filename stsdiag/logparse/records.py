@@ -100,7 +100,9 @@ _CONT_FACT = re.compile(
     # (or run through a credential wrapper: `$ aws-vault exec prod -- aws ec2 ...`)
     rb"(?m:^)[ \t]*(?:\S{0,60}[$#>%][ \t]*)?"
     + WRAPPER
-    + rb"aws[ \t]+[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
+    # (global options may stand before the service: `aws --profile x --region y ecr ...`)
+    + rb"aws[ \t]+(?:--[a-z][a-z-]{0,30}(?:[ \t=][^\s-]\S{0,200})?[ \t]+){0,6}"
+    + rb"[a-z0-9][a-z0-9-]*[ \t]+[a-z0-9][a-z0-9-]*"
 )
 # Messages that carry facts, by logger family. Other records end the previous one and are dropped.
 _KEEP = re.compile(

@@ -95,6 +95,45 @@ def client_error(text: str) -> tuple[str, str, str, str] | None:
     return m.group(1) or m.group(2), m.group(3), msg, whole
 
 
+# an AWS error answer pasted without the SDK's line: botocore's parsed response as Python
+# prints it (`print(e.response)`: {'Error': {'Code': ..., 'Message': ...}, 'ResponseMetadata':
+# ...}), or STS's own XML body (`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/...">`)
+_RESPONSE_DICT = re.compile(
+    r"'Error': \{[^{}]{0,200}?'Code': '([\w.]{1,64})',\s*'Message': '([^'\n]{0,400})'"
+    r"(?=[^{}]{0,40}\},\s*'ResponseMetadata': \{)"
+)
+_STS_XML_ERROR = re.compile(
+    r"<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/\d{4}-\d\d-\d\d/\">\s*<Error>\s*"
+    r"(?:<Type>\w{1,20}</Type>\s*)?(<Code>([\w.]{1,64})</Code>\s*<Message>([^<\n]{0,400})</Message>)"
+)
+
+
+def response_error(text: str) -> tuple[str, str, str, bool] | None:
+    """(code, message, the matched text on one line, whether STS answered) of an AWS error
+    answer pasted on its own: botocore's parsed response dict or STS's XML error body."""
+    if "'ResponseMetadata'" in text and (d := _RESPONSE_DICT.search(text)):
+        whole = f"'Code': '{d.group(1)}', 'Message': '{d.group(2)}'"
+        return d.group(1), d.group(2), whole, False
+    if "<ErrorResponse" in text and (x := _STS_XML_ERROR.search(text)):
+        return x.group(2), x.group(3), " ".join(x.group(1).split()), True
+    return None
+
+
+_RESPONSE_EXCERPT = re.compile(
+    r"^(?:'Code': '([\w.]{1,64})', 'Message': '(.*)'|<Code>([\w.]{1,64})</Code> <Message>(.*)</Message>)$"
+)
+
+
+def response_excerpt(text: str) -> tuple[str, str, bool] | None:
+    """(code, message, whether STS answered) of the excerpt `response_error` made."""
+    m = _RESPONSE_EXCERPT.match(text)
+    if m is None:
+        return None
+    if m.group(1):
+        return m.group(1), m.group(2), False
+    return m.group(3), m.group(4), True
+
+
 _MAX_ATTEMPTS = re.compile(
     r"Reached the maximum number of retry attempts: (\d+)|Max attempts of (\d+) reached|"
     r"reached max retries: (\d+)"
@@ -118,7 +157,7 @@ _SHELL_PROXY = re.compile(
 # the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
 # only place the paste names the region the command was run for)
 _SHELL_REGION = re.compile(
-    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+[a-z0-9][a-z0-9-]*\s[^\n]*?"
+    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+(?=[a-z0-9][a-z0-9-]*\s|--)[^\n]*?"
     r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
 )
 
@@ -633,7 +672,11 @@ _SDK_TEXT = re.compile(
     r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://"
+    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
+    # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
+    r"Error when retrieving token from sso: |Error loading SSO Token: |"
+    r"The SSO session associated with this profile has expired|"
+    r"'ResponseMetadata': \{'RequestId'|<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
@@ -1779,6 +1822,10 @@ class Reconstructor:
                 # (whole: STS's reason for a denial ends a message of 300 characters and more)
                 self.events.add(rec, "orphan-client-error", whole, limit=_ERROR_MESSAGE_LIMIT)
             return
+        if rec.logger == "stderr" and (re_ := response_error(rec.text)) is not None:
+            # an error answer pasted alone (no request, no operation named)
+            self.events.add(rec, "orphan-response-error", re_[2])
+            return
         if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
             self.events.add(rec, "empty-region", er.group(0))
             return
@@ -1790,6 +1837,7 @@ class Reconstructor:
             or "SSOTokenLoadError" in text
             or "Error loading SSO Token" in text
             or "UnauthorizedSSOTokenError" in text
+            or "SSO session associated with this profile has expired" in text
         ):
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
             # UnauthorizedSSOTokenError: the portal refused the cached token)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stsdiag import endpoints
-from stsdiag.logparse.requests import client_error
+from stsdiag.logparse.requests import client_error, response_excerpt
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
 from stsdiag.rules.registry import strict_tls_fix
 
@@ -305,6 +305,8 @@ def _sts_host_region(r: LogRequest) -> str | None:
         ok, reg = endpoints.region_of_sts_host(h)
         if ok and reg and ".vpce." not in h and not endpoints.is_known_region(reg):
             return reg
+        if not ok and r.endpoint_override is None and (word := endpoints.sts_host_label(h)):
+            return word  # a word given as the region (`default`: a profile's name)
     return None
 
 
@@ -340,6 +342,8 @@ def sd106(r: LogRequest) -> Iterable[Hit]:
             return
         near = endpoints.closest_region(reg)
         hint = f" Did you mean {near}?" if near else ""
+        if reg == "default":  # the profile's name in the region setting
+            hint = " 'default' is the name of a profile, not a region: the region setting holds it."
         yield Hit(
             "SD106",
             f"Region {reg!r} is not known to botocore.{hint}",
@@ -380,6 +384,8 @@ def sd107(r: LogRequest) -> Iterable[Hit]:
     ok, hreg = endpoints.region_of_sts_host(r.host)
     if not (ok or endpoints.is_aws_host(r.host) or _near_global(r.host)):
         return  # a custom test endpoint (localhost, LocalStack): not ours to judge
+    if not ok and _sts_host_region(r) is not None:
+        return  # botocore built the host from a word given as the region: SD106
     sreg = r.signing_region or where_region(r)
     known = sreg is not None and endpoints.is_known_region(sreg)
     good = endpoints.sts_url(sreg) if sreg and known else "https://sts.<region>.amazonaws.com"
@@ -791,6 +797,18 @@ def _error_meaning(
         m := _NOT_AUTHORIZED_ASSUME.search(msg)
     ):
         yield Hit("SD405", f"{op}: {code}: {msg}", e, fix=_assume_denied_fix(m))
+    elif (
+        code in ("AccessDenied", "AccessDeniedException")
+        and operation == "AssumeRoleWithWebIdentity"
+    ):
+        # (no SCP or VPC-endpoint policy judges this call: the role's trust policy does)
+        yield Hit("SD405", f"{op}: {code}: {_sentence(msg)}The role's trust policy does not let "
+                  "this web identity assume it.", e,
+                  fix="In the role's trust policy allow `sts:AssumeRoleWithWebIdentity` for the "
+                  "OIDC provider (`Federated: arn:aws:iam::ACCOUNT:oidc-provider/ISSUER`, the "
+                  "token's issuer) with conditions that match the token's `sub` (EKS: "
+                  "`system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT`) and `aud` "
+                  "(`sts.amazonaws.com`).")  # fmt: skip
     elif code in ("AccessDenied", "AccessDeniedException"):
         yield Hit("SD405", f"{op}: {code}: {msg}", e)
     elif code == "ForbiddenException" and operation in _SSO_OPS:
@@ -1118,6 +1136,12 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             if scope:  # with no request to compare, the message itself names the wrong scope
                 yield Hit("SD108", f"{op}: the request was signed for {scope.group(1)}, "
                           "which the endpoint does not accept.", ev1)  # fmt: skip
+    for e in by_tag.get("orphan-response-error", [])[:20]:
+        re_ = response_excerpt(e.excerpt)
+        if re_:
+            code, message, sts_answer = re_
+            ev1 = (Evidence(e.excerpt, e.line),)
+            yield from classify_error(code, message, None, given_region, ev1, sts_call=sts_answer)
     if "sso-expired" in by_tag:
         yield Hit(
             "SD402",
