@@ -74,3 +74,19 @@ def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict
 
 def codes(doc: dict[str, Any]) -> list[str]:
     return [f["code"] for f in doc["findings"]]
+
+
+def refused(tmp_path: Path, text: str) -> bool:
+    """True when parse-log refuses the paste `text` as no botocore log (SD001)."""
+    from stsdiag.errors import InputError
+    from stsdiag.parselog import ParseOptions, analyze
+
+    p = tmp_path / "in.log"
+    p.write_text(text)
+    try:
+        with p.open("rb") as f:
+            analyze(f, str(p), ParseOptions())
+    except InputError as e:
+        assert "SD001" in str(e)
+        return True
+    return False

@@ -162,15 +162,19 @@ def _bundle_fault_world(
     result: str = "verifies",
     source: str = "env AWS_CA_BUNDLE",
     verify_error: str = "CA bundle file missing",
+    path: str = MISSING,
+    why: str = "does not exist",
+    regional_address: str = "198.51.100.31",
 ) -> ProbeFacts:
-    """Region configured, sts_regional_endpoints unset; every TLS layer fails for the CA bundle."""
-    c = ctx(region="eu-west-1", region_source="config file [default]", ca_bundle=MISSING,
+    """Region configured, sts_regional_endpoints unset; every TLS layer fails for the CA bundle
+    `path` (`why`), and botocore's own bundle gives `result`."""
+    c = ctx(region="eu-west-1", region_source="config file [default]", ca_bundle=path,
             ca_bundle_source=source,
             settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),))  # fmt: skip
 
     def addr(address: str) -> AddressResult:
         tls = lr(Layer.TLS, Status.FAIL, 12.0, ErrorKind.SSL,
-                 f"CA bundle {MISSING} does not exist; with botocore's own bundle the certificate {result}",
+                 f"CA bundle {path} {why}; with botocore's own bundle the certificate {result}",
                  verified="false", verify_error=verify_error, issuer="C=US, O=Amazon, CN=Amazon RSA 2048 M02",
                  default_bundle="/usr/lib/python3/dist-packages/certifi/cacert.pem",
                  default_bundle_result=result)  # fmt: skip
@@ -179,7 +183,7 @@ def _bundle_fault_world(
 
     results = (
         ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True),
-           addr("198.51.100.31")),
+           addr(regional_address)),
         ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), addr("192.0.2.16")),
     )  # fmt: skip
     return ProbeFacts(c, CREDS, results)

@@ -20,22 +20,18 @@ import pytest
 from stsdiag import context
 from stsdiag.context import CredentialInfo, CredState, ImdsState, Overrides
 from stsdiag.models import (
-    AddressClass,
-    AddressResult,
-    ErrorKind,
-    Layer,
     Setting,
     Severity,
     Status,
-    TargetKind,
 )
 from stsdiag.probe import recommend
 from stsdiag.probes import tls
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.probe_support import STS_HOST, Ca, Server
 from tests.probe_support import stsdiag_json as _stsdiag
+from tests.test_lab_worlds4 import _bundle_fault_world
 from tests.test_plan import ctx
-from tests.test_probe_rules import CREDS, IMDS, codes, ep, lr, target
+from tests.test_probe_rules import CREDS, IMDS, codes
 
 # --------------------------------------------------------------------------- requests-ca-bundle-directory
 
@@ -93,26 +89,8 @@ def test_tls_probe_names_a_directory_bundle(
 def _requests_bundle_world(
     path: str, source: str = "env REQUESTS_CA_BUNDLE", result: str = "verifies"
 ) -> ProbeFacts:
-    c = ctx(region="eu-west-1", region_source="config file [default]", ca_bundle=path,
-            ca_bundle_source=source,
-            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),))  # fmt: skip
-
-    def addr(address: str) -> AddressResult:
-        t = lr(Layer.TLS, Status.FAIL, 12.0, ErrorKind.SSL,
-               f"CA bundle {path} is a directory; with botocore's own bundle the certificate {result}",
-               verified="false", verify_error="CA bundle is a directory",
-               issuer="C=US, O=Amazon, CN=Amazon RSA 2048 M02",
-               default_bundle="/usr/lib/python3/dist-packages/certifi/cacert.pem",
-               default_bundle_result=result)  # fmt: skip
-        return AddressResult(address, 4, AddressClass.PUBLIC, (
-            lr(Layer.TCP), t, lr(Layer.HTTPS, Status.SKIPPED), lr(Layer.STS, Status.SKIPPED)))  # fmt: skip
-
-    results = (
-        ep(target("https://sts.eu-west-1.amazonaws.com", TargetKind.REGIONAL, "eu-west-1", sdk=True),
-           addr("198.51.100.61")),
-        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), addr("192.0.2.16")),
-    )  # fmt: skip
-    return ProbeFacts(c, CREDS, results)
+    return _bundle_fault_world(result, source, "CA bundle is a directory", path=path,
+                               why="is a directory", regional_address="198.51.100.61")  # fmt: skip
 
 
 def test_a_requests_ca_bundle_directory_is_named_and_given_a_file(tmp_path: Path) -> None:

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from stsdiag.errors import InputError
-from stsdiag.parselog import ParseOptions, analyze
 from tests.helpers import codes, parse
+from tests.helpers import refused as _refused
 
 DATA = Path(__file__).parent / "data" / "wild-4"
 
@@ -40,19 +39,6 @@ def _tries(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
         )
         for r in doc["requests"]
     ]
-
-
-def _refused(tmp_path: Path, text: str) -> bool:
-    """True when parse-log refuses the text as no botocore log (SD001)."""
-    p = tmp_path / "in.log"
-    p.write_text(text)
-    try:
-        with p.open("rb") as f:
-            analyze(f, str(p), ParseOptions())
-    except InputError as e:
-        assert "SD001" in str(e)
-        return True
-    return False
 
 
 # ------------------------------------------------- the CLI's own error line as the whole paste

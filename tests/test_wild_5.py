@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from stsdiag.errors import InputError
-from stsdiag.parselog import ParseOptions, analyze
 from tests.helpers import codes, parse
+from tests.helpers import refused as _refused
 
 DATA = Path(__file__).parent / "data" / "wild-5"
 
@@ -22,19 +21,6 @@ def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dic
 
 def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return parse(tmp_path, text, capsys)
-
-
-def _refused(tmp_path: Path, text: str) -> bool:
-    """True when parse-log refuses the text as no botocore log (SD001)."""
-    p = tmp_path / "in.log"
-    p.write_text(text)
-    try:
-        with p.open("rb") as f:
-            analyze(f, str(p), ParseOptions())
-    except InputError as e:
-        assert "SD001" in str(e)
-        return True
-    return False
 
 
 # ------------------------------------------------------ an SSO session that is over, pasted alone
