@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import os
 import re
 from typing import Any
@@ -423,3 +424,14 @@ def is_aws_host(host: str) -> bool:
     S3-compatible store, LocalStack or a proxy's name)."""
     h = host.lower().rstrip(".")
     return any(h == sfx or h.endswith("." + sfx) for sfx in dns_suffixes())
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost names (RFC 6761) and loopback addresses: a local emulator's endpoint."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -147,17 +147,19 @@ _VERSION = re.compile(r"\b(aws-cli/[\d.]+|[Bb]otocore/[\d.]+|Boto3/[\d.]+|Python
 _FOUND_CREDS = re.compile(r"(?:Found credentials|Credentials found) (?:in|from|via) ([^.:\n]+)")
 # one whole string of the CLI's argument list (`'--region', 'us-gov-west-1', `)
 _CLI_ARG = re.compile(r"""(?<![\w'"])'([^'\\\n]{0,400})'(?=\s*[,\]])""")
+# a shell prompt a pasted line may start with (`$ `, `user@host:~$ `, `PS C:\> `)
+_PROMPT = r"^\s*(?:\S{0,60}[$#>%]\s*)?"
 # the command line a user pasted above the log (its prompt before it)
-_SHELL_AWS = re.compile(r"^\s*(?:\S{0,60}[$#>%]\s*)?aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
+_SHELL_AWS = re.compile(_PROMPT + r"aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
 # proxy variables a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
 _SHELL_PROXY = re.compile(
-    r"^\s*(?:\S{0,60}[$#>%]\s*)?(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
+    _PROMPT + r"(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
 )
 # the `--region` of the command line a user pasted with the CLI's output (no `--debug`: the
 # only place the paste names the region the command was run for)
 _SHELL_REGION = re.compile(
-    r"^\s*(?:\S{0,60}[$#>%]\s*)?" + WRAPPER.decode() + r"aws\s+(?=[a-z0-9][a-z0-9-]*\s|--)[^\n]*?"
+    _PROMPT + WRAPPER.decode() + r"aws\s+(?=[a-z0-9][a-z0-9-]*\s|--)[^\n]*?"
     r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
 )
 

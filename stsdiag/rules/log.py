@@ -476,9 +476,6 @@ _NET_TEXT = {
 }
 
 
-_LOOPBACK_HOST = re.compile(r"(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$", re.I)
-
-
 def _runs_long(r: LogRequest) -> str | None:
     """The kind of call a request is when its answer waits for work on the service's side
     (Bedrock's runtime, Lambda's synchronous Invoke, Step Functions' StartSyncExecution):
@@ -546,7 +543,11 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "the container's `nofile` ulimit) and reuse clients and their connections "
                 "(one client per thread, not one per call); leave the CA bundle as it is."
             )
-        if code in ("SD203", "SD209") and _LOOPBACK_HOST.match(host) and not (a.proxy or r.proxy):
+        if (
+            code in ("SD203", "SD209")
+            and endpoints.is_loopback_host(host)
+            and not (a.proxy or r.proxy)
+        ):
             # an endpoint override to this machine (LocalStack, an emulator, a tunnel): no
             # network path to AWS is in question, the local service is not running
             where = r.url or host

@@ -5,7 +5,6 @@ come from `rules.registry`. A rule that raises becomes an SD002 finding."""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 from collections.abc import Callable, Iterable
@@ -332,24 +331,13 @@ def sd107_override_mismatch(f: ProbeFacts) -> list[Hit]:
     return []
 
 
-def _loopback(host: str) -> bool:
-    """localhost names (RFC 6761) and loopback addresses: a local emulator's endpoint."""
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def _override_origin(ctx: Context, host: str, msg: str) -> tuple[str, str | None]:
     """SD107's message and fix for a non-STS override, by where botocore took it from: an
     environment variable is unset, a config entry removed. AWS_ENDPOINT_URL and a profile's
     `endpoint_url` are the endpoint of every service (botocore >= 1.31), so the fix is never to
     point them at STS."""
     src = ctx.endpoint_override_source
-    if _loopback(host):
+    if endpoints.is_loopback_host(host):
         msg += (" It is a local address, the kind a local AWS emulator (LocalStack, moto_server) "
                 "listens on: a leftover from testing sends the SDK's real calls there.")  # fmt: skip
     if src == "env AWS_ENDPOINT_URL":
@@ -539,7 +527,7 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 continue
             msg = f"{ep.target.host}: {_ALL_FAIL_TEXT[code]} on every address ({', '.join(name(a) for a, _ in hits)})."
             fix = None
-            if code == "SD203" and _loopback(ep.target.host):
+            if code == "SD203" and endpoints.is_loopback_host(ep.target.host):
                 msg += f" Nothing listens on port {ep.target.port} of this host."
                 fix = (f"Start what should listen on {ep.target.host}:{ep.target.port} (a local "
                        "emulator?), or stop pointing the SDK there.")  # fmt: skip
@@ -834,7 +822,9 @@ def sd211_hosts_file(f: ProbeFacts) -> list[Hit]:
         source = ep.dns.get("source")
         if ep.target.proxy or ep.dns.status is not Status.OK or source in (None, "DNS"):
             continue
-        if _loopback(ep.target.host):  # localhost is /etc/hosts' by design, never DNS's
+        if endpoints.is_loopback_host(
+            ep.target.host
+        ):  # localhost is /etc/hosts' by design, never DNS's
             continue
         dns_said = ep.dns.get("dns_answer") or "?"
         msg = (f"{ep.target.host} resolves from {source} to {ep.dns.get('system')}; DNS says "
