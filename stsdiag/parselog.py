@@ -105,6 +105,8 @@ def _sniffed(buf: io.BufferedReader, name: str) -> BinaryIO:
     sample = buf.peek(_SAMPLE)[:_SAMPLE]
     if _binary(sample):  # /dev/urandom, a core dump: would be read to no end, for nothing
         raise InputError(f"{name}: binary data, not a log's text (its first {len(sample)} bytes)")
+    if b"\n" not in sample and sample.count(b"\r") > 1:
+        return _CarriageReturns(buf)  # type: ignore[return-value]
     return buf
 
 
@@ -211,6 +213,21 @@ class _Salvaging(_Reader):
             parts.append(piece)
             got += len(piece)
         return b"".join(parts)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+class _CarriageReturns(_Reader):
+    """A log whose lines end in a bare carriage return (a classic Mac OS editor's, some
+    clipboard tools' and serial consoles' line ends), read with newlines."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+
+    def read(self, n: int = -1) -> bytes:
+        return self._inner.read(n).replace(b"\r", b"\n")
 
     def close(self) -> None:
         self._inner.close()

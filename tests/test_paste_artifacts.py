@@ -39,6 +39,8 @@ ARTIFACTS: dict[str, Callable[[str], bytes]] = {
     "html-escaped": lambda t: html.escape(t).encode(),  # copied from a rendered page
     "curly-quotes": lambda t: _curly(t).encode(),  # through Word, Outlook, Confluence
     "status-code-wrapped": lambda t: _wrap_status(t).encode(),
+    # lines ended by a bare carriage return (a classic Mac OS editor, some clipboard tools)
+    "cr-line-ends": lambda t: t.replace("\n", "\r").encode(),
 }
 
 
