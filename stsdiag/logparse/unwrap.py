@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
+from stsdiag.logparse import structured
 from stsdiag.logparse.records import _LEVEL_NEAR_START, MAX_LINE, unspace
 
 _ISO = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)"
@@ -101,6 +102,7 @@ class Unwrapper:
         self.feed: Callable[[bytes], list[bytes]] = getattr(self, "_" + kind.replace("-", "_"))
         # an export that lists events newest first (Loki's, Splunk's, Datadog's default)
         self.newest_first = False
+        self.console = structured.Console()
 
     def _emit(self, out: list[bytes], piece: bytes, more: bool) -> None:
         """`piece` after the pending part of its line; held when `more` (of the line)
@@ -120,7 +122,7 @@ class Unwrapper:
     def end(self) -> list[bytes]:
         out = [self.pending] if self.pending is not None else []
         self.pending = None
-        return out
+        return out + self.console.end()
 
     def _flush(self, out: list[bytes]) -> None:
         if self.pending is not None:
@@ -173,6 +175,12 @@ class Unwrapper:
             self._emit(out, part, not complete and i == len(parts) - 1)
         return out
 
+    def _kv(self, line: bytes) -> list[bytes]:
+        return structured.kv_record(line) or [line]
+
+    def _console(self, line: bytes) -> list[bytes]:
+        return self.console.feed(line)
+
     def _prefix(self, rx: re.Pattern[bytes], line: bytes) -> list[bytes]:
         m = rx.match(line)
         return [line[m.end() :] if m is not None else line]
@@ -199,8 +207,14 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
     ("gitlab", 0.8, lambda ln: _GITLAB.match(ln) is not None),
     ("events", 0.05, lambda ln: _EVENTS.match(ln) is not None),
     ("iso", 0.8, lambda ln: _ISO_PREFIX.match(ln) is not None),
+    # Python's logging rendered by structlog or a logfmt formatter (see `structured`): one
+    # record a line (`key=value`), or a record's first line (the console renderer's)
+    ("kv", 0.3, structured.is_kv_line),
+    ("console", 0.3, lambda ln: structured.console_head(ln) is not None),
 )
-_QUICK = re.compile(rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t")
+_QUICK = re.compile(
+    rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|\d[\d:.,TZ+/ -]{0,39}? \[(?i:debug|info|warn|error)"
+)
 
 
 def _sdk_count(lines: Iterable[bytes]) -> int:
@@ -271,7 +285,10 @@ def detect(sample: list[bytes]) -> Unwrapper | None:
         if bare is None:
             bare = _sdk_count(sample)
         lines = _apply(kind, sample)
-        if _sdk_count(lines) >= max(1, bare):
+        # (a structured format's rewrite must read more of the SDK's records than the lines
+        # as they are: a stock format it resembles reads them all already)
+        more = 1 if kind in ("kv", "console") else 0
+        if _sdk_count(lines) >= max(1, bare + more):
             u = Unwrapper(kind)
             u.newest_first = kind == "json" and _newest_first(sample)
             return u

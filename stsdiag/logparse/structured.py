@@ -1,0 +1,270 @@
+"""Python's logging rendered by a structured-logging library: the SDK's records in
+`key=value` lines (structlog's LogfmtRenderer and KeyValueRenderer, python-logfmter, other
+logfmt formatters) or in structlog's console renderer (`<time> [debug    ] <message>
+[botocore.endpoint] key=value`, the logger's name after the message, after the last line
+of a multi-line one). Each record is rewritten as botocore's own format (`<time> -
+<logger> - <LEVEL> - <message>`, the time in UTC), its escaped newlines as lines, and an
+exception it carries (`exc_info=`, `exception=`) as the lines Python's logging writes
+after the message. `unwrap` recognises the shapes and calls these."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from stsdiag.logparse.pyrepr import _Reader
+
+_LEVELS = {
+    b"debug": b"DEBUG",
+    b"info": b"INFO",
+    b"warning": b"WARNING",
+    b"warn": b"WARNING",
+    b"error": b"ERROR",
+    b"exception": b"ERROR",
+    b"critical": b"CRITICAL",
+    b"fatal": b"CRITICAL",
+}
+_MESSAGE_KEYS = (b"event", b"msg", b"message")
+_LEVEL_KEYS = (b"level", b"levelname", b"lvl", b"severity", b"at")  # `at`: python-logfmter's
+_LOGGER_KEYS = (b"logger", b"logger_name", b"name")
+_TIME_KEYS = (b"timestamp", b"time", b"ts", b"asctime", b"@timestamp", b"t")
+_THREAD_KEYS = (b"thread_name", b"threadName", b"thread")
+
+_KEY = re.compile(rb"[\w.@-]{1,64}=")
+_HAS_MESSAGE = re.compile(rb"(?:^|\s)(?:event|msg|message)=")
+_HAS_LEVEL = re.compile(rb"(?:^|\s)(?:level|levelname|lvl|severity|at)=")
+_OPEN = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}"), ord("<"): ord(">")}
+_QUOTES = (ord("'"), ord('"'))
+_SPACE = b" \t\r"
+
+
+def _quoted_end(line: bytes, i: int) -> int:
+    """Where the quoted string that starts at `i` ends (after its closing quote), -1 when
+    it does not end on the line."""
+    q, n = line[i], len(line)
+    i += 1
+    while i < n:
+        c = line[i]
+        if c == 92:  # a backslash escapes the next byte
+            i += 2
+            continue
+        if c == q:
+            return i + 1
+        i += 1
+    return -1
+
+
+def _value_end(line: bytes, i: int) -> int:
+    """Where the value that starts at `i` ends: a quoted string, a bracketed repr (a
+    tuple's, a dict's, an object's, brackets balanced and quotes skipped) or a bare word;
+    -1 when a quote or bracket does not close on the line."""
+    n = len(line)
+    if i < n and line[i] in _QUOTES:
+        return _quoted_end(line, i)
+    if i < n and line[i] in _OPEN:
+        stack = [_OPEN[line[i]]]
+        i += 1
+        while i < n and stack:
+            c = line[i]
+            if c in _QUOTES:
+                i = _quoted_end(line, i)
+                if i < 0:
+                    return -1
+                continue
+            if c in _OPEN:
+                stack.append(_OPEN[c])
+            elif c == stack[-1]:
+                stack.pop()
+            i += 1
+        return i if not stack else -1
+    while i < n and line[i] not in _SPACE:
+        i += 1
+    return i
+
+
+def pairs(line: bytes) -> dict[bytes, str] | None:
+    """The `key=value` pairs of a line (quoted values unquoted, escapes decoded); None
+    when the line is not pairs alone."""
+    out: dict[bytes, str] = {}
+    i, n = 0, len(line)
+    while i < n:
+        m = _KEY.match(line, i)
+        if m is None:
+            return None
+        end = _value_end(line, m.end())
+        if end < 0 or (end < n and line[end] not in _SPACE):
+            return None
+        out[line[i : m.end() - 1]] = _unquote(line[m.end() : end])
+        i = end
+        while i < n and line[i] in _SPACE:
+            i += 1
+    return out
+
+
+def is_kv_line(line: bytes) -> bool:
+    return (
+        line[:1].isalpha()
+        and _HAS_MESSAGE.search(line) is not None
+        and _HAS_LEVEL.search(line) is not None
+        and pairs(line) is not None
+    )
+
+
+_ISO_TIME = re.compile(
+    rb"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$"
+)
+_EPOCH = re.compile(rb"\d{9,10}(?:\.\d{1,9})?$")
+# `exc_info` as its tuple's repr: (<class 'botocore.exceptions.X'>, X('message', ...), <traceback ...>)
+_EXC_CLASS = re.compile(r"<class '([\w.]+)'>,\s*\w+\(")
+
+
+def _unquote(value: bytes) -> str:
+    text = value.decode("utf-8", "replace")
+    if len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0]:
+        r = _Reader(text)
+        r.pos = 1
+        return r.string(text[0], raw=False)
+    return text
+
+
+def _time(value: str | None) -> bytes | None:
+    """A record's time as botocore's format writes it ('YYYY-MM-DD HH:MM:SS,ffffff'): an
+    ISO time without its zone, an epoch time in UTC."""
+    if not value:
+        return None
+    raw = value.encode()
+    m = _ISO_TIME.match(raw)
+    if m is not None:
+        return m.group(1) + b" " + m.group(2) + (b"," + m.group(3) if m.group(3) else b"")
+    if _EPOCH.match(raw):
+        secs, _, frac = raw.partition(b".")
+        day = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(secs))).encode()
+        return day + (b"," + frac if frac else b"")
+    return None
+
+
+def _first(d: dict[bytes, str], keys: tuple[bytes, ...]) -> str | None:
+    return next((d[k] for k in keys if k in d), None)
+
+
+def header(ts: bytes | None, thread: str | None, logger: str | None, level: bytes) -> bytes:
+    """The header botocore's formats give a record with these fields."""
+    if logger is None:  # a level-only format: the reader knows botocore's records by their messages
+        return (ts + b" " if ts else b"") + level + b" "
+    name = logger.encode()
+    if ts is None:
+        return level + b":" + name + b":"  # logging.basicConfig's
+    if thread:
+        return ts + b" - " + thread.encode() + b" - " + name + b" - " + level + b" - "
+    return ts + b" - " + name + b" - " + level + b" - "
+
+
+def exception_lines(d: dict[bytes, str]) -> list[str]:
+    """The lines Python's logging writes after a record's message for the exception it
+    carries: structlog's rendered traceback (`exception=`), or the last line of one made
+    from the `exc_info` tuple's repr ('botocore.exceptions.X: message')."""
+    text = d.get(b"exception")
+    if text:
+        return text.split("\n")
+    info = d.get(b"exc_info")
+    if not info:
+        return []
+    m = _EXC_CLASS.search(info)
+    if m is None:
+        return []
+    r = _Reader(info)
+    r.pos = m.end()
+    r.ws()
+    q = r.peek()
+    message = ""
+    if q in ("'", '"'):
+        r.pos += 1
+        message = r.string(q, raw=False)
+    return [f"{m.group(1)}: {message}".rstrip(": ") if message else m.group(1)]
+
+
+def kv_record(line: bytes) -> list[bytes] | None:
+    """The lines botocore's format gives the record of a `key=value` line; None when the
+    line is not one."""
+    d = pairs(line) if _HAS_MESSAGE.search(line) and _HAS_LEVEL.search(line) else None
+    if d is None:
+        return None
+    message = _first(d, _MESSAGE_KEYS)
+    level = _LEVELS.get((_first(d, _LEVEL_KEYS) or "").lower().encode())
+    if message is None or level is None:
+        return None
+    head = header(
+        _time(_first(d, _TIME_KEYS)), _first(d, _THREAD_KEYS), _first(d, _LOGGER_KEYS), level
+    )
+    lines = message.split("\n") + exception_lines(d)
+    out = [head + lines[0].encode("utf-8", "replace")]
+    out.extend(x.encode("utf-8", "replace") for x in lines[1:])
+    return out
+
+
+# structlog's console renderer: '<time> [<level, padded>] <message>' on the first line, then
+# ' [<logger>]' and sorted ' key=value' pairs after the message's last line
+_CONSOLE = re.compile(
+    rb"^(?P<ts>\d[\d:.,TZ+/ -]{0,39}?) \[(?P<level>debug|info|warning|warn|error|exception|critical|fatal)"
+    rb" *\] ",
+    re.IGNORECASE,
+)
+_TRAILER = re.compile(rb" +\[(?P<logger>[A-Za-z_][\w.]{0,127})\](?P<kv>(?: [\w.@-]{1,64}=\S*)*) *$")
+_HOLD_LINES = 400
+_HOLD_BYTES = 1 << 20
+
+
+def console_head(line: bytes) -> re.Match[bytes] | None:
+    return _CONSOLE.match(line)
+
+
+class Console:
+    """structlog's console lines, rewritten: a record's first line is held until the line
+    that names its logger (its own, or its message's last) comes."""
+
+    def __init__(self) -> None:
+        self.held: list[bytes] = []  # the record's lines so far, its first line first
+        self.head: re.Match[bytes] | None = None
+        self.size = 0
+
+    def _release(self, logger: bytes | None, last: bytes | None) -> list[bytes]:
+        """The held record with its header rewritten (`last`: its final line, without
+        the logger's trailer)."""
+        m = self.head
+        held, self.held, self.head, self.size = self.held, [], None, 0
+        if m is None:
+            return held + ([last] if last is not None else [])
+        lines = [*held, last] if last is not None else held
+        level = _LEVELS.get(m.group("level").lower(), b"DEBUG")
+        ts = _time(m.group("ts").decode("ascii", "replace").strip()) or m.group("ts").strip()
+        name = logger.decode("ascii", "replace") if logger is not None else None
+        return [header(ts, None, name, level) + lines[0][m.end() :], *lines[1:]]
+
+    def feed(self, line: bytes) -> list[bytes]:
+        m = _CONSOLE.match(line)
+        out: list[bytes] = []
+        if m is not None:
+            if self.held:
+                out.extend(self._release(None, None))
+            t = _TRAILER.search(line, m.end())
+            if t is not None:
+                self.head = m
+                self.held = []
+                out.extend(self._release(t.group("logger"), line[: t.start()]))
+                return out
+            self.head, self.held, self.size = m, [line], len(line)
+            return out
+        if self.head is None:
+            return [line]
+        t = _TRAILER.search(line)
+        if t is not None:
+            out.extend(self._release(t.group("logger"), line[: t.start()]))
+            return out
+        self.held.append(line)
+        self.size += len(line)
+        if len(self.held) > _HOLD_LINES or self.size > _HOLD_BYTES:
+            out.extend(self._release(None, None))
+        return out
+
+    def end(self) -> list[bytes]:
+        return self._release(None, None) if self.held else []
