@@ -118,3 +118,19 @@ def test_pairs_balances_brackets_and_quotes() -> None:
     }
     assert structured.pairs(b"event='unclosed level=debug") is None
     assert structured.pairs(b"Making request for OperationModel(name=X) with params: {}") is None
+
+
+@pytest.mark.parametrize(("width", "spaces"), [(72, True), (80, False), (120, False)])
+@pytest.mark.parametrize("log", [CONSOLE, LOGFMT, KV], ids=lambda p: p.stem)
+def test_a_folded_paste_keeps_the_diagnosis(
+    log: Path, width: int, spaces: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paste folded at 72-120 columns: a logfmt line's pieces (a quote still open) are
+    joined again, and the console renderer's '[botocore.x]' trailer is found when the fold
+    cut it."""
+    from tests.helpers import diagnosis
+    from tests.test_paste_wraps import fold
+
+    folded = tmp_path / "folded.log"
+    folded.write_text(fold(log.read_text(), width, spaces=spaces))
+    assert diagnosis(folded, capsys) == diagnosis(log, capsys)

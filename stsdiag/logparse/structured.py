@@ -101,6 +101,14 @@ def pairs(line: bytes) -> dict[bytes, str] | None:
     return out
 
 
+def kv_start(line: bytes) -> bool:
+    """Whether a line opens like a `key=value` record (its message or level first): a
+    whole one, or the first piece of one a paste folded."""
+    return line[:1].isalpha() and (
+        _HAS_MESSAGE.match(line) is not None or _HAS_LEVEL.match(line) is not None
+    )
+
+
 def is_kv_line(line: bytes) -> bool:
     return (
         line[:1].isalpha()
@@ -202,6 +210,69 @@ def kv_record(line: bytes) -> list[bytes] | None:
     return out
 
 
+_HOLD_LINES = 400
+_HOLD_BYTES = 1 << 20
+Lines = list[tuple[bytes, int]]  # lines given out, each with the number of the line it starts on
+
+
+class KeyValue:
+    """`key=value` lines, rewritten (`kv_record`). A line a paste folded (a quote or a
+    bracket still open at its end) is joined with the next ones, with nothing between (a
+    fold leaves the blank it broke at on the first piece), until it reads whole."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[bytes, int]] = []
+        self.size = 0
+
+    def _flush(self) -> Lines:
+        held, self.held, self.size = self.held, [], 0
+        return held
+
+    def feed(self, line: bytes, at: int) -> Lines:
+        out: Lines = []
+        if self.held:
+            if is_kv_line(line):  # a whole record: what was held was no folded one
+                out.extend(self._flush())
+            else:
+                self.held.append((line, at))
+                self.size += len(line)
+                joined = b"".join(x for x, _ in self.held)
+                rec = kv_record(joined)
+                if rec is not None:
+                    first = self.held[0][1]
+                    self.held, self.size = [], 0
+                    return [(x, first) for x in rec]
+                if len(self.held) > _HOLD_LINES or self.size > _HOLD_BYTES:
+                    out.extend(self._flush())
+                return out
+        rec = kv_record(line)
+        if rec is not None:
+            return out + [(x, at) for x in rec]
+        if _KEY.match(line) is not None and pairs(line) is None and _open_at_end(line):
+            self.held, self.size = [(line, at)], len(line)
+            return out
+        return [*out, (line, at)]
+
+    def end(self) -> Lines:
+        return self._flush()
+
+
+def _open_at_end(line: bytes) -> bool:
+    """Whether a line of pairs ends inside a value (a quote or bracket not closed)."""
+    i, n = 0, len(line)
+    while i < n:
+        m = _KEY.match(line, i)
+        if m is None:
+            return False
+        end = _value_end(line, m.end())
+        if end < 0:
+            return True
+        i = end
+        while i < n and line[i] in _SPACE:
+            i += 1
+    return False
+
+
 # structlog's console renderer: '<time> [<level, padded>] <message>' on the first line, then
 # ' [<logger>]' and sorted ' key=value' pairs after the message's last line
 _CONSOLE = re.compile(
@@ -210,8 +281,6 @@ _CONSOLE = re.compile(
     re.IGNORECASE,
 )
 _TRAILER = re.compile(rb" +\[(?P<logger>[A-Za-z_][\w.]{0,127})\](?P<kv>(?: [\w.@-]{1,64}=\S*)*) *$")
-_HOLD_LINES = 400
-_HOLD_BYTES = 1 << 20
 
 
 def console_head(line: bytes) -> re.Match[bytes] | None:
@@ -220,51 +289,56 @@ def console_head(line: bytes) -> re.Match[bytes] | None:
 
 class Console:
     """structlog's console lines, rewritten: a record's first line is held until the line
-    that names its logger (its own, or its message's last) comes."""
+    that names its logger (its own, or its message's last) comes. A trailer a paste folded
+    (`... [botoc` / `ore.hooks]`) is found on the last two lines joined."""
 
     def __init__(self) -> None:
-        self.held: list[bytes] = []  # the record's lines so far, its first line first
+        self.held: list[tuple[bytes, int]] = []  # the record's lines so far, its first first
         self.head: re.Match[bytes] | None = None
         self.size = 0
 
-    def _release(self, logger: bytes | None, last: bytes | None) -> list[bytes]:
+    def _release(self, logger: bytes | None, last: tuple[bytes, int] | None) -> Lines:
         """The held record with its header rewritten (`last`: its final line, without
         the logger's trailer)."""
         m = self.head
         held, self.held, self.head, self.size = self.held, [], None, 0
-        if m is None:
-            return held + ([last] if last is not None else [])
         lines = [*held, last] if last is not None else held
+        if m is None or not lines:
+            return lines
         level = _LEVELS.get(m.group("level").lower(), b"DEBUG")
         ts = _time(m.group("ts").decode("ascii", "replace").strip()) or m.group("ts").strip()
         name = logger.decode("ascii", "replace") if logger is not None else None
-        return [header(ts, None, name, level) + lines[0][m.end() :], *lines[1:]]
+        first, at = lines[0]
+        return [(header(ts, None, name, level) + first[m.end() :], at), *lines[1:]]
 
-    def feed(self, line: bytes) -> list[bytes]:
+    def feed(self, line: bytes, at: int) -> Lines:
         m = _CONSOLE.match(line)
-        out: list[bytes] = []
+        out: Lines = []
         if m is not None:
             if self.held:
                 out.extend(self._release(None, None))
+            self.head = m
             t = _TRAILER.search(line, m.end())
             if t is not None:
-                self.head = m
-                self.held = []
-                out.extend(self._release(t.group("logger"), line[: t.start()]))
-                return out
-            self.head, self.held, self.size = m, [line], len(line)
+                return out + self._release(t.group("logger"), (line[: t.start()], at))
+            self.held, self.size = [(line, at)], len(line)
             return out
         if self.head is None:
-            return [line]
+            return [(line, at)]
         t = _TRAILER.search(line)
         if t is not None:
-            out.extend(self._release(t.group("logger"), line[: t.start()]))
-            return out
-        self.held.append(line)
+            return self._release(t.group("logger"), (line[: t.start()], at))
+        prev, prev_at = self.held[-1]
+        joined = prev + line
+        t = _TRAILER.search(joined, self.head.end() if len(self.held) == 1 else 0)
+        if t is not None and t.start() < len(prev):
+            self.held.pop()
+            return self._release(t.group("logger"), (joined[: t.start()], prev_at))
+        self.held.append((line, at))
         self.size += len(line)
         if len(self.held) > _HOLD_LINES or self.size > _HOLD_BYTES:
             out.extend(self._release(None, None))
         return out
 
-    def end(self) -> list[bytes]:
+    def end(self) -> Lines:
         return self._release(None, None) if self.held else []

@@ -103,6 +103,8 @@ class Unwrapper:
         # an export that lists events newest first (Loki's, Splunk's, Datadog's default)
         self.newest_first = False
         self.console = structured.Console()
+        self.keyvalue = structured.KeyValue()
+        self.at = 0
 
     def _emit(self, out: list[bytes], piece: bytes, more: bool) -> None:
         """`piece` after the pending part of its line; held when `more` (of the line)
@@ -122,7 +124,7 @@ class Unwrapper:
     def end(self) -> list[bytes]:
         out = [self.pending] if self.pending is not None else []
         self.pending = None
-        return out + self.console.end()
+        return out + [x for x, _ in self.console.end() + self.keyvalue.end()]
 
     def _flush(self, out: list[bytes]) -> None:
         if self.pending is not None:
@@ -176,10 +178,12 @@ class Unwrapper:
         return out
 
     def _kv(self, line: bytes) -> list[bytes]:
-        return structured.kv_record(line) or [line]
+        self.at += 1
+        return [x for x, _ in self.keyvalue.feed(line, self.at)]
 
     def _console(self, line: bytes) -> list[bytes]:
-        return self.console.feed(line)
+        self.at += 1
+        return [x for x, _ in self.console.feed(line, self.at)]
 
     def _prefix(self, rx: re.Pattern[bytes], line: bytes) -> list[bytes]:
         m = rx.match(line)
@@ -209,8 +213,9 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
     ("iso", 0.8, lambda ln: _ISO_PREFIX.match(ln) is not None),
     # Python's logging rendered by structlog or a logfmt formatter (see `structured`): one
     # record a line (`key=value`), or a record's first line (the console renderer's)
-    ("kv", 0.3, structured.is_kv_line),
-    ("console", 0.3, lambda ln: structured.console_head(ln) is not None),
+    # (a paste may have folded most of their lines: the rewrite's check below decides)
+    ("kv", 0.1, structured.kv_start),
+    ("console", 0.1, lambda ln: structured.console_head(ln) is not None),
 )
 _QUICK = re.compile(
     rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|\d[\d:.,TZ+/ -]{0,39}? \[(?i:debug|info|warn|error)"
