@@ -591,11 +591,12 @@ def test_a_bare_log_is_read_as_before() -> None:
     for c in cases():
         sample = c.log.read_bytes()[:SAMPLE_BYTES].split(b"\n")[:-1][:SAMPLE_LINES]
         u = detect(sample)
-        # (structlog's renderers are rewritten as botocore's format: tests/test_structured_formats.py)
+        # (structlog's and rich's lines are rewritten as botocore's format: test_structured_formats)
         structured = {
             "structlog-console": "console",
             "structlog-logfmt": "kv",
             "structlog-kv": "kv",
+            "rich": "rich",
         }
         want = structured.get(str(c.meta.get("format")))
         assert (u.kind if u else None) == want, c.name

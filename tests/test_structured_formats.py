@@ -7,6 +7,7 @@ real logs' lines (a key the real renderer does not write, a logger missing)."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,6 @@ def test_a_record_without_a_logger_is_read_by_its_message(
 ) -> None:
     """hand-made: the real logfmt log without its `logger=` pairs (a structlog set-up
     without add_logger_name)."""
-    import re
-
     text = re.sub(r" logger=[\w.]+", "", LOGFMT.read_text())
     doc = parse(tmp_path, text, capsys)
     assert "SD202" in codes(doc)
@@ -134,3 +133,45 @@ def test_a_folded_paste_keeps_the_diagnosis(
     folded = tmp_path / "folded.log"
     folded.write_text(fold(log.read_text(), width, spaces=spaces))
     assert diagnosis(folded, capsys) == diagnosis(log, capsys)
+
+
+RICH_OK = LOGS / "glatest-boto3-rich-ok.log"
+RICH_TIMEOUT = LOGS / "glatest-boto3-rich-read-timeout.log"
+
+
+def test_rich_handler_messages_are_put_together_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich wraps each message to its 80-column console and puts the source file at the
+    right edge: the rebuilt records read whole (the urllib3 status line gives the status,
+    SD503 quotes the whole sentence), with no file column left in them."""
+    recs = _records(RICH_OK.read_bytes())
+    assert not any(re.search(r"\w\.py:\d+\s*$", x) for _, _, lines in recs for x in lines)
+    found = [lines[0] for lg, _, lines in recs if lg == "botocore.credentials"]
+    assert "Found credentials in environment variables." in found
+    doc = parse(tmp_path, RICH_OK.read_text(), capsys)
+    assert [(r["operation"], r["http_status"]) for r in doc["requests"]] == [
+        ("GetCallerIdentity", 200),
+        ("AssumeRole", 200),
+        ("GetCallerIdentity", 200),
+    ]
+    doc = parse(tmp_path, RICH_TIMEOUT.read_text(), capsys)
+    assert codes(doc) == ["SD204", "SD208", "SD503"]
+
+
+def test_a_bracketed_time_format_is_not_taken_for_rich_s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss (hand-made from a real log): '[%(asctime)s] %(levelname)s %(name)s:
+    %(message)s' opens like rich's lines but names its logger; it is read as it is."""
+    from stsdiag.logparse.unwrap import detect
+
+    src = (LOGS / "glatest-cli-noregion-global-timeout.log").read_text()
+    text = re.sub(
+        r"^(\S+ \S+) - \S+ - ([\w.]+) - (\w+) - ", r"[\1] \3 \2: ", src, flags=re.MULTILINE
+    )
+    assert text != src
+    assert detect([x.encode() for x in text.split("\n")[:256]]) is None
+    a = parse(tmp_path, src, capsys)
+    b = parse(tmp_path, text, capsys)
+    assert codes(a) == codes(b)

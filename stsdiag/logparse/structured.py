@@ -342,3 +342,94 @@ class Console:
 
     def end(self) -> Lines:
         return self._release(None, None) if self.held else []
+
+
+# rich's RichHandler: '[<time>] <LEVEL, 8 wide> <message, wrapped to its column> <file.py:line>',
+# the time column left blank when the time repeats, the message's other lines (and the
+# lines rich wrapped it into) indented to its column; no logger name
+_RICH_HEAD = re.compile(
+    rb"\[(?P<time>[\d:/ ,.APM-]{1,40})\] (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) {0,3}(?: |$)"
+)
+_RICH_PATH = re.compile(rb" (?P<path>[\w.-]{1,80}\.py:\d{1,7}) *$")
+_RICH_LEVELS = frozenset((b"DEBUG", b"INFO", b"WARNING", b"ERROR", b"CRITICAL"))
+
+
+_RICH_BLANK = re.compile(rb" {3,42}(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) +\S")
+
+
+def rich_head(line: bytes) -> bool:
+    """Whether a line opens a record of rich's (its time shown, or left blank)."""
+    return _RICH_HEAD.match(line) is not None or _RICH_BLANK.match(line) is not None
+
+
+class Rich:
+    """rich's log lines, rewritten: each record's message is put together again (a piece
+    as wide as the message's column was cut inside a word: joined with nothing; one that
+    the next piece's first word would not have fitted after was wrapped at a blank: joined
+    with one; else the message's own line ends there) behind a header the reader knows
+    ('[<time>] DEBUG (endpoint.py:114) - '), with the last time shown where rich left it
+    blank. The columns are taken from the first line with a time."""
+
+    def __init__(self) -> None:
+        self.tw = -1  # the time column's width (with its brackets)
+        self.time = b""
+        self.lines: Lines = []  # the record's message lines so far
+        self.head = b""
+        self.width = 0  # the message column's width (0: unknown, no file column)
+        self.last = (0, False)  # the record's last line as rich gave it: width, no blank
+
+    def _flush(self) -> Lines:
+        lines, self.lines = self.lines, []
+        if not lines:
+            return []
+        first, at = lines[0]
+        return [(self.head + first, at), *lines[1:]]
+
+    def _piece(self, piece: bytes, at: int) -> None:
+        # (the line rich gave before: a word longer than the column starts a line of its
+        # own and is cut into lines as wide as the column, with no blank in them)
+        last, self.last = self.last, (len(piece), b" " not in piece)
+        if not self.lines:
+            self.lines.append((piece, at))
+            return
+        prev, prev_at = self.lines[-1]
+        w = self.width
+        if w and piece[:1] != b" " and last[1] and last[0] >= w:
+            self.lines[-1] = (prev + piece, prev_at)  # cut inside a word
+        elif w and piece[:1] != b" " and last[0] + 1 + len(piece.split(b" ", 1)[0]) > w:
+            self.lines[-1] = (prev + b" " + piece, prev_at)  # wrapped at a blank
+        else:
+            self.lines.append((piece, at))
+
+    def feed(self, line: bytes, at: int) -> Lines:
+        if self.tw < 0:
+            m = _RICH_HEAD.match(line)
+            if m is None:
+                return [(line, at)]
+            self.tw = m.end("time") + 1
+        tw, mcol = self.tw, self.tw + 10
+        level = line[tw + 1 : mcol].rstrip()
+        stamp = line[:tw]
+        if (
+            level in _RICH_LEVELS
+            and line[tw : tw + 1] == b" "
+            and (stamp[:1] == b"[" or not stamp.strip())
+        ):
+            out = self._flush()
+            if stamp.strip():
+                self.time = stamp
+            p = _RICH_PATH.search(line, mcol)
+            end = p.start() if p is not None else len(line)
+            self.width = (end - mcol) if p is not None else 0
+            path = b"(" + p.group("path") + b") - " if p is not None else b""
+            self.head = self.time + b" " + level + b" " + path
+            self.lines = [(line[mcol:end].rstrip(), at)]
+            self.last = (len(self.lines[0][0]), b" " not in self.lines[0][0])
+            return out
+        if self.lines and not line[:mcol].strip():
+            self._piece(line[mcol:].rstrip(), at)
+            return []
+        return [*self._flush(), (line, at)]
+
+    def end(self) -> Lines:
+        return self._flush()

@@ -104,6 +104,7 @@ class Unwrapper:
         self.newest_first = False
         self.console = structured.Console()
         self.keyvalue = structured.KeyValue()
+        self.rich = structured.Rich()
         self.at = 0
 
     def _emit(self, out: list[bytes], piece: bytes, more: bool) -> None:
@@ -124,7 +125,7 @@ class Unwrapper:
     def end(self) -> list[bytes]:
         out = [self.pending] if self.pending is not None else []
         self.pending = None
-        return out + [x for x, _ in self.console.end() + self.keyvalue.end()]
+        return out + [x for x, _ in self.console.end() + self.keyvalue.end() + self.rich.end()]
 
     def _flush(self, out: list[bytes]) -> None:
         if self.pending is not None:
@@ -181,6 +182,10 @@ class Unwrapper:
         self.at += 1
         return [x for x, _ in self.keyvalue.feed(line, self.at)]
 
+    def _rich(self, line: bytes) -> list[bytes]:
+        self.at += 1
+        return [x for x, _ in self.rich.feed(line, self.at)]
+
     def _console(self, line: bytes) -> list[bytes]:
         self.at += 1
         return [x for x, _ in self.console.feed(line, self.at)]
@@ -216,9 +221,11 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
     # (a paste may have folded most of their lines: the rewrite's check below decides)
     ("kv", 0.1, structured.kv_start),
     ("console", 0.1, lambda ln: structured.console_head(ln) is not None),
+    ("rich", 0.05, structured.rich_head),
 )
 _QUICK = re.compile(
     rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|\d[\d:.,TZ+/ -]{0,39}? \[(?i:debug|info|warn|error)"
+    rb"|\[[\d:/ ,.APM-]{1,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) "
 )
 
 
@@ -292,7 +299,7 @@ def detect(sample: list[bytes]) -> Unwrapper | None:
         lines = _apply(kind, sample)
         # (a structured format's rewrite must read more of the SDK's records than the lines
         # as they are: a stock format it resembles reads them all already)
-        more = 1 if kind in ("kv", "console") else 0
+        more = 1 if kind in ("kv", "console", "rich") else 0
         if _sdk_count(lines) >= max(1, bare + more):
             u = Unwrapper(kind)
             u.newest_first = kind == "json" and _newest_first(sample)
