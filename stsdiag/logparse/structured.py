@@ -2,10 +2,14 @@
 `key=value` lines (structlog's LogfmtRenderer and KeyValueRenderer, python-logfmter, other
 logfmt formatters) or in structlog's console renderer (`<time> [debug    ] <message>
 [botocore.endpoint] key=value`, the logger's name after the message, after the last line
-of a multi-line one). Each record is rewritten as botocore's own format (`<time> -
-<logger> - <LEVEL> - <message>`, the time in UTC), its escaped newlines as lines, and an
-exception it carries (`exc_info=`, `exception=`) as the lines Python's logging writes
-after the message. `unwrap` recognises the shapes and calls these."""
+of a multi-line one); or by rich's RichHandler (messages wrapped to the console's width,
+the source file at the right edge, no logger). Each record is rewritten as a format the
+reader knows (botocore's own `<time> - <logger> - <LEVEL> - <message>`, the time in UTC,
+or, for rich's, the source file's `[<time>] LEVEL (endpoint.py:114) - <message>`), its
+escaped newlines as lines, an exception it carries (`exc_info=`, `exception=`) as the
+lines Python's logging writes after the message, a message rich wrapped put together
+again. `unwrap` recognises the shapes and calls these; each rewriter gives every line with
+the number of the line it starts on."""
 
 from __future__ import annotations
 
