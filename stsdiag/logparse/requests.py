@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from stsdiag import endpoints
@@ -537,6 +537,12 @@ class LogEvents:
         if n < 20:
             self._per_tag[ref.tag] = n + 1
             self.events.append(ref)
+
+    def remap(self, line_of: Callable[[int], int]) -> None:
+        """Every line as `line_of` maps it (a wrapper's lines to the file's)."""
+        self.events = [LineRef(line_of(e.line), e.tag, e.excerpt) for e in self.events]
+        if self.credential_line is not None:
+            self.credential_line = line_of(self.credential_line)
 
     def merge(self, later: LogEvents, lines: int) -> None:
         """Fold in the events of the next part of a split log (its lines start after

@@ -93,6 +93,18 @@ def given_regions(events: Iterable[LineRef]) -> list[str]:
     return given or ([] if cli_args else shell)
 
 
+def remap_summary(s: Summary, line_of: Callable[[int], int]) -> None:
+    """Every line the summary keeps as `line_of` maps it (a wrapper's lines to the
+    file's)."""
+    for refs in (s.provider_hosts, s.client_sts_hosts):
+        for host, ref in refs.items():
+            refs[host] = LineRef(line_of(ref.line), ref.tag, ref.excerpt)
+    s.unanswered = [
+        (what, host, LineRef(line_of(ref.line), ref.tag, ref.excerpt), sts)
+        for what, host, ref, sts in s.unanswered
+    ]
+
+
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
     """Fold in the summary of the next part of a split log (its lines start after
     `lines`), as `observe` would have built it in one go."""

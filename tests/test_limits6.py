@@ -1,0 +1,140 @@
+"""parse-log's known limits, sixth round: evidence lines inside CI / collector wrappers,
+(more below as they are fixed)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from stsdiag.models import Report
+from stsdiag.parselog import ParseOptions, analyze, parse_path
+from tests.test_collector_formats import FIXTURES, WRAPPERS, _go_json, _iso, _lines, _read
+
+# ------------------------------------------------ 1. evidence lines inside wrappers
+
+
+def _report(data: bytes) -> Report:
+    return analyze(io.BufferedReader(io.BytesIO(data)), "x", ParseOptions())  # type: ignore[arg-type]
+
+
+def _texts(line: str) -> list[str]:
+    """A wrapped file's line and, for a JSON export's, the strings it holds (decoded)."""
+    out = [line]
+    if line.lstrip().startswith("{"):
+        try:
+            d = json.loads(line)
+        except ValueError:
+            return out
+        todo: list[object] = [d]
+        while todo:
+            v = todo.pop()
+            if isinstance(v, dict):
+                todo.extend(v.values())
+            elif isinstance(v, str):
+                out.append(v)
+    return out
+
+
+def _misplaced(bare: bytes, wrapped: bytes) -> list[tuple[str, int, str]]:
+    """The evidence of the wrapped log's findings whose line, in the wrapped file as the
+    user has it, holds none of the bare log's lines that the same evidence names there
+    (an excerpt may be made up: 'attempt 3: ...' names the attempt's line)."""
+    data = _read(wrapped)
+    want: dict[tuple[str, str], list[str]] = {}
+    blines = bare.decode("utf-8", "replace").split("\n")
+    for f in _report(bare).findings:
+        for e in f.evidence:
+            if e.line is not None:
+                want.setdefault((f.code, e.excerpt), []).append(blines[e.line - 1].strip()[:40])
+    wlines = data.decode("utf-8", "replace").split("\n")
+    bad = []
+    for f in _report(data).findings:
+        for e in f.evidence:
+            if e.line is None or (f.code, e.excerpt) not in want:
+                continue
+            got = wlines[e.line - 1] if 0 < e.line <= len(wlines) else ""
+            if not any(w in t for w in want[(f.code, e.excerpt)] for t in _texts(got)):
+                bad.append((f.code, e.line, got[:80]))
+    return bad
+
+
+def docker_partial(data: bytes, split: int = 100) -> bytes:
+    """Docker's json-file driver with a line longer than its buffer (16 KiB; `split` here):
+    the line's pieces in events of their own, only the last with the newline
+    (moby/moby daemon/logger/copier.go, 'partial' messages)."""
+    out = []
+    for i, ln in enumerate(_lines(data)):
+        text = ln.decode("utf-8", "replace") + "\n"
+        parts = [text[j : j + split] for j in range(0, len(text), split)]
+        for part in parts:
+            out.append(
+                f'{{"log":{_go_json(part)},"stream":"stderr","time":"{_iso(i, 9).decode()}"}}'
+            )
+    return ("\n".join(out) + "\n").encode()
+
+
+SHAPES: dict[str, Callable[[bytes], bytes]] = {**WRAPPERS, "docker-partial-real": docker_partial}
+
+
+@pytest.mark.parametrize("wrapper", list(SHAPES))
+@pytest.mark.parametrize("log", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_evidence_lines_name_the_wrapped_files_lines(wrapper: str, log: Path) -> None:
+    """Pieces joined (CRI `P`, GitLab `+`, Docker's partial events), a multi-line event
+    split into its lines, an export turned round (newest first): every evidence line is
+    the line of the file the user opens that holds it (the old code counted the lines
+    after unwrapping: off by the pieces joined, or counted from the wrong end)."""
+    bare = log.read_bytes()
+    assert _misplaced(bare, SHAPES[wrapper](bare)) == []
+
+
+@pytest.mark.parametrize(
+    "wrapper", ["kubectl-timestamps", "cloudwatch-console", "cri", "loki-jsonl"]
+)
+def test_one_line_per_line_wrappers_keep_the_bare_line_numbers(wrapper: str) -> None:
+    """Near miss: a wrapper that puts each line in one line of its own (no header lines
+    of its own) names the very line numbers the bare log does; the bare log as before."""
+    bare = FIXTURES[0].read_bytes()
+    lines = [(f.code, e.line) for f in _report(bare).findings for e in f.evidence]
+    wrapped = _report(_read(SHAPES[wrapper](bare)))
+    assert [(f.code, e.line) for f in wrapped.findings for e in f.evidence] == lines
+    assert wrapped.log is not None and wrapped.log.lines == len(_lines(bare))
+
+
+def test_wrapped_requests_and_line_count_are_the_files() -> None:
+    """The requests' lines and the log's line count are the wrapped file's too (a CRI log
+    with every line cut in 120-byte pieces has more lines than the bare one)."""
+    bare = FIXTURES[0].read_bytes()
+    wrapped = SHAPES["cri-partial"](bare)
+    rep = _report(wrapped)
+    wl = wrapped.decode().split("\n")
+    assert rep.log is not None and rep.log.lines == len(_lines(wrapped))
+    for r in rep.requests:
+        for a in r.attempts:
+            assert "Sending http request" in wl[a.line - 1] or "Starting new" in wl[a.line - 1]
+
+
+def test_a_split_wrapped_log_names_the_files_lines(tmp_path: Path) -> None:
+    """A CRI log of two AWS CLI runs read in parts (--jobs): each part's lines are mapped
+    and shifted by the lines of the file before it, as one pass gives."""
+    bare = FIXTURES[0].read_bytes()
+    p = tmp_path / "two.log"
+    p.write_bytes(SHAPES["cri-partial"](bare + bare))
+    one = parse_path(str(p), ParseOptions())
+    two = parse_path(str(p), ParseOptions(jobs=2, min_chunk=1))
+    ev = [[(f.code, e.line) for f in r.findings for e in f.evidence] for r in (one, two)]
+    assert ev[0] == ev[1]
+    assert _misplaced(bare + bare, SHAPES["cri-partial"](bare + bare)) == []
+
+
+def test_line_map_runs() -> None:
+    from stsdiag.logparse.records import LineMap
+
+    m = LineMap()
+    for at in (1, 2, 3, 5, 5, 5, 9, 8, 7):
+        m.add(at)
+    assert [m(i) for i in range(1, 10)] == [1, 2, 3, 5, 5, 5, 9, 8, 7]
+    assert len(m.starts) == 3  # 1-3 on, 5 5 5, 9-7 back
