@@ -138,3 +138,38 @@ def test_line_map_runs() -> None:
         m.add(at)
     assert [m(i) for i in range(1, 10)] == [1, 2, 3, 5, 5, 5, 9, 8, 7]
     assert len(m.starts) == 3  # 1-3 on, 5 5 5, 9-7 back
+
+
+# ------------------------------------------------ 2. a second call's traceback
+
+DATA = Path(__file__).parent / "data" / "limits6"
+
+
+def _file_report(name: str) -> Report:
+    return parse_path(str(DATA / name), ParseOptions())
+
+
+def test_a_second_caught_read_timeout_is_a_second_failed_call() -> None:
+    """A program (real boto3, gen_tracebacks.py `two`) makes two calls, catches each
+    ReadTimeoutError and logs it with its traceback; botocore logs nothing, urllib3 its
+    connections. The second connection comes after the first call's final error: it is
+    the second call, and it failed too (the old code read one request: the second
+    connection and traceback went to the first, already failed one)."""
+    rep = _file_report("two-calls-caught-urllib3.log")
+    assert rep.requests_total == 2
+    assert [(r.first_line, [(a.line, a.error and a.error.value) for a in r.attempts])
+            for r in rep.requests] == [(1, [(1, "read-timeout")]), (83, [(83, "read-timeout")])]  # fmt: skip
+    sd204 = next(f for f in rep.findings if f.code == "SD204")
+    assert [e.line for e in sd204.evidence] == [82, 164]
+
+
+@pytest.mark.parametrize(
+    "name", ["one-call-logged-and-reraised.log", "one-call-three-connections.log"]
+)
+def test_one_call_stays_one(name: str) -> None:
+    """Near misses: one call whose error the program logs and raises again (two
+    tracebacks, no connection between), and one call that botocore retried silently
+    (three connections, then the one traceback): one request each, as before."""
+    rep = _file_report(name)
+    assert rep.requests_total == 1
+    assert [f.code for f in rep.findings] == ["SD204"]

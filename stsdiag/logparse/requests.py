@@ -397,6 +397,9 @@ class _Builder:
     # retry handler's `needs-retry` event about it is not yet
     hook_due: bool = False
     implicit: bool = False  # opened by a fact from its middle (a paste that starts there)
+    # the program got its final error (a traceback, the CLI's error line): a new connection
+    # after it is another call's (no retry comes after the error is raised)
+    over: bool = False
 
     def ref(self, rec: Record, tag: str, text: str | None = None, at: str | None = None) -> None:
         """Evidence: `text` (the record's message by default), at the line of the record
@@ -591,6 +594,16 @@ class _Open:
 
     def pop_all(self, thread: str | None) -> list[_Builder]:
         return self.stacks.pop(thread, [])
+
+    def drop(self, thread: str | None, b: _Builder) -> bool:
+        """Take `b` off if it is the thread's top request."""
+        st = self.stacks.get(thread)
+        if not st or st[-1] is not b:
+            return False
+        st.pop()
+        if not st:
+            del self.stacks[thread]
+        return True
 
     def pop_top(self, thread: str | None) -> list[_Builder]:
         st = self.stacks.get(thread) or []
@@ -1261,6 +1274,16 @@ class Reconstructor:
                 self._conn_host[rec.thread] = host
                 b, over = self._fragment(rec, self._route(rec, "conn"), host)
                 yield from over
+                if (
+                    b is not None
+                    and b.over
+                    and m.group(1) == "HTTPS"
+                    and self.open.drop(rec.thread, b)
+                ):
+                    # the call failed for good (the program caught and logged its error): a
+                    # new connection is the program's next call, not a retry of that one
+                    yield b.freeze()
+                    b = None
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
                 local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
@@ -1877,6 +1900,8 @@ class Reconstructor:
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]
                     target.client_region = target.client_region or bad[1]
+                if target is not None:
+                    target.over = True
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)
