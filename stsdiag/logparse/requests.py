@@ -1625,6 +1625,9 @@ class Reconstructor:
     def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
+        # botocore sends it again: the error before was an attempt's, not the call's end (a
+        # paste that starts inside a retried attempt's traceback)
+        b.over = False
         flat = rec.flat
         self._ua_versions(flat)
         url = _URL.search(flat)
