@@ -173,3 +173,110 @@ def test_one_call_stays_one(name: str) -> None:
     rep = _file_report(name)
     assert rep.requests_total == 1
     assert [f.code for f in rep.findings] == ["SD204"]
+
+
+# ------------------------------------------------ 3. AWS's clock message, wrapped
+
+SKEW_LOG = Path(__file__).parent.parent / "fixtures" / "logs" / "g2020-cli-clock-skew.log"
+WILD_SKEW = DATA.parent / "wild-4" / "02-bootcamp-101-assumerole-signature-expired-15min.log"
+EXPIRED = (
+    "Signature expired: 20210729T082946Z is now earlier than 20261128T062909Z "
+    "(20261128T064409Z - 15 min.)"
+)
+
+
+def _cli_error_line() -> str:
+    """The AWS CLI's last line in a real log (fixtures' g2020 CLI against the stub whose
+    clock is five years ahead)."""
+    line = next(x for x in SKEW_LOG.read_text().splitlines() if x.startswith("An error occurred"))
+    assert line.endswith(EXPIRED)
+    return line
+
+
+def _wrapped(line: str, width: int, soft: bool) -> str:
+    """`line` as a paste wraps it (hand-made from the real line): at word boundaries
+    keeping the blank at the line's end (`fold -s`), or hard at the width (a terminal)."""
+    import textwrap
+
+    if soft:
+        return "\n".join(textwrap.wrap(line, width, drop_whitespace=False)) + "\n"
+    return "\n".join(line[i : i + width] for i in range(0, len(line), width)) + "\n"
+
+
+def _sd4(tmp_path: Path, text: str) -> list[tuple[str, str]]:
+    p = tmp_path / "paste.txt"
+    p.write_text(text)
+    rep = parse_path(str(p), ParseOptions())
+    return [(f.code, f.message) for f in rep.findings if f.code.startswith("SD4")]
+
+
+# (a hard wrap at 80 columns cuts 'ope|ration': the SDK's line is then not known at all,
+# a limit left as it is)
+@pytest.mark.parametrize(
+    ("width", "soft"),
+    [(w, True) for w in (80, 100, 120, 140, 160, 180)]
+    + [(w, False) for w in (100, 120, 140, 160, 180)],
+)
+def test_a_wrapped_clock_message_is_quoted_whole(tmp_path: Path, width: int, soft: bool) -> None:
+    """The CLI's error line wrapped anywhere in AWS's message (the old code: the message
+    cut at the wrap, 'Signature' alone read as SD404, or at 80 columns no SDK line at
+    all): SD401 quotes the whole message and still works out the clock's offset."""
+    text = _wrapped(_cli_error_line(), width, soft)
+    want = f"GetCallerIdentity: SignatureDoesNotMatch: {EXPIRED} The local clock was 168300863 s behind AWS."
+    assert _sd4(tmp_path, text) == [("SD401", want)]
+
+
+def test_a_wrapped_real_paste_and_response_dict(tmp_path: Path) -> None:
+    """A real user's paste (old CLI, 'A client error ... occurred') and botocore's parsed
+    response (`print(e.response)`, hand-made from the same message) wrapped at 80 and 100
+    columns by a text tool that drops the blank at the break."""
+    import textwrap
+
+    real = WILD_SKEW.read_text().strip()
+    for w in (80, 100):
+        got = _sd4(tmp_path, "\n".join(textwrap.wrap(real, w)) + "\n")
+        assert (
+            got
+            and got[0][0] == "SD401"
+            and got[0][1].endswith(
+                "(20160610T014508Z - 15 min.) The local clock was 25196 s behind AWS."
+            )
+        ), got
+    d = (
+        "{'Error': {'Type': 'Sender', 'Code': 'SignatureDoesNotMatch', 'Message': '"
+        + EXPIRED
+        + "'}, 'ResponseMetadata': {'RequestId': '121834d9-4a5c-46c4-82e1-7273ca1cb1b0', "
+        "'HTTPStatusCode': 403, 'RetryAttempts': 0}}"
+    )
+    got = _sd4(tmp_path, "\n".join(textwrap.wrap(d, 100)) + "\n")
+    assert got == [
+        (
+            "SD401",
+            f"the call: SignatureDoesNotMatch: {EXPIRED} The local clock was 168300863 s behind AWS.",
+        )
+    ]
+
+
+def test_clock_messages_on_one_line_and_other_wrapped_errors_read_as_before(
+    tmp_path: Path,
+) -> None:
+    """Near misses: the line unwrapped (the same message); another SignatureDoesNotMatch
+    (a wrong secret: SD404) wrapped after 'Signature': still SD404; an AccessDenied line
+    followed by the user's next prompt: that line is no part of its message."""
+    line = _cli_error_line()
+    assert _sd4(tmp_path, line + "\n")[0][1].startswith(
+        f"GetCallerIdentity: SignatureDoesNotMatch: {EXPIRED}"
+    )
+    wrong = (
+        "An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: "
+        "The request signature we calculated does not match the signature you provided. Check "
+        "your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )
+    assert [c for c, _ in _sd4(tmp_path, _wrapped(wrong, 100, True))] == ["SD404"]
+    denied = (
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
+        "arn:aws:iam::123456789012:user/dev is not authorized to perform: sts:AssumeRole on "
+        "resource: arn:aws:iam::123456789012:role/deploy\n$ aws sts get-caller-identity\n"
+    )
+    msgs = [m for _, m in _sd4(tmp_path, denied)]
+    assert msgs and all("$ aws" not in m for m in msgs)

@@ -74,17 +74,71 @@ _OAUTH_ERROR = re.compile(
     r"\"error\"\s*:\s*\"(\w{1,64})\"\s*,\s*\"error_description\"\s*:\s*\"([^\"]{0,2000})\""
 )
 # the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
+_ERROR_START = re.compile(r"An error occurred \(|A client error \(")
 _CLIENT_ERROR = re.compile(
     r"(?:An error occurred \(([\w.]+)\)|A client error \(([\w.]+)\) occurred)"
     r"(?: \(reached max retries: \d+\))? when calling the (\w+) operation(?:\s*\([^)]*\))?: ?(.*)"
 )
 
 
+# the messages of AWS's clock check (SD401 reads their times): 'Signature expired: <signed>
+# is now earlier than <server - 15 min> (<server> - 15 min.)' and 'Signature not yet
+# current: <signed> is still later than <server + 15 min> (<server> + 15 min.)', with any
+# blank or line break a paste put between their parts (`clock_message` rebuilds them)
+CLOCK_MESSAGE = re.compile(
+    r"Signature\s*(expired|not\s*yet\s*current):\s*(\d{8}T\d{6}Z)\s*is\s*"
+    r"(now\s*earlier|still\s*later)\s*than\s*(\d{8}T\d{6}Z)\s*\(\s*(\d{8}T\d{6}Z)\s*([-+])\s*"
+    r"(\d+)\s*min\.?\s*\)"
+)
+_CLOCK_START = ("Signature expired:", "Signature not yet current:")
+
+
+def clock_message(m: re.Match[str]) -> str:
+    """A `CLOCK_MESSAGE` match as AWS writes it."""
+    what = "expired" if m.group(1) == "expired" else "not yet current"
+    rel = "now earlier" if m.group(3).startswith("now") else "still later"
+    return (
+        f"Signature {what}: {m.group(2)} is {rel} than {m.group(4)} "
+        f"({m.group(5)} {m.group(6)} {m.group(7)} min.)"
+    )
+
+
+def _cut_clock(msg: str) -> bool:
+    """`msg` is the start of AWS's clock message, cut short (by a paste's wrap)."""
+    msg = msg.strip()
+    if not msg or CLOCK_MESSAGE.search(msg):
+        return False
+    return any(x.startswith(msg) or msg.startswith(x) for x in _CLOCK_START)
+
+
+def _unwrapped_error(text: str, start: int, sep: str) -> str:
+    """The SDK's error line at `start` of `text` and the lines a paste wrapped it into
+    (up to 4, to an empty line), joined by `sep` (a chat tool's indent taken off): "" where
+    the wrap kept the blank or cut a word, " " where it dropped the blank."""
+    lines = text[start:].split("\n", 5)[:5]
+    out = lines[0]
+    for ln in lines[1:]:
+        if not ln.strip() or "Traceback" in ln:
+            break
+        out += sep + ln.lstrip(" \t")
+    return out
+
+
 def client_error(text: str) -> tuple[str, str, str, str] | None:
-    """(code, operation, message, the whole match) of the SDK's error message in `text`."""
+    """(code, operation, message, the whole match) of the SDK's error message in `text`.
+    The clock check's message (SD401's), when a paste wrapped it, is read rejoined."""
     if "An error occurred" not in text and "A client error" not in text:
         return None
     m = _CLIENT_ERROR.search(text)
+    if m is None or _cut_clock(m.group(4)):
+        at = m.start() if m is not None else _ERROR_START.search(text)
+        start = at if isinstance(at, int) else at.start() if at is not None else -1
+        for sep in ("", " ") if start >= 0 else ():
+            line = _unwrapped_error(text, start, sep)
+            j = _CLIENT_ERROR.match(line)
+            c = CLOCK_MESSAGE.match(j.group(4)) if j is not None else None
+            if j is not None and c is not None:
+                return j.group(1) or j.group(2), j.group(3), clock_message(c), j.group(0)
     if m is None:
         return None
     msg, whole = m.group(4), m.group(0)
@@ -98,24 +152,41 @@ def client_error(text: str) -> tuple[str, str, str, str] | None:
 # an AWS error answer pasted without the SDK's line: botocore's parsed response as Python
 # prints it (`print(e.response)`: {'Error': {'Code': ..., 'Message': ...}, 'ResponseMetadata':
 # ...}), or STS's own XML body (`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/...">`)
+# (the message on up to four lines: a paste may have wrapped it, `_rejoined`)
 _RESPONSE_DICT = re.compile(
-    r"'Error': \{[^{}]{0,200}?'Code': '([\w.]{1,64})',\s*'Message': '([^'\n]{0,400})'"
-    r"(?=[^{}]{0,40}\},\s*'ResponseMetadata': \{)"
+    r"'Error':\s*\{[^{}]{0,200}?'Code':\s*'([\w.]{1,64})',\s*'Message':\s*"
+    r"'([^'\n]{0,400}(?:\n[^'\n]{0,400}){0,3})'"
+    r"(?=[^{}]{0,40}\},\s*'ResponseMetadata':\s*\{)"
 )
 _STS_XML_ERROR = re.compile(
     r"<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/\d{4}-\d\d-\d\d/\">\s*<Error>\s*"
-    r"(?:<Type>\w{1,20}</Type>\s*)?(<Code>([\w.]{1,64})</Code>\s*<Message>([^<\n]{0,400})</Message>)"
+    r"(?:<Type>\w{1,20}</Type>\s*)?(<Code>([\w.]{1,64})</Code>\s*"
+    r"<Message>([^<\n]{0,400}(?:\n[^<\n]{0,400}){0,3})</Message>)"
 )
+_WRAP_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+
+
+def _rejoined(msg: str) -> str:
+    """A message a paste wrapped, on one line again: AWS's clock message as AWS writes it,
+    any other with a blank at each break (the wrap fell at a blank, or dropped it)."""
+    if "\n" not in msg:
+        return msg
+    c = CLOCK_MESSAGE.search(msg)
+    if c is not None:
+        return _WRAP_BREAK.sub(" ", msg[: c.start()]) + clock_message(c) + msg[c.end() :]
+    return _WRAP_BREAK.sub(" ", msg)
 
 
 def response_error(text: str) -> tuple[str, str, str, bool] | None:
     """(code, message, the matched text on one line, whether STS answered) of an AWS error
     answer pasted on its own: botocore's parsed response dict or STS's XML error body."""
     if "'ResponseMetadata'" in text and (d := _RESPONSE_DICT.search(text)):
-        whole = f"'Code': '{d.group(1)}', 'Message': '{d.group(2)}'"
-        return d.group(1), d.group(2), whole, False
+        msg = _rejoined(d.group(2))
+        return d.group(1), msg, f"'Code': '{d.group(1)}', 'Message': '{msg}'", False
     if "<ErrorResponse" in text and (x := _STS_XML_ERROR.search(text)):
-        return x.group(2), x.group(3), " ".join(x.group(1).split()), True
+        msg = _rejoined(x.group(3))
+        whole = " ".join(f"<Code>{x.group(2)}</Code> <Message>{msg}</Message>".split())
+        return x.group(2), msg, whole, True
     return None
 
 
@@ -689,8 +760,10 @@ def _service_of(host: str) -> str | None:
 
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
 _SDK_TEXT = re.compile(
-    r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
-    r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
+    # (the SDK's error line: a paste may have wrapped it between its words)
+    r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\)\s+when\s+"
+    r"calling\s+the\s+\w+\s+operation|A client error \([\w.]+\)\s+occurred\s+when\s+calling\s+the"
+    r"\s+\w+\s+operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
     r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"

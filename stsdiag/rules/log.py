@@ -10,7 +10,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stsdiag import endpoints
-from stsdiag.logparse.requests import client_error, response_excerpt
+from stsdiag.logparse.requests import (
+    CLOCK_MESSAGE,
+    client_error,
+    clock_message,
+    response_excerpt,
+)
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
 from stsdiag.rules.registry import strict_tls_fix
 
@@ -770,6 +775,9 @@ def _error_meaning(
 ) -> Iterable[Hit]:
     """An AWS error code and message → the STS finding it means (if any)."""
     op = operation or "the call"
+    if (c := CLOCK_MESSAGE.search(msg)) is not None:
+        # AWS's clock message, whatever a paste's wrap made of its blanks
+        msg = msg[: c.start()] + clock_message(c) + msg[c.end() :]
     if code in ("RequestTimeTooSkewed", "RequestExpired") or (
         code in ("SignatureDoesNotMatch", "InvalidSignatureException")
         and ("Signature expired" in msg or "not yet current" in msg)
