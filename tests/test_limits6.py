@@ -280,3 +280,55 @@ def test_clock_messages_on_one_line_and_other_wrapped_errors_read_as_before(
     )
     msgs = [m for _, m in _sd4(tmp_path, denied)]
     assert msgs and all("$ aws" not in m for m in msgs)
+
+
+# ------------------------------------------------ 4. a presigned URL's credential scope
+
+PRESIGNED = DATA / "presigned-get-urllib3.log"
+
+
+def _region_of(tmp_path: Path, text: str) -> tuple[str | None, list[str | None]]:
+    p = tmp_path / "presigned.log"
+    p.write_text(text)
+    rep = parse_path(str(p), ParseOptions())
+    return (
+        rep.recommendation.region if rep.recommendation else None,
+        [r.signing_region for r in rep.requests],
+    )
+
+
+def test_a_presigned_urls_scope_is_region_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A program fetches an S3 object by a presigned URL (real: boto3's
+    generate_presigned_url with SigV4 for eu-west-1, fetched with urllib3 from a loopback
+    stub that answers 403; botocore silent; the signature replaced by a fake). The host,
+    examplebucket.s3.amazonaws.com, names no region; the URL's X-Amz-Credential scope
+    does: eu-west-1 (the old code: no region, 'cannot tell'). Neither the key id nor the
+    signature is printed."""
+    from stsdiag.cli import run
+
+    assert _region_of(tmp_path, PRESIGNED.read_text()) == ("eu-west-1", ["eu-west-1"])
+    for output in ("json", "table"):
+        run(["parse-log", str(PRESIGNED), "--output", output, "--fail-on", "never"])
+        out = capsys.readouterr().out
+        assert "AKIAIOSFODNN7EXAMPLE" not in out and "EXAMPLESIGNATURE" not in out
+        assert "eu-west-1" in out
+    run(["parse-log", str(PRESIGNED), "--output", "json", "--fail-on", "never"])
+    doc = json.loads(capsys.readouterr().out)
+    refs = [x for r in doc["requests"] for x in r.get("refs", [])]
+    assert doc["requests"][0]["access_key"] == "AKIA…MPLE"
+    assert not refs or all("EXAMPLESIGNATURE" not in x["excerpt"] for x in refs)
+
+
+def test_presigned_urls_that_name_no_other_region_read_as_before(tmp_path: Path) -> None:
+    """Near misses (hand-made from the real log): the scope's region us-east-1 (botocore's
+    default: no evidence, as a signing region never is), and a SigV2 presigned URL
+    (`AWSAccessKeyId=...&Signature=...&Expires=...`: no scope): no region."""
+    real = PRESIGNED.read_text()
+    assert _region_of(tmp_path, real.replace("eu-west-1", "us-east-1"))[0] is None
+    v2 = real.replace(
+        real[real.index("/report.csv?") : real.index(" HTTP/1.1")],
+        "/report.csv?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=EXAMPLESIGV2%3D&Expires=1795915121",
+    )
+    assert _region_of(tmp_path, v2) == (None, [None])

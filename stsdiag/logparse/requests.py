@@ -38,6 +38,13 @@ _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
 _SCOPE = re.compile(r"\b\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request\b")
+# a presigned URL's credential scope, URL-encoded (`X-Amz-Credential=<key id>%2F<date>%2F
+# <region>%2F<service>%2Faws4_request`) or not: the region and service its signer used
+_URL_SCOPE = re.compile(
+    r"X-Amz-Credential=([A-Za-z0-9]{16,128})?[^&\s/%]*(?:%2F|/)(\d{8})(?:%2F|/)([a-z0-9-]{2,32})"
+    r"(?:%2F|/)([a-z0-9-]{2,32})(?:%2F|/)aws4_request",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
 # urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
@@ -806,6 +813,21 @@ _CONTAINER_HOSTS = frozenset(
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+def _url_scope(rec: Record, b: _Builder, target: str) -> None:
+    """A presigned URL's credential scope in the request's target: the signer's region and
+    service when nothing else named them (the URL's host may name no region:
+    `bucket.s3.amazonaws.com`). Its evidence names the key id masked, never the signature."""
+    sc = _URL_SCOPE.search(target)
+    if sc is None or b.signing_region is not None:
+        return
+    region, service = sc.group(3).lower(), sc.group(4).lower()
+    b.signing_region, b.signing_service = region, service
+    key = mask_key_id(sc.group(1)) if sc.group(1) else None
+    b.access_key = b.access_key or key
+    said = f"X-Amz-Credential={key or '…'}/{sc.group(2)}/{region}/{service}/aws4_request"
+    b.ref(rec, "signing-scope", said, sc.group(0))
+
+
 def _is_credential_fetch(host: str | None, target: str, cred_hosts: frozenset[str]) -> bool:
     """A request of the credential chain (IMDS, container endpoints), by its host or path
     (IMDS's paths are its own; over plain HTTP they are never an API call); through a proxy
@@ -1497,6 +1519,8 @@ class Reconstructor:
                 b.touch(rec)
                 b.hook_due = True
                 b.http_status = status
+                if "X-Amz-Credential" in m.group(4):
+                    _url_scope(rec, b, m.group(4))
                 if _retried_status(status):  # (400s are retried by their code: _body)
                     self._pending(b)
                 b.set_attempt(
