@@ -8,6 +8,7 @@ import itertools
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,6 +28,7 @@ from stsdiag.rules.log import (
     merge_summary,
     observe,
     region_votes,
+    remap_summary,
 )
 
 try:
@@ -308,17 +310,31 @@ def _scan(stream: BinaryIO, opts: ParseOptions) -> _Part:
     for req in rec.finish():
         _take(req, kept, summary, collector, opts)
     cut = was_cut(tail.data, last)
+    line_map = stats.line_map
+    if line_map is not None:
+        # a wrapper was taken off (unwrap.py): every line named is the user's file's
+        kept[:] = [_shift(r, 0, 0, line_map) for r in kept]
+        remap_summary(summary, line_map)
+        collector.remap(line_map)
+        rec.events.remap(line_map)
+        stats.lines = line_map.raw_lines
+        stats.line_map = None
     return _Part(stats, summary, collector, kept, rec.events, rec.count, note, cut)
 
 
-def _shift(r: LogRequest, lines: int, index: int) -> LogRequest:
+def _shift(
+    r: LogRequest, lines: int, index: int, line_of: Callable[[int], int] | None = None
+) -> LogRequest:
+    """`r` with its lines `lines` further and its index `index` further, or its lines
+    mapped by `line_of`."""
+    f = line_of or (lambda n: n + lines)
     return replace(
         r,
         index=r.index + index,
-        first_line=r.first_line + lines,
-        last_line=r.last_line + lines,
-        attempts=tuple(replace(a, line=a.line + lines) for a in r.attempts),
-        refs=tuple(LineRef(x.line + lines, x.tag, x.excerpt) for x in r.refs),
+        first_line=f(r.first_line),
+        last_line=f(r.last_line),
+        attempts=tuple(replace(a, line=f(a.line)) for a in r.attempts),
+        refs=tuple(LineRef(f(x.line), x.tag, x.excerpt) for x in r.refs),
     )
 
 

@@ -81,6 +81,13 @@ class Collector:
             else:
                 g.absorb(h.evidence, h.severity, 1)
 
+    def remap(self, line_of: Callable[[int], int]) -> None:
+        """Every evidence line as `line_of` maps it (a wrapper's lines to the file's)."""
+        for g in self._groups.values():
+            g.evidence = [
+                replace(e, line=line_of(e.line)) if e.line is not None else e for e in g.evidence
+            ]
+
     def merge(self, later: Collector, lines: int) -> None:
         """Fold in the hits collected from the next part of a split log (its lines start
         after `lines`), as `add` would have grouped them in one go."""

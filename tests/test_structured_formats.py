@@ -175,3 +175,19 @@ def test_a_bracketed_time_format_is_not_taken_for_rich_s(
     a = parse(tmp_path, src, capsys)
     b = parse(tmp_path, text, capsys)
     assert codes(a) == codes(b)
+
+
+@pytest.mark.parametrize("log", [CONSOLE, LOGFMT, KV, RICH_OK, RICH_TIMEOUT], ids=lambda p: p.stem)
+def test_line_numbers_name_the_file_s_lines(
+    log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logfmt line's escaped newlines become several lines and rich's wrapped pieces one:
+    the numbers parse-log gives are still the file's (a request's line holds its first
+    record, SD503's the credentials line)."""
+    lines = log.read_text().split("\n")
+    doc = parse(tmp_path, log.read_text(), capsys)
+    assert doc["log"]["lines"] == len(lines) - 1
+    for r in doc["requests"]:
+        assert re.search(r"Calling endpoint provider|Making request for", lines[r["first_line"] - 1])
+    sd503 = next(f for f in doc["findings"] if f["code"] == "SD503")
+    assert "Found credentials in" in lines[sd503["evidence"][0]["line"] - 1]

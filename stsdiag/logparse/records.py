@@ -11,6 +11,7 @@ the stock-format headers; only kept records and their continuation lines are dec
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import operator
 import re
@@ -176,6 +177,49 @@ def _dedent(rest: list[str]) -> list[str]:
     return rest
 
 
+class LineMap:
+    """Where each line a wrapper's unwrapping gave (`unwrap.UnwrappedStream`) stands in
+    the file the user has: pieces joined into one line (CRI `P` lines, GitLab's `+` lines,
+    Docker's lines without their newline) start on the first piece's line, the lines of a
+    multi-line event are all on its event's line, an export turned round (newest first)
+    counts back. Kept as runs of lines that go on by the same step (-1, 0 or 1), so a
+    wrapper that neither joins nor splits lines costs one run."""
+
+    __slots__ = ("origins", "raw_lines", "starts", "steps", "unwrapped")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []  # each run's first unwrapped line
+        self.origins: list[int] = []  # ... and the original line it stands on
+        self.steps: list[int] = []  # ... and how the original lines go on (2: one line yet)
+        self.unwrapped = 0  # unwrapped lines so far
+        self.raw_lines = 0  # lines of the original fed so far
+
+    def add(self, origin: int) -> None:
+        """The next unwrapped line stands on original line `origin`."""
+        self.unwrapped += 1
+        if self.starts:
+            k = self.unwrapped - self.starts[-1]
+            step = self.steps[-1]
+            if step == 2:
+                d = origin - self.origins[-1]
+                if -1 <= d <= 1:
+                    self.steps[-1] = d
+                    return
+            elif origin == self.origins[-1] + k * step:
+                return
+        self.starts.append(self.unwrapped)
+        self.origins.append(origin)
+        self.steps.append(2)
+
+    def __call__(self, line: int) -> int:
+        """The original line of unwrapped line `line`."""
+        i = bisect.bisect_right(self.starts, line) - 1
+        if i < 0:
+            return line
+        step = self.steps[i]
+        return self.origins[i] + (line - self.starts[i]) * (step if step != 2 else 1)
+
+
 @dataclass(slots=True)
 class ReadStats:
     lines: int = 0
@@ -184,6 +228,8 @@ class ReadStats:
     bytes: int = 0
     formats: dict[str, int] = field(default_factory=dict)
     truncated_last_line: bool = False
+    # where the lines read stand in the original file, when a wrapper was taken off
+    line_map: LineMap | None = None
 
     def merge(self, later: ReadStats) -> None:
         """Add the counts of the next part of a split log."""
@@ -1300,6 +1346,7 @@ def iter_records(stream: BinaryIO, stats: ReadStats, block: int = 1 << 16) -> It
     from stsdiag.logparse.unwrap import unwrapped
 
     stream = unwrapped(stream)
+    stats.line_map = getattr(stream, "line_map", None)
     cur: Record | None = None
     lineno = 0  # lines before the current block
     rest = b""

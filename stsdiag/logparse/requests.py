@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from stsdiag import endpoints
@@ -38,6 +38,13 @@ _CRED_SCOPE = re.compile(
     r"Credential=([A-Z0-9]{16,128})?[^/\s,'\"]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
 _SCOPE = re.compile(r"\b\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request\b")
+# a presigned URL's credential scope, URL-encoded (`X-Amz-Credential=<key id>%2F<date>%2F
+# <region>%2F<service>%2Faws4_request`) or not: the region and service its signer used
+_URL_SCOPE = re.compile(
+    r"X-Amz-Credential=([A-Za-z0-9]{16,128})?[^&\s/%]*(?:%2F|/)(\d{8})(?:%2F|/)([a-z0-9-]{2,32})"
+    r"(?:%2F|/)([a-z0-9-]{2,32})(?:%2F|/)aws4_request",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"\burl=(https?://[^\s,>'\"]+)")
 _NEW_CONN = re.compile(r"Starting new (HTTPS?) connection \(\d+\): \[?([^\s:\]]+)\]?(?::(\d+))?")
 # urllib3's response line; old urllib3 (vendored in botocore < 1.11) names no host. The target
@@ -74,17 +81,71 @@ _OAUTH_ERROR = re.compile(
     r"\"error\"\s*:\s*\"(\w{1,64})\"\s*,\s*\"error_description\"\s*:\s*\"([^\"]{0,2000})\""
 )
 # the SDK's error message for an AWS error answer (old CLIs: "A client error (X) occurred")
+_ERROR_START = re.compile(r"An error occurred \(|A client error \(")
 _CLIENT_ERROR = re.compile(
     r"(?:An error occurred \(([\w.]+)\)|A client error \(([\w.]+)\) occurred)"
     r"(?: \(reached max retries: \d+\))? when calling the (\w+) operation(?:\s*\([^)]*\))?: ?(.*)"
 )
 
 
+# the messages of AWS's clock check (SD401 reads their times): 'Signature expired: <signed>
+# is now earlier than <server - 15 min> (<server> - 15 min.)' and 'Signature not yet
+# current: <signed> is still later than <server + 15 min> (<server> + 15 min.)', with any
+# blank or line break a paste put between their parts (`clock_message` rebuilds them)
+CLOCK_MESSAGE = re.compile(
+    r"Signature\s*(expired|not\s*yet\s*current):\s*(\d{8}T\d{6}Z)\s*is\s*"
+    r"(now\s*earlier|still\s*later)\s*than\s*(\d{8}T\d{6}Z)\s*\(\s*(\d{8}T\d{6}Z)\s*([-+])\s*"
+    r"(\d+)\s*min\.?\s*\)"
+)
+_CLOCK_START = ("Signature expired:", "Signature not yet current:")
+
+
+def clock_message(m: re.Match[str]) -> str:
+    """A `CLOCK_MESSAGE` match as AWS writes it."""
+    what = "expired" if m.group(1) == "expired" else "not yet current"
+    rel = "now earlier" if m.group(3).startswith("now") else "still later"
+    return (
+        f"Signature {what}: {m.group(2)} is {rel} than {m.group(4)} "
+        f"({m.group(5)} {m.group(6)} {m.group(7)} min.)"
+    )
+
+
+def _cut_clock(msg: str) -> bool:
+    """`msg` is the start of AWS's clock message, cut short (by a paste's wrap)."""
+    msg = msg.strip()
+    if not msg or CLOCK_MESSAGE.search(msg):
+        return False
+    return any(x.startswith(msg) or msg.startswith(x) for x in _CLOCK_START)
+
+
+def _unwrapped_error(text: str, start: int, sep: str) -> str:
+    """The SDK's error line at `start` of `text` and the lines a paste wrapped it into
+    (up to 4, to an empty line), joined by `sep` (a chat tool's indent taken off): "" where
+    the wrap kept the blank or cut a word, " " where it dropped the blank."""
+    lines = text[start:].split("\n", 5)[:5]
+    out = lines[0]
+    for ln in lines[1:]:
+        if not ln.strip() or "Traceback" in ln:
+            break
+        out += sep + ln.lstrip(" \t")
+    return out
+
+
 def client_error(text: str) -> tuple[str, str, str, str] | None:
-    """(code, operation, message, the whole match) of the SDK's error message in `text`."""
+    """(code, operation, message, the whole match) of the SDK's error message in `text`.
+    The clock check's message (SD401's), when a paste wrapped it, is read rejoined."""
     if "An error occurred" not in text and "A client error" not in text:
         return None
     m = _CLIENT_ERROR.search(text)
+    if m is None or _cut_clock(m.group(4)):
+        at = m.start() if m is not None else _ERROR_START.search(text)
+        start = at if isinstance(at, int) else at.start() if at is not None else -1
+        for sep in ("", " ") if start >= 0 else ():
+            line = _unwrapped_error(text, start, sep)
+            j = _CLIENT_ERROR.match(line)
+            c = CLOCK_MESSAGE.match(j.group(4)) if j is not None else None
+            if j is not None and c is not None:
+                return j.group(1) or j.group(2), j.group(3), clock_message(c), j.group(0)
     if m is None:
         return None
     msg, whole = m.group(4), m.group(0)
@@ -98,24 +159,41 @@ def client_error(text: str) -> tuple[str, str, str, str] | None:
 # an AWS error answer pasted without the SDK's line: botocore's parsed response as Python
 # prints it (`print(e.response)`: {'Error': {'Code': ..., 'Message': ...}, 'ResponseMetadata':
 # ...}), or STS's own XML body (`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/...">`)
+# (the message on up to four lines: a paste may have wrapped it, `_rejoined`)
 _RESPONSE_DICT = re.compile(
-    r"'Error': \{[^{}]{0,200}?'Code': '([\w.]{1,64})',\s*'Message': '([^'\n]{0,400})'"
-    r"(?=[^{}]{0,40}\},\s*'ResponseMetadata': \{)"
+    r"'Error':\s*\{[^{}]{0,200}?'Code':\s*'([\w.]{1,64})',\s*'Message':\s*"
+    r"'([^'\n]{0,400}(?:\n[^'\n]{0,400}){0,3})'"
+    r"(?=[^{}]{0,40}\},\s*'ResponseMetadata':\s*\{)"
 )
 _STS_XML_ERROR = re.compile(
     r"<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/\d{4}-\d\d-\d\d/\">\s*<Error>\s*"
-    r"(?:<Type>\w{1,20}</Type>\s*)?(<Code>([\w.]{1,64})</Code>\s*<Message>([^<\n]{0,400})</Message>)"
+    r"(?:<Type>\w{1,20}</Type>\s*)?(<Code>([\w.]{1,64})</Code>\s*"
+    r"<Message>([^<\n]{0,400}(?:\n[^<\n]{0,400}){0,3})</Message>)"
 )
+_WRAP_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+
+
+def _rejoined(msg: str) -> str:
+    """A message a paste wrapped, on one line again: AWS's clock message as AWS writes it,
+    any other with a blank at each break (the wrap fell at a blank, or dropped it)."""
+    if "\n" not in msg:
+        return msg
+    c = CLOCK_MESSAGE.search(msg)
+    if c is not None:
+        return _WRAP_BREAK.sub(" ", msg[: c.start()]) + clock_message(c) + msg[c.end() :]
+    return _WRAP_BREAK.sub(" ", msg)
 
 
 def response_error(text: str) -> tuple[str, str, str, bool] | None:
     """(code, message, the matched text on one line, whether STS answered) of an AWS error
     answer pasted on its own: botocore's parsed response dict or STS's XML error body."""
     if "'ResponseMetadata'" in text and (d := _RESPONSE_DICT.search(text)):
-        whole = f"'Code': '{d.group(1)}', 'Message': '{d.group(2)}'"
-        return d.group(1), d.group(2), whole, False
+        msg = _rejoined(d.group(2))
+        return d.group(1), msg, f"'Code': '{d.group(1)}', 'Message': '{msg}'", False
     if "<ErrorResponse" in text and (x := _STS_XML_ERROR.search(text)):
-        return x.group(2), x.group(3), " ".join(x.group(1).split()), True
+        msg = _rejoined(x.group(3))
+        whole = " ".join(f"<Code>{x.group(2)}</Code> <Message>{msg}</Message>".split())
+        return x.group(2), msg, whole, True
     return None
 
 
@@ -397,6 +475,9 @@ class _Builder:
     # retry handler's `needs-retry` event about it is not yet
     hook_due: bool = False
     implicit: bool = False  # opened by a fact from its middle (a paste that starts there)
+    # the program got its final error (a traceback, the CLI's error line): a new connection
+    # after it is another call's (no retry comes after the error is raised)
+    over: bool = False
 
     def ref(self, rec: Record, tag: str, text: str | None = None, at: str | None = None) -> None:
         """Evidence: `text` (the record's message by default), at the line of the record
@@ -538,6 +619,12 @@ class LogEvents:
             self._per_tag[ref.tag] = n + 1
             self.events.append(ref)
 
+    def remap(self, line_of: Callable[[int], int]) -> None:
+        """Every line as `line_of` maps it (a wrapper's lines to the file's)."""
+        self.events = [LineRef(line_of(e.line), e.tag, e.excerpt) for e in self.events]
+        if self.credential_line is not None:
+            self.credential_line = line_of(self.credential_line)
+
     def merge(self, later: LogEvents, lines: int) -> None:
         """Fold in the events of the next part of a split log (its lines start after
         `lines`), as if read in one go."""
@@ -585,6 +672,16 @@ class _Open:
 
     def pop_all(self, thread: str | None) -> list[_Builder]:
         return self.stacks.pop(thread, [])
+
+    def drop(self, thread: str | None, b: _Builder) -> bool:
+        """Take `b` off if it is the thread's top request."""
+        st = self.stacks.get(thread)
+        if not st or st[-1] is not b:
+            return False
+        st.pop()
+        if not st:
+            del self.stacks[thread]
+        return True
 
     def pop_top(self, thread: str | None) -> list[_Builder]:
         st = self.stacks.get(thread) or []
@@ -670,8 +767,10 @@ def _service_of(host: str) -> str | None:
 
 # what only botocore, urllib3 and the AWS CLI write, in tracebacks and error messages
 _SDK_TEXT = re.compile(
-    r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
-    r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
+    # (the SDK's error line: a paste may have wrapped it between its words)
+    r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\)\s+when\s+"
+    r"calling\s+the\s+\w+\s+operation|A client error \([\w.]+\)\s+occurred\s+when\s+calling\s+the"
+    r"\s+\w+\s+operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
     r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
@@ -712,6 +811,21 @@ _CONTAINER_HOSTS = frozenset(
     {"169.254.170.2", "169.254.170.2:80", "169.254.170.23", "169.254.170.23:80"}
 )
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _url_scope(rec: Record, b: _Builder, target: str) -> None:
+    """A presigned URL's credential scope in the request's target: the signer's region and
+    service when nothing else named them (the URL's host may name no region:
+    `bucket.s3.amazonaws.com`). Its evidence names the key id masked, never the signature."""
+    sc = _URL_SCOPE.search(target)
+    if sc is None or b.signing_region is not None:
+        return
+    region, service = sc.group(3).lower(), sc.group(4).lower()
+    b.signing_region, b.signing_service = region, service
+    key = mask_key_id(sc.group(1)) if sc.group(1) else None
+    b.access_key = b.access_key or key
+    said = f"X-Amz-Credential={key or '…'}/{sc.group(2)}/{region}/{service}/aws4_request"
+    b.ref(rec, "signing-scope", said, sc.group(0))
 
 
 def _is_credential_fetch(host: str | None, target: str, cred_hosts: frozenset[str]) -> bool:
@@ -1255,6 +1369,16 @@ class Reconstructor:
                 self._conn_host[rec.thread] = host
                 b, over = self._fragment(rec, self._route(rec, "conn"), host)
                 yield from over
+                if (
+                    b is not None
+                    and b.over
+                    and m.group(1) == "HTTPS"
+                    and self.open.drop(rec.thread, b)
+                ):
+                    # the call failed for good (the program caught and logged its error): a
+                    # new connection is the program's next call, not a retry of that one
+                    yield b.freeze()
+                    b = None
                 # botocore logs `Sending` before connecting: a connection of a request not
                 # yet sent is the credential chain's (IMDS, a container endpoint)
                 local = host in _CRED_HOSTS or host in _LOOPBACK or host in self._cred_hosts
@@ -1395,6 +1519,8 @@ class Reconstructor:
                 b.touch(rec)
                 b.hook_due = True
                 b.http_status = status
+                if "X-Amz-Credential" in m.group(4):
+                    _url_scope(rec, b, m.group(4))
                 if _retried_status(status):  # (400s are retried by their code: _body)
                     self._pending(b)
                 b.set_attempt(
@@ -1596,6 +1722,9 @@ class Reconstructor:
     def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
+        # botocore sends it again: the error before was an attempt's, not the call's end (a
+        # paste that starts inside a retried attempt's traceback)
+        b.over = False
         flat = rec.flat
         self._ua_versions(flat)
         url = _URL.search(flat)
@@ -1871,6 +2000,8 @@ class Reconstructor:
                     # the region botocore built the URL from: the request's own region
                     target.service = target.service or bad[0]
                     target.client_region = target.client_region or bad[1]
+                if target is not None:
+                    target.over = True
                 last = target.attempts[-1] if target is not None and target.attempts else None
                 if target is not None and (
                     last is None or (last.error is None and last.status is None)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from stsdiag.logparse import structured
-from stsdiag.logparse.records import _LEVEL_NEAR_START, MAX_LINE, unspace
+from stsdiag.logparse.records import _LEVEL_NEAR_START, MAX_LINE, LineMap, unspace
 
 _ISO = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)"
 # CRI (containerd, CRI-O): '<time> <stream> <F|P> <line>'
@@ -99,37 +99,55 @@ class Unwrapper:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.pending: bytes | None = None  # a line whose rest may come in the next lines
-        self.feed: Callable[[bytes], list[bytes]] = getattr(self, "_" + kind.replace("-", "_"))
+        self._take: Callable[[bytes], list[bytes]] = getattr(self, "_" + kind.replace("-", "_"))
         # an export that lists events newest first (Loki's, Splunk's, Datadog's default)
         self.newest_first = False
+        # the rewriters of Python's logging as structured-logging libraries render it
         self.console = structured.Console()
         self.keyvalue = structured.KeyValue()
         self.rich = structured.Rich()
-        self.at = 0
+        self.at = 0  # the number of the line fed last
+        self.pending_at = 0  # ... and of the line the pending one started on
+        # the original line each line given out stands on (`feed`'s and `end`'s lines in
+        # order; its reader empties it)
+        self.where: list[int] = []
+
+    def feed(self, line: bytes) -> list[bytes]:
+        """The lines `line` (the next line of the stream) completes, wrapper taken off."""
+        self.at += 1
+        return self._take(line)
+
+    def _put(self, out: list[bytes], line: bytes, at: int) -> None:
+        out.append(line)
+        self.where.append(at)
 
     def _emit(self, out: list[bytes], piece: bytes, more: bool) -> None:
         """`piece` after the pending part of its line; held when `more` (of the line)
         comes. A line never grows past MAX_LINE (as a physical line cannot)."""
+        at = self.at
         if self.pending is not None:
             if len(self.pending) + len(piece) > MAX_LINE:
-                out.append(self.pending)
+                self._put(out, self.pending, self.pending_at)
                 self.pending = None
             else:
                 piece = self.pending + piece
+                at = self.pending_at
                 self.pending = None
         if more:
-            self.pending = piece
+            self.pending, self.pending_at = piece, at
         else:
-            out.append(piece)
+            self._put(out, piece, at)
 
     def end(self) -> list[bytes]:
-        out = [self.pending] if self.pending is not None else []
-        self.pending = None
-        return out + [x for x, _ in self.console.end() + self.keyvalue.end() + self.rich.end()]
+        out: list[bytes] = []
+        self._flush(out)
+        for line, at in self.console.end() + self.keyvalue.end() + self.rich.end():
+            self._put(out, line, at)
+        return out
 
     def _flush(self, out: list[bytes]) -> None:
         if self.pending is not None:
-            out.append(self.pending)
+            self._put(out, self.pending, self.pending_at)
             self.pending = None
 
     def _cri(self, line: bytes) -> list[bytes]:
@@ -137,7 +155,7 @@ class Unwrapper:
         m = _CRI.match(line)
         if m is None:
             self._flush(out)
-            out.append(line)
+            self._put(out, line, self.at)
         else:
             self._emit(out, line[m.end() :], m.group(1) == b"P")
         return out
@@ -147,12 +165,12 @@ class Unwrapper:
         m = _GITLAB.match(line)
         if m is None:
             self._flush(out)
-            out.append(line)
+            self._put(out, line, self.at)
         elif m.group(1) == b"+" and self.pending is not None:
             self._emit(out, line[m.end() :], True)
         else:
             self._flush(out)
-            self.pending = line[m.end() :]
+            self.pending, self.pending_at = line[m.end() :], self.at
         return out
 
     def _events(self, line: bytes) -> list[bytes]:
@@ -162,7 +180,8 @@ class Unwrapper:
         if end is not None:
             if m is None and end.start() == 0:
                 return []  # a message's last newline: the timestamp alone on a line
-            return [line[start : end.start()]]
+            line = line[: end.start()]
+        self.where.append(self.at)
         return [line[start:]]
 
     def _json(self, line: bytes) -> list[bytes]:
@@ -170,7 +189,7 @@ class Unwrapper:
         got = _json_text(line)
         if got is None:
             self._flush(out)
-            out.append(line)
+            self._put(out, line, self.at)
             return out
         text, complete = got
         parts = unspace(text.encode("utf-8", "replace")).split(b"\n")
@@ -178,25 +197,25 @@ class Unwrapper:
             self._emit(out, part, not complete and i == len(parts) - 1)
         return out
 
+    def _rewritten(self, lines: structured.Lines) -> list[bytes]:
+        out: list[bytes] = []
+        for line, at in lines:
+            self._put(out, line, at)
+        return out
+
     def _kv(self, line: bytes) -> list[bytes]:
-        self.at += 1
-        return [x for x, _ in self.keyvalue.feed(line, self.at)]
+        return self._rewritten(self.keyvalue.feed(line, self.at))
 
     def _rich(self, line: bytes) -> list[bytes]:
-        self.at += 1
-        return [x for x, _ in self.rich.feed(line, self.at)]
+        return self._rewritten(self.rich.feed(line, self.at))
 
     def _console(self, line: bytes) -> list[bytes]:
-        self.at += 1
-        return [x for x, _ in self.console.feed(line, self.at)]
-
-    def _prefix(self, rx: re.Pattern[bytes], line: bytes) -> list[bytes]:
-        m = rx.match(line)
-        return [line[m.end() :] if m is not None else line]
+        return self._rewritten(self.console.feed(line, self.at))
 
     def _iso(self, line: bytes) -> list[bytes]:
         # a header with no time of its own ('DEBUG:botocore...') keeps the one before it
         # (which may be the log's own: a format that starts with an ISO time)
+        self.where.append(self.at)
         m = _ISO_PREFIX.match(line)
         if m is None:
             return [line]
@@ -319,6 +338,16 @@ class UnwrappedStream:
         self.rest = b""
         self.out = b""
         self.eof = False
+        self.line_map = LineMap()
+
+    def _mapped(self, lines: list[bytes]) -> list[bytes]:
+        """`lines` (what the unwrapper gave last), their original lines noted."""
+        add = self.line_map.add
+        for at in self.u.where:
+            add(at)
+        self.u.where.clear()
+        self.line_map.raw_lines = self.u.at
+        return lines
 
     def _oldest_first(self) -> None:
         """The whole export (up to REVERSE_MAX bytes) unwrapped, its events in the order
@@ -343,9 +372,15 @@ class UnwrappedStream:
         groups = []
         for line in lines:
             for i in range(0, max(len(line), 1), MAX_LINE):
-                groups.append(self.u.feed(unspace(line[i : i + MAX_LINE])))
-        groups.append(self.u.end())
-        self.out = b"".join(unspace(x) + b"\n" for g in reversed(groups) for x in g)
+                groups.append((self.u.feed(unspace(line[i : i + MAX_LINE])), self.u.where[:]))
+                self.u.where.clear()
+        groups.append((self.u.end(), self.u.where[:]))
+        self.u.where.clear()
+        self.line_map.raw_lines = self.u.at
+        for _, where in reversed(groups):
+            for at in where:
+                self.line_map.add(at)
+        self.out = b"".join(unspace(x) + b"\n" for g, _ in reversed(groups) for x in g)
         self.eof = True
 
     def _fill(self, n: int) -> None:
@@ -363,7 +398,7 @@ class UnwrappedStream:
                 out = []
                 if rest:
                     out = self.u.feed(unspace(rest))
-                tail = out + self.u.end()
+                tail = self._mapped(out + self.u.end())
                 last = b"\n".join(unspace(x) for x in tail)
                 if tail and not rest:
                     last += b"\n"
@@ -377,6 +412,7 @@ class UnwrappedStream:
             while len(self.rest) > MAX_LINE:
                 lines.extend(self.u.feed(unspace(self.rest[:MAX_LINE])))
                 self.rest = self.rest[MAX_LINE:]
+            self._mapped(lines)
             if lines:
                 self.out += b"".join(unspace(x) + b"\n" for x in lines)
 

@@ -10,7 +10,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stsdiag import endpoints
-from stsdiag.logparse.requests import client_error, response_excerpt
+from stsdiag.logparse.requests import (
+    CLOCK_MESSAGE,
+    client_error,
+    clock_message,
+    response_excerpt,
+)
 from stsdiag.models import ErrorKind, Evidence, Hit, LineRef, LogFacts, LogRequest, Severity
 from stsdiag.rules.registry import strict_tls_fix
 
@@ -91,6 +96,18 @@ def given_regions(events: Iterable[LineRef]) -> list[str]:
         if e.tag in ("config-region", "shell-region") and (m := _QUOTED_REGION.search(e.excerpt)):
             (given if e.tag == "config-region" else shell).append(m.group(1) or m.group(2))
     return given or ([] if cli_args else shell)
+
+
+def remap_summary(s: Summary, line_of: Callable[[int], int]) -> None:
+    """Every line the summary keeps as `line_of` maps it (a wrapper's lines to the
+    file's)."""
+    for refs in (s.provider_hosts, s.client_sts_hosts):
+        for host, ref in refs.items():
+            refs[host] = LineRef(line_of(ref.line), ref.tag, ref.excerpt)
+    s.unanswered = [
+        (what, host, LineRef(line_of(ref.line), ref.tag, ref.excerpt), sts)
+        for what, host, ref, sts in s.unanswered
+    ]
 
 
 def merge_summary(s: Summary, later: Summary, lines: int) -> None:
@@ -758,6 +775,9 @@ def _error_meaning(
 ) -> Iterable[Hit]:
     """An AWS error code and message → the STS finding it means (if any)."""
     op = operation or "the call"
+    if (c := CLOCK_MESSAGE.search(msg)) is not None:
+        # AWS's clock message, whatever a paste's wrap made of its blanks
+        msg = msg[: c.start()] + clock_message(c) + msg[c.end() :]
     if code in ("RequestTimeTooSkewed", "RequestExpired") or (
         code in ("SignatureDoesNotMatch", "InvalidSignatureException")
         and ("Signature expired" in msg or "not yet current" in msg)
