@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 
+# (a key id may follow an escape: `%3E`, `\u003e`, `\n` of a URL, a JSON string, a repr)
 _KEY_ID = re.compile(
-    r"\b((?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9])[A-Z0-9]{7,}([A-Z0-9]{4})\b"
+    r"(?:\b|(?<=%[0-9A-Fa-f]{2})|(?<=\\u00[0-9A-Fa-f]{2})|(?<=\\[nrt]))((?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9])[A-Z0-9]{7,}([A-Z0-9]{4})\b"
 )
-_PAIR_SEP = r"""['"]?\s*(?:[:=]|=>)\s*b?['"]?"""
+# (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
+_PAIR_SEP = r"""['"]?\s*(?:[:=]|=>)\s*(?:[bu]?['"])?"""
 _PAIR_VALUE = r"""[^'"\s,&<}\]]"""
 # `key: value` / `key=value` pairs. The specific names, as words of their own (not the end
 # of `GetSessionToken`), always drop their value (`password` too, whatever it looks like).
@@ -22,16 +24,25 @@ _PAIRS = re.compile(
     r"(?i)((?:(?<![a-z0-9])(?:x-amz-security-token|aws_session_token|aws_secret_access_key|secretaccesskey|"
     r"secret_access_key|sessiontoken|session_token|webidentitytoken|web_identity_token|"
     r"securitytoken|security_token|x-amz-signature|password)" + _PAIR_SEP + r")|"
-    r"(?:(?:signature|token)"
+    r"(?:(?:signature|token|secret)"
     + _PAIR_SEP
     + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
     + _PAIR_VALUE
     + r"))))"
-    r"(?!b['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
+    r"(?![bu]['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
 )
-# the XML elements that hold a credential (an AssumeRole* answer, a web identity request)
+# the XML elements that hold a credential (an AssumeRole* answer, a web identity request),
+# also with their brackets escaped, as a page (`&lt;`), a JSON string (`\u003c`) or a URL
+# (`%3C`) carries them
 CREDENTIAL_ELEMENTS = "SecretAccessKey|SessionToken|WebIdentityToken|Token"
-_XML = re.compile(rf"(?is)(<({CREDENTIAL_ELEMENTS})>)(.*?)(</\2>)")
+_LT = r"(?:<|&lt;|&#x0*3c;|&#0*60;|\\u003c|%3C)"
+_GT = r"(?:>|&gt;|&#x0*3e;|&#0*62;|\\u003e|%3E)"
+_XML = re.compile(rf"(?is)({_LT}({CREDENTIAL_ELEMENTS}){_GT})(.*?)({_LT}/\2{_GT})")
+# a cookie's value (`Cookie: session=…; other=…`, `Set-Cookie`): all of it, to its quote or
+# the line's end (a JSON string's escapes go with it)
+_COOKIE = re.compile(
+    r"""(?i)((?<![\w-])(?:set-)?cookie['"]?\s*[:=]\s*(?:[bu]?['"])?)((?:\\u00[0-9a-f]{2}|[^'"\r\n\\])+)"""
+)
 _BEARER = re.compile(r"(?i)(Bearer\s+)\S+")
 _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _LONG_B64 = re.compile(r"(?<![\w/+=%.-])[A-Za-z0-9/+]{60,}={0,2}")
@@ -51,8 +62,8 @@ _SESSION_TOKEN = re.compile(
 # (SigV4, also URL-encoded in presigned URLs), `AWSAccessKeyId=` (SigV2 query) and access key
 # fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
 _ID_AFTER = re.compile(
-    r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*b?['"]?|"""
-    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*b?['"]?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
+    r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*(?:[bu]?['"])?|"""
+    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
 )
 _SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
 # the password of a URL's user info (`http://user:pass@proxy:3128`, from HTTPS_PROXY or a
@@ -137,8 +148,11 @@ def redact(text: str) -> str:
     if not text.isascii():
         text = _INVISIBLE.sub("", text)
     low = text.lower()
-    if "<" in text:
+    if "<" in text or "&" in text or "\\u003" in low or "%3c" in low:
         text = _XML.sub(lambda m: m.group(1) + MASK + m.group(4), text)
+        low = text.lower()
+    if "cookie" in low:
+        text = _COOKIE.sub(lambda m: m.group(1) + MASK, text)
         low = text.lower()
     if any(w in low for w in _PAIR_WORDS):
         text = _pairs(text, low)
@@ -162,8 +176,24 @@ def redact(text: str) -> str:
     return text
 
 
+# a word the bound of an excerpt may cut: of a secret's characters (base64, hex, URL escapes)
+_WORD_END = re.compile(r"[A-Za-z0-9/+=%_-]+$")
+_WORD_START = re.compile(r"[A-Za-z0-9/+=%_-]*")
+CUT_WORD = 16  # a longer word cut by the bound is left out whole
+
+
 def excerpt(text: str, limit: int = 240) -> str:
     """A single-line, bounded excerpt of a log line. Not redacted here (that costs time on
-    every request): every renderer redacts all output, see `render/*`."""
+    every request): every renderer redacts all output, see `render/*`. A long word the bound
+    would cut is left out: the head of a secret (a token, a signature) cut short is too short
+    for redaction to know it, wherever its name stood."""
     one = " ".join(text[: limit * 4].split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+    if len(one) <= limit:
+        return one
+    head = one[: limit - 1]
+    m = _WORD_END.search(head)
+    if m is not None:
+        rest = _WORD_START.match(one, limit - 1)
+        if rest is not None and rest.end() - m.start() >= CUT_WORD:
+            head = head[: m.start()]
+    return head + "…"

@@ -40,7 +40,7 @@ _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 _RUN = re.compile(r"[ \t>]*((?:(?!/\d{8}/)[A-Za-z0-9/+=%_.-])+)")  # (up to a key id's scope)
 # a line that ends where a secret's value would start: the value is on the next line
 _KEY_AT_END = re.compile(
-    r"(?i)(?:token|signature|secret_?access_?key|password|credential)['\"]?\s*(?:[:=]|=>)\s*b?['\"]?$"
+    r"(?i)(?:token|signature|secret_?access_?key|password|credential)['\"]?\s*(?:[:=]|=>)\s*(?:[bu]?['\"])?$"
 )
 # the runs `folded_secrets` drops: of a secret's characters (base64, base64url, a JWT's
 # dots), less `=` and `%` (which join a key to its value or escape a separator) and `/`
