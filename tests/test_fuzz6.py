@@ -4,9 +4,13 @@ secret in them fake)."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import quopri
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -154,3 +158,126 @@ def test_escaped_credential_elements_dropped(lt: str, gt: str) -> None:
     assert not leaked(out, secret), out
     # near miss: the request id stays, the key id shows masked
     assert "c6104cbe-af31-11e0-8154-cbc7ccf896c7" in out and "ASIA…MPLE" in out
+
+
+# ------------------------------------------- secrets escaped as a URL, a page, a JSON string
+
+SECRET_KEY = SECRETS["secret"]  # 40 characters, with `+`
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a log line URL-encoded (a link, a form), its separators and quotes too
+        "%22SecretAccessKey%22%3A+%22" + quote(SECRET_KEY, safe="") + "%22%2C+%22x%22",
+        "Signature%3D" + SECRETS["sig"] + "%27%2C+%27Content-Length",
+        "%26X-Amz-Security-Token%3D" + quote(quote(TOKEN, safe=""), safe=""),  # (twice)
+        # a page's entities
+        "&quot;secretAccessKey&quot;: &quot;"
+        + html.escape(SECRET_KEY).replace("+", "&#x2B;").replace("/", "&#x2F;")
+        + "&quot;",
+        "token&#x3D;" + TOKEN.replace("/", "&#x2F;").replace("+", "&#x2B;").replace("=", "&#x3D;"),
+        # a JSON string from an encoder that escapes `+`, `=` and `/` (Go, some loggers)
+        '{\\"SessionToken\\": \\"'
+        + TOKEN.replace("+", "\\u002b").replace("=", "\\u003d").replace("/", "\\/")
+        + '\\"}',
+        # a web identity token after an escaped quote
+        "%27WebIdentityToken%27%3A+%27" + SECRETS["jwt"] + "%27",
+        "%27Cookie%27%3A+b%27aws-userInfo-signed%3D" + SECRETS["cookie"] + "%27",
+    ],
+)
+def test_escaped_secrets_dropped(line: str) -> None:
+    out = redact(line)
+    for name in ("secret", "sig", "jwt", "cookie"):
+        assert not leaked(out, SECRETS[name]), (name, out)
+    plain = out.replace("%252B", "+").replace("%252F", "/").replace("%2B", "+").replace("%2F", "/")
+    plain = plain.replace("&#x2B;", "+").replace("&#x2F;", "/").replace("\\u002b", "+")
+    assert not leaked(plain.replace("\\/", "/"), TOKEN), out
+    assert not leaked(plain, SECRET_KEY), out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /path%2Fto%2Ffile.txt?prefix=logs%2F2026%2F11%2F28%2Fhost-01&list-type=2 HTTP/1.1",
+        "url=https%3A%2F%2Fsts.us-east-1.amazonaws.com%2F%3FAction%3DGetCallerIdentity%26Version%3D2011-06-15",
+        "Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg== x-amz-request-id%3DEXAMPLE0123456789AB",
+        "token%3Dunavailable%26signature_version%3Dv4 Token&#x3D;None GetSessionToken: AccessDenied",
+        "arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo-role%2Fsub-path%2Fmore-of-the-path-here",
+    ],
+)
+def test_escaped_near_miss(line: str) -> None:
+    assert redact(line) == line
+
+
+# ------------------------------------------ the redact command: folds with an indent, QP
+
+
+def planted() -> str:
+    return (DATA / "planted.log").read_text()
+
+
+def assert_clean(out: str) -> None:
+    joined = re.sub(r"=?\r?\n[ \t>]*", "", out)
+    for name, secret in SECRETS.items():
+        if name in ("akid", "asid", "b64_secret", "b64_token"):
+            continue  # (key ids show masked; the base64 document is checked whole)
+        assert not leaked(joined, secret), (name, joined[joined.find(secret[:8]) - 80 :][:300])
+
+
+@pytest.mark.parametrize("width", [61, 64, 76, 80, 100, 132, 160])
+@pytest.mark.parametrize("indent", ["  ", "\t", "> "])
+def test_fold_with_indent(width: int, indent: str) -> None:
+    # a fold that indents what it carries over (an e-mail quote, `fold` piped to `sed`,
+    # a ticket tool): the pieces join without the indent
+    out = redact_log(fold(planted(), width, indent))
+    assert_clean(out)
+
+
+def test_quoted_printable_soft_breaks() -> None:
+    # a log mailed as quoted-printable: `=3D` for `=`, and a soft break (`=` at the line's
+    # end) every 76 characters, inside names and secrets
+    text = quopri.encodestring(planted().encode()).decode()
+    out = redact_log(text)
+    joined = out.replace("=\n", "").replace("=3D", "=")
+    for name in ("secret", "sig", "tok_iqoj", "tok_aqo", "cp_secret", "imds_secret"):
+        assert not leaked(joined, SECRETS[name]), name
+
+
+def test_sso_token_with_colon_folded() -> None:
+    # an SSO access token holds a `:`: a fold's carry goes on past it
+    line = "headers={'x-amz-sso_bearer_token': b'" + SSO + "', 'User-Agent': b'x'}"
+    for width in (60, 64, 80):
+        assert not leaked(re.sub(r"\n\s*", "", redact_log(fold(line, width, "  "))), SSO)
+
+
+def test_fold_near_miss_blank_is_text() -> None:
+    # a continuation line's blank may be the text's own: nothing readable is dropped
+    text = "2026-11-28 06:46:10,301 - MainThread - botocore.hooks - DEBUG - Event\n  before-call.sts.GetCallerIdentity: calling handler\n"
+    assert redact_log(text) == text
+
+
+def fold(text: str, width: int, indent: str = "") -> str:
+    out = []
+    for line in text.split("\n"):
+        first = True
+        while len(line) > width:
+            w = width if first else width - len(indent)
+            out.append(("" if first else indent) + line[:w])
+            line, first = line[w:], False
+        out.append(("" if first else indent) + line)
+    return "\n".join(out)
+
+
+def test_quoted_printable_soft_break_in_a_name() -> None:
+    # the soft break cut the name: joined without the `=`, the name is whole again
+    sig = SECRETS["sig"]
+    text = (
+        "2026-11-28 06:46:10,301 - MainThread - botocore.endpoint - DEBUG - headers=3D{'Au=\n"
+        "thorization': b'AWS4-HMAC-SHA256 Credential=3DAKIAIOSFODNN7EXAMPLE/20261128/us-ea=\n"
+        "st-1/sts/aws4_request, SignedHeaders=3Dhost;x-amz-date, Signa=\n"
+        "ture=3D" + sig + "'}\n"
+    )
+    out = redact_log(text)
+    assert not leaked(out.replace("=\n", ""), sig), out
+    assert "us-ea=\nst-1/sts/aws4_request" in out  # near miss: the rest reads as before
