@@ -4,6 +4,7 @@ secret in them fake)."""
 
 from __future__ import annotations
 
+import gzip
 import html
 import io
 import json
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
+from stsdiag.cli import run
 from stsdiag.redact import excerpt, redact
 from stsdiag.redactlog import redact_stream
 
@@ -281,3 +283,91 @@ def test_quoted_printable_soft_break_in_a_name() -> None:
     out = redact_log(text)
     assert not leaked(out.replace("=\n", ""), sig), out
     assert "us-ea=\nst-1/sts/aws4_request" in out  # near miss: the rest reads as before
+
+
+# ------------------------------------------------- a fixed-seed sample of the campaign
+
+BASE = Path(__file__).parent.parent / "fixtures" / "logs" / "glatest-cli-assume-role.log"
+B64_DOC = planted().rsplit("credentials.json: ", 1)[1].split()[0]
+
+
+def spliced() -> str:
+    """The planted records in the middle of a real log (after a record, at its time)."""
+    lines = BASE.read_text().split("\n")
+    mid = next(i for i in range(len(lines) // 2, len(lines)) if lines[i][:4].isdigit())
+    return "\n".join([*lines[:mid], *planted().rstrip("\n").split("\n"), *lines[mid:]])
+
+
+def _cut(text: str) -> str:
+    # every planted secret cut in two across a line break, at a fixed place
+    for secret in SECRETS.values():
+        text = text.replace(secret, secret[:11] + "\n" + secret[11:])
+    return text
+
+
+MUTATIONS = {
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "ansi": lambda t: "\n".join(f"\x1b[2m{ln}\x1b[0m" for ln in t.split("\n")),
+    "docker-json": lambda t: "\n".join(
+        json.dumps({"log": ln + "\n", "stream": "stderr", "time": "2026-11-28T06:46:10Z"})
+        for ln in t.split("\n")
+    ),
+    "github": lambda t: "\n".join(f"2026-11-28T06:46:10.1234567Z {ln}" for ln in t.split("\n")),
+    "py2": lambda t: re.sub(r"(?<!\w)b'", "u'", t),
+    "fold-80-indent": lambda t: fold(t, 80, "  "),
+    "fold-131": lambda t: fold(t, 131),
+    "html": lambda t: html.escape(t).replace("/", "&#x2F;").replace("+", "&#x2B;"),
+    "url": lambda t: "\n".join(quote(ln, safe=" :,-'") for ln in t.split("\n")),
+    "cut": _cut,
+}
+
+
+def views(out: str) -> str:
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    return "\n".join([plain, re.sub(r"\r?\n[ \t>]*", "", plain), re.sub(r"\\[nr]\s*", "", plain)])
+
+
+def assert_no_secret(out: str) -> None:
+    text = views(out)
+    for name, secret in [*SECRETS.items(), ("base64 document", B64_DOC)]:
+        for enc in {
+            secret,
+            quote(secret, safe=""),
+            secret.replace("/", "&#x2F;").replace("+", "&#x2B;"),
+        }:
+            assert not leaked(text, enc), name
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_campaign_sample(mutation: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "debug.log"
+    log.write_text(MUTATIONS[mutation](spliced()))
+    for argv in (
+        ["parse-log", str(log), "-j", "1", "--output", "json"],
+        ["redact", str(log)],
+    ):
+        code = run(argv)
+        out, err = capsys.readouterr()
+        assert code in (0, 1, 2), (argv, err)
+        assert "Traceback" not in err and "internal error" not in err
+        assert_no_secret(out + err)
+
+
+@pytest.mark.parametrize("packing", ["gzip", "utf-16", "cut"])
+def test_campaign_sample_packed(
+    packing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = spliced().encode()
+    log = tmp_path / "debug.log"
+    if packing == "gzip":
+        log.write_bytes(gzip.compress(data))
+    elif packing == "utf-16":
+        log.write_bytes(spliced().encode("utf-16"))
+    else:  # cut at every 4,000th byte (a truncated upload)
+        log.write_bytes(data[: len(data) // 4000 * 4000])
+    for argv in (["parse-log", str(log), "-j", "1", "--output", "table"], ["redact", str(log)]):
+        code = run(argv)
+        out, err = capsys.readouterr()
+        assert code in (0, 1, 2), (argv, err)
+        assert "Traceback" not in err
+        assert_no_secret(out + err)
