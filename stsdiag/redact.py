@@ -14,10 +14,13 @@ _KEY_ID = re.compile(
 # (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
 # Quotes and separators may come escaped: a URL (`%22`, `%3D`), a page (`&quot;`), a JSON
 # string (`\"`, `\u003d`)
-_Q = r"""(?:['"]|\\"|%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+_Q = r"""(?:['"]|\\["']|%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+_SGR = r"(?:\x1b\[[0-9;]*m)*"  # a terminal's colours before the value
 _PAIR_SEP = (
     _Q
-    + r"?\s*(?:[:=]|=>|%3[ADad]|&#x0*3[ADad];|&#0*5[89];|&#0*61;|\\u003[ADad])[\s+]*(?:[bu]?"
+    + r"?\s*(?:[:=]|=>|%3[ADad]|&#x0*3[ADad];|&#0*5[89];|&#0*61;|\\u003[ADad])[\s+]*"
+    + _SGR
+    + "(?:[bu]?"
     + _Q
     + ")?"
 )
@@ -54,7 +57,12 @@ _COOKIE = re.compile(
     r"(?i)((?:(?<![\w-])|(?<=%2[27]))(?:set-)?cookie"
     + _Q
     + r"?\s*(?:[:=]|%3[ad]|&#x0*3[ad];|\\u003[ad])[\s+]*"
-    r"(?:[bu]?" + _Q + r")?)((?:\\u00[0-9a-f]{2}|(?!" + _Q + r")[^'\"\r\n\\])+)"
+    + _SGR
+    + r"(?:[bu]?"
+    + _Q
+    + r")?)((?:\\u00[0-9a-f]{2}|(?!"
+    + _Q
+    + r")[^'\"\r\n\\])+)"
 )
 _BEARER = re.compile(r"(?i)(Bearer\s+)\S+")
 _JWT = re.compile(r"(?<![A-Za-z])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")

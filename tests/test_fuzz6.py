@@ -371,3 +371,24 @@ def test_campaign_sample_packed(
         assert code in (0, 1, 2), (argv, err)
         assert "Traceback" not in err
         assert_no_secret(out + err)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a log line inside a bytes repr (a logger that logged a chunk): quotes escaped
+        "b'... headers={\\'Cookie\\': b\\'aws-userInfo-signed=" + SECRETS["cookie"] + "\\'}>\\n'",
+        "b'... {\\'password\\': b\\'" + SECRETS["cookie"] + "\\'}\\n'",
+        # a terminal's colours between the name and the value
+        "'Cookie': \x1b[33mb'aws-userInfo-signed=" + SECRETS["cookie"] + "'",
+        "'password': \x1b[33mb'" + SECRETS["cookie"] + "\x1b[0m'",
+    ],
+)
+def test_escaped_quotes_and_colours_before_a_value(line: str) -> None:
+    out = redact(line)
+    assert not leaked(out, SECRETS["cookie"]), out
+
+
+def test_escaped_quotes_and_colours_near_miss() -> None:
+    for line in ("'region': \x1b[33mb'us-east-1'", "b'{\\'region\\': \\'eu-west-1\\'}'"):
+        assert redact(line) == line
