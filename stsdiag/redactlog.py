@@ -38,7 +38,11 @@ _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 # what goes on a dropped value on the next line: token characters (base64, base64url, JWT
 # dots, URL escapes) from the line's start, after an indent a paste may have added
 # (up to a key id's scope; a colon inside a token goes on, as in an SSO access token)
-_RUN = re.compile(r"[ \t>]*((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)")
+# (after the indent, the value's opening quote when the name ended the line: `'Token': ` /
+# `  'eyJ…`)
+_RUN = re.compile(
+    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)"
+)
 # the indent a paste put before a folded line's rest (`fold` with a prefix, a mail's quote)
 _INDENT = re.compile(r"[ \t>]+")
 # a line that ends where a secret's value would start: the value is on the next line
@@ -136,7 +140,8 @@ class LineRedactor:
             self._element, self._carried = m.group(1), 0
             return out[: m.end()] + MASK
         tail = out.rstrip()
-        self._value = tail.endswith(MASK) or _KEY_AT_END.search(tail[-64:]) is not None
+        # (a quoted-printable soft break may follow the dropped value: `<redacted>=`)
+        self._value = tail.rstrip("=").endswith(MASK) or _KEY_AT_END.search(tail[-64:]) is not None
         return out
 
 

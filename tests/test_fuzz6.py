@@ -392,3 +392,27 @@ def test_escaped_quotes_and_colours_before_a_value(line: str) -> None:
 def test_escaped_quotes_and_colours_near_miss() -> None:
     for line in ("'region': \x1b[33mb'us-east-1'", "b'{\\'region\\': \\'eu-west-1\\'}'"):
         assert redact(line) == line
+
+
+def test_value_opening_quote_on_the_next_line() -> None:
+    # a fold right after a name's `': `: the next line opens with the indent and the quote
+    log = (
+        Path(__file__).parent.parent / "fixtures" / "logs" / "glatest-cli-webid-ok.log"
+    ).read_text()
+    jwt = re.findall(r"'WebIdentityToken': '([^']+)'", log)[0]
+    out = redact_log(fold(log, 132, "  "))
+    assert not leaked(re.sub(r"\n\s*", "", out), jwt)
+    assert "'RoleSessionName': 'demo-pod'" in re.sub(r"\n\s*", "", out)  # near miss
+
+
+def test_quoted_printable_value_carried() -> None:
+    # a dropped value followed by a soft break (`<redacted>=`) goes on in the next lines
+    jwt = SECRETS["sso_client_secret"]
+    text = (
+        '{"clientId": "EXAMPLEclientid0123456789", "clientSecre=\nt": "'
+        + "=\n".join(jwt[i : i + 75] for i in range(0, len(jwt), 75))
+        + '"}\n'
+    )
+    out = redact_log(text)
+    assert not leaked(out.replace("=\n", ""), jwt), out
+    assert "EXAMPLEclientid0123456789" in out  # near miss
