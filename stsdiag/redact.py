@@ -7,11 +7,25 @@ from __future__ import annotations
 
 import re
 
+# (a key id may follow an escape: `%3E`, `\u003e`, `\n` of a URL, a JSON string, a repr)
 _KEY_ID = re.compile(
-    r"\b((?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9])[A-Z0-9]{7,}([A-Z0-9]{4})\b"
+    r"(?:\b|(?<=%[0-9A-Fa-f]{2})|(?<=\\u00[0-9A-Fa-f]{2})|(?<=\\[nrt]))((?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9])[A-Z0-9]{7,}([A-Z0-9]{4})\b"
 )
-_PAIR_SEP = r"""['"]?\s*(?:[:=]|=>)\s*b?['"]?"""
-_PAIR_VALUE = r"""[^'"\s,&<}\]]"""
+# (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
+# Quotes and separators may come escaped: a URL (`%22`, `%3D`), a page (`&quot;`), a JSON
+# string (`\"`, `\u003d`)
+_Q = r"""(?:['"]|\\["']|%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+_SGR = r"(?:\x1b\[[0-9;]*m)*"  # a terminal's colours before the value
+_PAIR_SEP = (
+    _Q
+    + r"?\s*(?:[:=]|=>|%3[ADad]|&#x0*3[ADad];|&#0*5[89];|&#0*61;|\\u003[ADad])[\s+]*"
+    + _SGR
+    + "(?:[bu]?"
+    + _Q
+    + ")?"
+)
+# (to a quote, also `%22`, `\"`; a page's escapes of a secret's `/`, `+` and `=` go on)
+_PAIR_VALUE = r"""(?:&#x0*(?:2[BbFf]|3[Dd]);|&#0*(?:4[37]|61);|(?!%2[267]|\\")[^'"\s,&<}\]])"""
 # `key: value` / `key=value` pairs. The specific names, as words of their own (not the end
 # of `GetSessionToken`), always drop their value (`password` too, whatever it looks like).
 # The generic words `token` and `signature` keep a value that cannot be a secret: a plain word
@@ -19,21 +33,39 @@ _PAIR_VALUE = r"""[^'"\s,&<}\]]"""
 # Connect timeout`, `GetSessionToken: AccessDenied: …`, `CreateToken: InvalidGrantException`);
 # a token or signature (digits, base64, hex, 16+ characters) is dropped
 _PAIRS = re.compile(
-    r"(?i)((?:(?<![a-z0-9])(?:x-amz-security-token|aws_session_token|aws_secret_access_key|secretaccesskey|"
+    r"(?i)((?:(?:(?<![a-z0-9])|(?<=%2[27]))(?:x-amz-security-token|aws_session_token|aws_secret_access_key|secretaccesskey|"
     r"secret_access_key|sessiontoken|session_token|webidentitytoken|web_identity_token|"
     r"securitytoken|security_token|x-amz-signature|password)" + _PAIR_SEP + r")|"
-    r"(?:(?:signature|token)"
+    r"(?:(?:signature|token|secret)"
     + _PAIR_SEP
     + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
     + _PAIR_VALUE
     + r"))))"
-    r"(?!b['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
+    r"(?![bu]['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
 )
-# the XML elements that hold a credential (an AssumeRole* answer, a web identity request)
+# the XML elements that hold a credential (an AssumeRole* answer, a web identity request),
+# also with their brackets escaped, as a page (`&lt;`), a JSON string (`\u003c`) or a URL
+# (`%3C`) carries them
 CREDENTIAL_ELEMENTS = "SecretAccessKey|SessionToken|WebIdentityToken|Token"
-_XML = re.compile(rf"(?is)(<({CREDENTIAL_ELEMENTS})>)(.*?)(</\2>)")
+_LT = r"(?:<|&lt;|&#x0*3c;|&#0*60;|\\u003c|%3C)"
+_GT = r"(?:>|&gt;|&#x0*3e;|&#0*62;|\\u003e|%3E)"
+_SLASH = r"(?:/|%2F|&#x0*2f;|&#0*47;|\\/)"
+_XML = re.compile(rf"(?is)({_LT}({CREDENTIAL_ELEMENTS}){_GT})(.*?)({_LT}{_SLASH}\2{_GT})")
+# a cookie's value (`Cookie: session=…; other=…`, `Set-Cookie`): all of it, to its quote or
+# the line's end (a JSON string's escapes go with it)
+_COOKIE = re.compile(
+    r"(?i)((?:(?<![\w-])|(?<=%2[27]))(?:set-)?cookie"
+    + _Q
+    + r"?\s*(?:[:=]|%3[ad]|&#x0*3[ad];|\\u003[ad])[\s+]*"
+    + _SGR
+    + r"(?:[bu]?"
+    + _Q
+    + r")?)((?:\\u00[0-9a-f]{2}|(?!"
+    + _Q
+    + r")[^'\"\r\n\\])+)"
+)
 _BEARER = re.compile(r"(?i)(Bearer\s+)\S+")
-_JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+_JWT = re.compile(r"(?<![A-Za-z])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _LONG_B64 = re.compile(r"(?<![\w/+=%.-])[A-Za-z0-9/+]{60,}={0,2}")
 _SECRET40 = re.compile(
     r"(?<![\w/+=%.-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40}(?![\w/+=%-])"
@@ -51,8 +83,8 @@ _SESSION_TOKEN = re.compile(
 # (SigV4, also URL-encoded in presigned URLs), `AWSAccessKeyId=` (SigV2 query) and access key
 # fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
 _ID_AFTER = re.compile(
-    r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*b?['"]?|"""
-    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*b?['"]?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
+    r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*(?:[bu]?['"])?|"""
+    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
 )
 _SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
 # the password of a URL's user info (`http://user:pass@proxy:3128`, from HTTPS_PROXY or a
@@ -109,6 +141,33 @@ def _long_secrets(text: str) -> str:
     return "".join(out)
 
 
+# a secret's characters escaped, as a URL (`%2F`), a page (`&#x2F;`), a JSON string (`\u002b`,
+# `\/`) carries them: a long secret (a token, a secret key) is a run of these units, each one
+# character of the secret
+_ESCAPED_UNIT = r"(?:[A-Za-z0-9/+]|%(?:25)?2[BFbf]|&#x0*2[BFbf];|&#0*4[37];|\\u002[BFbf]|\\/)"
+_ESCAPED_PAD = r"(?:=|%(?:25)?3[Dd]|&#x0*3[Dd];|&#0*61;|\\u003[Dd]){0,2}"
+# (from the start of a word, or right after an escape: `Token%3DIQoJ…`, `Key\u003d…`)
+_ESCAPED_RUN = re.compile(
+    r"(?:(?<![A-Za-z0-9%#\\])|(?<=%[0-9A-Fa-f]{2})|(?<=;)|(?<=\\u00[0-9A-Fa-f]{2}))"
+    rf"({_ESCAPED_UNIT}{{40,}}){_ESCAPED_PAD}"
+)
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|&#x?[0-9A-Fa-f]+;|\\u00[0-9A-Fa-f]{2}|\\/")
+_ESCAPES = ("%2", "%3", "&#", "\\u00", "\\/")
+
+
+def _escaped_secret(m: re.Match[str]) -> str:
+    """An escaped run, dropped when it is a secret's shape unescaped: 60 characters or more
+    (a token), or 40 of both cases with an escape (a secret key)."""
+    run = m.group(0)
+    plain = _ESCAPE.sub("/", m.group(1))  # (one character each: which does not matter here)
+    if plain == m.group(1):
+        return run  # (no escape: the plain patterns judged it)
+    n = len(plain)
+    if n >= 60 or (n == 40 and re.search("[a-z]", plain) and re.search("[A-Z]", plain)):
+        return MASK
+    return run
+
+
 def _pairs(text: str, low: str) -> str:
     """`_PAIRS` without the slow case-insensitive scan: match on the lower-cased text (same
     offsets when lower-casing keeps the length), replace in the original."""
@@ -137,8 +196,11 @@ def redact(text: str) -> str:
     if not text.isascii():
         text = _INVISIBLE.sub("", text)
     low = text.lower()
-    if "<" in text:
+    if "<" in text or "&" in text or "\\u003" in low or "%3c" in low:
         text = _XML.sub(lambda m: m.group(1) + MASK + m.group(4), text)
+        low = text.lower()
+    if "cookie" in low:
+        text = _COOKIE.sub(lambda m: m.group(1) + MASK, text)
         low = text.lower()
     if any(w in low for w in _PAIR_WORDS):
         text = _pairs(text, low)
@@ -154,6 +216,8 @@ def redact(text: str) -> str:
     if "eyJ" in text:
         text = _JWT.sub(MASK, text)
     if len(text) >= 40:
+        if any(e in text for e in _ESCAPES):  # (first: the plain runs would cut it apart)
+            text = _ESCAPED_RUN.sub(_escaped_secret, text)
         text = _long_secrets(text)
         if "b3JpZ2lu" in text or "ZXIvYXdz" in text or "AQoDYXdz" in text:
             text = _SESSION_TOKEN.sub(MASK, text)
@@ -162,8 +226,24 @@ def redact(text: str) -> str:
     return text
 
 
+# a word the bound of an excerpt may cut: of a secret's characters (base64, hex, URL escapes)
+_WORD_END = re.compile(r"[A-Za-z0-9/+=%_-]+$")
+_WORD_START = re.compile(r"[A-Za-z0-9/+=%_-]*")
+CUT_WORD = 16  # a longer word cut by the bound is left out whole
+
+
 def excerpt(text: str, limit: int = 240) -> str:
     """A single-line, bounded excerpt of a log line. Not redacted here (that costs time on
-    every request): every renderer redacts all output, see `render/*`."""
+    every request): every renderer redacts all output, see `render/*`. A long word the bound
+    would cut is left out: the head of a secret (a token, a signature) cut short is too short
+    for redaction to know it, wherever its name stood."""
     one = " ".join(text[: limit * 4].split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+    if len(one) <= limit:
+        return one
+    head = one[: limit - 1]
+    m = _WORD_END.search(head)
+    if m is not None:
+        rest = _WORD_START.match(one, limit - 1)
+        if rest is not None and rest.end() - m.start() >= CUT_WORD:
+            head = head[: m.start()]
+    return head + "…"

@@ -37,10 +37,17 @@ WINDOW = 400  # how far from a line break a secret cut by a fold is looked for
 _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 # what goes on a dropped value on the next line: token characters (base64, base64url, JWT
 # dots, URL escapes) from the line's start, after an indent a paste may have added
-_RUN = re.compile(r"[ \t>]*((?:(?!/\d{8}/)[A-Za-z0-9/+=%_.-])+)")  # (up to a key id's scope)
+# (up to a key id's scope; a colon inside a token goes on, as in an SSO access token)
+# (after the indent, the value's opening quote when the name ended the line: `'Token': ` /
+# `  'eyJ…`)
+_RUN = re.compile(
+    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)"
+)
+# the indent a paste put before a folded line's rest (`fold` with a prefix, a mail's quote)
+_INDENT = re.compile(r"[ \t>]+")
 # a line that ends where a secret's value would start: the value is on the next line
 _KEY_AT_END = re.compile(
-    r"(?i)(?:token|signature|secret_?access_?key|password|credential)['\"]?\s*(?:[:=]|=>)\s*b?['\"]?$"
+    r"(?i)(?:token|signature|secret_?access_?key|password|credential)['\"]?\s*(?:[:=]|=>)\s*(?:[bu]?['\"])?$"
 )
 # the runs `folded_secrets` drops: of a secret's characters (base64, base64url, a JWT's
 # dots), less `=` and `%` (which join a key to its value or escape a separator) and `/`
@@ -133,7 +140,8 @@ class LineRedactor:
             self._element, self._carried = m.group(1), 0
             return out[: m.end()] + MASK
         tail = out.rstrip()
-        self._value = tail.endswith(MASK) or _KEY_AT_END.search(tail[-64:]) is not None
+        # (a quoted-printable soft break may follow the dropped value: `<redacted>=`)
+        self._value = tail.rstrip("=").endswith(MASK) or _KEY_AT_END.search(tail[-64:]) is not None
         return out
 
 
@@ -222,6 +230,40 @@ def folded_secrets(
     the rest of a token that many lines hold, may be there)."""
     if not a or not b or _RECORD_START.match(b):
         return [], []
+    indent = _INDENT.match(b)
+    if indent is not None and indent.end() < len(b) and not a[-1:].isspace():
+        # a fold that indented the rest: the pieces join without the indent too (or the
+        # blank was the text's own: `AWS` / ` <key id>:<signature>`)
+        k = indent.end()
+        more = _INDENT.match(after)
+        runs_a, runs_b = folded_secrets(a, b[k:], before, after[more.end() :] if more else after)
+        plain_a, plain_b = _folded(a, b, before, after)
+        return _merged([*runs_a, *plain_a]), _merged(
+            [*plain_b, *((s + k, e + k) for s, e in runs_b)]
+        )
+    if a.endswith("=") and len(a) > 1:
+        # a quoted-printable soft break (`=` at the end: the line goes on without a break)
+        soft_a, soft_b = _folded(a[:-1], b, before, after)
+        plain_a, plain_b = _folded(a, b, before, after)
+        return _merged([*soft_a, *plain_a]), _merged([*soft_b, *plain_b])
+    return _folded(a, b, before, after)
+
+
+def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The runs, overlapping ones as one."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(runs):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _folded(
+    a: str, b: str, before: str, after: str
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """`folded_secrets` of the lines as they are joined."""
     if after and _RECORD_START.match(after):
         after = ""
     if before and _RECORD_START.match(a):
