@@ -85,7 +85,9 @@ def test_redacted_log_keeps_lines_and_diagnosis(
     clean = redacted(data)
     assert clean.count(b"\n") == data.count(b"\n")  # evidence line numbers still point right
     # a log no paste folded: no secret crosses a line break, so nothing else is dropped
-    assert clean == line_by_line(data)
+    # (rich's handler folds its messages itself: a signature goes on in the next line)
+    if "-rich-" not in log.name:
+        assert clean == line_by_line(data)
     red = tmp_path / "red.log"
     red.write_bytes(clean)
     assert diagnosis(red, capsys) == diagnosis(log, capsys)
