@@ -43,6 +43,7 @@ _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 _RUN = re.compile(
     r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)"
 )
+_MASKED = re.compile(r"[ \t>]*(?:[bu]?['\"])?" + re.escape(MASK))
 # the indent a paste put before a folded line's rest (`fold` with a prefix, a mail's quote)
 _INDENT = re.compile(r"[ \t>]+")
 # a line that ends where a secret's value would start: the value is on the next line
@@ -126,7 +127,8 @@ class LineRedactor:
             self._element = None
         elif self._value:
             self._value = False
-            m = None if _RECORD_START.match(text) else _RUN.match(text)
+            # (a line redacted before holds the mask there: redacting again changes nothing)
+            m = None if _RECORD_START.match(text) or _MASKED.match(text) else _RUN.match(text)
             if m is not None:
                 head, text = text[: m.start(1)] + MASK, text[m.end(1) :]
                 if not text.strip():  # the value goes on in the next line too
