@@ -152,6 +152,12 @@ _PROMPT = r"^\s*(?:\S{0,60}[$#>%]\s*)?"
 # the command line a user pasted above the log (its prompt before it)
 _SHELL_AWS = re.compile(_PROMPT + r"aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+# what a record's continuation lines may hold after `Found credentials in …`: a traceback, or
+# botocore's error sentence on a line of its own (the CLI's output, an app's logger quoting it)
+_GLUED_ERROR = re.compile(
+    r"Traceback \(most recent call last\)|An error occurred \([\w.]+\) when calling|"
+    r"A client error \([\w.]+\) occurred|endpoint URL: \"?https?://"
+)
 # proxy variables a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
 _SHELL_PROXY = re.compile(
     _PROMPT + r"(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
@@ -1791,10 +1797,11 @@ class Reconstructor:
             self.events.credential_source = m.group(1).strip()
             self.events.credential_line = rec.line
             self.events.add(rec, "credentials-found")
-            if len(rec.lines) == 1 or "Traceback (most recent call last)" not in text:
+            if len(rec.lines) == 1 or not _GLUED_ERROR.search(text):
                 return
-            # a traceback the paste glued to the line (an app's own log format, read as the
-            # line's continuation): what it raised is read below like any other record's
+            # a traceback or an error line the paste glued to the line (an app's own log
+            # format, or its logger quoting botocore's error, read as the line's
+            # continuation): what it says is read below like any other record's
         if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
         if self._credential_chain(rec, msg, text):

@@ -1,0 +1,108 @@
+"""Real pastes of a sixth wave (credential helpers and SAML tools, EKS and ECR commands,
+Lambda logs, the AWS CLI's error lines), in tests/data/wild-6 (sources in its SOURCES.md),
+each with the misreading it showed, and near misses that must read as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import codes, parse
+from tests.helpers import refused as _refused
+from tests.test_records import both
+
+DATA = Path(__file__).parent / "data" / "wild-6"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, text, capsys)
+
+
+def _events(doc: dict[str, Any], tag: str) -> list[dict[str, Any]]:
+    return [e for e in doc["log"]["events"] if e["tag"] == tag]
+
+
+# ------------------------------- an application's logger quoting botocore's error (basicConfig)
+
+_DENIED = (
+    "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
+    "arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole on "
+    "resource: arn:aws:iam::123456789012:role/deploy"
+)
+
+
+def test_root_logger_line_quoting_a_client_error_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cevoaustralia/aws-google-auth#209: `ERROR:root:An error occurred (ValidationError) when
+    calling the AssumeRoleWithSAML operation: …` (Python's basicConfig format, the root
+    logger) was dropped as another program's record and the paste refused (SD001); the
+    sentence is botocore's ClientError, read like the same line pasted alone."""
+    doc = _parse(tmp_path, "11-aws-google-auth-209-root-error-saml-durationseconds.log", capsys)
+    err = _events(doc, "client-error")
+    assert err and "(ValidationError) when calling the AssumeRoleWithSAML" in err[0]["excerpt"]
+    assert err[0]["line"] == 7
+
+
+@pytest.mark.parametrize("prefix", ["ERROR:root:", "WARNING:myapp.aws:", "ERROR:__main__:"])
+def test_app_logger_quoting_an_assume_role_denial_gives_sd405(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], prefix: str
+) -> None:
+    doc = _text(tmp_path, prefix + _DENIED + "\n", capsys)
+    assert "SD405" in codes(doc)
+
+
+def test_error_line_after_found_credentials_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's (or an app logger's) error line right after botocore's `Found credentials
+    in environment variables.` was read as that record's continuation and lost (only a
+    traceback there was read): the denial is SD405, the credentials SD503."""
+    for line in (_DENIED, "ERROR:root:" + _DENIED):
+        doc = _text(
+            tmp_path,
+            "2024-05-01 10:00:00,000 - MainThread - botocore.credentials - INFO - Found "
+            "credentials in environment variables.\n" + line + "\n",
+            capsys,
+        )
+        assert {"SD405", "SD503"} <= set(codes(doc))
+
+
+def test_app_logger_lines_without_botocore_words_stay_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "ERROR:root:Failed to assume the role, giving up\n")
+    assert _refused(tmp_path, "INFO:root:An error occurred in the exporter (retrying)\n")
+
+
+def test_found_credentials_with_an_ordinary_next_line_reads_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "2024-05-01 10:00:00,000 - MainThread - botocore.credentials - INFO - Found "
+        "credentials in environment variables.\nuploading 3 files\n",
+        capsys,
+    )
+    assert codes(doc) == ["SD503"]
+
+
+def test_both_readers_agree_on_quoting_lines() -> None:
+    data = (
+        b"2024-05-01 10:00:00,000 - MainThread - botocore.credentials - INFO - Found "
+        b"credentials in environment variables.\n"
+        b"ERROR:root:" + _DENIED.encode() + b"\n"
+        b"INFO:root:hello\n"
+        b'Traceback (most recent call last):\n  File "app.py", line 3, in <module>\n'
+        b'ERROR:myapp:Could not connect to the endpoint URL: "https://sts.amazonaws.com/"\n'
+        b"WARNING:root:Connection was closed before we received a valid response from "
+        b'endpoint URL: "https://sts.us-east-1.amazonaws.com/".\n'
+    )
+    for block in (4 << 20, 64, 7):
+        ref, fast = both(data, block)
+        assert ref == fast
+    assert any("ERROR:root:An error occurred" in "\n".join(r[4]) for r in ref)  # type: ignore[arg-type]
