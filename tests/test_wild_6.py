@@ -106,3 +106,50 @@ def test_both_readers_agree_on_quoting_lines() -> None:
         ref, fast = both(data, block)
         assert ref == fast
     assert any("ERROR:root:An error occurred" in "\n".join(r[4]) for r in ref)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------- a connection the endpoint accepted, then closed
+
+
+def test_connection_closed_line_alone_is_a_reset_not_a_refusal_to_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#7621: the CLI's line for botocore's ConnectionClosedError, `Connection was
+    closed before we received a valid response from endpoint URL: "https://api.ecr.
+    ca-central-1.amazonaws.com/"`, was refused (SD001); it is a connection the path accepted
+    and then cut (SD203), to ECR in ca-central-1."""
+    doc = _parse(tmp_path, "17-aws-cli-7621-ecr-get-login-password-connection-closed.log", capsys)
+    (req,) = doc["requests"]
+    assert req["host"] == "api.ecr.ca-central-1.amazonaws.com"
+    sd203 = [f for f in doc["findings"] if f["code"] == "SD203"]
+    assert sd203 and "closed it before any answer" in sd203[0]["message"]
+    assert "SD209" not in codes(doc)
+
+
+def test_connection_closed_error_is_no_failure_to_connect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """botocore.exceptions.ConnectionClosedError read as SD209 'could not be connected to (DNS,
+    refusal or routing)': the connection was made; the peer closed it."""
+    doc = _text(
+        tmp_path,
+        "botocore.exceptions.ConnectionClosedError: Connection was closed before we received a "
+        'valid response from endpoint URL: "https://sts.us-east-1.amazonaws.com/".\n',
+        capsys,
+    )
+    assert codes(doc) == ["SD203"]
+    assert "closed it before any answer" in doc["findings"][0]["message"]
+
+
+def test_could_not_connect_keeps_sd209(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _text(
+        tmp_path,
+        "botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: "
+        '"https://sts.us-east-1.amazonaws.com/"\n',
+        capsys,
+    )
+    assert "SD209" in codes(doc) and "SD203" not in codes(doc)
+
+
+def test_closed_words_of_another_program_stay_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "Connection was closed by the remote host\n")

@@ -679,6 +679,7 @@ _SDK_TEXT = re.compile(
     r"\b(?:botocore|urllib3|boto3|awscli|s3transfer)[./\\]|An error occurred \([\w.]+\) when "
     r"calling the \w+ operation|A client error \([\w.]+\) occurred when calling the \w+ operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
+    r"Connection was closed before we received a valid response from endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
     r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
     # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts

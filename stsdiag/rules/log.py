@@ -465,6 +465,10 @@ _NETWORK = {
     ErrorKind.PROXY: "SD301",
     ErrorKind.SSL: "SD303",
 }
+_CLOSED = re.compile(
+    r"ConnectionClosedError|Connection was closed before|RemoteDisconnected|"
+    r"Remote end closed connection|ServerDisconnectedError|Connection aborted"
+)
 _NET_TEXT = {
     "SD201": "could not be resolved (DNS)",
     "SD202": "timed out connecting",
@@ -500,6 +504,11 @@ def network(r: LogRequest) -> Iterable[Hit]:
         if a.error is None or a.error not in _NETWORK:
             continue
         code = _NETWORK[a.error]
+        # botocore's ConnectionClosedError (urllib3's ProtocolError: the peer closed or
+        # aborted the connection it had accepted): no failure to connect, a reset
+        closed = a.error is ErrorKind.CONNECTION_ERROR and bool(_CLOSED.search(a.error_text or ""))
+        if closed:
+            code = "SD203"
         if code in seen:
             continue
         seen.add(code)
@@ -530,6 +539,17 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
             )
         what = _NET_TEXT[code]
+        if closed:
+            what = (
+                "accepted the connection, then closed it before any answer (ConnectionClosedError: "
+                "a proxy, firewall or TLS-inspecting device on the path cut it, or the server "
+                "dropped a connection it had kept idle)"
+            )
+            fix = (
+                f"Check the proxies, firewalls and TLS inspection between this host and {host} "
+                "(allow the host, or add it to NO_PROXY); when it happens now and then, "
+                "botocore retries it: raise `max_attempts`."
+            )
         if code == "SD303" and "Too many open files" in (a.error_text or ""):
             # urllib3 names any failure to set up TLS an SSLError: out of file descriptors,
             # the CA bundle could not even be opened, and no certificate was checked
@@ -545,6 +565,7 @@ def network(r: LogRequest) -> Iterable[Hit]:
             )
         if (
             code in ("SD203", "SD209")
+            and not closed
             and endpoints.is_loopback_host(host)
             and not (a.proxy or r.proxy)
         ):
