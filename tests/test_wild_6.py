@@ -153,3 +153,57 @@ def test_could_not_connect_keeps_sd209(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_closed_words_of_another_program_stay_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, "Connection was closed by the remote host\n")
+
+
+# ------------------------------------------------------------- SAML: the assertion, not a session
+
+
+def test_saml_assertion_older_than_5_minutes_is_no_expired_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nike-Inc/gimme-aws-creds#251: `ExpiredTokenException ... AssumeRoleWithSAML: Token must
+    be redeemed within 5 minutes of issuance` got SD402's fix 'Refresh the credentials
+    (re-assume the role, `aws sso login`)'; the call is unsigned: the SAML assertion is over
+    5 minutes old, and the IdP must be asked again."""
+    doc = _parse(tmp_path, "24-gimme-aws-creds-251-saml-token-redeemed-5-minutes.log", capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD402" and "SAML assertion is too old" in f["message"]
+    assert "identity provider again" in f["fix"] and "sso login" not in f["fix"]
+
+
+def test_saml_assertion_rejected_gets_a_saml_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(the shape of godaddy/aws-okta-processor#28, whose excerpt cuts the line) InvalidIdentityToken
+    on AssumeRoleWithSAML got SD408's OIDC fix ('Register the OIDC provider ... aud/sub')."""
+    doc = _text(
+        tmp_path,
+        "botocore.errorfactory.InvalidIdentityTokenException: An error occurred "
+        "(InvalidIdentityToken) when calling the AssumeRoleWithSAML operation: Specified "
+        "provider doesn't exist\n",
+        capsys,
+    )
+    (f,) = doc["findings"]
+    assert f["code"] == "SD408" and "SAML provider" in f["fix"] and "OIDC" not in f["fix"]
+    assert "signin.amazonaws-us-gov.com/saml" in f["fix"]
+
+
+def test_web_identity_token_errors_keep_their_oidc_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        "An error occurred (InvalidIdentityToken) when calling the AssumeRoleWithWebIdentity "
+        "operation: No OpenIDConnect provider found in your account for https://oidc.eks.us-west-"
+        "2.amazonaws.com/id/EXAMPLE\n",
+        capsys,
+    )
+    assert "OIDC" in doc["findings"][0]["fix"]
+    doc = _text(
+        tmp_path,
+        "An error occurred (ExpiredTokenException) when calling the AssumeRoleWithWebIdentity "
+        "operation: Token expired: current date/time 1700003600 must be before the expiration "
+        "date/time 1700000000\n",
+        capsys,
+    )
+    assert "web identity token" in doc["findings"][0]["message"]

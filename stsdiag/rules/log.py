@@ -784,6 +784,14 @@ def _error_meaning(
         and ("Signature expired" in msg or "not yet current" in msg)
     ):
         yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
+    elif code in ("ExpiredToken", "ExpiredTokenException") and operation == "AssumeRoleWithSAML":
+        # (the call is unsigned: what expired is the SAML assertion, not a session)
+        yield Hit("SD402", f"{op}: {code}: {_sentence(msg)}The SAML assertion is too old: STS "
+                  "accepts one only within 5 minutes of its issue (IssueInstant), not a "
+                  "session that expired.", e,
+                  fix="Sign in to the identity provider again right before the call (a tool "
+                  "that keeps the assertion and assumes several roles with it must re-authenticate "
+                  "once it is 5 minutes old), and check the clocks of the IdP and of this host.")  # fmt: skip
     elif code in ("ExpiredToken", "ExpiredTokenException"):
         yield Hit("SD402", f"{op}: {code}: {msg}{_web_token_expired(operation, msg)}", e)
     elif code in _SSO_EXPIRED or (
@@ -842,6 +850,17 @@ def _error_meaning(
     elif code in ("Throttling", "ThrottlingException", "TooManyRequestsException",
                   "RequestLimitExceeded", "SlowDown", "PriorRequestNotComplete"):  # fmt: skip
         yield Hit("SD407", f"{op}: {code}: {msg}", e)
+    elif code in ("InvalidIdentityToken", "IDPRejectedClaim") and operation == "AssumeRoleWithSAML":
+        # (no OIDC provider is in play: the registry's fix misleads)
+        yield Hit("SD408", f"{op}: {code}: {_sentence(msg)}STS rejected the SAML assertion.", e,
+                  fix="Check the IAM SAML provider and the assertion: the provider's metadata "
+                  "must be the IdP's current one (upload it again after the IdP's signing "
+                  "certificate changed); the assertion's Role attribute must pair this role's "
+                  "ARN with that provider's ARN; its audience must be the sign-in endpoint of "
+                  "the role's partition (https://signin.aws.amazon.com/saml; GovCloud "
+                  "https://signin.amazonaws-us-gov.com/saml; China "
+                  "https://signin.amazonaws.cn/saml); and the role's trust policy must allow "
+                  "`sts:AssumeRoleWithSAML` for that provider.")  # fmt: skip
     elif code in ("InvalidIdentityToken", "IDPRejectedClaim", "IDPCommunicationError"):
         yield Hit("SD408", f"{op}: {code}: {msg}", e)
     elif code in _SERVER_ERRORS:
