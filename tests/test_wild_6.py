@@ -207,3 +207,72 @@ def test_web_identity_token_errors_keep_their_oidc_reading(
         capsys,
     )
     assert "web identity token" in doc["findings"][0]["message"]
+
+
+# ------------------------------------------------- denied role assumptions whose ARN says why
+
+
+@pytest.mark.parametrize(
+    ("name", "account"),
+    [
+        ("19-costbuddy-15-lambda-assumerole-account-none.log", "'None'"),
+        ("20-domain-protect-13-lambda-assumerole-empty-account.log", "''"),
+    ],
+)
+def test_role_arn_without_an_account_is_an_unset_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, account: str
+) -> None:
+    """intuit/costBuddy#15 (`arn:aws:iam::None:role/…`) and domain-protect#13
+    (`arn:aws:iam:::role/…`): SD405's fix was to edit the trust policy of that 'role'; the
+    ARN has no account id (the Lambda built it from an unset variable), no policy helps."""
+    doc = _parse(tmp_path, name, capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD405"
+    assert f"has no account id ({account} where the 12 digits belong" in f["fix"]
+    assert "trust policy" not in f["fix"]
+
+
+def test_role_assuming_itself_needs_explicit_self_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kbst/terraform-kubestack#191: `aws eks get-token --role` run with that role's own
+    session: SD405's fix asked for an identity policy and a trust policy in general; the
+    session assumes its own role, which needs the role named in its own trust policy (no
+    implicit self-trust since 2022) or no second assumption at all."""
+    doc = _parse(tmp_path, "05-terraform-kubestack-191-eks-get-token-role-self-assume.log", capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD405" and "is assuming itself" in f["fix"]
+
+
+def test_a_user_arn_as_the_role_is_no_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(the shape of amzn/selling-partner-api-models#2523, a PHP paste) a user's ARN as RoleArn."""
+    doc = _text(
+        tmp_path,
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
+        "arn:aws:iam::123456789012:user/seller is not authorized to perform: sts:AssumeRole on "
+        "resource: arn:aws:iam::123456789012:user/seller\n",
+        capsys,
+    )
+    assert "is an IAM user, not a role" in doc["findings"][0]["fix"]
+
+
+def test_masked_accounts_keep_the_two_sided_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """domain-protect#14: both accounts masked by the user (`yyyyyyyyyyyy`, `xxxxxxxxxxxx`):
+    no unset value, no self-assumption; the caller's session maps to its role."""
+    doc = _parse(tmp_path, "18-domain-protect-14-lambda-error-tab-assumerole-denied.log", capsys)
+    (f,) = doc["findings"]
+    assert f["fix"].startswith(
+        "Both sides must allow it: an identity-based policy of "
+        "arn:aws:iam::yyyyyyyyyyyy:role/domain-protect-lambda-default must allow"
+    )
+
+
+def test_another_roles_denial_keeps_the_two_sided_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(tmp_path, _DENIED + "\n", capsys)
+    assert doc["findings"][0]["fix"].startswith("Both sides must allow it")

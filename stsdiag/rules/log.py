@@ -729,6 +729,11 @@ _NOT_AUTHORIZED_ASSUME = re.compile(
 )
 
 
+_ROLE_ARN = re.compile(r"arn:[\w-]+:iam::(?P<account>[^:\s]*):(?P<kind>role|user|group|root)\b")
+# what stands in a role ARN's account field when code built it from an unset value
+_UNSET_ACCOUNT = re.compile(r"|None|none|null|NULL|undefined|nil|\$\{[^}]*\}|\{\{[^}]*\}\}")
+
+
 def _assume_denied_fix(m: re.Match[str]) -> str:
     """Who must allow a denied role assumption: STS's reason names the policy when it gives
     one; without one either side may be missing (the caller's permissions or the role's
@@ -738,9 +743,31 @@ def _assume_denied_fix(m: re.Match[str]) -> str:
         role = "the role"
     if caller.endswith("…"):
         caller = "the caller"
-    elif a := re.match(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/", caller):
-        # an assumed role's session: the policies are its role's
+    elif a := re.match(r"arn:([\w-]+):sts::([^:\s]{1,32}):assumed-role/([\w+=,.@-]+)/", caller):
+        # an assumed role's session: the policies are its role's (the account may be masked)
         caller = f"arn:{a.group(1)}:iam::{a.group(2)}:role/{a.group(3)}"
+    r = _ROLE_ARN.match(role)
+    if r is not None and _UNSET_ACCOUNT.fullmatch(r.group("account")):
+        # STS looks for no role at all: the ARN was built from an unset variable
+        return (
+            f"The role ARN {role} has no account id ('{r.group('account')}' where the 12 "
+            "digits belong): the code or configuration that built it read an unset value. "
+            "Set the account id (or the whole RoleArn); no policy change helps."
+        )
+    if r is not None and r.group("kind") != "role":
+        return (
+            f"{role} is an IAM {r.group('kind')}, not a role: only roles can be assumed. Pass "
+            "the ARN of a role (`arn:aws:iam::ACCOUNT:role/NAME`) as RoleArn / role_arn."
+        )
+    if r is not None and caller == role:
+        # (a role's session assuming that same role: no implicit self-trust since 2022)
+        return (
+            f"{role} is assuming itself: its own session calls sts:{action} on it. A role's "
+            "trust policy must name the role itself for that (no implicit self-trust since "
+            "2022), or do not assume it again: the credentials already are this role's (drop "
+            "the role ARN from the tool's settings, e.g. `--role-arn` of `aws eks get-token` "
+            "or the kubeconfig)."
+        )
     why = (m.group("why") or "").lower()
     if "explicit deny" in why:
         return (
