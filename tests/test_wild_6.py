@@ -276,3 +276,42 @@ def test_another_roles_denial_keeps_the_two_sided_fix(
 ) -> None:
     doc = _text(tmp_path, _DENIED + "\n", capsys)
     assert doc["findings"][0]["fix"].startswith("Both sides must allow it")
+
+
+# ------------------------------------------------ IPython's numbered source lines are code
+
+
+def test_ipython_source_lines_are_no_proxy_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws-samples/amazon-custom-entity-recognition-textract-comprehend#1: in a Jupyter
+    traceback the numbered source lines of botocore's httpsession.send (`285 raise
+    ProxyConnectionError(proxy_url=proxy_url, error=e)` under `except ProxyError`) read as a
+    proxy failure (SD301, 'Fix HTTPS_PROXY'); the exception raised is EndpointConnectionError
+    for comprehend.us-west-1 (SD209)."""
+    doc = _parse(tmp_path, "32-custom-entity-recognition-1-comprehend-us-west-1.log", capsys)
+    assert codes(doc) == ["SD209"]
+    assert doc["requests"][0]["host"] == "comprehend.us-west-1.amazonaws.com"
+
+
+def test_ipython_traceback_of_a_real_proxy_error_keeps_sd301(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "32-custom-entity-recognition-1-comprehend-us-west-1.log").read_text()
+    head = text[: text.index("EndpointConnectionError: Could not")]
+    doc = _text(
+        tmp_path,
+        head + 'ProxyConnectionError: Failed to connect to proxy URL: "http://proxy.corp:3128"\n',
+        capsys,
+    )
+    assert codes(doc) == ["SD301"]
+
+
+def test_connection_closed_title_line_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/aws-cli#3999 (the endpoint 'was blocked at firewall'): the CLI's line alone, with no
+    word such as Error in it, was refused (SD001)."""
+    doc = _parse(tmp_path, "33-aws-cli-3999-sagemaker-runtime-connection-closed-title.log", capsys)
+    assert codes(doc) == ["SD203"]
+    assert doc["requests"][0]["host"] == "runtime.sagemaker.us-east-2.amazonaws.com"

@@ -215,19 +215,30 @@ _KIND_RX = {kind: rx for rx, kind in _ERRORS}
 
 def error_text(lines: list[str]) -> str:
     """A record's lines without its traceback frames (the `File ...` lines and the source
-    lines under them, indented deeper than their `Traceback` line): the exception lines are
-    what says what went wrong, and scanning only them keeps long tracebacks cheap."""
+    lines under them, indented deeper than their `Traceback` line, and the numbered source
+    lines of IPython's tracebacks): the exception lines are what says what went wrong, and
+    scanning only them keeps long tracebacks cheap."""
     if len(lines) < 4:
         return "\n".join(lines)  # too short to hold a traceback frame
+    ipython = any(ln.startswith("-->") or _IPY_FRAME.search(ln) for ln in lines)
     out: list[str] = []
     base = -1
     for ln in lines:
         if base >= 0 and ln[: base + 1].isspace() and len(ln) > base:
             continue
+        if ipython and _IPY_SOURCE.match(ln):
+            continue
         if "Traceback (most recent call last)" in ln:
             base = len(ln) - len(ln.lstrip())
         out.append(ln)
     return "\n".join(out)
+
+
+# IPython's (Jupyter's) traceback: a frame's `~/…/botocore/httpsession.py in send(self,
+# request)` line, then its source lines, numbered, the current one marked `-->` (their code,
+# `raise ProxyConnectionError(...)` under an `except ProxyError`, is no error that happened)
+_IPY_FRAME = re.compile(r"\.py in [\w<>]+\(")
+_IPY_SOURCE = re.compile(r"(?:-*> ?| +)\d{1,6}(?: |$)")
 
 
 _EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
