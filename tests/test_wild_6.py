@@ -232,14 +232,22 @@ def test_role_arn_without_an_account_is_an_unset_value(
     assert "trust policy" not in f["fix"]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "05-terraform-kubestack-191-eks-get-token-role-self-assume.log",
+        "40-airflow-17190-ecs-task-role-self-assume.log",
+    ],
+)
 def test_role_assuming_itself_needs_explicit_self_trust(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
-    """kbst/terraform-kubestack#191: `aws eks get-token --role` run with that role's own
-    session: SD405's fix asked for an identity policy and a trust policy in general; the
-    session assumes its own role, which needs the role named in its own trust policy (no
-    implicit self-trust since 2022) or no second assumption at all."""
-    doc = _parse(tmp_path, "05-terraform-kubestack-191-eks-get-token-role-self-assume.log", capsys)
+    """kbst/terraform-kubestack#191 (`aws eks get-token --role` run with that role's own
+    session) and apache/airflow#17190 (an ECS task role assuming itself): SD405's fix asked
+    for an identity policy and a trust policy in general; the session assumes its own role,
+    which needs the role named in its own trust policy (no implicit self-trust since 2022)
+    or no second assumption at all."""
+    doc = _parse(tmp_path, name, capsys)
     (f,) = doc["findings"]
     assert f["code"] == "SD405" and "is assuming itself" in f["fix"]
 
@@ -315,3 +323,23 @@ def test_connection_closed_title_line_is_read(
     doc = _parse(tmp_path, "33-aws-cli-3999-sagemaker-runtime-connection-closed-title.log", capsys)
     assert codes(doc) == ["SD203"]
     assert doc["requests"][0]["host"] == "runtime.sagemaker.us-east-2.amazonaws.com"
+
+
+# ------------------------------------------ refreshed credentials that are already expired
+
+
+def test_refreshed_but_still_expired_is_an_expired_credential_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ministryofjustice/analytics-platform#86 (R through reticulate): botocore's
+    `RuntimeError: Credentials were refreshed, but the refreshed credentials are still
+    expired.` was refused (SD001); the credential source hands out expired credentials, or
+    the host's clock is ahead (SD402)."""
+    doc = _parse(tmp_path, "45-analytics-platform-86-r-refreshed-still-expired.log", capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD402" and "already expired" in f["message"]
+    assert f["evidence"][0]["line"] == 2
+
+
+def test_credentials_refreshed_words_of_another_program_stay_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "Credentials were refreshed at 10:00, next refresh at 11:00\n")

@@ -696,6 +696,7 @@ _SDK_TEXT = re.compile(
     # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
     r"Error when retrieving token from sso: |Error loading SSO Token: |"
     r"The SSO session associated with this profile has expired|"
+    r"Credentials were refreshed, but the refreshed credentials are still expired|"
     r"'ResponseMetadata': \{'RequestId'|<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
@@ -1863,6 +1864,14 @@ class Reconstructor:
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
             # UnauthorizedSSOTokenError: the portal refused the cached token)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
+        if "refreshed credentials are still expired" in text:
+            # botocore's RefreshableCredentials: the source handed out expired credentials
+            self.events.add(
+                rec,
+                "refreshed-still-expired",
+                _last_exception_line(text)
+                or _line_at(text, text.find("refreshed credentials are still")),
+            )
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)
         elif kind is ErrorKind.NO_REGION:

@@ -1217,6 +1217,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "the profile) again.",
             evs("sso-expired"),
         )
+    if "refreshed-still-expired" in by_tag:
+        yield Hit(
+            "SD402",
+            "botocore refreshed the credentials and got ones that had already expired: their "
+            "source hands out stale credentials (a credential_process, or a tool's cache or "
+            "credentials file, that returns old ones), or this host's clock is ahead.",
+            evs("refreshed-still-expired"),
+            fix="Make the source return fresh credentials (clear the tool's cache, have the "
+            "credential_process fetch new ones, write the file again), and check this host's "
+            "clock (`date -u` against NTP).",
+        )
     if facts.credential_source:
         yield Hit(
             "SD503",
