@@ -343,3 +343,31 @@ def test_refreshed_but_still_expired_is_an_expired_credential_source(
 
 def test_credentials_refreshed_words_of_another_program_stay_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, "Credentials were refreshed at 10:00, next refresh at 11:00\n")
+
+
+# ------------------------------------------------------ a FIPS host name that does not exist
+
+
+def test_unreachable_fips_host_names_the_fips_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """boto/botocore#2549: with AWS_USE_FIPS_ENDPOINT=true the CLI built
+    `ec2-instance-connect-fips.us-gov-west-1.amazonaws.com`, which does not exist (GovCloud's
+    standard name is already FIPS); SD209 said only 'Re-run with --debug'."""
+    doc = _parse(tmp_path, "49-botocore-2549-govcloud-fips-host-missing.log", capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD209" and "is a FIPS name" in f["message"]
+    assert "AWS_USE_FIPS_ENDPOINT" in f["fix"]
+
+
+def test_unreachable_standard_host_keeps_the_generic_sd209(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(
+        tmp_path,
+        'Could not connect to the endpoint URL: "https://ec2-instance-connect.us-gov-west-1.'
+        'amazonaws.com/"\n',
+        capsys,
+    )
+    (f,) = doc["findings"]
+    assert "FIPS" not in f["message"] and f["fix"].startswith("Re-run with `--debug`")

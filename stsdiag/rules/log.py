@@ -465,6 +465,9 @@ _NETWORK = {
     ErrorKind.PROXY: "SD301",
     ErrorKind.SSL: "SD303",
 }
+# a FIPS endpoint's host name (`sts-fips.us-east-1.amazonaws.com`,
+# `api-fips.sagemaker.us-gov-east-1.amazonaws.com`, `ec2-instance-connect-fips.…`)
+_FIPS_HOST = re.compile(r"[\w-]+-fips\.(?:[\w-]+\.)*amazonaws\.com(?:\.cn)?$")
 _CLOSED = re.compile(
     r"ConnectionClosedError|Connection was closed before|RemoteDisconnected|"
     r"Remote end closed connection|ServerDisconnectedError|Connection aborted"
@@ -527,6 +530,21 @@ def network(r: LogRequest) -> Iterable[Hit]:
             )
         tries = f" ({n} attempts)" if n > 1 else ""
         fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
+        if code in ("SD201", "SD209") and _FIPS_HOST.match(host):
+            # botocore builds `<service>-fips.<region>` whenever FIPS is asked for, whether
+            # the service has such an endpoint there or not
+            cause = (
+                f" {host} is a FIPS name, built because FIPS endpoints are turned on "
+                "(`use_fips_endpoint`, `AWS_USE_FIPS_ENDPOINT`): not every service has one in "
+                "every region (in GovCloud many services' standard names are already "
+                "FIPS-validated), and then the name does not exist."
+            )
+            fix = (
+                "Check that the service has a FIPS endpoint in that region "
+                "(https://aws.amazon.com/compliance/fips/); if not, turn FIPS off for it "
+                "(unset `AWS_USE_FIPS_ENDPOINT`, `use_fips_endpoint = false`) or pass its "
+                "endpoint URL."
+            )
         if code == "SD204" and _runs_long(r):
             fix = (
                 "Raise the client's `read_timeout` above the call's run time "
