@@ -371,3 +371,29 @@ def test_unreachable_standard_host_keeps_the_generic_sd209(
     )
     (f,) = doc["findings"]
     assert "FIPS" not in f["message"] and f["fix"].startswith("Re-run with `--debug`")
+
+
+# --------------------------------------------------------- an endpoint URL without its scheme
+
+
+def test_endpoint_url_without_scheme_is_an_endpoint_override_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """aws/amazon-sagemaker-examples#876: `ValueError: Invalid endpoint:
+    sts.us-east-1.amazonaws.com` (the SageMaker SDK passed the host as endpoint_url) was
+    refused (SD001); botocore refuses an endpoint URL without `https://` (SD107)."""
+    doc = _parse(tmp_path, "28-sagemaker-examples-876-invalid-endpoint-no-scheme.log", capsys)
+    (f,) = doc["findings"]
+    assert f["code"] == "SD107" and "has no scheme" in f["message"]
+    assert "https://sts.us-east-1.amazonaws.com" in f["fix"]
+
+
+def test_invalid_endpoint_with_an_empty_region_keeps_sd101(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _text(tmp_path, "ValueError: Invalid endpoint: https://sts..amazonaws.com\n", capsys)
+    assert codes(doc) == ["SD101"]
+
+
+def test_invalid_endpoint_of_another_program_stays_refused(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "ValueError: Invalid endpoint: localhost:9000\n")

@@ -692,7 +692,8 @@ _SDK_TEXT = re.compile(
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
     r"Connection was closed before we received a valid response from endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
+    r"Invalid endpoint: (?:https?://[\w-]+\.\.|[\w-]+\.[\w.-]*amazonaws\.com)|"
+    r"Failed to connect to proxy URL: \"?https?://|"
     # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
     r"Error when retrieving token from sso: |Error loading SSO Token: |"
     r"The SSO session associated with this profile has expired|"
@@ -702,6 +703,11 @@ _SDK_TEXT = re.compile(
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
 _EMPTY_REGION_HOST = re.compile(r"Invalid endpoint: https?://[\w-]+\.\.[\w.-]*\b")
+# botocore's ValueError for an endpoint URL given without its scheme (`endpoint_url=
+# "sts.us-east-1.amazonaws.com"`: botocore needs `https://` to read a host from it)
+_NO_SCHEME_ENDPOINT = re.compile(
+    r"Invalid endpoint: (?!\w+://)[\w-]+(?:\.[\w-]+)*\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:/\S*)?"
+)
 # urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
 _PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
@@ -1850,6 +1856,9 @@ class Reconstructor:
             return
         if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
             self.events.add(rec, "empty-region", er.group(0))
+            return
+        if "Invalid endpoint: " in text and (ns := _NO_SCHEME_ENDPOINT.search(text)):
+            self.events.add(rec, "endpoint-no-scheme", ns.group(0))
             return
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here

@@ -1145,6 +1145,18 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             fix="Give the variable, option or profile `region` a value, or unset the empty "
             "variable so the profile's region is used.",
         )
+    if "endpoint-no-scheme" in by_tag:
+        url = by_tag["endpoint-no-scheme"][0].excerpt.removeprefix("Invalid endpoint: ")
+        yield Hit(
+            "SD107",
+            f"The endpoint URL {url} has no scheme: botocore reads a host only from a URL "
+            "that starts with `https://`, and refused it (ValueError: Invalid endpoint) "
+            "before any request.",
+            evs("endpoint-no-scheme"),
+            fix=f"Give the endpoint URL its scheme (`https://{url}`) where it is set "
+            "(`endpoint_url=`, `--endpoint-url`, `AWS_ENDPOINT_URL*`, a profile's "
+            "`endpoint_url`), or upgrade the library that builds it.",
+        )
     if "container-host-refused" in by_tag:
         host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
         pod_identity = host is not None and host.group(1) in ("169.254.170.23", "[fd00:ec2::23]")
