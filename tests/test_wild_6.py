@@ -397,3 +397,29 @@ def test_invalid_endpoint_with_an_empty_region_keeps_sd101(
 
 def test_invalid_endpoint_of_another_program_stays_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, "ValueError: Invalid endpoint: localhost:9000\n")
+
+
+# ------------------------------------------------ a paste that ends right after a header
+
+
+def test_paste_ending_in_a_bare_header_is_cut_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """boto/boto3#1488: the excerpt ends with `[2018-03-21 14:31:01,011: DEBUG/MainProcess]`
+    (a Celery header, its message cut away); the HEAD sent just before read as SD210
+    'the SDK was still waiting when the log ends' (a warning); the log was cut off, and the
+    answer may be in the missing part (SD210 info)."""
+    doc = _parse(tmp_path, "53-boto3-1488-celery-s3-head-expired-loop.log", capsys)
+    assert doc["log"]["truncated"] is True
+    (f,) = doc["findings"]
+    assert f["code"] == "SD210" and f["severity"] == "info"
+
+
+def test_log_ending_in_a_whole_record_is_not_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "53-boto3-1488-celery-s3-head-expired-loop.log").read_text()
+    whole = text[: text.rindex("[2018-03-21 14:31:01,011")]
+    doc = _text(tmp_path, whole + "Task ended with status ERROR at 14:31:05 - \n", capsys)
+    assert doc["log"]["truncated"] is False
+    assert doc["findings"][0]["severity"] == "warning"
