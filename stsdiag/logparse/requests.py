@@ -220,7 +220,9 @@ def error_text(lines: list[str]) -> str:
     scanning only them keeps long tracebacks cheap."""
     if len(lines) < 4:
         return "\n".join(lines)  # too short to hold a traceback frame
-    ipython = any(ln.startswith("-->") or _IPY_FRAME.search(ln) for ln in lines)
+    ipython = any(
+        ln.startswith("-->") or (".py in " in ln and _IPY_FRAME.search(ln)) for ln in lines
+    )
     out: list[str] = []
     base = -1
     for ln in lines:
