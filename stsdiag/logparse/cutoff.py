@@ -26,6 +26,14 @@ _CUT_HEADER = re.compile(
     r"(?:[,.]\d{0,6})?)?)?)?)?)?(?:\]?[ ,|-]+[\w.\[\] -]{0,60})?"
 )
 _LEVEL_WORD = re.compile(r"\b(?:" + "|".join(LEVEL_NAMES) + r")\b")
+# a whole header and no message: a time, then the level word with at most its process or
+# thread (`[2018-03-21 14:31:01,011: DEBUG/MainProcess]`, `… - botocore.hooks - DEBUG - `);
+# botocore never logs an empty message, so the paste was cut right after the header
+_BARE_HEADER = re.compile(
+    r"[^\n]{0,120}?\d\d:\d\d:\d\d[^\n]{0,120}?(?:\[|: | - )(?:"
+    + "|".join(LEVEL_NAMES)
+    + r")\b(?:/[\w-]{1,40})?\]?[\s:|-]*"
+)
 _SPECIAL = re.compile(r"""[(){}\[\]<>'"\\]""")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _STRING_START = re.compile(r"""\s*[bBuUrR]{0,2}(['"])""")
@@ -147,7 +155,7 @@ def was_cut(tail: bytes, last: Record | None) -> bool:
     nl = text.rfind("\n")
     whole = nl >= 0 or len(tail) < TAIL  # the tail holds the last line from its start
     last_line = text[nl + 1 :] if whole else None
-    if last_line is not None and cut_header(last_line):
+    if last_line is not None and (cut_header(last_line) or _BARE_HEADER.fullmatch(last_line)):
         return True
     if last is not None and last.lines:
         end = last.lines[-1].rstrip()

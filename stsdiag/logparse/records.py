@@ -84,6 +84,26 @@ _THREAD = re.compile(rb"\b(MainThread|Thread-\d+(?: \([^)]*\))?|ThreadPoolExecut
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _SDK_LOGGER = re.compile(SDK + rb"$")
 
+# botocore's own error sentences (ClientError, EndpointConnectionError and its kin), as an
+# application's logger quotes them in its own record (`ERROR:root:An error occurred
+# (AccessDenied) when calling the AssumeRole operation: …`, Python's basicConfig format): such
+# a line is read like the same sentence pasted alone (a continuation line), not dropped as
+# another program's record
+_SDK_QUOTE = re.compile(
+    rb"An error occurred \([\w.]{1,100}\) when calling the \w{1,100} operation|"
+    rb"(?:Could not connect to the|(?:Connect|Read) timeout on) endpoint URL: |"
+    rb"Connection was closed before we received a valid response from endpoint URL: "
+)
+
+
+def _quotes_sdk(line: bytes, start: int, end: int) -> bool:
+    """Whether another program's record at line[start:end] quotes botocore's error."""
+    return (
+        line.find(b"rror occurred (", start, end) >= 0
+        or line.find(b"endpoint URL: ", start, end) >= 0
+    ) and _SDK_QUOTE.search(line, start, end) is not None
+
+
 # the programs a pasted command line may run the AWS CLI through (credential helpers, sudo)
 WRAPPER = (
     rb"(?:(?:sudo|time|env|aws-vault|aws-okta|awsume|saml2aws|granted|assume|aws-sso-util|"
@@ -92,7 +112,7 @@ WRAPPER = (
 # Continuation lines worth keeping even when their record was dropped (CLI stderr, tracebacks).
 _CONT_FACT = re.compile(
     rb"Error|error occurred|A client error \(|Exception|Traceback|timeout|Timeout|Unable to locate|"
-    rb"You must specify a region|Could not connect|Failed to connect to proxy|Max number of attempts|Making request for OperationModel|"
+    rb"You must specify a region|Could not connect|Connection was closed before|refreshed credentials are still expired|Failed to connect to proxy|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
     rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|Too many open files|"
     # the proxy settings a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
@@ -948,7 +968,7 @@ def classify_line(line: bytes, lineno: int) -> tuple[int, Record | None]:
     policy = _policy(logger_b)
     kind = _kind(policy, line, msg_start, len(line))
     if kind == FOREIGN:
-        return FOREIGN, None
+        return (CONT if _quotes_sdk(line, msg_start, len(line)) else FOREIGN), None
     if kind == DROPPED:
         if _may_wrap(policy, line, 0, msg_start, len(line)):
             rec = _record(lineno, logger_b, level_b, thread_b, ts_b, fmt, line[msg_start:])
@@ -1208,6 +1228,14 @@ class _Block:
                 pol = _policy(logger_b)
             end = m.end()
             le = find(b"\n", end)
+            kind = _kind(pol, buf, end, le)
+            if kind == FOREIGN and _quotes_sdk(buf, end, le):
+                # another program's record quoting botocore's error: a continuation line
+                # (as `classify_line` has it), read with the lines before it
+                cur = self.gap(prev_end + 1, le, cur)
+                prev_end = le
+                cuts += 1
+                continue
             if ls != prev_end:
                 cur = self.gap(prev_end + 1, ls, cur)
             prev_end = le
@@ -1215,7 +1243,6 @@ class _Block:
                 if cur.maybe is None:
                     out.append(cur)
                 cur = None
-            kind = _kind(pol, buf, end, le)
             if kind == FOREIGN:
                 foreign += 1
                 continue

@@ -230,6 +230,12 @@ _PROMPT = r"^\s*(?:\S{0,60}[$#>%]\s*)?"
 # the command line a user pasted above the log (its prompt before it)
 _SHELL_AWS = re.compile(_PROMPT + r"aws\s+([a-z0-9][a-z0-9-]*\s.*)$")
 _LOOKING = re.compile(r"Looking for credentials via: (\S+)")
+# what a record's continuation lines may hold after `Found credentials in …`: a traceback, or
+# botocore's error sentence on a line of its own (the CLI's output, an app's logger quoting it)
+_GLUED_ERROR = re.compile(
+    r"Traceback \(most recent call last\)|An error occurred \([\w.]+\) when calling|"
+    r"A client error \([\w.]+\) occurred|endpoint URL: \"?https?://"
+)
 # proxy variables a user pasted above the output (`$ export HTTPS_PROXY=http://...`)
 _SHELL_PROXY = re.compile(
     _PROMPT + r"(?:export|set)\s+(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=(\S*)"
@@ -287,19 +293,32 @@ _KIND_RX = {kind: rx for rx, kind in _ERRORS}
 
 def error_text(lines: list[str]) -> str:
     """A record's lines without its traceback frames (the `File ...` lines and the source
-    lines under them, indented deeper than their `Traceback` line): the exception lines are
-    what says what went wrong, and scanning only them keeps long tracebacks cheap."""
+    lines under them, indented deeper than their `Traceback` line, and the numbered source
+    lines of IPython's tracebacks): the exception lines are what says what went wrong, and
+    scanning only them keeps long tracebacks cheap."""
     if len(lines) < 4:
         return "\n".join(lines)  # too short to hold a traceback frame
+    ipython = any(
+        ln.startswith("-->") or (".py in " in ln and _IPY_FRAME.search(ln)) for ln in lines
+    )
     out: list[str] = []
     base = -1
     for ln in lines:
         if base >= 0 and ln[: base + 1].isspace() and len(ln) > base:
             continue
+        if ipython and _IPY_SOURCE.match(ln):
+            continue
         if "Traceback (most recent call last)" in ln:
             base = len(ln) - len(ln.lstrip())
         out.append(ln)
     return "\n".join(out)
+
+
+# IPython's (Jupyter's) traceback: a frame's `~/…/botocore/httpsession.py in send(self,
+# request)` line, then its source lines, numbered, the current one marked `-->` (their code,
+# `raise ProxyConnectionError(...)` under an `except ProxyError`, is no error that happened)
+_IPY_FRAME = re.compile(r"\.py in [\w<>]+\(")
+_IPY_SOURCE = re.compile(r"(?:-*> ?| +)\d{1,6}(?: |$)")
 
 
 _EXC_LINE = re.compile(r"^\s*([\w.]*(?:Error|Exception|Timeout)\w*:.*)$", re.M)
@@ -772,16 +791,24 @@ _SDK_TEXT = re.compile(
     r"calling\s+the\s+\w+\s+operation|A client error \([\w.]+\)\s+occurred\s+when\s+calling\s+the"
     r"\s+\w+\s+operation|"
     r"Could not connect to the endpoint URL|(?:Connect|Read) timeout on endpoint URL: \"?https?://|"
+    r"Connection was closed before we received a valid response from endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
-    r"Invalid endpoint: https?://[\w-]+\.\.|Failed to connect to proxy URL: \"?https?://|"
+    r"Invalid endpoint: (?:https?://[\w-]+\.\.|[\w-]+\.[\w.-]*amazonaws\.com)|"
+    r"Failed to connect to proxy URL: \"?https?://|"
     # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
     r"Error when retrieving token from sso: |Error loading SSO Token: |"
     r"The SSO session associated with this profile has expired|"
+    r"Credentials were refreshed, but the refreshed credentials are still expired|"
     r"'ResponseMetadata': \{'RequestId'|<ErrorResponse xmlns=\"https://sts\.amazonaws\.com/doc/"
 )
 # botocore's ValueError for the host it built from an empty region (`AWS_DEFAULT_REGION=""`):
 # `Invalid endpoint: https://sts..amazonaws.com` (older botocore; newer ones refuse the region)
 _EMPTY_REGION_HOST = re.compile(r"Invalid endpoint: https?://[\w-]+\.\.[\w.-]*\b")
+# botocore's ValueError for an endpoint URL given without its scheme (`endpoint_url=
+# "sts.us-east-1.amazonaws.com"`: botocore needs `https://` to read a host from it)
+_NO_SCHEME_ENDPOINT = re.compile(
+    r"Invalid endpoint: (?!\w+://)[\w-]+(?:\.[\w-]+)*\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:/\S*)?"
+)
 # urllib3's frame that sets up the tunnel through an HTTPS proxy (`self._prepare_proxy(conn)`)
 _PREPARE_PROXY = "_prepare_proxy("
 # the AWS CLI's own line for a TLS failure names the URL this way
@@ -1920,10 +1947,11 @@ class Reconstructor:
             self.events.credential_source = m.group(1).strip()
             self.events.credential_line = rec.line
             self.events.add(rec, "credentials-found")
-            if len(rec.lines) == 1 or "Traceback (most recent call last)" not in text:
+            if len(rec.lines) == 1 or not _GLUED_ERROR.search(text):
                 return
-            # a traceback the paste glued to the line (an app's own log format, read as the
-            # line's continuation): what it raised is read below like any other record's
+            # a traceback or an error line the paste glued to the line (an app's own log
+            # format, or its logger quoting botocore's error, read as the line's
+            # continuation): what it says is read below like any other record's
         if ("Retrieving" in msg or "Assuming" in msg) and _PROVIDER_CALL.search(msg):
             self._provider_pending[rec.thread] = True
         if self._credential_chain(rec, msg, text):
@@ -1960,6 +1988,9 @@ class Reconstructor:
         if "Invalid endpoint: " in text and (er := _EMPTY_REGION_HOST.search(text)):
             self.events.add(rec, "empty-region", er.group(0))
             return
+        if "Invalid endpoint: " in text and (ns := _NO_SCHEME_ENDPOINT.search(text)):
+            self.events.add(rec, "endpoint-no-scheme", ns.group(0))
+            return
         final = "Exception caught in main" in msg or rec.logger == "stderr" or "Traceback" in text
         # only a final error, or a missing credential or region, is an event here
         kind = classify(text) if final or _NO_CRED_OR_REGION.search(text) else None
@@ -1973,6 +2004,14 @@ class Reconstructor:
             # the SSO session is over (botocore's TokenRetrievalError / SSOTokenLoadError, or
             # UnauthorizedSSOTokenError: the portal refused the cached token)
             self.events.add(rec, "sso-expired", _last_exception_line(text) or msg)
+        if "refreshed credentials are still expired" in text:
+            # botocore's RefreshableCredentials: the source handed out expired credentials
+            self.events.add(
+                rec,
+                "refreshed-still-expired",
+                _last_exception_line(text)
+                or _line_at(text, text.find("refreshed credentials are still")),
+            )
         if kind is ErrorKind.NO_CREDENTIALS:
             self.events.add(rec, "no-credentials", _last_exception_line(text) or _said(text) or msg)
         elif kind is ErrorKind.NO_REGION:

@@ -482,6 +482,13 @@ _NETWORK = {
     ErrorKind.PROXY: "SD301",
     ErrorKind.SSL: "SD303",
 }
+# a FIPS endpoint's host name (`sts-fips.us-east-1.amazonaws.com`,
+# `api-fips.sagemaker.us-gov-east-1.amazonaws.com`, `ec2-instance-connect-fips.…`)
+_FIPS_HOST = re.compile(r"[\w-]+-fips\.(?:[\w-]+\.)*amazonaws\.com(?:\.cn)?$")
+_CLOSED = re.compile(
+    r"ConnectionClosedError|Connection was closed before|RemoteDisconnected|"
+    r"Remote end closed connection|ServerDisconnectedError|Connection aborted"
+)
 _NET_TEXT = {
     "SD201": "could not be resolved (DNS)",
     "SD202": "timed out connecting",
@@ -517,6 +524,11 @@ def network(r: LogRequest) -> Iterable[Hit]:
         if a.error is None or a.error not in _NETWORK:
             continue
         code = _NETWORK[a.error]
+        # botocore's ConnectionClosedError (urllib3's ProtocolError: the peer closed or
+        # aborted the connection it had accepted): no failure to connect, a reset
+        closed = a.error is ErrorKind.CONNECTION_ERROR and bool(_CLOSED.search(a.error_text or ""))
+        if closed:
+            code = "SD203"
         if code in seen:
             continue
         seen.add(code)
@@ -535,6 +547,21 @@ def network(r: LogRequest) -> Iterable[Hit]:
             )
         tries = f" ({n} attempts)" if n > 1 else ""
         fix = strict_tls_fix(a.error_text or "") if code == "SD303" else None
+        if code in ("SD201", "SD209") and _FIPS_HOST.match(host):
+            # botocore builds `<service>-fips.<region>` whenever FIPS is asked for, whether
+            # the service has such an endpoint there or not
+            cause = (
+                f" {host} is a FIPS name, built because FIPS endpoints are turned on "
+                "(`use_fips_endpoint`, `AWS_USE_FIPS_ENDPOINT`): not every service has one in "
+                "every region (in GovCloud many services' standard names are already "
+                "FIPS-validated), and then the name does not exist."
+            )
+            fix = (
+                "Check that the service has a FIPS endpoint in that region "
+                "(https://aws.amazon.com/compliance/fips/); if not, turn FIPS off for it "
+                "(unset `AWS_USE_FIPS_ENDPOINT`, `use_fips_endpoint = false`) or pass its "
+                "endpoint URL."
+            )
         if code == "SD204" and _runs_long(r):
             fix = (
                 "Raise the client's `read_timeout` above the call's run time "
@@ -547,6 +574,17 @@ def network(r: LogRequest) -> Iterable[Hit]:
                 "with InvocationType=Event); lower `max_attempts` so a slow call is not sent again."
             )
         what = _NET_TEXT[code]
+        if closed:
+            what = (
+                "accepted the connection, then closed it before any answer (ConnectionClosedError: "
+                "a proxy, firewall or TLS-inspecting device on the path cut it, or the server "
+                "dropped a connection it had kept idle)"
+            )
+            fix = (
+                f"Check the proxies, firewalls and TLS inspection between this host and {host} "
+                "(allow the host, or add it to NO_PROXY); when it happens now and then, "
+                "botocore retries it: raise `max_attempts`."
+            )
         if code == "SD303" and "Too many open files" in (a.error_text or ""):
             # urllib3 names any failure to set up TLS an SSLError: out of file descriptors,
             # the CA bundle could not even be opened, and no certificate was checked
@@ -562,6 +600,7 @@ def network(r: LogRequest) -> Iterable[Hit]:
             )
         if (
             code in ("SD203", "SD209")
+            and not closed
             and endpoints.is_loopback_host(host)
             and not (a.proxy or r.proxy)
         ):
@@ -725,6 +764,11 @@ _NOT_AUTHORIZED_ASSUME = re.compile(
 )
 
 
+_ROLE_ARN = re.compile(r"arn:[\w-]+:iam::(?P<account>[^:\s]*):(?P<kind>role|user|group|root)\b")
+# what stands in a role ARN's account field when code built it from an unset value
+_UNSET_ACCOUNT = re.compile(r"|None|none|null|NULL|undefined|nil|\$\{[^}]*\}|\{\{[^}]*\}\}")
+
+
 def _assume_denied_fix(m: re.Match[str]) -> str:
     """Who must allow a denied role assumption: STS's reason names the policy when it gives
     one; without one either side may be missing (the caller's permissions or the role's
@@ -734,9 +778,31 @@ def _assume_denied_fix(m: re.Match[str]) -> str:
         role = "the role"
     if caller.endswith("…"):
         caller = "the caller"
-    elif a := re.match(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/", caller):
-        # an assumed role's session: the policies are its role's
+    elif a := re.match(r"arn:([\w-]+):sts::([^:\s]{1,32}):assumed-role/([\w+=,.@-]+)/", caller):
+        # an assumed role's session: the policies are its role's (the account may be masked)
         caller = f"arn:{a.group(1)}:iam::{a.group(2)}:role/{a.group(3)}"
+    r = _ROLE_ARN.match(role)
+    if r is not None and _UNSET_ACCOUNT.fullmatch(r.group("account")):
+        # STS looks for no role at all: the ARN was built from an unset variable
+        return (
+            f"The role ARN {role} has no account id ('{r.group('account')}' where the 12 "
+            "digits belong): the code or configuration that built it read an unset value. "
+            "Set the account id (or the whole RoleArn); no policy change helps."
+        )
+    if r is not None and r.group("kind") != "role":
+        return (
+            f"{role} is an IAM {r.group('kind')}, not a role: only roles can be assumed. Pass "
+            "the ARN of a role (`arn:aws:iam::ACCOUNT:role/NAME`) as RoleArn / role_arn."
+        )
+    if r is not None and caller == role:
+        # (a role's session assuming that same role: no implicit self-trust since 2022)
+        return (
+            f"{role} is assuming itself: its own session calls sts:{action} on it. A role's "
+            "trust policy must name the role itself for that (no implicit self-trust since "
+            "2022), or do not assume it again: the credentials already are this role's (drop "
+            "the role ARN from the tool's settings, e.g. `--role-arn` of `aws eks get-token` "
+            "or the kubeconfig)."
+        )
     why = (m.group("why") or "").lower()
     if "explicit deny" in why:
         return (
@@ -783,6 +849,14 @@ def _error_meaning(
         and ("Signature expired" in msg or "not yet current" in msg)
     ):
         yield Hit("SD401", f"{op}: {code}: {msg}{_skew(msg)}", e)
+    elif code in ("ExpiredToken", "ExpiredTokenException") and operation == "AssumeRoleWithSAML":
+        # (the call is unsigned: what expired is the SAML assertion, not a session)
+        yield Hit("SD402", f"{op}: {code}: {_sentence(msg)}The SAML assertion is too old: STS "
+                  "accepts one only within 5 minutes of its issue (IssueInstant), not a "
+                  "session that expired.", e,
+                  fix="Sign in to the identity provider again right before the call (a tool "
+                  "that keeps the assertion and assumes several roles with it must re-authenticate "
+                  "once it is 5 minutes old), and check the clocks of the IdP and of this host.")  # fmt: skip
     elif code in ("ExpiredToken", "ExpiredTokenException"):
         yield Hit("SD402", f"{op}: {code}: {msg}{_web_token_expired(operation, msg)}", e)
     elif code in _SSO_EXPIRED or (
@@ -841,6 +915,17 @@ def _error_meaning(
     elif code in ("Throttling", "ThrottlingException", "TooManyRequestsException",
                   "RequestLimitExceeded", "SlowDown", "PriorRequestNotComplete"):  # fmt: skip
         yield Hit("SD407", f"{op}: {code}: {msg}", e)
+    elif code in ("InvalidIdentityToken", "IDPRejectedClaim") and operation == "AssumeRoleWithSAML":
+        # (no OIDC provider is in play: the registry's fix misleads)
+        yield Hit("SD408", f"{op}: {code}: {_sentence(msg)}STS rejected the SAML assertion.", e,
+                  fix="Check the IAM SAML provider and the assertion: the provider's metadata "
+                  "must be the IdP's current one (upload it again after the IdP's signing "
+                  "certificate changed); the assertion's Role attribute must pair this role's "
+                  "ARN with that provider's ARN; its audience must be the sign-in endpoint of "
+                  "the role's partition (https://signin.aws.amazon.com/saml; GovCloud "
+                  "https://signin.amazonaws-us-gov.com/saml; China "
+                  "https://signin.amazonaws.cn/saml); and the role's trust policy must allow "
+                  "`sts:AssumeRoleWithSAML` for that provider.")  # fmt: skip
     elif code in ("InvalidIdentityToken", "IDPRejectedClaim", "IDPCommunicationError"):
         yield Hit("SD408", f"{op}: {code}: {msg}", e)
     elif code in _SERVER_ERRORS:
@@ -1080,6 +1165,18 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             fix="Give the variable, option or profile `region` a value, or unset the empty "
             "variable so the profile's region is used.",
         )
+    if "endpoint-no-scheme" in by_tag:
+        url = by_tag["endpoint-no-scheme"][0].excerpt.removeprefix("Invalid endpoint: ")
+        yield Hit(
+            "SD107",
+            f"The endpoint URL {url} has no scheme: botocore reads a host only from a URL "
+            "that starts with `https://`, and refused it (ValueError: Invalid endpoint) "
+            "before any request.",
+            evs("endpoint-no-scheme"),
+            fix=f"Give the endpoint URL its scheme (`https://{url}`) where it is set "
+            "(`endpoint_url=`, `--endpoint-url`, `AWS_ENDPOINT_URL*`, a profile's "
+            "`endpoint_url`), or upgrade the library that builds it.",
+        )
     if "container-host-refused" in by_tag:
         host = _REFUSED.search(by_tag["container-host-refused"][0].excerpt)
         pod_identity = host is not None and host.group(1) in ("169.254.170.23", "[fd00:ec2::23]")
@@ -1169,6 +1266,17 @@ def log_events(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             "The SSO session has expired and could not be refreshed: run `aws sso login` (with "
             "the profile) again.",
             evs("sso-expired"),
+        )
+    if "refreshed-still-expired" in by_tag:
+        yield Hit(
+            "SD402",
+            "botocore refreshed the credentials and got ones that had already expired: their "
+            "source hands out stale credentials (a credential_process, or a tool's cache or "
+            "credentials file, that returns old ones), or this host's clock is ahead.",
+            evs("refreshed-still-expired"),
+            fix="Make the source return fresh credentials (clear the tool's cache, have the "
+            "credential_process fetch new ones, write the file again), and check this host's "
+            "clock (`date -u` against NTP).",
         )
     if facts.credential_source:
         yield Hit(
