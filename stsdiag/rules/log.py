@@ -930,6 +930,40 @@ def _error_meaning(
         yield Hit("SD408", f"{op}: {code}: {msg}", e)
     elif code in _SERVER_ERRORS:
         yield Hit("SD409", f"{op}: {code}: {msg}", e)
+    elif code in _INVALID_REQUEST and operation in _STS_GRANTS:
+        yield Hit("SD410", f"{op}: {code}: {msg}", e, fix=_invalid_request_fix(msg))
+
+
+# STS's operations that grant sessions, and its answers to parameters it will not grant
+_STS_GRANTS = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
+                         "GetSessionToken", "GetFederationToken", "AssumeRoot"})  # fmt: skip
+_INVALID_REQUEST = frozenset({"ValidationError", "InvalidParameterValue", "MalformedPolicyDocument",
+                              "PackedPolicyTooLarge", "InvalidParameterCombination"})  # fmt: skip
+
+
+def _invalid_request_fix(msg: str) -> str | None:
+    """SD410's fix for what the message says STS refused (None: the catalogue's)."""
+    low = msg.lower()
+    if "role chaining" in low:
+        return ("A role assumed with another role's session (role chaining: a profile whose "
+                "source_profile is itself a role, a role's session calling AssumeRole) gets at "
+                "most 1 hour: ask for `DurationSeconds` / `duration_seconds` <= 3600, or assume "
+                "the role from long-term credentials or an identity provider instead.")  # fmt: skip
+    if "maxsessionduration" in low:
+        return ("Ask for at most the role's MaxSessionDuration (`aws iam get-role --role-name "
+                "NAME --query Role.MaxSessionDuration`), or raise it (`aws iam update-role "
+                "--role-name NAME --max-session-duration SECONDS`, up to 43200).")  # fmt: skip
+    if "durationseconds" in low:
+        return ("`DurationSeconds` must be 900 to 43200 for AssumeRole* (and within the role's "
+                "MaxSessionDuration), 900 to 129600 for GetSessionToken and GetFederationToken "
+                "(3600 at most for the root user).")  # fmt: skip
+    if "rolesessionname" in low:
+        return ("The role session name must be 2 to 64 characters of letters, digits and "
+                "`=,.@-_` (no blanks: set `role_session_name` or the SDK's RoleSessionName).")  # fmt: skip
+    if "packed" in low or "policy" in low:
+        return ("Shorten the session policy and session tags (their packed size is limited), "
+                "or pass valid IAM policy JSON as the session policy.")  # fmt: skip
+    return None
 
 
 def _sentence(msg: str) -> str:

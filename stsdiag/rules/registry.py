@@ -451,6 +451,22 @@ RULES: tuple[RuleInfo, ...] = (
         "use another region's STS endpoint (its credentials work in every enabled region).",
     ),
     RuleInfo(
+        "SD410",
+        "invalid-sts-request",
+        E,
+        LOG,
+        "STS refused the call's parameters (ValidationError, MalformedPolicyDocument, "
+        "PackedPolicyTooLarge).",
+        "The call reached STS and was authenticated, but asked for what STS does not grant: a "
+        "session longer than the role's MaxSessionDuration (1 to 12 hours) or, for a role "
+        "assumed with another role's session (role chaining), longer than 1 hour; a session "
+        "name or external id outside STS's limits; a session policy or tags too large or not "
+        "valid JSON.",
+        "Ask for a session STS grants: `duration_seconds` (CLI profile) / `DurationSeconds` at "
+        "most the role's MaxSessionDuration (`aws iam get-role`), at most 3600 when chaining "
+        "roles; or raise the role's maximum (`aws iam update-role --max-session-duration`).",
+    ),
+    RuleInfo(
         "SD501",
         "no-credentials",
         E,
