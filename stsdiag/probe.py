@@ -277,12 +277,16 @@ def recommend(
     results: tuple[EndpointResult, ...],
     findings: tuple[Finding, ...],
     extra_regions: tuple[str, ...],
+    credentials: CredentialInfo | None = None,
 ) -> Recommendation:
     """The caller's regional endpoint through the VPC endpoint when it works; the VPC
     endpoint's own name when private DNS is off; public regional next; the global endpoint
     only when nothing else works. An endpoint whose TLS is intercepted still counts (after
     working ones): the fix is trust or NO_PROXY, not another endpoint."""
-    from stsdiag.rules.probe import caller_region, host_wide_cause
+    from stsdiag.rules.probe import ProbeFacts, caller_region, host_wide_cause
+    from stsdiag.rules.probe import region_rejects_credentials as rejects
+
+    facts = ProbeFacts(ctx, credentials or CredentialInfo(CredState.NONE), results)
 
     region = caller_region(ctx) or next(
         (r for r in extra_regions if endpoints.is_known_region(r)), None
@@ -306,7 +310,9 @@ def recommend(
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
         return (
-            int(_server_failing(ep)),  # STS answers 5xx there: anything healthy first
+            # STS answers 5xx there, or rejects credentials another endpoint accepted (region
+            # not enabled / STS deactivated there): anything healthy first
+            int(_server_failing(ep) or rejects(facts, ep) is not None),
             int(is_global),
             in_region,
             -_score(ep),
@@ -361,7 +367,14 @@ def recommend(
         else "from --region"
     )
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
-    if t.kind is TargetKind.GLOBAL:
+    refused = next((ep for ep in system if ep is not best and region
+                    and ep.target.region == region and rejects(facts, ep)), None)  # fmt: skip
+    if refused is not None:
+        why += (f" STS in {region} rejects these credentials, which work here: {region} is "
+                + ("not enabled for the account" if rejects(facts, refused) == "not-enabled"
+                   else "deactivated for STS in the account")
+                + " (see the findings); fix that to work there.")  # fmt: skip
+    elif t.kind is TargetKind.GLOBAL:
         if any(
             ep.target.kind is not TargetKind.GLOBAL for ep in results if ep.resolver == "system"
         ):
@@ -492,7 +505,7 @@ def run_probe(
             ctx = replace(ctx, imds=replace(ctx.imds, role_error=why))
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
-    rec = recommend(ctx, results, findings, opts.regions)
+    rec = recommend(ctx, results, findings, opts.regions, creds)
     findings = demote_unused_paths(findings, results, rec)
     took = (time.monotonic() - started) * 1000
     return Report(

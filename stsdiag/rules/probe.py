@@ -539,7 +539,12 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 elif ep.target.proxy is None and any(
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
-                    msg += " Public addresses: is there a route out (NAT / internet gateway)?"
+                    other = vpce_in_other_region(f, ep)
+                    if other is None:
+                        msg += " Public addresses: is there a route out (NAT / internet gateway)?"
+                    else:
+                        more, fix = _other_region_vpce(f.context, ep, other)
+                        msg += more
             if (code == "SD202" and ep.target.proxy is None
                     and all(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits)):  # fmt: skip
                 fix = _vpce_blocked_fix(f.context, ep)
@@ -550,6 +555,52 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 msg += sdk_wait(f.context, f.context.connect_timeout[0], "connect timeout")
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
+
+
+def vpce_in_other_region(f: ProbeFacts, ep: EndpointResult) -> EndpointResult | None:
+    """The endpoint through which STS answered on VPC-endpoint addresses in another region
+    than regional endpoint `ep`'s (its regional name, with private DNS, before a vpce name):
+    this VPC has an STS interface endpoint, but not for `ep`'s region."""
+    region = ep.target.region
+    if ep.target.kind is not TargetKind.REGIONAL or not region:
+        return None
+    found = [
+        x for x in _system(f)
+        if x.target.kind in (TargetKind.REGIONAL, TargetKind.VPCE) and x.target.proxy is None
+        and x.target.region not in (None, region)
+        and (addrs := direct_addresses(x))
+        and all(a.classification is AddressClass.VPC_PRIVATE for a in addrs)
+        and any(_network_failure(a) is None and _sts_answered(a) for a in addrs)
+    ]  # fmt: skip
+    return min(found, key=lambda x: x.target.kind is not TargetKind.REGIONAL, default=None)
+
+
+def _sts_answered(a: AddressResult) -> bool:
+    r = _layer(a, Layer.STS) or _layer(a, Layer.HTTPS)
+    return r is not None and r.status is Status.OK
+
+
+def _other_region_vpce(ctx: Context, ep: EndpointResult, other: EndpointResult) -> tuple[str, str]:
+    """SD202's words when `ep` (region A, public, dropped) fails and the VPC's STS endpoint
+    answers for region B: private DNS of an interface endpoint covers only its own region's
+    name, so A's name resolves public and has no route. The STS client must be made for B:
+    an endpoint URL alone keeps signing for A, which STS in B rejects (SD108)."""
+    a, b = ep.target.region, other.target.region
+    private = ", ".join(x.address for x in direct_addresses(other) if _network_failure(x) is None)
+    msg = (f" This VPC has an STS interface endpoint, but in {b}, not {a}: {other.target.host} "
+           f"answered through it ({private}). A VPC endpoint's private DNS covers only its own "
+           f"region's name, so {ep.target.host} resolves to its public address, and there is no "
+           "route out.")  # fmt: skip
+    where = f" (now {a}, {ctx.region_source})" if ctx.region == a and ctx.region_source else ""
+    url = f" and endpoint URL {other.target.url}" if other.target.kind is TargetKind.VPCE else ""
+    fix = (f"Make the STS calls in {b}, where the VPC endpoint is: the STS client's region must be "
+           f"{b}{url}{where} -- `export AWS_DEFAULT_REGION={b}` (or `region = {b}` in the profile), or "
+           f"for STS alone `boto3.client(\"sts\", region_name=\"{b}\")` / `aws sts ... --region {b}`. "
+           f"Temporary credentials from STS in {b} are valid in {a} too. Setting only "
+           f"AWS_ENDPOINT_URL_STS={other.target.url} keeps signing for {a}, which STS in {b} rejects "
+           f"('Credential should be scoped to a valid region'). Or give this subnet a route out (NAT) "
+           f"for {a}'s public endpoint.")  # fmt: skip
+    return msg, fix
 
 
 def _vpce_blocked_fix(ctx: Context, ep: EndpointResult) -> str:
@@ -1289,16 +1340,64 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
             continue
         ep, _, r = hits[0]
         msg = f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')}: {r.get('error_message')}"
-        if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
-            msg += (f" {ep.target.region} is an opt-in region: a session token from the global endpoint "
-                    "(v1) is not valid there.")  # fmt: skip
         fix = None
+        if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
+            if region_rejects_credentials(f, ep) == "not-enabled":
+                msg, fix = _opt_in_not_enabled(f, ep, msg)
+            else:
+                msg += (f" {ep.target.region} is an opt-in region: a session token from the global "
+                        "endpoint (v1) is not valid there.")  # fmt: skip
         if code == "SD405" and any(
             a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
         ):
             msg, fix = _denied_at_vpc_endpoint(f, ep, r, msg)
         out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits], fix=fix))
     return out
+
+
+def long_term_key(creds: CredentialInfo) -> bool:
+    """The SDK signs with an IAM user's long-term access key (AKIA...): no session token."""
+    return (creds.access_key or "").startswith("AKIA")
+
+
+def _signed(ep: EndpointResult) -> list[LayerResult]:
+    return [r for a in direct_addresses(ep) for r in a.layers
+            if r.layer is Layer.STS and r.status is not Status.SKIPPED]  # fmt: skip
+
+
+def region_rejects_credentials(f: ProbeFacts, ep: EndpointResult) -> str | None:
+    """Why STS in `ep`'s region rejects every signed call with credentials that another
+    endpoint accepted in this run: "deactivated" (RegionDisabledException: regional STS is
+    deactivated for the account) or "not-enabled" (InvalidClientTokenId for a long-term key in
+    an opt-in region: the region is not enabled for the account, so the IAM user does not
+    exist there). None otherwise (a session token's version, wrong keys, another answer)."""
+    signed = _signed(ep)
+    if not signed or any(r.status is Status.OK for r in signed) or not ep.target.region:
+        return None
+    if not any(r.status is Status.OK for x in _system(f) if x is not ep for r in _signed(x)):
+        return None
+    codes = {r.get("error_code") for r in signed}
+    if codes == {"RegionDisabledException"}:
+        return "deactivated"
+    if (codes == {"InvalidClientTokenId"} and endpoints.is_opt_in(ep.target.region)
+            and long_term_key(f.credentials)):  # fmt: skip
+        return "not-enabled"
+    return None
+
+
+def _opt_in_not_enabled(f: ProbeFacts, ep: EndpointResult, msg: str) -> tuple[str, str]:
+    """SD403 where an opt-in region rejects a long-term key that other endpoints accept."""
+    region = ep.target.region or "REGION"
+    ok = [x.target.host for x in _system(f) if x is not ep
+          and any(r.status is Status.OK for r in _signed(x))]  # fmt: skip
+    msg += (f" The same access key ({f.credentials.access_key}, a long-term key: no session token) "
+            f"works at {', '.join(dict.fromkeys(ok))}: the keys are valid, and {region} is an opt-in "
+            f"region that is not enabled for this account, so its STS does not know them.")  # fmt: skip
+    fix = (f"Enable {region} for the account (console: Account -> AWS Regions, or `aws account "
+           f"enable-region --region-name {region}`; it takes minutes, sometimes hours: `aws account "
+           f"get-region-opt-status --region-name {region}`), or work in a region enabled by "
+           "default.")  # fmt: skip
+    return msg, fix
 
 
 def _denied_at_vpc_endpoint(

@@ -1,0 +1,209 @@
+"""Wave 6 of lab worlds from real reports: what the probe says in them.
+
+Unit tests (pure rules over hand-made facts) run everywhere; the tests marked `lab` start the
+worlds (tests/lab/worlds/*.toml) and run stsdiag inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from stsdiag.context import CredentialInfo, CredState
+from stsdiag.models import AddressClass, AddressResult, Layer, Status, TargetKind
+from stsdiag.probe import recommend
+from stsdiag.rules.probe import ProbeFacts, evaluate
+from tests.probe_support import stsdiag_json as _stsdiag
+from tests.test_plan import ctx
+from tests.test_probe_rules import CREDS, IMDS, codes, dropped, ep, healthy, lr, target
+
+# --------------------------------------------------------------------------- vpce-other-region
+
+IRELAND = replace(IMDS, region="eu-west-1")
+USE1 = "https://sts.us-east-1.amazonaws.com"
+EUW1 = "https://sts.eu-west-1.amazonaws.com"
+
+
+def _other_region_world(
+    klass: AddressClass = AddressClass.VPC_PRIVATE, *, kind: TargetKind = TargetKind.REGIONAL
+) -> ProbeFacts:
+    """Region us-east-1 configured, its name public and dropped; eu-west-1's STS answers on
+    `klass` addresses (the VPC endpoint's ENIs by default)."""
+    url = (
+        EUW1
+        if kind is TargetKind.REGIONAL
+        else "https://vpce-0a1b-k2m4.sts.eu-west-1.vpce.amazonaws.com"
+    )
+    c = ctx(imds=IRELAND, region="us-east-1", region_source="config file ~/.aws/config [default]")
+    results = (
+        ep(target(USE1, TargetKind.REGIONAL, "us-east-1", sdk=True), dropped("198.51.100.11", AddressClass.PUBLIC)),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), dropped("192.0.2.16", AddressClass.PUBLIC)),
+        ep(target(url, kind, "eu-west-1"), healthy("10.0.1.40", klass), healthy("10.0.2.40", klass)),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_a_region_without_the_vpcs_sts_endpoint_names_the_region_that_has_it() -> None:
+    """Before: SD202 'Public addresses: is there a route out (NAT / internet gateway)?', fix
+    'Use the regional endpoint served by your VPC endpoint, or open the path' -- not which
+    region's, nor that the STS client's region (not AWS_ENDPOINT_URL_STS) must change."""
+    sd202 = next(f for f in evaluate(_other_region_world()) if f.evidence[0].endpoint == USE1)
+    assert (
+        "This VPC has an STS interface endpoint, but in eu-west-1, not us-east-1" in sd202.message
+    )
+    assert "sts.eu-west-1.amazonaws.com answered through it (10.0.1.40, 10.0.2.40)" in sd202.message
+    assert "is there a route out" not in sd202.message
+    fix = sd202.fix or ""
+    assert "the STS client's region must be eu-west-1 (now us-east-1, config file" in fix
+    assert "`export AWS_DEFAULT_REGION=eu-west-1`" in fix and 'region_name="eu-west-1"' in fix
+    assert (
+        "Setting only AWS_ENDPOINT_URL_STS=https://sts.eu-west-1.amazonaws.com keeps signing for us-east-1"
+        in fix
+    )
+    # the endpoint's vpce name only (private DNS off there): its URL is part of the fix
+    vpce = _other_region_world(kind=TargetKind.VPCE)
+    sd202 = next(f for f in evaluate(vpce) if f.evidence[0].endpoint == USE1)
+    assert "and endpoint URL https://vpce-0a1b-k2m4.sts.eu-west-1.vpce.amazonaws.com" in (
+        sd202.fix or ""
+    )
+
+
+def test_another_region_answering_on_public_addresses_reads_as_before() -> None:
+    """Near-misses: the other region answers on public addresses (a NAT for it, not a VPC
+    endpoint), and the global endpoint's SD202: the old words."""
+    found = evaluate(_other_region_world(AddressClass.PUBLIC))
+    sd202 = [f for f in found if f.code == "SD202"]
+    use1 = next(f for f in sd202 if f.evidence[0].endpoint == USE1)
+    assert "Public addresses: is there a route out" in use1.message
+    assert "interface endpoint" not in use1.message
+    glob = next(f for f in evaluate(_other_region_world()) if f.code == "SD202"
+                and f.evidence[0].endpoint == "https://sts.amazonaws.com")  # fmt: skip
+    assert "The global endpoint is public" in glob.message and "eu-west-1" not in glob.message
+
+
+# --------------------------------------------------------------------------- opt-in-region-not-enabled
+
+APE1 = "https://sts.ap-east-1.amazonaws.com"
+USW2 = "https://sts.us-west-2.amazonaws.com"
+
+
+def _rejected(address: str, code: str = "InvalidClientTokenId") -> AddressResult:
+    return AddressResult(address, 4, AddressClass.PUBLIC, (
+        lr(Layer.TCP), lr(Layer.TLS, intercepted="false"), lr(Layer.HTTPS, http_status="302"),
+        lr(Layer.STS, Status.FAIL, operation="GetCallerIdentity",
+           error_code=code, error_message="The security token included in the request is invalid."),
+    ))  # fmt: skip
+
+
+def _opt_in_world(
+    creds: CredentialInfo = CREDS, *, others_ok: bool = True, region: str = "ap-east-1"
+) -> ProbeFacts:
+    url = f"https://sts.{region}.amazonaws.com"
+    other = (
+        healthy("198.51.100.72", AddressClass.PUBLIC) if others_ok else _rejected("198.51.100.72")
+    )
+    results = (
+        ep(target(url, TargetKind.REGIONAL, region, sdk=True), _rejected("198.51.100.71")),
+        ep(target(USW2, TargetKind.REGIONAL, "us-west-2"), other),
+    )  # fmt: skip
+    c = ctx(imds=replace(IMDS, region="us-west-2"), region=region)
+    return ProbeFacts(c, creds, results)
+
+
+def _rec(facts: ProbeFacts):  # type: ignore[no-untyped-def]
+    return recommend(facts.context, facts.endpoints, evaluate(facts), (), facts.credentials)
+
+
+def test_an_opt_in_region_rejecting_long_term_keys_is_not_enabled() -> None:
+    """Before: SD403 '... ap-east-1 is an opt-in region: a session token from the global
+    endpoint (v1) is not valid there', fix 'set the global endpoint token version to 2' -- for
+    an AKIA key, which has no session token; and the recommendation was sts.ap-east-1, where
+    every call fails."""
+    facts = _opt_in_world()
+    sd403 = codes(evaluate(facts))["SD403"]
+    assert (
+        "(AKIA…MPLE, a long-term key: no session token) works at sts.us-west-2.amazonaws.com"
+        in sd403.message
+    )
+    assert "ap-east-1 is an opt-in region that is not enabled for this account" in sd403.message
+    assert "v1" not in sd403.message and "token version" not in (sd403.fix or "")
+    assert "`aws account enable-region --region-name ap-east-1`" in (sd403.fix or "")
+    rec = _rec(facts)
+    assert (rec.region, rec.endpoint_url) == ("us-west-2", USW2)
+    assert (
+        "STS in ap-east-1 rejects these credentials, which work here: ap-east-1 is not enabled"
+        in rec.note
+    )
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        # a session token (ASIA...): the v1-token reading of the opt-in-region world
+        _opt_in_world(CredentialInfo(CredState.FOUND, "shared-credentials-file", "ASIA…MPLE")),
+        # the keys fail everywhere: bad keys, not the region
+        _opt_in_world(others_ok=False),
+        # a region enabled by default: not an opt-in matter
+        _opt_in_world(region="eu-west-1"),
+    ],
+    ids=["session-token", "rejected-everywhere", "default-region"],
+)
+def test_invalid_client_token_elsewhere_reads_as_before(facts: ProbeFacts) -> None:
+    """Near-misses: no 'not enabled' verdict, and the configured region stays recommended."""
+    sd403 = codes(evaluate(facts))["SD403"]
+    assert "not enabled" not in sd403.message
+    rec = _rec(facts)
+    assert "rejects these credentials" not in rec.note
+    if facts.endpoints[1].addresses[0].layers[-1].status is Status.OK:
+        assert rec.region == facts.context.region
+    region = facts.context.region or ""
+    assert ("session token from the global endpoint (v1)" in sd403.message) == (
+        region == "ap-east-1"
+    )
+
+
+def test_region_disabled_exception_moves_the_recommendation_elsewhere() -> None:
+    """RegionDisabledException (STS deactivated in the region) where another region accepts
+    the same credentials: recommend the one that works, and say why."""
+    results = (
+        ep(target(USW2, TargetKind.REGIONAL, "us-west-2", sdk=True), _rejected("198.51.100.72", "RegionDisabledException")),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), healthy("192.0.2.16", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    facts = ProbeFacts(ctx(region="us-west-2"), CREDS, results)
+    rec = _rec(facts)
+    assert rec.endpoint_url == "https://sts.amazonaws.com"
+    assert "deactivated for STS in the account" in rec.note
+    # near-miss: no endpoint accepted the credentials (the global one rejects them too): the
+    # configured region's endpoint stays recommended, as before
+    results = (results[0], ep(results[1].target, _rejected("192.0.2.16", "AccessDenied")))
+    rec = _rec(ProbeFacts(ctx(region="us-west-2"), CREDS, results))
+    assert rec.endpoint_url == USW2 and "rejects these credentials" not in rec.note
+
+
+# --------------------------------------------------------------------------- lab
+
+
+@pytest.mark.lab
+def test_cross_region_vpce_is_fixed_by_the_sts_clients_region(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("vpce-other-region")
+    code, doc = _stsdiag(w, "probe")
+    sd202 = next(f for f in doc["findings"] if f["code"] == "SD202"
+                 and f["evidence"][0]["endpoint"] == USE1)  # fmt: skip
+    assert code == 1 and "but in eu-west-1, not us-east-1" in sd202["message"]
+    assert doc["recommendation"]["endpoint_url"] == EUW1
+    # following the fix: the STS client's region eu-west-1 works
+    code, after = _stsdiag(w, "probe", env={"AWS_DEFAULT_REGION": "eu-west-1"})
+    ok = {e["target"]["url"]: e["status"] for e in after["endpoints"]}
+    assert ok[EUW1] == "ok" and after["recommendation"]["endpoint_url"] == EUW1
+
+
+@pytest.mark.lab
+def test_opt_in_region_not_enabled_recommends_where_the_keys_work(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("opt-in-region-not-enabled")
+    code, doc = _stsdiag(w, "probe")
+    sd403 = {f["code"]: f for f in doc["findings"]}["SD403"]
+    assert code == 1 and "not enabled for this account" in sd403["message"]
+    assert doc["recommendation"]["endpoint_url"] == USW2
+    code, after = _stsdiag(w, "probe", env={"AWS_DEFAULT_REGION": "us-west-2"})
+    assert code == 0 and after["recommendation"]["endpoint_url"] == USW2
