@@ -398,7 +398,8 @@ def recommend(
             why += f" {unset[0]} ({override}) overrides these settings: the first line unsets it."
         elif src.startswith("config file"):
             why += (f" The endpoint_url {override} in {src.removeprefix('config file ')} overrides "
-                    "these settings: remove it.")  # fmt: skip
+                    "these settings: remove it, or make it the endpoint of the one service it is "
+                    "for (a `[services]` section, SD107).")  # fmt: skip
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, unset=unset,
                         fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual,
                         no_proxy=no_proxy)  # fmt: skip

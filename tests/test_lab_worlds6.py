@@ -7,10 +7,12 @@ worlds (tests/lab/worlds/*.toml) and run stsdiag inside.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from stsdiag.context import CredentialInfo, CredState
+from stsdiag import context
+from stsdiag.context import CredentialInfo, CredState, Overrides
 from stsdiag.models import AddressClass, AddressResult, Layer, Status, TargetKind
 from stsdiag.probe import recommend
 from stsdiag.rules.probe import ProbeFacts, evaluate
@@ -181,6 +183,84 @@ def test_region_disabled_exception_moves_the_recommendation_elsewhere() -> None:
     assert rec.endpoint_url == USW2 and "rejects these credentials" not in rec.note
 
 
+# --------------------------------------------------------------------------- endpoint-url-profile-s3-store
+
+STORE = "https://s3.backup.corp.example"
+
+
+def _override(url: str, source: str = "config file ~/.aws/config [default]") -> ProbeFacts:
+    c = ctx(region="eu-west-2", endpoint_override=url, endpoint_override_source=source)
+    return ProbeFacts(c, CREDS, ())
+
+
+def test_a_profile_endpoint_url_for_s3_is_moved_to_a_services_section() -> None:
+    """Before: SD107's only fix was 'Remove `endpoint_url` from ~/.aws/config [default]',
+    which fixes STS and silently sends the team's `aws s3` calls to AWS instead of their store."""
+    sd107 = codes(evaluate(_override(STORE)))["SD107"]
+    assert "A profile's `endpoint_url` is the endpoint of every service." in sd107.message
+    assert "looks like s3's endpoint" in sd107.message
+    fix = sd107.fix or ""
+    assert f"replace `endpoint_url = {STORE}` with `services = s3-endpoint`" in fix
+    assert "`[services s3-endpoint]` with `s3 =`" in fix and f"AWS_ENDPOINT_URL_S3={STORE}" in fix
+
+
+@pytest.mark.parametrize(
+    ("url", "source", "fix"),
+    [
+        ("https://minio.corp.example:9000", "config file ~/.aws/config [default]",
+         "Remove `endpoint_url` from ~/.aws/config [default]."),
+        ("http://localhost:4566", "env AWS_ENDPOINT_URL", "`unset AWS_ENDPOINT_URL`"),
+        (STORE, "config file [services ci] sts", "Remove the sts `endpoint_url` from [services ci] sts."),
+    ],
+    ids=["no-service-in-the-name", "env-localstack", "services-sts"],
+)  # fmt: skip
+def test_other_overrides_keep_their_fix(url: str, source: str, fix: str) -> None:
+    """Near-misses: a name that names no AWS service, AWS_ENDPOINT_URL, and an sts entry of a
+    [services] section keep their fixes."""
+    sd107 = codes(evaluate(_override(url, source)))["SD107"]
+    assert (sd107.fix or "").startswith(fix) and "services = " not in (sd107.fix or "")
+
+
+def test_a_services_section_for_s3_only_leaves_sts_alone(aws_env: Path) -> None:
+    """The fix above, as botocore reads it: STS has no override (no SD107), and a [services]
+    sts entry is named with its section."""
+    (aws_env / "config").write_text(
+        f"[default]\nregion = eu-west-2\nservices = s3-endpoint\n\n"
+        f"[services s3-endpoint]\ns3 =\n  endpoint_url = {STORE}\n"
+    )
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert c.endpoint_override is None and c.sdk.url == "https://sts.eu-west-2.amazonaws.com"
+    assert "SD107" not in codes(evaluate(ProbeFacts(c, CREDS, ())))
+    (aws_env / "config").write_text(
+        f"[default]\nregion = eu-west-2\nservices = ci\n\n[services ci]\nsts =\n  endpoint_url = {STORE}\n"
+    )
+    c = context.gather(Overrides(timeout=1.0)).context
+    assert (c.endpoint_override, c.endpoint_override_source) == (
+        STORE,
+        "config file [services ci] sts",
+    )
+
+
+def test_a_services_line_without_its_section_is_named(aws_env: Path) -> None:
+    """Before: SD112 '... does not exist.. ' with the fix "Correct the setting named in the
+    message at its source (`regional` for `sts_regional_endpoints`)": botocore refuses every
+    client when `services = NAME` names no [services NAME] section."""
+    (aws_env / "config").write_text("[default]\nregion = eu-west-2\nservices = ci-endpoints\n")
+    c = context.gather(Overrides(timeout=1.0)).context
+    sd112 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
+    assert "no `[services ci-endpoints]` section: every client, of every service" in sd112.message
+    assert "does not exist.." not in sd112.message
+    assert (sd112.fix or "").startswith("Add the section `[services ci-endpoints]`")
+    assert "sts_regional_endpoints" not in (sd112.fix or "")
+    # near-miss: another refused setting keeps its own fix
+    (aws_env / "config").write_text(
+        "[default]\nregion = eu-west-2\nsts_regional_endpoints = true\n"
+    )
+    c = context.gather(Overrides(timeout=1.0)).context
+    sd112 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
+    assert "[services" not in sd112.message and "regional" in (sd112.fix or "")
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -207,3 +287,23 @@ def test_opt_in_region_not_enabled_recommends_where_the_keys_work(lab_pool) -> N
     assert doc["recommendation"]["endpoint_url"] == USW2
     code, after = _stsdiag(w, "probe", env={"AWS_DEFAULT_REGION": "us-west-2"})
     assert code == 0 and after["recommendation"]["endpoint_url"] == USW2
+
+
+@pytest.mark.lab
+def test_a_profile_endpoint_url_moved_to_services_keeps_s3_and_frees_sts(
+    lab_pool, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("endpoint-url-profile-s3-store")
+    code, doc = _stsdiag(w, "probe")
+    sd107 = {f["code"]: f for f in doc["findings"]}["SD107"]
+    assert code == 1 and "`[services s3-endpoint]`" in sd107["fix"]
+    # following the fix: a config with the store as s3's endpoint only
+    cfg = tmp_path / "config"
+    cfg.write_text(f"[default]\nregion = eu-west-2\nservices = s3-endpoint\n\n"
+                   f"[services s3-endpoint]\ns3 =\n  endpoint_url = {STORE}\n")  # fmt: skip
+    code, after = _stsdiag(w, "probe", env={"AWS_CONFIG_FILE": str(cfg)})
+    assert code == 0 and "SD107" not in {f["code"] for f in after["findings"]}
+    proc = w.run(["python3", "-c", "import boto3; s = boto3.Session(); "
+                  "print(s.client('s3').meta.endpoint_url, s.client('sts').meta.endpoint_url)"],
+                 env={"AWS_CONFIG_FILE": str(cfg)}, timeout=60)  # fmt: skip
+    assert proc.stdout.split() == [STORE, "https://sts.eu-west-2.amazonaws.com"], proc.stderr

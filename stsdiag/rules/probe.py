@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -352,8 +353,30 @@ def _override_origin(ctx: Context, host: str, msg: str) -> tuple[str, str | None
         return msg, f"Remove the sts `endpoint_url` from {src.removeprefix('config file ')}."
     if src.startswith("config file"):
         msg += " A profile's `endpoint_url` is the endpoint of every service."
-        return msg, f"Remove `endpoint_url` from {src.removeprefix('config file ')}."
+        where = src.removeprefix("config file ")
+        svc = _service_of_host(host)
+        if svc is None:
+            return msg, f"Remove `endpoint_url` from {where}."
+        url = ctx.endpoint_override
+        msg += (f" Its name looks like {svc}'s endpoint (an {svc}-compatible store?): meant for "
+                f"{svc}, it takes STS and every other service with it.")  # fmt: skip
+        return msg, (f"Make it {svc}'s endpoint only: in {where} replace `endpoint_url = {url}` "
+                     f"with `services = {svc}-endpoint` and add a section `[services {svc}-endpoint]` "
+                     f"with `{svc} =` and, indented below it, `endpoint_url = {url}` (botocore >= "
+                     f"1.31; or `export AWS_ENDPOINT_URL_{svc.upper()}={url}`). Removing it fixes STS "
+                     f"but sends {svc} calls to AWS.")  # fmt: skip
     return msg, None
+
+
+def _service_of_host(host: str) -> str | None:
+    """The AWS service a custom endpoint's host name names in its first label (`s3.backup.
+    corp.example`: s3), as botocore's `[services]` keys and AWS_ENDPOINT_URL_<SERVICE> name it
+    (snake case), when it is a simple one (no override of its service id); else None."""
+    first = host.split(".", 1)[0].lower()
+    name = endpoints.client_name(first)
+    if name is None or name != first or name == "sts" or not re.fullmatch(r"[a-z0-9]+", name):
+        return None
+    return name
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
@@ -391,6 +414,11 @@ _INVALID_SETTING = {
 }
 
 
+_MISSING_SERVICES = re.compile(
+    r'configured to use the services section but the "([^"]*)" services configuration does not exist'
+)
+
+
 def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
     """botocore could not create the SDK's STS client: a configuration value it refuses."""
     ctx = f.context
@@ -402,7 +430,7 @@ def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
         not kind.startswith("Invalid") or kind == "InvalidRegionError"
     ):
         return []  # not a refused setting (a bad region name is SD106's)
-    msg = (f"botocore refuses the configuration: creating an STS client fails with {err}. "
+    msg = (f"botocore refuses the configuration: creating an STS client fails with {err.rstrip('.')}. "
            "boto3.client('sts'), `aws sts ...` and credential providers that call STS fail the "
            "same way before any request leaves the host; the network cannot help.")  # fmt: skip
     ev = [Evidence(excerpt=excerpt(f"sdk_endpoint: {err}", 240))]
@@ -420,6 +448,15 @@ def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
         msg += f" {var} is set but empty."
         fix = (f"unset {var} (botocore then verifies with its own bundle), or set it to the PEM "
                "file that holds the CA your network needs.")  # fmt: skip
+    elif m := _MISSING_SERVICES.search(err):
+        # `services = NAME` in the profile, no `[services NAME]` section (botocore >= 1.31's
+        # ConfiguredEndpointProvider raises this for every client, whatever the service)
+        name = m.group(1)
+        msg += (f" The profile says `services = {name}` (service-specific endpoint URLs), and the "
+                f"config file has no `[services {name}]` section: every client, of every service, "
+                "fails so.")  # fmt: skip
+        fix = (f"Add the section `[services {name}]` (its services' `endpoint_url`s) to the config "
+               f"file, with exactly that name, or remove `services = {name}` from the profile.")  # fmt: skip
     elif kind in _INVALID_SETTING:
         name, good = _INVALID_SETTING[kind]
         s = ctx.setting(name)
