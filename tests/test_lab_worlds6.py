@@ -13,10 +13,11 @@ import pytest
 
 from stsdiag import context
 from stsdiag.context import CredentialInfo, CredState, Overrides
-from stsdiag.models import AddressClass, AddressResult, Layer, Status, TargetKind
+from stsdiag.models import AddressClass, AddressResult, Layer, Status, TargetKind, Via
 from stsdiag.probe import recommend
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.probe_support import stsdiag_json as _stsdiag
+from tests.test_lab_worlds4 import _bundle_fault_world, _proxied_world
 from tests.test_plan import ctx
 from tests.test_probe_rules import CREDS, IMDS, codes, dropped, ep, healthy, lr, target
 
@@ -261,6 +262,39 @@ def test_a_services_line_without_its_section_is_named(aws_env: Path) -> None:
     assert "[services" not in sd112.message and "regional" in (sd112.fix or "")
 
 
+# --------------------------------------------------------------------------- host-wide causes
+
+
+@pytest.mark.parametrize(
+    ("facts", "cause", "proven", "via"),
+    [
+        (_bundle_fault_world(), "the SDK's CA bundle (SD303)",
+         "its certificate verifies with botocore's own CA bundle on public addresses", Via.PUBLIC),
+        (_proxied_world(), "the https:// scheme of HTTPS_PROXY (SD301)",
+         "a plain-HTTP CONNECT reached it and verified its certificate through the", Via.PROXY),
+    ],
+    ids=["ca-bundle-missing", "https-proxy-scheme"],
+)  # fmt: skip
+def test_a_host_wide_fault_still_recommends_the_endpoint_proven_past_it(
+    facts: ProbeFacts, cause: str, proven: str, via: Via
+) -> None:
+    """Before: no recommended endpoint ('No STS endpoint answered (...): every call fails for
+    ... Fix that first, then probe again.'), though the probe had proven the regional endpoint
+    good past the fault (botocore's own bundle verifies it / a plain CONNECT reached it)."""
+    rec = recommend(facts.context, facts.endpoints, evaluate(facts), ())
+    assert (rec.region, rec.endpoint_url, rec.via) == ("eu-west-1", EUW1, via)
+    assert rec.note.startswith(f"Every call fails for {cause}: fix that first. Then sts.eu-west-1")
+    assert proven in rec.note and "addresses work" not in rec.note
+
+
+def test_a_host_wide_fault_with_nothing_proven_past_it_reads_as_before() -> None:
+    """Near-miss: the default bundle does not verify either (an intercepting network): no
+    endpoint is proven, the old note."""
+    facts = _bundle_fault_world(result="fails: unable to get local issuer certificate")
+    rec = recommend(facts.context, facts.endpoints, evaluate(facts), ())
+    assert rec.endpoint_url is None and "Fix that first, then probe again." in rec.note
+
+
 # --------------------------------------------------------------------------- lab
 
 
@@ -307,3 +341,14 @@ def test_a_profile_endpoint_url_moved_to_services_keeps_s3_and_frees_sts(
                   "print(s.client('s3').meta.endpoint_url, s.client('sts').meta.endpoint_url)"],
                  env={"AWS_CONFIG_FILE": str(cfg)}, timeout=60)  # fmt: skip
     assert proc.stdout.split() == [STORE, "https://sts.eu-west-2.amazonaws.com"], proc.stderr
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize(
+    ("world", "via"), [("ca-bundle-missing", "public"), ("https-proxy-scheme-plain-proxy", "proxy")]
+)
+def test_a_host_wide_fault_recommends_the_endpoint_to_use_after_it(lab_pool, world, via) -> None:  # type: ignore[no-untyped-def]
+    code, doc = _stsdiag(lab_pool.get(world), "probe")
+    rec = doc["recommendation"]
+    assert code == 1 and (rec["endpoint_url"], rec["via"]) == (EUW1, via)
+    assert rec["note"].startswith("Every call fails for") and "fix that first" in rec["note"]

@@ -962,6 +962,25 @@ def host_wide_cause(ctx: Context, results: Iterable[EndpointResult]) -> str | No
     return next(iter(causes)) if len(causes) == 1 and "" not in causes else None
 
 
+def works_once_fixed(ctx: Context, ep: EndpointResult) -> list[AddressResult]:
+    """The addresses of `ep` whose only fault is the host-wide one (`host_wide_cause`), and
+    that were proven good past it: with a CA bundle fault, TCP connected and botocore's own
+    bundle verifies the certificate; with HTTPS_PROXY's https:// scheme, the probe's plain
+    CONNECT through the same proxy completed a verified TLS handshake with STS."""
+    out = []
+    for a in (a for a in ep.addresses if _probed(a)):
+        r = _network_failure(a)
+        tls = _layer(a, Layer.TLS)
+        if r is None or tls is None:
+            continue
+        bundle = (r is tls and r.get("verify_error") in _BUNDLE_FAULTS
+                  and (r.get("default_bundle_result") or "").startswith("verifies"))  # fmt: skip
+        scheme = _scheme_fault(ctx, r) and tls.status is Status.OK
+        if bundle or scheme:
+            out.append(a)
+    return out
+
+
 def _https_scheme_to_plain_proxy(f: ProbeFacts, r: LayerResult) -> bool:
     return _scheme_fault(f.context, r)
 
