@@ -397,9 +397,9 @@ def recommend(
     refused = next((ep for ep in system if ep is not best and region
                     and ep.target.region == region and rejects(facts, ep)), None)  # fmt: skip
     if refused is not None:
-        why += (f" STS in {region} rejects these credentials, which work here: {region} is "
-                + ("not enabled for the account" if rejects(facts, refused) == "not-enabled"
-                   else "deactivated for STS in the account")
+        why += (f" STS in {region} rejects these credentials, which work here: "
+                + (f"{region} is not enabled for the account" if rejects(facts, refused) == "not-enabled"
+                   else f"STS is deactivated in {region} for the account")
                 + " (see the findings); fix that to work there.")  # fmt: skip
     elif t.kind is TargetKind.GLOBAL:
         if any(

@@ -13,7 +13,7 @@ import pytest
 
 from stsdiag import context
 from stsdiag.context import CredentialInfo, CredState, Overrides
-from stsdiag.models import AddressClass, AddressResult, Layer, Status, TargetKind, Via
+from stsdiag.models import AddressClass, AddressResult, Layer, Setting, Status, TargetKind, Via
 from stsdiag.probe import recommend
 from stsdiag.rules.probe import ProbeFacts, evaluate
 from tests.probe_support import stsdiag_json as _stsdiag
@@ -176,7 +176,7 @@ def test_region_disabled_exception_moves_the_recommendation_elsewhere() -> None:
     facts = ProbeFacts(ctx(region="us-west-2"), CREDS, results)
     rec = _rec(facts)
     assert rec.endpoint_url == "https://sts.amazonaws.com"
-    assert "deactivated for STS in the account" in rec.note
+    assert "STS is deactivated in us-west-2 for the account" in rec.note
     # near-miss: no endpoint accepted the credentials (the global one rejects them too): the
     # configured region's endpoint stays recommended, as before
     results = (results[0], ep(results[1].target, _rejected("192.0.2.16", "AccessDenied")))
@@ -260,6 +260,51 @@ def test_a_services_line_without_its_section_is_named(aws_env: Path) -> None:
     c = context.gather(Overrides(timeout=1.0)).context
     sd112 = codes(evaluate(ProbeFacts(c, CREDS, ())))["SD112"]
     assert "[services" not in sd112.message and "regional" in (sd112.fix or "")
+
+
+# --------------------------------------------------------------------------- sts-region-deactivated
+
+USE2 = "https://sts.us-east-2.amazonaws.com"
+
+
+def _deactivated_world(*, deactivated: bool = True) -> ProbeFacts:
+    regional = (_rejected("198.51.100.91", "RegionDisabledException") if deactivated
+                else healthy("198.51.100.91", AddressClass.PUBLIC))  # fmt: skip
+    c = ctx(region="us-east-2", region_source="config file [default]",
+            settings=(Setting("sts_regional_endpoints", "regional", "botocore default"),))  # fmt: skip
+    results = (
+        ep(target(USE2, TargetKind.REGIONAL, "us-east-2", sdk=True), regional),
+        ep(target("https://sts.amazonaws.com", TargetKind.GLOBAL, None), healthy("192.0.2.16", AddressClass.PUBLIC)),
+    )  # fmt: skip
+    return ProbeFacts(c, CREDS, results)
+
+
+def test_sts_deactivated_in_the_region_is_activated_or_avoided() -> None:
+    """Before: SD406's fix 'Activate the region in IAM account settings (Security Token
+    Service regions), or use another region'; SD103 said of the global endpoint, the one that
+    works, 'the regional endpoint is the one to use' and fixed with `regional`; the
+    recommendation was sts.us-east-2, which rejects every call."""
+    facts = _deactivated_world()
+    fs = codes(evaluate(facts))
+    assert "Endpoints -> us-east-2 -> Activate" in (fs["SD406"].fix or "")
+    assert "the global endpoint or us-east-1, which cannot be deactivated" in (
+        fs["SD406"].fix or ""
+    )
+    assert "us-east-2's regional endpoint rejects them (SD406)" in fs["SD103"].message
+    assert "the regional endpoint is the one to use" not in fs["SD103"].message
+    assert "`sts_regional_endpoints = legacy`" in (fs["SD103"].fix or "")
+    rec = _rec(facts)
+    assert rec.endpoint_url == "https://sts.amazonaws.com"
+    assert "STS is deactivated in us-east-2 for the account" in rec.note
+
+
+def test_a_healthy_regional_endpoint_keeps_sd103s_advice() -> None:
+    """Near-miss: the regional endpoint answers: SD103 and the recommendation as before."""
+    facts = _deactivated_world(deactivated=False)
+    sd103 = codes(evaluate(facts))["SD103"]
+    assert sd103.message.endswith("the regional endpoint is the one to use.")
+    assert (sd103.fix or "").startswith("Set `sts_regional_endpoints = regional`")
+    assert _rec(facts).endpoint_url == USE2
 
 
 # --------------------------------------------------------------------------- host-wide causes
@@ -352,3 +397,18 @@ def test_a_host_wide_fault_recommends_the_endpoint_to_use_after_it(lab_pool, wor
     rec = doc["recommendation"]
     assert code == 1 and (rec["endpoint_url"], rec["via"]) == (EUW1, via)
     assert rec["note"].startswith("Every call fails for") and "fix that first" in rec["note"]
+
+
+@pytest.mark.lab
+def test_sts_deactivated_in_the_region_recommends_the_global_endpoint(lab_pool) -> None:  # type: ignore[no-untyped-def]
+    w = lab_pool.get("sts-region-deactivated")
+    code, doc = _stsdiag(w, "probe")
+    found = {f["code"]: f for f in doc["findings"]}
+    assert code == 1 and "us-east-2 -> Activate" in found["SD406"]["fix"]
+    assert doc["recommendation"]["endpoint_url"] == "https://sts.amazonaws.com"
+    # following the recommendation: legacy sends STS to the global endpoint, which works
+    code, after = _stsdiag(w, "probe", env={"AWS_STS_REGIONAL_ENDPOINTS": "legacy"})
+    sdk = [e for e in after["endpoints"] if e["target"]["sdk_would_use"]]
+    assert (
+        sdk and sdk[0]["target"]["url"] == "https://sts.amazonaws.com" and sdk[0]["status"] == "ok"
+    )

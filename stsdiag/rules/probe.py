@@ -221,16 +221,25 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
         failed = False
     elif failed:
         msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
-    else:
+    fix = ("Set `sts_regional_endpoints = regional` in the profile (or `export "
+           "AWS_STS_REGIONAL_ENDPOINTS=regional`): every SDK on this host then uses the regional endpoint.")  # fmt: skip
+    regional = next((e for e in _system(f) if e.target.kind is TargetKind.REGIONAL
+                     and e.target.region == region and not e.target.proxy), None)  # fmt: skip
+    why = region_rejects_credentials(f, regional) if regional is not None and not failed else None
+    if why is not None:
+        code = "SD406" if why == "deactivated" else "SD403"
+        msg += (f", which accepts these credentials, while {region}'s regional endpoint rejects "
+                f"them ({code}): here older SDKs work and current ones fail.")  # fmt: skip
+        fix = (f"Until {region}'s endpoint accepts the credentials ({code}), `sts_regional_endpoints "
+               "= legacy` (or the global endpoint URL) keeps current SDKs working too.")  # fmt: skip
+    elif not failed:
         msg += (
             "."
             if ep is None
             else ", which answers from this host; the regional endpoint is the one to use."
         )
     return [hit("SD103", msg, [_setting_ev(ctx, "sts_regional_endpoints"), *ev],
-                severity=Severity.WARNING if failed else Severity.INFO,
-                fix="Set `sts_regional_endpoints = regional` in the profile (or `export "
-                    "AWS_STS_REGIONAL_ENDPOINTS=regional`): every SDK on this host then uses the regional endpoint.")]  # fmt: skip
+                severity=Severity.WARNING if failed else Severity.INFO, fix=fix)]  # fmt: skip
 
 
 def _endpoint_failures(ep: EndpointResult) -> tuple[bool, list[Evidence]]:
@@ -1397,6 +1406,12 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
         ep, _, r = hits[0]
         msg = f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')}: {r.get('error_message')}"
         fix = None
+        if code == "SD406" and ep.target.region:
+            fix = (f"Activate STS in {ep.target.region}: IAM console -> Account settings -> Security "
+                   f"Token Service (STS) -> Endpoints -> {ep.target.region} -> Activate (an "
+                   "administrator of the account). Until then call STS "
+                   "where it is active: the global endpoint or us-east-1, which cannot be "
+                   "deactivated.")  # fmt: skip
         if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
             if region_rejects_credentials(f, ep) == "not-enabled":
                 msg, fix = _opt_in_not_enabled(f, ep, msg)
