@@ -277,12 +277,16 @@ def recommend(
     results: tuple[EndpointResult, ...],
     findings: tuple[Finding, ...],
     extra_regions: tuple[str, ...],
+    credentials: CredentialInfo | None = None,
 ) -> Recommendation:
     """The caller's regional endpoint through the VPC endpoint when it works; the VPC
     endpoint's own name when private DNS is off; public regional next; the global endpoint
     only when nothing else works. An endpoint whose TLS is intercepted still counts (after
     working ones): the fix is trust or NO_PROXY, not another endpoint."""
-    from stsdiag.rules.probe import caller_region, host_wide_cause
+    from stsdiag.rules.probe import ProbeFacts, caller_region, host_wide_cause, works_once_fixed
+    from stsdiag.rules.probe import region_rejects_credentials as rejects
+
+    facts = ProbeFacts(ctx, credentials or CredentialInfo(CredState.NONE), results)
 
     region = caller_region(ctx) or next(
         (r for r in extra_regions if endpoints.is_known_region(r)), None
@@ -293,20 +297,39 @@ def recommend(
     past = {ep.target.url: ep.target.proxy or "" for ep in system if bypass_addresses(ep)}
     views = [_past_proxy(ep) for ep in system if ep.target.url in past]
     usable = [ep for ep in (*system, *views) if _score(ep) > 0]
+    # a setting of this host fails every call (SD303 / SD301): the endpoints proven good past
+    # it are what to use once it is fixed
+    pending: str | None = None
+    once: dict[str, list[str]] = {}
     if not usable:
         tried = ", ".join(ep.target.host for ep in results if ep.resolver == "system")
         cause = host_wide_cause(ctx, system)
-        if cause:  # a setting of this host, not the paths: no endpoint is to blame yet
+        if not cause:
+            return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
+        once = {ep.target.url: [a.address for a in works_once_fixed(ctx, ep)] for ep in system}
+        usable = [ep for ep in system if once[ep.target.url]]
+        if not usable:  # nothing proven past it: no endpoint is to blame yet
             return no_recommendation(f"No STS endpoint answered ({tried}): every call fails for "
                                      f"{cause}. Fix that first, then probe again.")  # fmt: skip
-        return no_recommendation(f"No STS endpoint answered ({tried}); see the findings.")
+        pending = cause
+
+    def health(ep: EndpointResult) -> tuple[int, int]:
+        if pending:
+            return len(once[ep.target.url]), sum(
+                1
+                for a in ep.addresses
+                if a.layers and any(r.status is not Status.SKIPPED for r in a.layers)
+            )
+        return _health(ep)
 
     def rank(ep: EndpointResult) -> tuple[int, int, int, int, int, int, int, float]:
-        ok_n, n = _health(ep)
+        ok_n, n = health(ep)
         is_global = ep.target.kind is TargetKind.GLOBAL
         in_region = 0 if region and ep.target.region == region else 1
         return (
-            int(_server_failing(ep)),  # STS answers 5xx there: anything healthy first
+            # STS answers 5xx there, or rejects credentials another endpoint accepted (region
+            # not enabled / STS deactivated there): anything healthy first
+            int(_server_failing(ep) or rejects(facts, ep) is not None),
             int(is_global),
             in_region,
             -_score(ep),
@@ -321,9 +344,18 @@ def recommend(
     t = best.target
     use_region = t.region or region or t.signing_region or "us-east-1"
     via = _via(best)
-    ok_n, n = _health(best)
+    ok_n, n = health(best)
     good = [a.address for a in direct_addresses(best) if _address_score(a.layers) == _score(best)]
-    if _score(best) == 2:
+    if pending:
+        good = once[t.url]
+        if not t.proxy and all(a.classification is AddressClass.VPC_PRIVATE
+                               for a in best.addresses if a.address in good):  # fmt: skip
+            via = Via.VPC_ENDPOINT
+        proven = ("its certificate verifies with botocore's own CA bundle" if "bundle" in pending
+                  else "a plain-HTTP CONNECT reached it and verified its certificate")  # fmt: skip
+        why = (f"Every call fails for {pending}: fix that first. Then {t.host} is the endpoint "
+               f"to use: {proven}")  # fmt: skip
+    elif _score(best) == 2:
         why = f"{t.host} answered as STS"
     else:
         issuer = next(
@@ -351,6 +383,7 @@ def recommend(
         why += f" on public addresses ({', '.join(good)})"
     if ok_n < n:
         why += f"; only {ok_n} of {n} addresses work"
+        why += " past it" if pending else ""
     src = (
         "configured"
         if ctx.region == region
@@ -361,7 +394,14 @@ def recommend(
         else "from --region"
     )
     why += f". Region {use_region}" + (f" ({src})" if use_region == region else "") + "."
-    if t.kind is TargetKind.GLOBAL:
+    refused = next((ep for ep in system if ep is not best and region
+                    and ep.target.region == region and rejects(facts, ep)), None)  # fmt: skip
+    if refused is not None:
+        why += (f" STS in {region} rejects these credentials, which work here: "
+                + (f"{region} is not enabled for the account" if rejects(facts, refused) == "not-enabled"
+                   else f"STS is deactivated in {region} for the account")
+                + " (see the findings); fix that to work there.")  # fmt: skip
+    elif t.kind is TargetKind.GLOBAL:
         if any(
             ep.target.kind is not TargetKind.GLOBAL for ep in results if ep.resolver == "system"
         ):
@@ -385,7 +425,8 @@ def recommend(
             why += f" {unset[0]} ({override}) overrides these settings: the first line unsets it."
         elif src.startswith("config file"):
             why += (f" The endpoint_url {override} in {src.removeprefix('config file ')} overrides "
-                    "these settings: remove it.")  # fmt: skip
+                    "these settings: remove it, or make it the endpoint of the one service it is "
+                    "for (a `[services]` section, SD107).")  # fmt: skip
     return settings_for(use_region, t.url, via, reasons, profile=ctx.profile, note=why, unset=unset,
                         fips=fips, dualstack=dual, dualstack_off=ctx.use_dualstack and not dual,
                         no_proxy=no_proxy)  # fmt: skip
@@ -492,7 +533,7 @@ def run_probe(
             ctx = replace(ctx, imds=replace(ctx.imds, role_error=why))
     facts = ProbeFacts(ctx, creds, results, opts.role_arn)
     findings = evaluate(facts, select=opts.select, ignore=opts.ignore)
-    rec = recommend(ctx, results, findings, opts.regions)
+    rec = recommend(ctx, results, findings, opts.regions, creds)
     findings = demote_unused_paths(findings, results, rec)
     took = (time.monotonic() - started) * 1000
     return Report(

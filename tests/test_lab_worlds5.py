@@ -110,7 +110,7 @@ def test_a_requests_ca_bundle_directory_is_named_and_given_a_file(tmp_path: Path
     ) and "botocore#2731" in (sd303.fix or "")
     assert codes(found)["SD103"].severity is Severity.INFO
     rec = recommend(*_facts_args(_requests_bundle_world(str(tmp_path))))
-    assert "every call fails for the SDK's CA bundle (SD303)" in rec.note
+    assert "Every call fails for the SDK's CA bundle (SD303): fix that first" in rec.note
     # no single-file bundle in the directory: FILE, and unsetting it is offered
     empty = tmp_path / "empty"
     empty.mkdir()

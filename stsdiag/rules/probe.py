@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -220,16 +221,25 @@ def _older_sdks_legacy(f: ProbeFacts) -> list[Hit]:
         failed = False
     elif failed:
         msg += ", which fails from this host: an older AWS CLI or boto3 here hangs where stsdiag sees no fault."
-    else:
+    fix = ("Set `sts_regional_endpoints = regional` in the profile (or `export "
+           "AWS_STS_REGIONAL_ENDPOINTS=regional`): every SDK on this host then uses the regional endpoint.")  # fmt: skip
+    regional = next((e for e in _system(f) if e.target.kind is TargetKind.REGIONAL
+                     and e.target.region == region and not e.target.proxy), None)  # fmt: skip
+    why = region_rejects_credentials(f, regional) if regional is not None and not failed else None
+    if why is not None:
+        code = "SD406" if why == "deactivated" else "SD403"
+        msg += (f", which accepts these credentials, while {region}'s regional endpoint rejects "
+                f"them ({code}): here older SDKs work and current ones fail.")  # fmt: skip
+        fix = (f"Until {region}'s endpoint accepts the credentials ({code}), `sts_regional_endpoints "
+               "= legacy` (or the global endpoint URL) keeps current SDKs working too.")  # fmt: skip
+    elif not failed:
         msg += (
             "."
             if ep is None
             else ", which answers from this host; the regional endpoint is the one to use."
         )
     return [hit("SD103", msg, [_setting_ev(ctx, "sts_regional_endpoints"), *ev],
-                severity=Severity.WARNING if failed else Severity.INFO,
-                fix="Set `sts_regional_endpoints = regional` in the profile (or `export "
-                    "AWS_STS_REGIONAL_ENDPOINTS=regional`): every SDK on this host then uses the regional endpoint.")]  # fmt: skip
+                severity=Severity.WARNING if failed else Severity.INFO, fix=fix)]  # fmt: skip
 
 
 def _endpoint_failures(ep: EndpointResult) -> tuple[bool, list[Evidence]]:
@@ -352,8 +362,30 @@ def _override_origin(ctx: Context, host: str, msg: str) -> tuple[str, str | None
         return msg, f"Remove the sts `endpoint_url` from {src.removeprefix('config file ')}."
     if src.startswith("config file"):
         msg += " A profile's `endpoint_url` is the endpoint of every service."
-        return msg, f"Remove `endpoint_url` from {src.removeprefix('config file ')}."
+        where = src.removeprefix("config file ")
+        svc = _service_of_host(host)
+        if svc is None:
+            return msg, f"Remove `endpoint_url` from {where}."
+        url = ctx.endpoint_override
+        msg += (f" Its name looks like {svc}'s endpoint (an {svc}-compatible store?): meant for "
+                f"{svc}, it takes STS and every other service with it.")  # fmt: skip
+        return msg, (f"Make it {svc}'s endpoint only: in {where} replace `endpoint_url = {url}` "
+                     f"with `services = {svc}-endpoint` and add a section `[services {svc}-endpoint]` "
+                     f"with `{svc} =` and, indented below it, `endpoint_url = {url}` (botocore >= "
+                     f"1.31; or `export AWS_ENDPOINT_URL_{svc.upper()}={url}`). Removing it fixes STS "
+                     f"but sends {svc} calls to AWS.")  # fmt: skip
     return msg, None
+
+
+def _service_of_host(host: str) -> str | None:
+    """The AWS service a custom endpoint's host name names in its first label (`s3.backup.
+    corp.example`: s3), as botocore's `[services]` keys and AWS_ENDPOINT_URL_<SERVICE> name it
+    (snake case), when it is a simple one (no override of its service id); else None."""
+    first = host.split(".", 1)[0].lower()
+    name = endpoints.client_name(first)
+    if name is None or name != first or name == "sts" or not re.fullmatch(r"[a-z0-9]+", name):
+        return None
+    return name
 
 
 def sd109_wrong_partition(f: ProbeFacts) -> list[Hit]:
@@ -391,6 +423,11 @@ _INVALID_SETTING = {
 }
 
 
+_MISSING_SERVICES = re.compile(
+    r'configured to use the services section but the "([^"]*)" services configuration does not exist'
+)
+
+
 def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
     """botocore could not create the SDK's STS client: a configuration value it refuses."""
     ctx = f.context
@@ -402,7 +439,7 @@ def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
         not kind.startswith("Invalid") or kind == "InvalidRegionError"
     ):
         return []  # not a refused setting (a bad region name is SD106's)
-    msg = (f"botocore refuses the configuration: creating an STS client fails with {err}. "
+    msg = (f"botocore refuses the configuration: creating an STS client fails with {err.rstrip('.')}. "
            "boto3.client('sts'), `aws sts ...` and credential providers that call STS fail the "
            "same way before any request leaves the host; the network cannot help.")  # fmt: skip
     ev = [Evidence(excerpt=excerpt(f"sdk_endpoint: {err}", 240))]
@@ -420,6 +457,15 @@ def sd112_sdk_config_invalid(f: ProbeFacts) -> list[Hit]:
         msg += f" {var} is set but empty."
         fix = (f"unset {var} (botocore then verifies with its own bundle), or set it to the PEM "
                "file that holds the CA your network needs.")  # fmt: skip
+    elif m := _MISSING_SERVICES.search(err):
+        # `services = NAME` in the profile, no `[services NAME]` section (botocore >= 1.31's
+        # ConfiguredEndpointProvider raises this for every client, whatever the service)
+        name = m.group(1)
+        msg += (f" The profile says `services = {name}` (service-specific endpoint URLs), and the "
+                f"config file has no `[services {name}]` section: every client, of every service, "
+                "fails so.")  # fmt: skip
+        fix = (f"Add the section `[services {name}]` (its services' `endpoint_url`s) to the config "
+               f"file, with exactly that name, or remove `services = {name}` from the profile.")  # fmt: skip
     elif kind in _INVALID_SETTING:
         name, good = _INVALID_SETTING[kind]
         s = ctx.setting(name)
@@ -539,7 +585,12 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 elif ep.target.proxy is None and any(
                     a.classification is AddressClass.PUBLIC for a, _ in hits
                 ):
-                    msg += " Public addresses: is there a route out (NAT / internet gateway)?"
+                    other = vpce_in_other_region(f, ep)
+                    if other is None:
+                        msg += " Public addresses: is there a route out (NAT / internet gateway)?"
+                    else:
+                        more, fix = _other_region_vpce(f.context, ep, other)
+                        msg += more
             if (code == "SD202" and ep.target.proxy is None
                     and all(a.classification is AddressClass.VPC_PRIVATE for a, _ in hits)):  # fmt: skip
                 fix = _vpce_blocked_fix(f.context, ep)
@@ -550,6 +601,52 @@ def _partial_and_total(f: ProbeFacts) -> tuple[list[Hit], list[Hit]]:
                 msg += sdk_wait(f.context, f.context.connect_timeout[0], "connect timeout")
             total.append(hit(code, msg, [_ev(ep, a, r) for a, r in hits], fix=fix))
     return partial, total
+
+
+def vpce_in_other_region(f: ProbeFacts, ep: EndpointResult) -> EndpointResult | None:
+    """The endpoint through which STS answered on VPC-endpoint addresses in another region
+    than regional endpoint `ep`'s (its regional name, with private DNS, before a vpce name):
+    this VPC has an STS interface endpoint, but not for `ep`'s region."""
+    region = ep.target.region
+    if ep.target.kind is not TargetKind.REGIONAL or not region:
+        return None
+    found = [
+        x for x in _system(f)
+        if x.target.kind in (TargetKind.REGIONAL, TargetKind.VPCE) and x.target.proxy is None
+        and x.target.region not in (None, region)
+        and (addrs := direct_addresses(x))
+        and all(a.classification is AddressClass.VPC_PRIVATE for a in addrs)
+        and any(_network_failure(a) is None and _sts_answered(a) for a in addrs)
+    ]  # fmt: skip
+    return min(found, key=lambda x: x.target.kind is not TargetKind.REGIONAL, default=None)
+
+
+def _sts_answered(a: AddressResult) -> bool:
+    r = _layer(a, Layer.STS) or _layer(a, Layer.HTTPS)
+    return r is not None and r.status is Status.OK
+
+
+def _other_region_vpce(ctx: Context, ep: EndpointResult, other: EndpointResult) -> tuple[str, str]:
+    """SD202's words when `ep` (region A, public, dropped) fails and the VPC's STS endpoint
+    answers for region B: private DNS of an interface endpoint covers only its own region's
+    name, so A's name resolves public and has no route. The STS client must be made for B:
+    an endpoint URL alone keeps signing for A, which STS in B rejects (SD108)."""
+    a, b = ep.target.region, other.target.region
+    private = ", ".join(x.address for x in direct_addresses(other) if _network_failure(x) is None)
+    msg = (f" This VPC has an STS interface endpoint, but in {b}, not {a}: {other.target.host} "
+           f"answered through it ({private}). A VPC endpoint's private DNS covers only its own "
+           f"region's name, so {ep.target.host} resolves to its public address, and there is no "
+           "route out.")  # fmt: skip
+    where = f" (now {a}, {ctx.region_source})" if ctx.region == a and ctx.region_source else ""
+    url = f" and endpoint URL {other.target.url}" if other.target.kind is TargetKind.VPCE else ""
+    fix = (f"Make the STS calls in {b}, where the VPC endpoint is: the STS client's region must be "
+           f"{b}{url}{where} -- `export AWS_DEFAULT_REGION={b}` (or `region = {b}` in the profile), or "
+           f"for STS alone `boto3.client(\"sts\", region_name=\"{b}\")` / `aws sts ... --region {b}`. "
+           f"Temporary credentials from STS in {b} are valid in {a} too. Setting only "
+           f"AWS_ENDPOINT_URL_STS={other.target.url} keeps signing for {a}, which STS in {b} rejects "
+           f"('Credential should be scoped to a valid region'). Or give this subnet a route out (NAT) "
+           f"for {a}'s public endpoint.")  # fmt: skip
+    return msg, fix
 
 
 def _vpce_blocked_fix(ctx: Context, ep: EndpointResult) -> str:
@@ -872,6 +969,25 @@ def host_wide_cause(ctx: Context, results: Iterable[EndpointResult]) -> str | No
                 else ""
             )  # fmt: skip
     return next(iter(causes)) if len(causes) == 1 and "" not in causes else None
+
+
+def works_once_fixed(ctx: Context, ep: EndpointResult) -> list[AddressResult]:
+    """The addresses of `ep` whose only fault is the host-wide one (`host_wide_cause`), and
+    that were proven good past it: with a CA bundle fault, TCP connected and botocore's own
+    bundle verifies the certificate; with HTTPS_PROXY's https:// scheme, the probe's plain
+    CONNECT through the same proxy completed a verified TLS handshake with STS."""
+    out = []
+    for a in (a for a in ep.addresses if _probed(a)):
+        r = _network_failure(a)
+        tls = _layer(a, Layer.TLS)
+        if r is None or tls is None:
+            continue
+        bundle = (r is tls and r.get("verify_error") in _BUNDLE_FAULTS
+                  and (r.get("default_bundle_result") or "").startswith("verifies"))  # fmt: skip
+        scheme = _scheme_fault(ctx, r) and tls.status is Status.OK
+        if bundle or scheme:
+            out.append(a)
+    return out
 
 
 def _https_scheme_to_plain_proxy(f: ProbeFacts, r: LayerResult) -> bool:
@@ -1289,16 +1405,70 @@ def sd4xx_sts_answers(f: ProbeFacts) -> list[Hit]:
             continue
         ep, _, r = hits[0]
         msg = f"{r.get('operation')} at {ep.target.host}: {r.get('error_code')}: {r.get('error_message')}"
-        if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
-            msg += (f" {ep.target.region} is an opt-in region: a session token from the global endpoint "
-                    "(v1) is not valid there.")  # fmt: skip
         fix = None
+        if code == "SD406" and ep.target.region:
+            fix = (f"Activate STS in {ep.target.region}: IAM console -> Account settings -> Security "
+                   f"Token Service (STS) -> Endpoints -> {ep.target.region} -> Activate (an "
+                   "administrator of the account). Until then call STS "
+                   "where it is active: the global endpoint or us-east-1, which cannot be "
+                   "deactivated.")  # fmt: skip
+        if code == "SD403" and ep.target.region and endpoints.is_opt_in(ep.target.region):
+            if region_rejects_credentials(f, ep) == "not-enabled":
+                msg, fix = _opt_in_not_enabled(f, ep, msg)
+            else:
+                msg += (f" {ep.target.region} is an opt-in region: a session token from the global "
+                        "endpoint (v1) is not valid there.")  # fmt: skip
         if code == "SD405" and any(
             a.classification is AddressClass.VPC_PRIVATE for _, a, _ in hits
         ):
             msg, fix = _denied_at_vpc_endpoint(f, ep, r, msg)
         out.append(hit(code, msg, [_ev(e, a, r) for e, a, r in hits], fix=fix))
     return out
+
+
+def long_term_key(creds: CredentialInfo) -> bool:
+    """The SDK signs with an IAM user's long-term access key (AKIA...): no session token."""
+    return (creds.access_key or "").startswith("AKIA")
+
+
+def _signed(ep: EndpointResult) -> list[LayerResult]:
+    return [r for a in direct_addresses(ep) for r in a.layers
+            if r.layer is Layer.STS and r.status is not Status.SKIPPED]  # fmt: skip
+
+
+def region_rejects_credentials(f: ProbeFacts, ep: EndpointResult) -> str | None:
+    """Why STS in `ep`'s region rejects every signed call with credentials that another
+    endpoint accepted in this run: "deactivated" (RegionDisabledException: regional STS is
+    deactivated for the account) or "not-enabled" (InvalidClientTokenId for a long-term key in
+    an opt-in region: the region is not enabled for the account, so the IAM user does not
+    exist there). None otherwise (a session token's version, wrong keys, another answer)."""
+    signed = _signed(ep)
+    if not signed or any(r.status is Status.OK for r in signed) or not ep.target.region:
+        return None
+    if not any(r.status is Status.OK for x in _system(f) if x is not ep for r in _signed(x)):
+        return None
+    codes = {r.get("error_code") for r in signed}
+    if codes == {"RegionDisabledException"}:
+        return "deactivated"
+    if (codes == {"InvalidClientTokenId"} and endpoints.is_opt_in(ep.target.region)
+            and long_term_key(f.credentials)):  # fmt: skip
+        return "not-enabled"
+    return None
+
+
+def _opt_in_not_enabled(f: ProbeFacts, ep: EndpointResult, msg: str) -> tuple[str, str]:
+    """SD403 where an opt-in region rejects a long-term key that other endpoints accept."""
+    region = ep.target.region or "REGION"
+    ok = [x.target.host for x in _system(f) if x is not ep
+          and any(r.status is Status.OK for r in _signed(x))]  # fmt: skip
+    msg += (f" The same access key ({f.credentials.access_key}, a long-term key: no session token) "
+            f"works at {', '.join(dict.fromkeys(ok))}: the keys are valid, and {region} is an opt-in "
+            f"region that is not enabled for this account, so its STS does not know them.")  # fmt: skip
+    fix = (f"Enable {region} for the account (console: Account -> AWS Regions, or `aws account "
+           f"enable-region --region-name {region}`; it takes minutes, sometimes hours: `aws account "
+           f"get-region-opt-status --region-name {region}`), or work in a region enabled by "
+           "default.")  # fmt: skip
+    return msg, fix
 
 
 def _denied_at_vpc_endpoint(
