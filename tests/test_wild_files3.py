@@ -1,0 +1,136 @@
+"""Real logs committed as files in public repositories (the third wave: a CloudWatch Logs
+CSV download of a Lambda function's log, a notebook's custom format, a page that lost a
+log's line breaks), in tests/data/wild-files3 (sources in its SOURCES.md), each with the
+misreading it showed, and near misses that must read as before."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import codes, parse
+
+DATA = Path(__file__).parent / "data" / "wild-files3"
+
+
+def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return parse(tmp_path, (DATA / name).read_text(), capsys)
+
+
+def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in doc["findings"] if f["code"] == code)
+
+
+# ------------------------------------- a CloudWatch Logs CSV download of a Lambda log
+
+CSV = "02-lambda-cwl-csv-download-s3-getobject.log"
+
+
+def test_cloudwatch_csv_download_is_unwrapped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Lambda function's debug log as CloudWatch Logs' CSV download holds it
+    ('timestamp,message', epoch milliseconds, each message quoted with its quotes doubled
+    and its closing quote alone on the next line). urllib3's status line came as
+    `… ""GET /users/… HTTP/1.1"" 200 420`: the GetObject read as 'answered' with no
+    status. It is a 200, and the evidence names the file's lines."""
+    doc = _parse(tmp_path, CSV, capsys)
+    [req] = doc["requests"]
+    assert (req["service"], req["operation"]) == ("s3", "GetObject")
+    assert req["http_status"] == 200
+    assert [a["status"] for a in req["attempts"]] == [200]
+    assert req["first_line"] == 16  # the 'Making request' row's line in the file
+    assert req["attempts"][0]["line"] == 84
+    assert codes(doc) == []
+    assert doc["recommendation"]["region"] == "eu-central-1"
+
+
+def _bare_lambda(text: str) -> str:
+    """The CSV download's messages as the Lambda runtime wrote them (its text format)."""
+    out = []
+    for line in text.splitlines()[1:]:
+        m = re.match(r'\d{13},"(.*)', line)
+        body = m.group(1) if m else line
+        if body == '"':
+            continue
+        out.append(body.replace('""', '"'))
+    return "\n".join(out) + "\n"
+
+
+def test_cloudwatch_csv_reads_as_the_bare_lambda_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: the same messages without the CSV around them (the function's log as
+    Lambda writes it) read as they did, and as the CSV now does."""
+    bare = parse(tmp_path, _bare_lambda((DATA / CSV).read_text()), capsys)
+    csv = _parse(tmp_path, CSV, capsys)
+    pick = ("service", "operation", "host", "http_status", "signing_region")
+    assert [tuple(r[k] for k in pick) for r in bare["requests"]] == [
+        tuple(r[k] for k in pick) for r in csv["requests"]
+    ]
+    assert bare["requests"][0]["http_status"] == 200
+
+
+INSIGHTS = """\
+@timestamp,@message
+2025-11-30 16:43:04.727,"2025-11-30 16:43:04,727 - MainThread - botocore.endpoint - DEBUG - \
+Making request for OperationModel(name=GetCallerIdentity) with params: {'url_path': '/', \
+'query_string': '', 'method': 'POST', 'headers': {'Content-Type': \
+'application/x-www-form-urlencoded; charset=utf-8'}, 'body': {'Action': \
+'GetCallerIdentity', 'Version': '2011-06-15'}, 'url': 'https://sts.eu-west-1.amazonaws.com/', \
+'context': {'client_region': 'eu-west-1', 'has_streaming_input': False, 'auth_type': None}}
+"
+2025-11-30 16:43:04.729,"2025-11-30 16:43:04,729 - MainThread - botocore.endpoint - DEBUG - \
+Sending http request: <AWSPreparedRequest stream_output=False, method=POST, \
+url=https://sts.eu-west-1.amazonaws.com/, headers={'Content-Length': '43'}>
+"
+2025-11-30 16:43:04.730,"2025-11-30 16:43:04,730 - MainThread - urllib3.connectionpool - \
+DEBUG - Starting new HTTPS connection (1): sts.eu-west-1.amazonaws.com:443
+"
+2025-11-30 16:43:04.731,"2025-11-30 16:43:04,731 - MainThread - urllib3.connectionpool - \
+DEBUG - https://sts.eu-west-1.amazonaws.com:443 ""POST / HTTP/1.1"" 403 306
+"
+2025-11-30 16:43:04.732,"2025-11-30 16:43:04,732 - MainThread - botocore.parsers - DEBUG - \
+Response body:
+b'<ErrorResponse xmlns=""https://sts.amazonaws.com/doc/2011-06-15/"">\\n  <Error>\\n    \
+<Type>Sender</Type>\\n    <Code>InvalidClientTokenId</Code>\\n    <Message>The security token \
+included in the request is invalid.</Message>\\n  </Error>\\n</ErrorResponse>\\n'
+"
+"""
+
+
+def test_logs_insights_csv_with_quoted_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Logs Insights' CSV ('@timestamp,@message', a date-time) of an AWS CLI format log:
+    the 403 InvalidClientTokenId of the regional STS call is read (SD403), its evidence on
+    the file's lines."""
+    doc = parse(tmp_path, INSIGHTS, capsys)
+    [req] = doc["requests"]
+    assert (req["operation"], req["http_status"], req["error_code"]) == (
+        "GetCallerIdentity",
+        403,
+        "InvalidClientTokenId",
+    )
+    assert "SD403" in codes(doc)
+    assert req["attempts"][0]["line"] == 4  # the Sending row's line in the file
+
+
+def test_log_lines_with_a_comma_after_the_time_are_not_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: the AWS CLI's own 'YYYY-MM-DD HH:MM:SS,mmm - ' header (a comma after the
+    time) is no CSV row: the same log without the CSV reads the same request."""
+    bare = []
+    for line in INSIGHTS.splitlines()[1:]:
+        m = re.match(r'[\d :.-]+,"(.*)', line)
+        body = m.group(1) if m else line
+        if body != '"':
+            bare.append(body.replace('""', '"'))
+    doc = parse(tmp_path, "\n".join(bare) + "\n", capsys)
+    [req] = doc["requests"]
+    assert (req["http_status"], req["error_code"]) == (403, "InvalidClientTokenId")
+    assert req["first_line"] == 1
