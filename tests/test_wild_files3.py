@@ -134,3 +134,49 @@ def test_log_lines_with_a_comma_after_the_time_are_not_csv(
     [req] = doc["requests"]
     assert (req["http_status"], req["error_code"]) == (403, "InvalidClientTokenId")
     assert req["first_line"] == 1
+
+
+# --------------------------------- set_stream_logger records glued onto one line
+
+GLUED = "04-notes-boto3-stream-logger-flattened-shared-creds.log"
+
+
+def test_stream_logger_records_glued_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blog (zh) shows boto3's debug output with its line breaks lost: every
+    `YYYY-MM-DD HH:MM:SS,mmm botocore.x [DEBUG] …` record glued onto the first one, a
+    `Changing event name` (a record without facts, so the whole line was dropped). The
+    credentials came from the shared credentials file (SD503); stsdiag read nothing."""
+    doc = _parse(tmp_path, GLUED, capsys)
+    assert codes(doc) == ["SD503"]
+    sd503 = _finding(doc, "SD503")
+    assert "shared credentials file" in sd503["message"]
+    assert sd503["evidence"][0]["line"] == 3
+    assert doc["requests"] == []
+
+
+def test_stream_logger_records_on_their_own_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: the same records each on its line read the same (SD503, no request)."""
+    text = (DATA / GLUED).read_text()
+    text = re.sub(r" (?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} botocore)", "\n", text)
+    doc = parse(tmp_path, text, capsys)
+    assert codes(doc) == ["SD503"]
+    assert doc["requests"] == []
+
+
+def test_a_long_message_quoting_a_time_is_not_glued_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: a long record without facts whose message holds time stamps not followed
+    by a logger and a level (nor by `botocore.x [LEVEL]`) stays dropped: nothing read."""
+    filler = " ".join(f"2023-04-21 17:58:{i:02d},953 retry handler was {i}" for i in range(20))
+    text = (
+        "2023-04-21 17:58:21,953 botocore.hooks [DEBUG] Changing event name from a to b "
+        + filler
+        + " Found credentials in shared credentials file: ~/.aws/credentials\n"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert codes(doc) == []

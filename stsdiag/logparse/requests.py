@@ -796,9 +796,20 @@ _BAD_REGION_URL = re.compile(
 
 # a log header inside a record's message: a page or a chat that lost the log's line breaks
 # glued the next records onto this one (`Sending http request:  2015-08-06 20:54:27,770 -
-# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`)
-_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - ")
-_GLUED_LEVELS = (" - DEBUG - ", " - INFO - ", " - WARNING - ", " - ERROR - ")
+# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`),
+# in the AWS CLI's format or in set_stream_logger's (`… 2023-04-21 17:58:21,955
+# botocore.hooks [DEBUG] Changing event name …`)
+_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:- |[A-Za-z_][\w.]* \[)")
+_GLUED_LEVELS = (
+    " - DEBUG - ",
+    " - INFO - ",
+    " - WARNING - ",
+    " - ERROR - ",
+    " [DEBUG] ",
+    " [INFO] ",
+    " [WARNING] ",
+    " [ERROR] ",
+)
 
 
 def _glued(rec: Record) -> list[Record] | None:
