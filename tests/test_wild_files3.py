@@ -180,3 +180,94 @@ def test_a_long_message_quoting_a_time_is_not_glued_records(
     )
     doc = parse(tmp_path, text, capsys)
     assert codes(doc) == []
+
+
+# ------------------------------------------ a clock 11 minutes ahead, still accepted
+
+SKEW = "03-notebook-boto3-module-funcname-format-clock-ahead.log"
+
+
+def _dated(text: str, shift_s: int) -> str:
+    """The log with every answer's `Date` set to its request's X-Amz-Date plus `shift_s`."""
+    from datetime import UTC, datetime, timedelta
+
+    out = []
+    signed = None
+    for line in text.splitlines():
+        m = re.search(r"'X-Amz-Date': b'(\d{8}T\d{6}Z)'", line)
+        if m:
+            signed = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if signed is not None and "'Date': '" in line:
+            date = (signed + timedelta(seconds=shift_s)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+            line = re.sub(r"'Date': '[^']*'", f"'Date': '{date}'", line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_answers_dated_eleven_minutes_before_the_signature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A notebook's boto3 log (`%(module)s - %(funcName)s:` format): IAM and Redshift
+    answered 200, but their `Date` headers are 675 s before the requests' X-Amz-Date (plus
+    the 0.3 s to the answer): the local clock runs 11 minutes ahead, 4 minutes from the
+    15 at which AWS refuses every signature. stsdiag said nothing; now SD401 (an error past
+    five minutes, as the probe's own Date-header check), on the first answer's line."""
+    doc = _parse(tmp_path, SKEW, capsys)
+    assert [r["http_status"] for r in doc["requests"]] == [200, 200, 200]
+    assert codes(doc) == ["SD401"]
+    sd401 = _finding(doc, "SD401")
+    assert sd401["severity"] == "error"
+    assert "675 s ahead of AWS's" in sd401["message"]
+    assert sd401["evidence"][0]["line"] == 52
+
+
+@pytest.mark.parametrize(("shift", "expected"), [(0, None), (-40, None), (90, "warning")])
+def test_answer_dates_near_the_signature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shift: int, expected: str | None
+) -> None:
+    """Near misses: answers dated as signed, or 40 s off (rounding, a slow answer), are no
+    finding; 90 s behind is a warning (the probe's thresholds: 60 s, 300 s)."""
+    doc = parse(tmp_path, _dated((DATA / SKEW).read_text(), shift), capsys)
+    if expected is None:
+        assert codes(doc) == []
+    else:
+        sd401 = _finding(doc, "SD401")
+        assert sd401["severity"] == expected
+        assert "90 s behind AWS's" in sd401["message"]
+
+
+def test_a_local_endpoints_clock_is_not_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: the same answers from a local emulator (another server's clock): no
+    finding."""
+    text = (DATA / SKEW).read_text()
+    text = text.replace("https://iam.amazonaws.com", "http://localhost:4566")
+    text = text.replace("https://redshift.us-east-2.amazonaws.com", "http://localhost:4566")
+    text = text.replace("iam.amazonaws.com:443", "localhost:4566").replace(
+        "redshift.us-east-2.amazonaws.com:443", "localhost:4566"
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert "SD401" not in codes(doc)
+
+
+def test_a_refused_signature_is_one_clock_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: when AWS refused a request for the clock, that error's SD401 is the one
+    finding (no second one from the answer's Date)."""
+    text = _dated((DATA / SKEW).read_text(), -1200)
+    text = text.replace(
+        '"POST / HTTP/1.1" 200 212',
+        '"POST / HTTP/1.1" 403 321',
+    ).replace(
+        'b\'<AttachRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">\\n  '
+        "<ResponseMetadata>",
+        'b\'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">\\n  <Error>'
+        "<Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>Signature expired: "
+        "20201028T025338Z is now earlier than 20201028T023838Z (20201028T025338Z - 15 min.)"
+        "</Message></Error>\\n  <ResponseMetadata>",
+    )
+    doc = parse(tmp_path, text, capsys)
+    assert codes(doc).count("SD401") == 1
+    assert "Signature expired" in _finding(doc, "SD401")["message"]
