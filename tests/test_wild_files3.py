@@ -236,6 +236,17 @@ def test_answer_dates_near_the_signature(
         assert "90 s behind AWS's" in sd401["message"]
 
 
+def test_answers_dated_hours_away_are_a_splice_not_a_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Near miss: a blog (wave 1's file 04) spliced two runs 1 h 47 min apart, one run's
+    `Response headers` (its Date) after the other's request. AWS refuses a signature more
+    than 15 minutes off, so answers accepted 6453 s away are no clock's: no finding."""
+    doc = parse(tmp_path, _dated((DATA / SKEW).read_text(), 6453), capsys)
+    assert [r["http_status"] for r in doc["requests"]] == [200, 200, 200]
+    assert codes(doc) == []
+
+
 def test_a_local_endpoints_clock_is_not_aws(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -346,6 +346,10 @@ _HTTP_DATE = re.compile(r"'Date': '(\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)'
 # a difference the log shows beyond rounding (both times in whole seconds) and the time
 # between the two records
 CLOCK_SKEW_S = 60.0
+# AWS refuses a signature more than 15 minutes off its clock: an answer to a request signed
+# further off (not that refusal: its error says so) is no clock's, but two runs or two
+# hosts' lines pasted together (a header of one with the request of another)
+CLOCK_SPLICE_S = 900.0 + CLOCK_SKEW_S
 
 
 def _epoch(text: str, fmt: str) -> float | None:
@@ -1628,7 +1632,8 @@ class Reconstructor:
         """How far the local clock is off AWS's, from an answer's `Date` header: the
         attempt's X-Amz-Date plus the time the log shows between the request and its
         answer. An AWS host's answer only (a proxy's or another server's clock is not
-        AWS's); an event when it is off by more than a minute, and further than before."""
+        AWS's); an event when it is off by more than a minute (and at most as far as AWS
+        accepts), and further than before."""
         if a.signed_at is None or a.time is None or rec.ts is None or "'Date'" not in rec.flat:
             return
         host = a.host or b.host
@@ -1640,7 +1645,7 @@ class Reconstructor:
         if server is None or not 0 <= waited < 3600:
             return
         off = server - (a.signed_at + waited)
-        if abs(off) > self._skew + 5:
+        if self._skew + 5 < abs(off) <= CLOCK_SPLICE_S:
             self._skew = abs(off)
             signed = datetime.fromtimestamp(a.signed_at, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             self.events.add(
