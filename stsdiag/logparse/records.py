@@ -433,15 +433,37 @@ def _policy(logger: bytes) -> int:
     return p
 
 
+# A page that lost a log's line breaks glues every record onto the first one's line: a
+# record without facts of its own is kept when other records' headers are glued to it
+# (the AWS CLI's `YYYY-MM-DD HH:MM:SS,mmm - thread - logger - LEVEL - ` or
+# set_stream_logger's `YYYY-MM-DD HH:MM:SS,mmm logger [LEVEL] `), so that the reconstructor
+# cuts it into its records (`requests._glued`). Looked for only in long messages.
+_GLUED_MIN = 300
+_GLUED_IN = re.compile(
+    rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:- [^\n]{0,80}? - (?:DEBUG|INFO|WARNING|ERROR) - "
+    rb"|[A-Za-z_][\w.]{0,80} \[(?:DEBUG|INFO|WARNING|ERROR)\] )"
+)
+
+
 def _kind(policy: int, line: bytes, msg_start: int, line_end: int) -> int:
     if policy == _P_ALL:
-        return DROPPED if _NO_FACTS.match(line, msg_start) else KEPT
-    if policy == _P_SEARCH:
+        k = DROPPED if _NO_FACTS.match(line, msg_start) else KEPT
+    elif policy == _P_SEARCH:
         end = msg_start + 200
-        return KEPT if _KEEP.search(line, msg_start, min(end, line_end)) else DROPPED
-    if policy == _P_HOOKS:
-        return KEPT if line.startswith(_HOOK_FACTS, msg_start) else DROPPED
-    return FOREIGN if policy == _P_FOREIGN else DROPPED
+        k = KEPT if _KEEP.search(line, msg_start, min(end, line_end)) else DROPPED
+    elif policy == _P_HOOKS:
+        k = KEPT if line.startswith(_HOOK_FACTS, msg_start) else DROPPED
+    elif policy == _P_FOREIGN:
+        return FOREIGN
+    else:
+        k = DROPPED
+    if (
+        k == DROPPED
+        and line_end - msg_start > _GLUED_MIN
+        and _GLUED_IN.search(line, msg_start, line_end) is not None
+    ):
+        return KEPT
+    return k
 
 
 # A paste that hard-wraps long lines (a terminal copied at 80 columns, an e-mail at 72 or

@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 
 from stsdiag import endpoints
 from stsdiag.logparse import pyrepr
@@ -415,6 +416,7 @@ class _Try:
     unlogged: bool = False  # retried with no answer and no exception in the log
     status_line: int = 0  # the line of its status line
     prepared: bool = False  # built and signed after a retry decision, not yet sent
+    signed_at: float | None = None  # its X-Amz-Date (the local clock when it was signed)
 
     @property
     def silent(self) -> bool:
@@ -434,6 +436,26 @@ _RETRIED_CODE = re.compile(
 # the retry handlers' decision with its delay: legacy, standard and adaptive modes
 _DELAY = re.compile(r"(?:Retry needed, action of|retrying request after delay of): ([\d.]+)")
 _REQUEST_ID = re.compile(r"(?i)x-amzn-requestid'?\s*:\s*b?'([\w-]{8,64})'")
+# the time a request was signed (the local clock's) and the time its answer names (AWS's):
+# with the log's own times of the two records, how far the local clock is off
+_AMZ_DATE = re.compile(r"'X-Amz-Date': b?'(\d{8}T\d{6}Z)'")
+_HTTP_DATE = re.compile(r"'Date': '(\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)'")
+# a difference the log shows beyond rounding (both times in whole seconds) and the time
+# between the two records
+CLOCK_SKEW_S = 60.0
+# AWS refuses a signature more than 15 minutes off its clock: an answer to a request signed
+# further off (not that refusal: its error says so) is no clock's, but two runs or two
+# hosts' lines pasted together (a header of one with the request of another)
+CLOCK_SPLICE_S = 900.0 + CLOCK_SKEW_S
+
+
+def _epoch(text: str, fmt: str) -> float | None:
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
 # the last line of a traceback that ends an asyncio task: the program's own deadline
 # (`asyncio.wait_for`, `asyncio.timeout`) or a cancel stopped what was awaited, such as an
 # aiobotocore request (3.11+: TimeoutError; 3.8-3.10: asyncio.exceptions.TimeoutError;
@@ -937,9 +959,20 @@ _BAD_REGION_URL = re.compile(
 
 # a log header inside a record's message: a page or a chat that lost the log's line breaks
 # glued the next records onto this one (`Sending http request:  2015-08-06 20:54:27,770 -
-# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`)
-_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - ")
-_GLUED_LEVELS = (" - DEBUG - ", " - INFO - ", " - WARNING - ", " - ERROR - ")
+# botocore.response - DEBUG - Response Body: …`, `…'Content-Length': '237'}>2025-03-18 …`),
+# in the AWS CLI's format or in set_stream_logger's (`… 2023-04-21 17:58:21,955
+# botocore.hooks [DEBUG] Changing event name …`)
+_GLUED_HEADER = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:- |[A-Za-z_][\w.]* \[)")
+_GLUED_LEVELS = (
+    " - DEBUG - ",
+    " - INFO - ",
+    " - WARNING - ",
+    " - ERROR - ",
+    " [DEBUG] ",
+    " [INFO] ",
+    " [WARNING] ",
+    " [ERROR] ",
+)
 
 
 def _glued(rec: Record) -> list[Record] | None:
@@ -1065,6 +1098,7 @@ class Reconstructor:
         self._async: set[str] = set()
         # the `aws ...` command a user pasted above the log, and its line
         self._shell: tuple[int, str] | None = None
+        self._skew = CLOCK_SKEW_S  # the largest clock offset an event names so far
 
     # ------------------------------------------------------------------ plumbing
     def _new(self, rec: Record) -> _Builder:
@@ -1438,6 +1472,7 @@ class Reconstructor:
             b.hook_due = True
             if b.attempts:
                 b.attempts[-1].answered = True
+                self._clock(rec, b, b.attempts[-1])
             flat = rec.flat
             if b.error_code is None and "x-amzn-" in flat.lower():
                 m = _QUERY_ERROR.search(flat) or _ERROR_TYPE.search(flat)
@@ -1746,6 +1781,33 @@ class Reconstructor:
             for v in _VERSION.findall(ua.group(1) if ua else ""):
                 self.events.versions[v] = None
 
+    def _clock(self, rec: Record, b: _Builder, a: _Try) -> None:
+        """How far the local clock is off AWS's, from an answer's `Date` header: the
+        attempt's X-Amz-Date plus the time the log shows between the request and its
+        answer. An AWS host's answer only (a proxy's or another server's clock is not
+        AWS's); an event when it is off by more than a minute (and at most as far as AWS
+        accepts), and further than before."""
+        if a.signed_at is None or a.time is None or rec.ts is None or "'Date'" not in rec.flat:
+            return
+        host = a.host or b.host
+        d = _HTTP_DATE.search(rec.flat)
+        if d is None or host is None or not endpoints.is_aws_host(host):
+            return
+        server = _epoch(d.group(1), "%a, %d %b %Y %H:%M:%S GMT")
+        waited = rec.ts - a.time
+        if server is None or not 0 <= waited < 3600:
+            return
+        off = server - (a.signed_at + waited)
+        if self._skew + 5 < abs(off) <= CLOCK_SPLICE_S:
+            self._skew = abs(off)
+            signed = datetime.fromtimestamp(a.signed_at, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self.events.add(
+                rec,
+                "clock-offset",
+                f"clock offset {off:+.0f} s: {host} answered with Date {d.group(1)} "
+                f"{waited:.1f} s after a request signed at {signed} (X-Amz-Date)",
+            )
+
     def _sending(self, rec: Record, routed: _Builder | None = None) -> None:
         b = routed or self._current(rec)
         b.touch(rec)
@@ -1776,6 +1838,9 @@ class Reconstructor:
             b.attempts.append(_Try(len(b.attempts) + 1, rec.line, time=rec.ts))
         n = len(b.attempts)
         b.ready_at = b.waiting_since = None
+        d = _AMZ_DATE.search(flat) if "X-Amz-Date" in flat else None
+        if d is not None:
+            b.attempts[-1].signed_at = _epoch(d.group(1), "%Y%m%dT%H%M%SZ")
         if url:
             u = url.group(1)
             if b.url is None:

@@ -3,15 +3,15 @@
 A debug log downloaded from CI (GitHub Actions, Azure Pipelines, GitLab CI, Jenkins with
 the Timestamper plugin), copied out of a log collector (CloudWatch Logs, `aws logs
 filter-log-events --output text`, Docker's json-file driver, the Kubernetes CRI files,
-`journalctl -o json`, Loki, Splunk and Datadog JSON exports) carries the same lines, each
-behind (or inside) the tool's own. The wrapper
+`journalctl -o json`, Loki, Splunk and Datadog JSON exports, CloudWatch Logs' CSV
+downloads) carries the same lines, each behind (or inside) the tool's own. The wrapper
 is recognised once, from the log's first lines (`detect`): one shape on nearly every line,
 and taking it off shows at least as many of the SDK's records as reading the lines as
 they are. A bare time prefix stays on a header that has no time of its own (it may be
 the log's own, and it is the only one). It is then taken off every line of the stream
 (`Unwrapper.feed`): pieces of one line the tool cut (CRI `P` lines, GitLab's `+` lines,
 Docker's lines without their newline) are joined again, JSON strings decoded (a multi-line
-event becomes its lines). A bare log matches no shape and is read as before (the check reads a few hundred
+event becomes its lines), a CSV field's quotes taken off (its lines stay lines). A bare log matches no shape and is read as before (the check reads a few hundred
 lines once)."""
 
 from __future__ import annotations
@@ -53,6 +53,21 @@ _JSON_PATHS: tuple[tuple[str, ...], ...] = (
     ("message",),
 )
 _LEVEL_KEYS = ("level", "levelname", "severity", "logger")
+# CloudWatch Logs' CSV downloads (the console's log events, 'timestamp,message' with epoch
+# milliseconds; Logs Insights' '@timestamp,@message' with '2025-11-30 16:43:04.727'): a row
+# is the event's time, a comma and its message, quoted ('""' for a quote) when it holds a
+# quote, a comma or a newline (a Lambda message ends with one: the closing quote comes
+# alone on the next line). A time in quotes, or an unquoted one with a fraction before
+# '"' (not a log's own 'YYYY-MM-DD HH:MM:SS,mmm - ' header)
+_CSV_TIME = rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d"
+_CSV_ROW = re.compile(
+    rb'(?:\d{10,16}|"' + _CSV_TIME + rb'(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?"'
+    rb"|" + _CSV_TIME + rb'\.\d{1,9}(?:Z|[+-]\d\d:?\d\d)?(?=,")),'
+)
+_CSV_HEADER = re.compile(rb'"?@?timestamp"?,"?@?message"?')
+# a quoted field's text up to its closing quote ('""' is a quote in it; possessive: a line
+# ending in '""' has no closing quote)
+_CSV_CLOSE = re.compile(rb'(?:[^"]++|"")*+"')
 
 SAMPLE_LINES = 256
 # an export newest first is put in order up to this size: it is held in memory (about four
@@ -100,6 +115,7 @@ class Unwrapper:
         self.kind = kind
         self.pending: bytes | None = None  # a line whose rest may come in the next lines
         self._take: Callable[[bytes], list[bytes]] = getattr(self, "_" + kind.replace("-", "_"))
+        self.quoted = False  # (csv) inside a quoted field: the next line is more of it
         # an export that lists events newest first (Loki's, Splunk's, Datadog's default)
         self.newest_first = False
         # the rewriters of Python's logging as structured-logging libraries render it
@@ -212,6 +228,33 @@ class Unwrapper:
     def _console(self, line: bytes) -> list[bytes]:
         return self._rewritten(self.console.feed(line, self.at))
 
+    def _csv(self, line: bytes) -> list[bytes]:
+        out = self._csv_line(line)  # (a line for each line: evidence names the file's lines)
+        self.where.extend(self.at for _ in out)
+        return out
+
+    def _csv_line(self, line: bytes) -> list[bytes]:
+        if self.quoted:
+            return self._csv_field(line, True)
+        m = _CSV_ROW.match(line)
+        if m is None:
+            return [b""] if _CSV_HEADER.fullmatch(line.rstrip()) else [line]
+        rest = line[m.end() :]
+        if rest[:1] != b'"':
+            return [rest]
+        return self._csv_field(rest[1:], False)
+
+    def _csv_field(self, text: bytes, more: bool) -> list[bytes]:
+        """A quoted field's line (`more`: not its first), its quotes taken off; an empty
+        line for the closing quote alone after a message's last newline (and for the
+        header: a line for each line, so evidence names the file's lines)."""
+        m = _CSV_CLOSE.match(text)
+        self.quoted = m is None
+        body = text if m is None else text[: m.end() - 1]
+        if m is not None and more and not body:
+            return [b""]
+        return [body.replace(b'""', b'"')]
+
     def _iso(self, line: bytes) -> list[bytes]:
         # a header with no time of its own ('DEBUG:botocore...') keeps the one before it
         # (which may be the log's own: a format that starts with an ISO time)
@@ -234,6 +277,8 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
     ("cri", 0.8, lambda ln: _CRI.match(ln) is not None),
     ("gitlab", 0.8, lambda ln: _GITLAB.match(ln) is not None),
     ("events", 0.05, lambda ln: _EVENTS.match(ln) is not None),
+    # (a multi-line message's lines and closing quotes are rows' lines too)
+    ("csv", 0.2, lambda ln: _CSV_ROW.match(ln) is not None),
     ("iso", 0.8, lambda ln: _ISO_PREFIX.match(ln) is not None),
     # Python's logging rendered by structlog or a logfmt formatter (see `structured`): one
     # record a line (`key=value`), or a record's first line (the console renderer's)
@@ -244,7 +289,10 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
 )
 _QUICK = re.compile(
     rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|\d[\d:.,TZ+/ -]{0,39}? \[(?i:debug|info|warn|error)"
-    rb"|\[[\d:/ ,.APM-]{1,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+    rb"|\[[\d:/ ,.APM-]{1,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) |"
+    + _CSV_ROW.pattern
+    + rb"|"
+    + _CSV_HEADER.pattern
 )
 
 

@@ -57,6 +57,8 @@ class Summary:
     # requests whose last attempt got no answer in the log: (what, host, the attempt's line,
     # the request is an STS call)
     unanswered: list[tuple[str, str, LineRef, bool]] = field(default_factory=list)
+    # a request was refused for the clock (SD401 from its error says so)
+    clock_refused: bool = False
 
     def not_sts(self) -> frozenset[str]:
         """Codes of log rules whose findings here concern only requests to other services
@@ -131,6 +133,7 @@ def merge_summary(s: Summary, later: Summary, lines: int) -> None:
         dst = s.ok_latency.setdefault(host, [])
         dst.extend(lat[: max(0, 1000 - len(dst))])
     s.no_region_requests += later.no_region_requests
+    s.clock_refused = s.clock_refused or later.clock_refused
     for reg in later.sso_regions:
         if len(s.sso_regions) < 4:
             s.sso_regions.setdefault(reg)
@@ -1056,6 +1059,10 @@ def observe(s: Summary, r: LogRequest) -> None:
         s.fips_used = True
     if "aws-global" in (r.client_region, r.param_region):
         s.no_region_requests += 1
+    if r.error_code in ("RequestTimeTooSkewed", "RequestExpired") or "Signature expired" in (
+        r.error_message or ""
+    ):
+        s.clock_refused = True
     if is_sts(r) and r.host:
         ref = main_ref(r) or LineRef(r.first_line, "request", "")
         target = s.provider_hosts if r.by_credential_provider else s.client_sts_hosts
@@ -1430,9 +1437,40 @@ def slow_endpoint(facts: LogFacts, s: Summary) -> Iterable[Hit]:
             )
 
 
+_OFFSET = re.compile(r"clock offset ([+-]\d+) s")
+# probe's thresholds for the same `Date` header comparison (rules.probe: SKEW_WARN_S and
+# SKEW_ERROR_S): a warning past a minute, an error past five (AWS refuses past fifteen)
+_SKEW_WARN_S, _SKEW_ERROR_S = 60, 300
+
+
+def clock_offset(facts: LogFacts, s: Summary) -> Iterable[Hit]:
+    """SD401 from AWS's answers: their `Date` against the requests' X-Amz-Date (the
+    reconstructor's `clock-offset` events), when no request was refused for it (that error's
+    SD401 says so)."""
+    offs = [
+        (int(m.group(1)), e) for e in facts.events if (m := _OFFSET.match(e.excerpt)) is not None
+    ]
+    if s.clock_refused or not offs:
+        return
+    off, worst = max(offs, key=lambda o: abs(o[0]))
+    if abs(off) <= _SKEW_WARN_S:
+        return
+    way = "behind" if off > 0 else "ahead of"
+    yield Hit(
+        "SD401",
+        f"The local clock is {abs(off)} s {way} AWS's: AWS's answers are dated "
+        f"{abs(off)} s {'later' if off > 0 else 'earlier'} than the requests' X-Amz-Date plus "
+        "the time to the answer. AWS still accepted these requests; it refuses a signature "
+        "more than 15 minutes (900 s) off (Signature expired, RequestTimeTooSkewed).",
+        (Evidence(excerpt=worst.excerpt, line=worst.line),),
+        severity=Severity.ERROR if abs(off) > _SKEW_ERROR_S else Severity.WARNING,
+    )
+
+
 LogRule = Callable[[LogFacts, Summary], Iterable[Hit]]
 LOG_RULES: tuple[tuple[str, LogRule], ...] = (
     ("SD5xx", log_events),
+    ("SD401", clock_offset),
     ("SD210", no_answer),
     ("SD110", provider_bypass),
     ("SD601", slow_endpoint),

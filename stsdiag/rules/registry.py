@@ -364,7 +364,7 @@ RULES: tuple[RuleInfo, ...] = (
         "clock-skew",
         E,
         BOTH,
-        "The local clock differs from AWS's: signatures are rejected as expired.",
+        "The local clock differs from AWS's: signatures are rejected as expired, or will be.",
         "SigV4 signatures are valid for 5 minutes around the server's time.",
         "Synchronise the clock with NTP (chrony or systemd-timesyncd; on EC2 the Amazon Time "
         "Sync Service, 169.254.169.123; under WSL, whose clock stops while the host sleeps: "
