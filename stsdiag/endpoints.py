@@ -321,7 +321,10 @@ def legacy_goes_global(region: str) -> bool:
 def host_of(url: str) -> str:
     from urllib.parse import urlsplit
 
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a mangled URL ('https://sts[.amazonaws.com': "Invalid IPv6 URL")
+        return ""
 
 
 _REGION = r"[a-z]{2,}-[a-z0-9-]+"

@@ -188,6 +188,8 @@ def test_line_numbers_name_the_file_s_lines(
     doc = parse(tmp_path, log.read_text(), capsys)
     assert doc["log"]["lines"] == len(lines) - 1
     for r in doc["requests"]:
-        assert re.search(r"Calling endpoint provider|Making request for", lines[r["first_line"] - 1])
+        assert re.search(
+            r"Calling endpoint provider|Making request for", lines[r["first_line"] - 1]
+        )
     sd503 = next(f for f in doc["findings"] if f["code"] == "SD503")
     assert "Found credentials in" in lines[sd503["evidence"][0]["line"] - 1]

@@ -112,7 +112,7 @@ WRAPPER = (
 # Continuation lines worth keeping even when their record was dropped (CLI stderr, tracebacks).
 _CONT_FACT = re.compile(
     rb"Error|error occurred|A client error \(|Exception|Traceback|timeout|Timeout|Unable to locate|"
-    rb"You must specify a region|Could not connect|Connection was closed before|refreshed credentials are still expired|Failed to connect to proxy|Max number of attempts|Making request for OperationModel|"
+    rb"You must specify a region|Could not connect|Connection was closed before|refreshed credentials are still expired|Failed to connect to proxy|An HTTP Client raised an unhandled exception|Max number of attempts|Making request for OperationModel|"
     rb"Credential=|Signature expired|arn:aws|KeyboardInterrupt|Task timed out after|"
     rb"SSL validation failed|CERTIFICATE_VERIFY_FAILED|Too many open files|"
     # the proxy settings a user pasted above the output (`$ export HTTPS_PROXY=http://...`)

@@ -248,9 +248,17 @@ _SHELL_REGION = re.compile(
     r"--region[= ]['\"]?([a-z]{2}(?:-[a-z]+)+-\d+)['\"]?(?:\s|$)"
 )
 
+# botocore's HTTPClientError for a proxy setting urllib3 cannot parse (`HTTPS_PROXY=
+# http://proxy:port`, `http://[host`): the URL botocore built itself would be an endpoint's
+# (`Failed to parse: https://...`), a bare `host:port` or an IPv6 bracket the proxy's
+BAD_PROXY_URL = (
+    r"An HTTP Client raised an unhandled exception: (?:Failed to parse: '?(?!https?://)"
+    r"[^\s']*'? is not a valid host or port|Invalid IPv6 URL)"
+)
+
 # exception text → kind, most specific first
 _ERRORS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
-    (re.compile(r"ProxyConnectionError|Failed to connect to proxy|ProxyError|Tunnel connection failed|Unable to connect to proxy"), ErrorKind.PROXY),
+    (re.compile(r"ProxyConnectionError|Failed to connect to proxy|ProxyError|Tunnel connection failed|Unable to connect to proxy|" + BAD_PROXY_URL), ErrorKind.PROXY),
     (re.compile(r"SSLError|SSL validation failed|CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError|certificate verify failed|hostname .* doesn't match|Could not find a suitable TLS CA certificate bundle"), ErrorKind.SSL),
     # (aiobotocore 1.x lets aiohttp's own exceptions through: "Timeout on reading data from
     # socket", "Connection timeout to host ...", "Cannot connect to host ...")
@@ -816,7 +824,7 @@ _SDK_TEXT = re.compile(
     r"Connection was closed before we received a valid response from endpoint URL: \"?https?://|"
     r"Unable to locate credentials|SSL validation failed for|Error when retrieving credentials from|"
     r"Invalid endpoint: (?:https?://[\w-]+\.\.|[\w-]+\.[\w.-]*amazonaws\.com)|"
-    r"Failed to connect to proxy URL: \"?https?://|"
+    r"Failed to connect to proxy URL: \"?https?://|An HTTP Client raised an unhandled exception: |"
     # botocore's TokenRetrievalError / SSOTokenLoadError / UnauthorizedSSOTokenError texts
     r"Error when retrieving token from sso: |Error loading SSO Token: |"
     r"The SSO session associated with this profile has expired|"

@@ -64,9 +64,15 @@ def proxy_auth_header(proxy: str) -> str | None:
 
 
 def proxy_has_credentials(proxy: str) -> bool:
-    return proxy_auth_header(proxy) is not None
+    try:
+        return proxy_auth_header(proxy) is not None
+    except ValueError:
+        return False
 
 
 def proxy_label(proxy: str) -> str:
-    host, port = proxy_addr(proxy)
+    try:
+        host, port = proxy_addr(proxy)
+    except ValueError:  # (never the URL itself: it may hold a password)
+        return "proxy (not a valid URL)"
     return f"proxy {host_for_url(host)}:{port}"

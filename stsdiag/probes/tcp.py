@@ -94,8 +94,19 @@ def error_kind(exc: BaseException) -> tuple[Status, ErrorKind, str]:
 def probe(address: str, port: int, *, timeout: float, proxy: str | None = None) -> LayerResult:
     start = now()
     if proxy:
-        phost, pport = proxy_addr(proxy)
         data: tuple[tuple[str, str], ...] = (("via", proxy_label(proxy)),)
+        try:
+            phost, pport = proxy_addr(proxy)
+        except ValueError as e:  # botocore fails every call: HTTPClientError "Failed to parse"
+            return bad(
+                Layer.TCP,
+                Status.FAIL,
+                ErrorKind.PROXY,
+                f"the proxy setting is not a valid URL ({e}): botocore fails every call with "
+                "HTTPClientError; write it as http://HOST:PORT",
+                ms_since(start),
+                data,
+            )
         try:
             sock = socket.create_connection((phost, pport), timeout=timeout)
         except OSError as e:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from stsdiag import endpoints
 from stsdiag.logparse.requests import (
+    BAD_PROXY_URL,
     CLOCK_MESSAGE,
     client_error,
     clock_message,
@@ -639,6 +640,17 @@ def network(r: LogRequest) -> Iterable[Hit]:
                     "at the one that runs, or unset them (or add the AWS hosts to `NO_PROXY`) "
                     "where AWS is reachable directly."
                 )
+        if code == "SD301" and re.search(BAD_PROXY_URL, a.error_text or ""):
+            # botocore's HTTPClientError: urllib3 could not parse the proxy setting itself
+            host = "The endpoint" if host == "the endpoint" else host
+            what = (
+                "was not called: the proxy setting is not a valid URL, so botocore fails every call"
+            )
+            fix = (
+                "Write the proxy as `http://HOST:PORT` (a numeric port; `http://[IPv6]:PORT`) in "
+                "`HTTPS_PROXY`/`HTTP_PROXY` (or the profile's `proxy`), or unset it where AWS is "
+                "reachable directly."
+            )
         yield Hit(
             code,
             f"{host} {what}{tries}.{cause}",
