@@ -426,3 +426,29 @@ def test_splice_thresholds() -> None:
     assert _spliced(t, t - 301) and _spliced(t, t + 3601)
     assert not _spliced(t, t - 2) and not _spliced(t, t + 900)
     assert not _spliced(86_399.5, 0.2)
+
+
+# ------------------------------------------------ no crash: a malformed URL in the log
+
+
+@pytest.mark.parametrize(
+    "glued", [b"1970-01-01 00:00:00,000 botocore.x [DEBUG] y", b"[::1", b"]:x[DEBUG]"]
+)
+def test_a_glued_endpoint_line_is_no_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], glued: bytes
+) -> None:
+    """botocore's 'Endpoint provider result: <URL>' with the next record glued to it (a
+    lost newline: hand-made from a real log) made a URL that urlsplit refuses (a bracketed
+    host that is no address, an unclosed '['): parse-log stopped with 'internal error:
+    ValueError' (found by fuzzing; on main too). Its host is now none, the log read."""
+    from stsdiag.cli import run
+
+    data = (LOGS6 / "glatest-boto3-threads-ok.log").read_bytes()
+    i = data.index(b"Endpoint provider result: https://")
+    j = data.index(b"\n", i)
+    p = tmp_path / "glued.log"
+    p.write_bytes(data[:j] + glued + data[j:])
+    code = run(["parse-log", str(p), "--output", "json", "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "internal error" not in err
+    assert json.loads(out)["requests_total"] >= 1
