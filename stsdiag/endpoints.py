@@ -319,6 +319,9 @@ def legacy_goes_global(region: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def host_of(url: str) -> str:
+    """The URL's host, lowercase; "" when it has none or is malformed (a log line with the
+    next one glued to it: `https://sts.amazonaws.com1970-01-01 ... [DEBUG] ...`, which
+    urlsplit refuses as a bracketed host)."""
     from urllib.parse import urlsplit
 
     try:

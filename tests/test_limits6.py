@@ -332,3 +332,123 @@ def test_presigned_urls_that_name_no_other_region_read_as_before(tmp_path: Path)
         "/report.csv?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=EXAMPLESIGV2%3D&Expires=1795915121",
     )
     assert _region_of(tmp_path, v2) == (None, [None])
+
+
+# ------------------------------------------------ 5. a log spliced from two runs
+
+LOGS6 = Path(__file__).parent.parent / "fixtures" / "logs"
+
+
+def _requests(data: bytes) -> list[tuple[object, ...]]:
+    rep = _report(data)
+    return [
+        (r.first_line, r.operation, r.host, len(r.attempts), r.duration_s) for r in rep.requests
+    ]
+
+
+def _shifted(reqs: list[tuple[object, ...]], lines: int) -> list[tuple[object, ...]]:
+    return [(first + lines, *rest) for first, *rest in reqs]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # the second run hours later: the first run's request, never sent (no
+        # credentials), took the second run's attempts and 'took' 11211 s
+        ("g2020-cli-imds-no-role.log", "gaio2021-threads-concurrent-dns.log"),
+        ("glatest-boto3-imds-no-role.log", "gaiolatest-standard-concurrent-read-timeout.log"),
+    ],
+)
+def test_a_spliced_log_reads_as_its_two_runs(first: str, second: str) -> None:
+    """Two real logs put together (hand-made splice): each request and its 'took' are
+    those of its own run, as when each log is read alone."""
+    a, b = (LOGS6 / first).read_bytes(), (LOGS6 / second).read_bytes()
+    alone = _requests(a) + _shifted(_requests(b), a.count(b"\n"))
+    assert _requests(a + b) == alone
+
+
+def test_a_second_run_from_earlier_times_is_its_own() -> None:
+    """The second run's times two days before the first's (files put together in the
+    wrong order; hand-made: a real boto3 log cut while its request waited, then the real
+    urllib3-only log of tests/data/limits6 two days earlier). Its first call's connection
+    went on with the cut request (the old code: 2 requests of 3, 'took' 0.0 s)."""
+    a = (LOGS6 / "g2023-boto3-setstream-global-timeout.log").read_bytes()
+    lines = a.split(b"\n")
+    a = b"\n".join(lines[: int(len(lines) * 0.6)]) + b"\n"
+    b = _later((DATA / "two-calls-caught-urllib3.log").read_bytes(), 0, -2 * 86400)
+    alone = _requests(a) + _shifted(_requests(b), a.count(b"\n"))
+    assert len(alone) == 3
+    assert _requests(a + b) == alone
+
+
+def _later(data: bytes, after: int, seconds: int) -> bytes:
+    """`data` with the times of the lines from line `after` on `seconds` later (hand-made:
+    as if the process had waited that long there)."""
+    import datetime as dt
+    import re
+
+    out = []
+    for i, ln in enumerate(data.split(b"\n")):
+        if i >= after:
+            ln = re.sub(
+                rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)",
+                lambda m: (
+                    (
+                        dt.datetime.strptime(m.group(1).decode(), "%Y-%m-%d %H:%M:%S")
+                        + dt.timedelta(seconds=seconds)
+                    )
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .encode()
+                ),
+                ln,
+            )
+        out.append(ln)
+    return b"\n".join(out)
+
+
+def test_a_long_wait_inside_one_run_is_no_splice() -> None:
+    """Near miss: a request that waited 15 minutes (a long read timeout) inside one run
+    keeps its 'took' (hand-made: the real log's later half 900 s later), as before."""
+    log = (LOGS6 / "g2024-boto3-threads-read-timeout.log").read_bytes()
+    n = log.count(b"\n") // 2
+    before = _requests(log)
+    after = _requests(_later(log, n, 900))
+    assert [r[:4] for r in after] == [r[:4] for r in before]
+    assert max(r[4] or 0 for r in after) > 900  # type: ignore[operator]
+
+
+def test_splice_thresholds() -> None:
+    """Minutes back or an hour on is another run; a time of day passing midnight (formats
+    without a date) and a few seconds' disorder between threads are not."""
+    from stsdiag.logparse.requests import _spliced
+
+    t = 1_764_300_000.0
+    assert _spliced(t, t - 301) and _spliced(t, t + 3601)
+    assert not _spliced(t, t - 2) and not _spliced(t, t + 900)
+    assert not _spliced(86_399.5, 0.2)
+
+
+# ------------------------------------------------ no crash: a malformed URL in the log
+
+
+@pytest.mark.parametrize(
+    "glued", [b"1970-01-01 00:00:00,000 botocore.x [DEBUG] y", b"[::1", b"]:x[DEBUG]"]
+)
+def test_a_glued_endpoint_line_is_no_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], glued: bytes
+) -> None:
+    """botocore's 'Endpoint provider result: <URL>' with the next record glued to it (a
+    lost newline: hand-made from a real log) made a URL that urlsplit refuses (a bracketed
+    host that is no address, an unclosed '['): parse-log stopped with 'internal error:
+    ValueError' (found by fuzzing; on main too). Its host is now none, the log read."""
+    from stsdiag.cli import run
+
+    data = (LOGS6 / "glatest-boto3-threads-ok.log").read_bytes()
+    i = data.index(b"Endpoint provider result: https://")
+    j = data.index(b"\n", i)
+    p = tmp_path / "glued.log"
+    p.write_bytes(data[:j] + glued + data[j:])
+    code = run(["parse-log", str(p), "--output", "json", "--fail-on", "never"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "internal error" not in err
+    assert json.loads(out)["requests_total"] >= 1

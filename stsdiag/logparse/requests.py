@@ -870,6 +870,23 @@ _CONTAINER_HOSTS = frozenset(
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+# a log spliced from two runs: the next record's time is this far before the last one's (no
+# thread of one process logs minutes late), or this far after it (botocore waits at most a
+# minute by default for a connection or an answer, 20 s between attempts)
+SPLICE_BACK = 300.0
+SPLICE_AHEAD = 3600.0
+_DAY = 86400.0
+
+
+def _spliced(last: float, ts: float) -> bool:
+    """A record at `ts` after one at `last` is another run's: time went back minutes, or
+    on by an hour (a time of day that passes midnight, in formats without a date, is no
+    splice)."""
+    if last - ts > SPLICE_BACK:
+        return not (last < 2 * _DAY and ts < 2 * _DAY and last - ts > _DAY - SPLICE_AHEAD)
+    return ts - last > SPLICE_AHEAD
+
+
 def _url_scope(rec: Record, b: _Builder, target: str) -> None:
     """A presigned URL's credential scope in the request's target: the signer's region and
     service when nothing else named them (the URL's host may name no region:
@@ -1104,6 +1121,7 @@ class Reconstructor:
         self._cred_hosts: frozenset[str] = frozenset()  # IMDS elsewhere (`IMDS ENDPOINT: ...`)
         # threads that run an asyncio event loop (aiobotocore): their requests overlap
         self._async: set[str] = set()
+        self._last_ts: float | None = None  # the last record's time (`_spliced`)
         # the `aws ...` command a user pasted above the log, and its line
         self._shell: tuple[int, str] | None = None
         self._skew = CLOCK_SKEW_S  # the largest clock offset an event names so far
@@ -1359,6 +1377,13 @@ class Reconstructor:
         yield from self._feed(rec)
 
     def _feed(self, rec: Record) -> Iterator[LogRequest]:
+        ts = rec.ts
+        if ts is not None:
+            if self._last_ts is not None and _spliced(self._last_ts, ts):
+                # another run's log after this one's (two files put together): nothing of
+                # the first run goes on in the second, as at a CLI run's start
+                yield from self.new_process()
+            self._last_ts = ts
         # a message wrapped by a paste continues on the next lines: dispatch on the rejoined text
         msg = rec.head()
         self._records += 1
