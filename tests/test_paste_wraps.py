@@ -248,6 +248,22 @@ def test_flat_drops_the_indent_a_paste_gave_wrapped_lines() -> None:
     assert empty.head() == "Starting new HTTPS"
 
 
+def test_flat_keeps_every_indent_when_a_line_has_none() -> None:
+    """`_dedent` stops at the first continuation line without an indent (a traceback's
+    `Traceback ...` or `ValueError: ...` line, a blank line): then no indent is undone, as
+    when the smallest indent was computed over every line."""
+
+    def flat(*lines: str) -> str:
+        return Record(1, "x", "DEBUG", None, None, "awscli", list(lines)).flat
+
+    assert flat("h:", "  File a", "ValueError: b", "  c") == "h:  File aValueError: b  c"
+    assert flat("h:", "  a", "", "  b") == "h:  a  b"
+    assert flat("h:", "  a", "\tb") == "h:  a\tb"  # (a tab is an indent of one)
+    # near miss: every line indented, the smallest indent (two blanks) is undone
+    assert flat("h:", "    a", "  b") == "h:  ab"
+
+
+
 def test_no_break_spaces_and_invisible_characters_are_undone() -> None:
     from stsdiag.logparse.records import unspace
 
