@@ -263,6 +263,22 @@ def test_flat_keeps_every_indent_when_a_line_has_none() -> None:
     assert flat("h:", "    a", "  b") == "h:  ab"
 
 
+def test_a_message_without_a_dash_separator_is_never_cut_as_glued() -> None:
+    """`_glued` rules a message out by its missing " - " before looking for a level."""
+    from stsdiag.logparse.requests import _glued
+
+    def rec(msg: str) -> Record:
+        return Record(1, "botocore.endpoint", "DEBUG", "MainThread", None, "botocore", [msg])
+
+    assert _glued(rec("Sending http request: 2015-08-06 20:54:27,783 -DEBUG- x")) is None
+    # near miss: the same with the separators is cut where the glued header starts
+    glued = _glued(rec("Sending http request: 2015-08-06 20:54:27,783 - botocore.parsers - "
+                       "DEBUG - Response headers: {'x': 'y'}"))  # fmt: skip
+    assert glued is not None and [p.message for p in glued] == [
+        "Sending http request:",
+        "Response headers: {'x': 'y'}",
+    ]
+
 
 def test_no_break_spaces_and_invisible_characters_are_undone() -> None:
     from stsdiag.logparse.records import unspace

@@ -805,7 +805,8 @@ def _glued(rec: Record) -> list[Record] | None:
     """The records glued into `rec`'s message line, `rec` first (cut where the next one's
     header starts); its continuation lines go with the last one. None when nothing is glued."""
     msg = rec.message
-    if rec.fmt == "json" or not any(x in msg for x in _GLUED_LEVELS):
+    # (every glued header holds " - ": most messages are ruled out by that alone)
+    if rec.fmt == "json" or " - " not in msg or not any(x in msg for x in _GLUED_LEVELS):
         return None
     cuts = [
         m.start()
