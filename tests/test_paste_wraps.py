@@ -364,3 +364,28 @@ def test_a_lambda_record_whose_opening_a_wrap_moved_is_the_sdks() -> None:
     )
     list(iter_records(io.BytesIO(data), stats))  # type: ignore[arg-type]
     assert (stats.records, stats.sdk_records) == (2, 1)
+
+
+def test_bucket_region_header_is_read_only_where_it_is() -> None:
+    """`_region_hints` looks the `x-amz-bucket-region` pattern up only when the header's
+    name is in the text: an S3 answer's header names the bucket's region (hand-typed, as
+    botocore.parsers logs it)."""
+
+    def regions(headers: bytes) -> list[tuple[str, ...]]:
+        log = (
+            b"2024-05-01 10:00:00,001 - MainThread - botocore.endpoint - DEBUG - Making request "
+            b"for OperationModel(name=ListObjectsV2) with params: {'url': "
+            b"'https://mybucket.s3.amazonaws.com/', 'context': {'client_region': 'us-east-1'}}\n"
+            b"2024-05-01 10:00:00,200 - MainThread - botocore.parsers - DEBUG - Response headers: "
+            + headers
+            + b"\n"
+        )
+        rec = Reconstructor()
+        out = [r for x in iter_records(io.BytesIO(log), ReadStats()) for r in rec.feed(x)]
+        return [r.resource_regions for r in [*out, *rec.finish()]]
+
+    assert regions(b"{'x-amz-bucket-region': 'eu-west-1', 'x-amz-request-id': 'EXAMPLE'}") == [
+        ("eu-west-1",)
+    ]
+    # near miss: another header only
+    assert regions(b"{'x-amz-request-id': 'EXAMPLE', 'Server': 'AmazonS3'}") == [()]

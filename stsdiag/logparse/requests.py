@@ -1581,7 +1581,11 @@ class Reconstructor:
                     focus = f"{cr.group(0)} … {arn}" if cr else arn
                     op = _OP.search(text)
                     b.ref(rec, "resource-arn", f"{op.group(0) + ': ' if op else ''}{focus}")
-        m2 = re.search(r"x-amz-bucket-region'?\"?:\s*b?'?\"?([a-z]{2}(?:-[a-z]+)+-\d+)", text)
+        m2 = (  # (an uncompiled pattern: looked up only when the header is there)
+            re.search(r"x-amz-bucket-region'?\"?:\s*b?'?\"?([a-z]{2}(?:-[a-z]+)+-\d+)", text)
+            if "x-amz-bucket-region" in text
+            else None
+        )
         if m2:
             b.resource_regions.append(m2.group(1))
             b.ref(rec, "bucket-region")
