@@ -248,6 +248,38 @@ def test_flat_drops_the_indent_a_paste_gave_wrapped_lines() -> None:
     assert empty.head() == "Starting new HTTPS"
 
 
+def test_flat_keeps_every_indent_when_a_line_has_none() -> None:
+    """`_dedent` stops at the first continuation line without an indent (a traceback's
+    `Traceback ...` or `ValueError: ...` line, a blank line): then no indent is undone, as
+    when the smallest indent was computed over every line."""
+
+    def flat(*lines: str) -> str:
+        return Record(1, "x", "DEBUG", None, None, "awscli", list(lines)).flat
+
+    assert flat("h:", "  File a", "ValueError: b", "  c") == "h:  File aValueError: b  c"
+    assert flat("h:", "  a", "", "  b") == "h:  a  b"
+    assert flat("h:", "  a", "\tb") == "h:  a\tb"  # (a tab is an indent of one)
+    # near miss: every line indented, the smallest indent (two blanks) is undone
+    assert flat("h:", "    a", "  b") == "h:  ab"
+
+
+def test_a_message_without_a_dash_separator_is_never_cut_as_glued() -> None:
+    """`_glued` rules a message out by its missing " - " before looking for a level."""
+    from stsdiag.logparse.requests import _glued
+
+    def rec(msg: str) -> Record:
+        return Record(1, "botocore.endpoint", "DEBUG", "MainThread", None, "botocore", [msg])
+
+    assert _glued(rec("Sending http request: 2015-08-06 20:54:27,783 -DEBUG- x")) is None
+    # near miss: the same with the separators is cut where the glued header starts
+    glued = _glued(rec("Sending http request: 2015-08-06 20:54:27,783 - botocore.parsers - "
+                       "DEBUG - Response headers: {'x': 'y'}"))  # fmt: skip
+    assert glued is not None and [p.message for p in glued] == [
+        "Sending http request:",
+        "Response headers: {'x': 'y'}",
+    ]
+
+
 def test_no_break_spaces_and_invisible_characters_are_undone() -> None:
     from stsdiag.logparse.records import unspace
 
@@ -332,3 +364,28 @@ def test_a_lambda_record_whose_opening_a_wrap_moved_is_the_sdks() -> None:
     )
     list(iter_records(io.BytesIO(data), stats))  # type: ignore[arg-type]
     assert (stats.records, stats.sdk_records) == (2, 1)
+
+
+def test_bucket_region_header_is_read_only_where_it_is() -> None:
+    """`_region_hints` looks the `x-amz-bucket-region` pattern up only when the header's
+    name is in the text: an S3 answer's header names the bucket's region (hand-typed, as
+    botocore.parsers logs it)."""
+
+    def regions(headers: bytes) -> list[tuple[str, ...]]:
+        log = (
+            b"2024-05-01 10:00:00,001 - MainThread - botocore.endpoint - DEBUG - Making request "
+            b"for OperationModel(name=ListObjectsV2) with params: {'url': "
+            b"'https://mybucket.s3.amazonaws.com/', 'context': {'client_region': 'us-east-1'}}\n"
+            b"2024-05-01 10:00:00,200 - MainThread - botocore.parsers - DEBUG - Response headers: "
+            + headers
+            + b"\n"
+        )
+        rec = Reconstructor()
+        out = [r for x in iter_records(io.BytesIO(log), ReadStats()) for r in rec.feed(x)]
+        return [r.resource_regions for r in [*out, *rec.finish()]]
+
+    assert regions(b"{'x-amz-bucket-region': 'eu-west-1', 'x-amz-request-id': 'EXAMPLE'}") == [
+        ("eu-west-1",)
+    ]
+    # near miss: another header only
+    assert regions(b"{'x-amz-request-id': 'EXAMPLE', 'Server': 'AmazonS3'}") == [()]

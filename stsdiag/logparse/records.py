@@ -191,6 +191,9 @@ class Record:
 def _dedent(rest: list[str]) -> list[str]:
     """Continuation lines without the indent a paste gave them all (two or more blanks, or
     a tab; one blank may be a space the wrap fell before)."""
+    for x in rest:
+        if not x.startswith((" ", "\t")):
+            return rest  # a line without an indent (most records): nothing to undo
     indent = min(len(x) - len(x.lstrip(" \t")) for x in rest)
     if indent >= 2 or (indent and rest[0][0] == "\t"):
         return [x[indent:] for x in rest]

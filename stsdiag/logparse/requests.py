@@ -1004,7 +1004,8 @@ def _glued(rec: Record) -> list[Record] | None:
     """The records glued into `rec`'s message line, `rec` first (cut where the next one's
     header starts); its continuation lines go with the last one. None when nothing is glued."""
     msg = rec.message
-    if rec.fmt == "json" or not any(x in msg for x in _GLUED_LEVELS):
+    # (every glued header holds " - ": most messages are ruled out by that alone)
+    if rec.fmt == "json" or " - " not in msg or not any(x in msg for x in _GLUED_LEVELS):
         return None
     cuts = [
         m.start()
@@ -1801,7 +1802,11 @@ class Reconstructor:
                     focus = f"{cr.group(0)} … {arn}" if cr else arn
                     op = _OP.search(text)
                     b.ref(rec, "resource-arn", f"{op.group(0) + ': ' if op else ''}{focus}")
-        m2 = re.search(r"x-amz-bucket-region'?\"?:\s*b?'?\"?([a-z]{2}(?:-[a-z]+)+-\d+)", text)
+        m2 = (  # (an uncompiled pattern: looked up only when the header is there)
+            re.search(r"x-amz-bucket-region'?\"?:\s*b?'?\"?([a-z]{2}(?:-[a-z]+)+-\d+)", text)
+            if "x-amz-bucket-region" in text
+            else None
+        )
         if m2:
             b.resource_regions.append(m2.group(1))
             b.ref(rec, "bucket-region")
