@@ -35,7 +35,8 @@ MODULE_FUNC_PASTE = DATA / "23-redshift-setup-module-func.log"
 SOURCES = [
     c.log
     for c in cases()
-    if c.meta.get("format") not in ("lambda", "lambda-json", "basicConfig")
+    if c.meta.get("format") not in ("lambda", "lambda-json", "basicConfig", "rich")
+    and not str(c.meta.get("format")).startswith("structlog-")  # (their own formats' logs)
     and b"botocore.hooks: " not in c.log.read_bytes()[:200]  # '[DEBUG] botocore.hooks: ': no time
     # aiobotocore's loggers (aiobotocore.credentials, .regions) end like botocore's: a format
     # that shows only the module or file cannot name them back
