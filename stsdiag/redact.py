@@ -229,7 +229,9 @@ def redact(text: str) -> str:
 # a word the bound of an excerpt may cut: of a secret's characters (base64, hex, URL escapes)
 _WORD_END = re.compile(r"[A-Za-z0-9/+=%_-]+$")
 _WORD_START = re.compile(r"[A-Za-z0-9/+=%_-]*")
-CUT_WORD = 16  # a longer word cut by the bound is left out whole
+CUT_WORD = 16  # a longer word of a secret's shape cut by the bound is left out whole
+_LOWER = re.compile("[a-z]")
+_DIGIT = re.compile("[0-9]")
 
 
 def excerpt(text: str, limit: int = 240) -> str:
@@ -244,6 +246,11 @@ def excerpt(text: str, limit: int = 240) -> str:
     m = _WORD_END.search(head)
     if m is not None:
         rest = _WORD_START.match(one, limit - 1)
-        if rest is not None and rest.end() - m.start() >= CUT_WORD:
+        word = one[m.start() : rest.end() if rest is not None else limit - 1]
+        if (
+            len(word) >= CUT_WORD
+            and _DIGIT.search(word)
+            and (len(word) >= 2 * CUT_WORD or _LOWER.search(word))
+        ):  # (a secret's shape: not `AWS4-HMAC-SHA256`, `application/x-www-form-urlencoded`)
             head = head[: m.start()]
     return head + "…"

@@ -416,3 +416,11 @@ def test_quoted_printable_value_carried() -> None:
     out = redact_log(text)
     assert not leaked(out.replace("=\n", ""), jwt), out
     assert "EXAMPLEclientid0123456789" in out  # near miss
+
+
+def test_excerpt_keeps_a_cut_word_of_no_secrets_shape() -> None:
+    # the README's example: the bound cuts the signing algorithm's name, which stays
+    for word in ("AWS4-HMAC-SHA256", "application/x-www-form-urlencoded"):
+        head = "'Content-Type': '" + word[:12]
+        line = "x " * ((239 - len(head)) // 2) + "x" * ((239 - len(head)) % 2) + head + word[12:]
+        assert excerpt(line, 240).endswith(head + "…")
