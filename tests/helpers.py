@@ -72,6 +72,11 @@ def parse(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict
     return doc
 
 
+def finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    """The report's first finding with that code."""
+    return next(f for f in doc["findings"] if f["code"] == code)
+
+
 def codes(doc: dict[str, Any]) -> list[str]:
     return [f["code"] for f in doc["findings"]]
 

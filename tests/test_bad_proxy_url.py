@@ -14,7 +14,7 @@ import pytest
 
 from stsdiag.models import ErrorKind
 from stsdiag.probes import proxy_label, tcp
-from tests.helpers import codes, parse, refused
+from tests.helpers import codes, finding, parse, refused
 
 AWS = Path(sys.executable).parent / "aws"
 
@@ -48,7 +48,7 @@ def test_real_cli_log_names_the_proxy_setting(
     assert "An HTTP Client raised an unhandled exception" in log
     doc = parse(tmp_path, log, capsys)
     assert "SD301" in codes(doc)
-    sd301 = next(f for f in doc["findings"] if f["code"] == "SD301")
+    sd301 = finding(doc, "SD301")
     assert "not a valid URL" in sd301["message"] and "http://HOST:PORT" in sd301["fix"]
 
 

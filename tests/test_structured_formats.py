@@ -14,7 +14,7 @@ import pytest
 
 from stsdiag.logparse import structured
 from stsdiag.logparse.records import ReadStats, iter_records
-from tests.helpers import ROOT, codes, parse, refused
+from tests.helpers import ROOT, codes, finding, parse, refused
 
 LOGS = ROOT / "fixtures" / "logs"
 CONSOLE = LOGS / "glatest-boto3-structlog-console-ok.log"
@@ -191,5 +191,5 @@ def test_line_numbers_name_the_file_s_lines(
         assert re.search(
             r"Calling endpoint provider|Making request for", lines[r["first_line"] - 1]
         )
-    sd503 = next(f for f in doc["findings"] if f["code"] == "SD503")
+    sd503 = finding(doc, "SD503")
     assert "Found credentials in" in lines[sd503["evidence"][0]["line"] - 1]

@@ -15,17 +15,13 @@ import pytest
 
 from stsdiag.cli import run
 from stsdiag.redact import redact
-from tests.helpers import codes, parse
+from tests.helpers import codes, finding, parse
 
 DATA = Path(__file__).parent / "data" / "wild-files"
 
 
 def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return parse(tmp_path, (DATA / name).read_text(), capsys)
-
-
-def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(f for f in doc["findings"] if f["code"] == code)
 
 
 # ------------------------------------------------- the metadata service asked through a proxy
@@ -41,7 +37,7 @@ def test_role_list_404_through_the_proxy_is_not_a_missing_instance_role(
     the author ran directly got the role. SD501 said no IAM role is attached."""
     doc = _parse(tmp_path, PROXIED, capsys)
     assert {"SD501", "SD302"} <= set(codes(doc))
-    sd501 = _finding(doc, "SD501")
+    sd501 = finding(doc, "SD501")
     assert "no IAM role" not in sd501["message"]
     assert "through the HTTP proxy" in sd501["message"]
     assert "NO_PROXY" in sd501["fix"]
@@ -61,7 +57,7 @@ def test_role_list_404_asked_directly_still_means_no_role(
     )  # fmt: skip
     doc = parse(tmp_path, direct, capsys)
     assert "SD302" not in codes(doc)
-    sd501 = _finding(doc, "SD501")
+    sd501 = finding(doc, "SD501")
     assert "no IAM role (instance profile) is attached" in sd501["message"]
     assert "NO_PROXY" not in sd501["fix"]
 
@@ -118,7 +114,7 @@ def test_session_token_as_region_is_sd106_and_never_shown(
     assert r["host"] is None
     assert r["error_code"] is None  # the AccessDenied was iam's GetRole, a later command
     assert r["attempts"][0]["error"] == "connection-error"
-    sd106 = _finding(doc, "SD106")
+    sd106 = finding(doc, "SD106")
     assert "credential" in sd106["message"]
     assert "rotate" in sd106["fix"]
     run(["parse-log", str(DATA / TOKEN_REGION), "--fail-on", "never"])
@@ -184,7 +180,7 @@ def test_region_typo_in_the_endpoint_url_is_sd106(
     """A repository's troubleshooting note quotes the CLI's error for `eu-center-1`: stsdiag
     said only SD209 (could not connect), not that the region does not exist."""
     doc = _parse(tmp_path, TYPO, capsys)
-    sd106 = _finding(doc, "SD106")
+    sd106 = finding(doc, "SD106")
     assert "eu-center-1" in sd106["message"]
     assert "eu-central-1" in sd106["message"]
 
@@ -236,7 +232,7 @@ def test_ssl_failure_out_of_file_descriptors_is_no_ca_problem(
     SSLError. SD303 said the certificate failed verification and to point AWS_CA_BUNDLE at
     another bundle."""
     doc = _parse(tmp_path, EMFILE, capsys)
-    sd303 = _finding(doc, "SD303")
+    sd303 = finding(doc, "SD303")
     assert "Too many open files" in sd303["message"]
     assert "ulimit" in sd303["fix"]
     assert "AWS_CA_BUNDLE" not in sd303["fix"]
@@ -246,7 +242,7 @@ def test_ssl_failure_without_the_errno_reads_as_before(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (DATA / EMFILE).read_text().replace("[Errno 24] Too many open files\n", "")
-    sd303 = _finding(parse(tmp_path, text, capsys), "SD303")
+    sd303 = finding(parse(tmp_path, text, capsys), "SD303")
     assert sd303["message"] == (
         "sts.ap-northeast-1.amazonaws.com failed TLS certificate verification."
     )
@@ -381,7 +377,7 @@ def test_role_list_404_from_the_instance_says_attach_a_role(
     """A blog's EC2 instance asked IMDS directly (token 200, role list 404): SD501 said no
     role is attached, and its fix was the generic 'Configure credentials (…)'."""
     doc = _parse(tmp_path, "16-blog-cli2-imds-direct-role-list-404.log", capsys)
-    sd501 = _finding(doc, "SD501")
+    sd501 = finding(doc, "SD501")
     assert "no IAM role (instance profile) is attached" in sd501["message"]
     assert "associate-iam-instance-profile" in sd501["fix"]
     assert "SD302" not in codes(doc)
@@ -393,7 +389,7 @@ def test_no_credentials_without_imds_keeps_the_generic_fix(
     text = (
         'Unable to locate credentials. You can configure credentials by running "aws configure".\n'
     )
-    sd501 = _finding(parse(tmp_path, text, capsys), "SD501")
+    sd501 = finding(parse(tmp_path, text, capsys), "SD501")
     assert sd501["fix"].startswith("Configure credentials")
 
 
@@ -423,7 +419,7 @@ def test_read_timeout_of_a_long_running_call_says_raise_read_timeout(
     doc = _parse(tmp_path, BEDROCK, capsys)
     [r] = doc["requests"]
     assert (r["service"], r["operation"]) == ("bedrock-runtime", "Converse")
-    sd204 = _finding(doc, "SD204")
+    sd204 = finding(doc, "SD204")
     assert "read_timeout" in sd204["message"]
     assert "ConverseStream" in sd204["fix"]
     assert "middlebox" not in sd204["fix"]
@@ -444,7 +440,7 @@ def test_read_timeout_of_a_quick_call_keeps_the_path_advice(
     text = text.replace(url, f"https://{host}{path}").replace(
         "bedrock-runtime.us-east-2.amazonaws.com", host
     )
-    sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
+    sd204 = finding(parse(tmp_path, text, capsys), "SD204")
     assert "middlebox" in sd204["fix"]
     assert "read_timeout` (botocore" not in sd204["message"]
 
@@ -479,7 +475,7 @@ def test_sigv2_refused_for_want_of_a_region_is_sd101(
     """The README's first run: no region, so the old CLI signed S3 with SigV2 and S3 said
     'Please use AWS4-HMAC-SHA256' (the bucket is in us-east-2); no finding said so."""
     doc = _parse(tmp_path, TWO_RUNS, capsys)
-    sd101 = _finding(doc, "SD101")
+    sd101 = finding(doc, "SD101")
     assert "Signature Version 2" in sd101["message"] and "us-east-2" in sd101["message"]
     assert "--region us-east-2" in sd101["fix"]
 
@@ -533,7 +529,7 @@ def test_s3_429_gets_a_fix_for_s3_not_sts(
     doc = _parse(tmp_path, S3_429, capsys)
     [r] = doc["requests"]
     assert (r["operation"], r["http_status"], len(r["attempts"])) == ("GetObject", 429, 2)
-    sd407 = _finding(doc, "SD407")
+    sd407 = finding(doc, "SD407")
     assert "regional endpoints" not in sd407["fix"]
     assert "adaptive" in sd407["fix"] and "prefixes" in sd407["fix"]
 
@@ -544,7 +540,7 @@ def test_sts_429_keeps_the_sts_fix(tmp_path: Path, capsys: pytest.CaptureFixture
     text = text.replace("/s3/aws4_request", "/sts/aws4_request").replace(
         ".s3.GetObject", ".sts.GetCallerIdentity"
     )
-    sd407 = _finding(parse(tmp_path, text, capsys), "SD407")
+    sd407 = finding(parse(tmp_path, text, capsys), "SD407")
     assert "regional endpoints" in sd407["fix"]
 
 

@@ -12,17 +12,13 @@ import pytest
 from stsdiag.cli import run
 from stsdiag.errors import InputError
 from stsdiag.parselog import ParseOptions, analyze
-from tests.helpers import codes, parse
+from tests.helpers import codes, finding, parse
 
 DATA = Path(__file__).parent / "data" / "wild-files2"
 
 
 def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return parse(tmp_path, (DATA / name).read_text(), capsys)
-
-
-def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(f for f in doc["findings"] if f["code"] == code)
 
 
 # ------------------------------------------------- an SSO session the portal refused
@@ -39,7 +35,7 @@ def test_unauthorized_sso_token_is_an_expired_sso_session(
     the log (SD001: names botocore, but no record it reads)."""
     doc = _parse(tmp_path, SSO, capsys)
     assert codes(doc) == ["SD402"]
-    sd402 = _finding(doc, "SD402")
+    sd402 = finding(doc, "SD402")
     assert "aws sso login" in sd402["message"]
     assert sd402["evidence"][0]["line"] == 7
 
@@ -193,7 +189,7 @@ def test_agentcore_runtime_read_timeout_is_a_long_call(
     the same 70 s (the client's read_timeout; the agent's work ran longer). SD204 gave STS's
     advice (proxies, middleboxes, SNI, MTU; raise read_timeout only as a last resort)."""
     doc = _parse(tmp_path, AGENTCORE, capsys)
-    sd204 = _finding(doc, "SD204")
+    sd204 = finding(doc, "SD204")
     assert "InvokeAgentRuntime answers only when the work it starts is done" in sd204["message"]
     assert "15 minutes" in sd204["fix"]
     assert "middleboxes" not in sd204["fix"]
@@ -211,7 +207,7 @@ def test_agentcore_invocations_url_names_the_operation(
     doc = parse(tmp_path, text, capsys)
     [r] = doc["requests"]
     assert (r["service"], r["operation"]) == ("bedrock-agentcore", "InvokeAgentRuntime")
-    assert "InvokeAgentRuntime answers only" in _finding(doc, "SD204")["message"]
+    assert "InvokeAgentRuntime answers only" in finding(doc, "SD204")["message"]
 
 
 def test_another_agentcore_call_keeps_the_path_advice(
@@ -220,7 +216,7 @@ def test_another_agentcore_call_keeps_the_path_advice(
     """A quick AgentCore data-plane call (memory events) that times out keeps the advice
     about the path, as before."""
     text = (DATA / AGENTCORE).read_text().replace("/runtimes/...", "/memories/mem-1/events")
-    sd204 = _finding(parse(tmp_path, text, capsys), "SD204")
+    sd204 = finding(parse(tmp_path, text, capsys), "SD204")
     assert "answers only when" not in sd204["message"]
     assert "middleboxes" in sd204["fix"]
 
@@ -240,7 +236,7 @@ def test_assume_role_denied_names_both_sides_and_the_callers_role(
     by changing the target's trust policy: the message is the same. SD405's fix named only
     the trust policy, SCPs and the VPC endpoint policy."""
     doc = _parse(tmp_path, DENIED, capsys)
-    fix = _finding(doc, "SD405")["fix"]
+    fix = finding(doc, "SD405")["fix"]
     assert "identity-based policy of arn:aws:iam::123456789012:role/acme-list-bucket-role" in fix
     assert "trust policy" in fix
 
@@ -263,7 +259,7 @@ def test_a_stated_reason_names_one_side(
         "User: arn:aws:sts::123456789012:assumed-role/a/s is not authorized to perform: "
         f"sts:AssumeRole on resource: arn:aws:iam::111122223333:role/r {why}\n"
     )
-    fix = _finding(parse(tmp_path, text, capsys), "SD405")["fix"]
+    fix = finding(parse(tmp_path, text, capsys), "SD405")["fix"]
     assert want in fix
     assert unwanted not in fix
 
@@ -275,7 +271,7 @@ def test_another_access_denied_keeps_the_catalogue_fix(
         "ClientError: An error occurred (AccessDenied) when calling the GetCallerIdentity "
         "operation: Access denied by the VPC endpoint policy\n"
     )
-    fix = _finding(parse(tmp_path, text, capsys), "SD405")["fix"]
+    fix = finding(parse(tmp_path, text, capsys), "SD405")["fix"]
     assert fix == "Check the trust policy of the role, SCPs and the VPC endpoint policy."
 
 
@@ -291,7 +287,7 @@ def test_cli_proxy_error_line_alone_is_sd301_naming_the_proxy(
     connect to proxy URL: "http://127.0.0.1:9"`' (the sandbox's dead proxy). botocore's
     ProxyConnectionError message pasted alone was refused as no botocore log (SD001)."""
     doc = _parse(tmp_path, PROXY_LINE, capsys)
-    sd301 = _finding(doc, "SD301")
+    sd301 = finding(doc, "SD301")
     assert "http://127.0.0.1:9" in sd301["message"]
     assert "no connection to the proxy" in sd301["message"]
     assert "a local proxy that stopped" in sd301["fix"]
@@ -303,7 +299,7 @@ def test_cli_v2_error_line_with_an_https_proxy_says_the_scheme(
     """The CLI v2's own line (`aws: [ERROR]: Failed to connect to proxy URL: "…"`, a sandbox
     report); with an https:// proxy URL the fix is the scheme (most proxies speak plain HTTP)."""
     text = 'aws: [ERROR]: Failed to connect to proxy URL: "https://proxy.corp.example:3128"\n'
-    sd301 = _finding(parse(tmp_path, text, capsys), "SD301")
+    sd301 = finding(parse(tmp_path, text, capsys), "SD301")
     assert "https://proxy.corp.example:3128" in sd301["message"]
     assert "use `http://`" in sd301["fix"]
 
@@ -330,7 +326,7 @@ def test_a_stopped_local_endpoint_is_not_a_network_fault(
     "http://localhost:4566/"`. SD209 said the log does not show why (DNS, refusal, routing)
     and to run `stsdiag probe`, which tests AWS's endpoints, not the local one."""
     doc = _parse(tmp_path, LOCAL, capsys)
-    sd209 = _finding(doc, "SD209")
+    sd209 = finding(doc, "SD209")
     assert "this machine's own address" in sd209["message"]
     assert "http://localhost:4566/" in sd209["fix"]
     assert "endpoint override" in sd209["fix"]
@@ -345,7 +341,7 @@ def test_a_connection_failure_to_aws_keeps_its_advice(
         .read_text()
         .replace("http://localhost:4566/", "https://sts.us-east-1.amazonaws.com/")
     )
-    sd209 = _finding(parse(tmp_path, text, capsys), "SD209")
+    sd209 = finding(parse(tmp_path, text, capsys), "SD209")
     assert "own address" not in sd209["message"]
     assert "stsdiag probe" in sd209["fix"]
 
@@ -367,7 +363,7 @@ def test_a_hand_wrapped_endpoint_url_is_rejoined_and_its_line_is_the_evidence(
     [r] = doc["requests"]
     assert r["operation"] == "InvokeAgentRuntime"
     assert r["url"].endswith("/invocations")
-    sd204 = _finding(doc, "SD204")
+    sd204 = finding(doc, "SD204")
     assert sd204["evidence"][0]["line"] == 2
     assert "InvokeAgentRuntime answers only" in sd204["message"]
 
@@ -415,7 +411,7 @@ def test_clock_skew_fix_is_not_only_ec2s_time_service(
     expired: … (… - 15 min.)` on GetCallerIdentity, fixed with `ntpdate`. SD401 is right; its
     fix named only chrony with the Amazon Time Sync Service (169.254.169.123), which answers
     on EC2 only."""
-    sd401 = _finding(_parse(tmp_path, SKEW, capsys), "SD401")
+    sd401 = finding(_parse(tmp_path, SKEW, capsys), "SD401")
     assert "2236 s behind" in sd401["message"]
     assert "NTP" in sd401["fix"]
     assert "on EC2 the Amazon Time Sync Service" in sd401["fix"]

@@ -11,17 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import codes, parse
+from tests.helpers import codes, finding, parse
 
 DATA = Path(__file__).parent / "data" / "wild-files3"
 
 
 def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return parse(tmp_path, (DATA / name).read_text(), capsys)
-
-
-def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(f for f in doc["findings"] if f["code"] == code)
 
 
 # ------------------------------------- a CloudWatch Logs CSV download of a Lambda log
@@ -150,7 +146,7 @@ def test_stream_logger_records_glued_on_one_line(
     credentials came from the shared credentials file (SD503); stsdiag read nothing."""
     doc = _parse(tmp_path, GLUED, capsys)
     assert codes(doc) == ["SD503"]
-    sd503 = _finding(doc, "SD503")
+    sd503 = finding(doc, "SD503")
     assert "shared credentials file" in sd503["message"]
     assert sd503["evidence"][0]["line"] == 3
     assert doc["requests"] == []
@@ -215,7 +211,7 @@ def test_answers_dated_eleven_minutes_before_the_signature(
     doc = _parse(tmp_path, SKEW, capsys)
     assert [r["http_status"] for r in doc["requests"]] == [200, 200, 200]
     assert codes(doc) == ["SD401"]
-    sd401 = _finding(doc, "SD401")
+    sd401 = finding(doc, "SD401")
     assert sd401["severity"] == "error"
     assert "675 s ahead of AWS's" in sd401["message"]
     assert sd401["evidence"][0]["line"] == 52
@@ -231,7 +227,7 @@ def test_answer_dates_near_the_signature(
     if expected is None:
         assert codes(doc) == []
     else:
-        sd401 = _finding(doc, "SD401")
+        sd401 = finding(doc, "SD401")
         assert sd401["severity"] == expected
         assert "90 s behind AWS's" in sd401["message"]
 
@@ -262,7 +258,7 @@ def test_a_local_endpoints_clock_is_not_aws(
     assert "SD401" not in codes(doc)
 
 
-def test_a_refused_signature_is_one_clock_finding(
+def test_a_refused_signature_is_one_clockfinding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Near miss: when AWS refused a request for the clock, that error's SD401 is the one
@@ -281,4 +277,4 @@ def test_a_refused_signature_is_one_clock_finding(
     )
     doc = parse(tmp_path, text, capsys)
     assert codes(doc).count("SD401") == 1
-    assert "Signature expired" in _finding(doc, "SD401")["message"]
+    assert "Signature expired" in finding(doc, "SD401")["message"]
