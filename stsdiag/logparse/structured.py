@@ -4,8 +4,9 @@ logfmt formatters) or in structlog's console renderer (`<time> [debug    ] <mess
 [botocore.endpoint] key=value`, the logger's name after the message, after the last line
 of a multi-line one); or by rich's RichHandler (messages wrapped to the console's width,
 the source file at the right edge, no logger). Each record is rewritten as a format the
-reader knows (botocore's own `<time> - <logger> - <LEVEL> - <message>`, the time in UTC,
-or, for rich's, the source file's `[<time>] LEVEL (endpoint.py:114) - <message>`), its
+reader knows (botocore's own `<time> - <logger> - <LEVEL> - <message>`, an ISO time
+without its zone, an epoch time in UTC; or, for rich's, the source file's `[<time>] LEVEL
+(endpoint.py:114) - <message>`), its
 escaped newlines as lines, an exception it carries (`exc_info=`, `exception=`) as the
 lines Python's logging writes after the message, a message rich wrapped put together
 again. `unwrap` recognises the shapes and calls these; each rewriter gives every line with
