@@ -84,7 +84,7 @@ _SESSION_TOKEN = re.compile(
 # fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
 _ID_AFTER = re.compile(
     r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*(?:[bu]?['"])?|"""
-    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
+    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;\\]|$)"""
 )
 _SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
 # the password of a URL's user info (`http://user:pass@proxy:3128`, from HTTPS_PROXY or a
@@ -161,7 +161,13 @@ def _escaped_secret(m: re.Match[str]) -> str:
     run = m.group(0)
     plain = _ESCAPE.sub("/", m.group(1))  # (one character each: which does not matter here)
     if plain == m.group(1):
-        return run  # (no escape: the plain patterns judged it)
+        # (no escape: the plain patterns judged it, but they spare a run after a `+` or an
+        # escape, which in a form-encoded line (`quote_plus`) is a blank or a separator:
+        # `credentials.json%3A+eyJ…`, `key+eyJ…`)
+        before = m.string[max(0, m.start() - 3) : m.start()]
+        if len(plain) >= 60 and (before.endswith("+") or _ESCAPE.fullmatch(before)):
+            return MASK
+        return run
     n = len(plain)
     if n >= 60 or (n == 40 and re.search("[a-z]", plain) and re.search("[A-Z]", plain)):
         return MASK
@@ -190,7 +196,31 @@ def _pairs(text: str, low: str) -> str:
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 
+# a line break escaped inside one string (a JSON or repr of a whole log: `\\n`) between two
+# characters of a word, maybe with an indent: a paste folded or cut a secret there
+_ESCAPED_BREAK = re.compile(r"(?<=[A-Za-z0-9/+=_-])((?:\\r)?\\n)(?=[ \t]*[A-Za-z0-9/+=_-])")
+_BREAK_WINDOW = 400
+
+
 def redact(text: str) -> str:
+    """`text` without its secrets, also those an escaped line break (`\\n`) cuts in two."""
+    out = redact_one(text)
+    if "\\n" not in text or len(text) < 20:
+        return out
+    from stsdiag.redactlog import drop_runs, folded_secrets  # (it imports this module)
+
+    runs: list[tuple[int, int]] = []
+    for m in _ESCAPED_BREAK.finditer(text):
+        s, k = m.span(1)  # (the escape itself belongs to neither piece)
+        a0 = max(0, s - _BREAK_WINDOW)
+        runs_a, runs_b = folded_secrets(text[a0:s], text[k : k + _BREAK_WINDOW])
+        runs += [(x + a0, y + a0) for x, y in runs_a]
+        runs += [(x + k, y + k) for x, y in runs_b]
+    return drop_runs(out, text, runs) if runs else out
+
+
+def redact_one(text: str) -> str:
+    """`redact` of the text as it stands (no escaped line break joined)."""
     if not text:
         return text
     if not text.isascii():
