@@ -14,7 +14,7 @@ _KEY_ID = re.compile(
 # (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
 # Quotes and separators may come escaped: a URL (`%22`, `%3D`), a page (`&quot;`), a JSON
 # string (`\"`, `\u003d`)
-_Q = r"""(?:['"]|\\["']|%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+_Q = r"""(?:['"]|\\["']|(?:%5[Cc])?%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
 _SGR = r"(?:\x1b\[[0-9;]*m)*"  # a terminal's colours before the value
 _PAIR_SEP = (
     _Q
@@ -25,7 +25,9 @@ _PAIR_SEP = (
     + ")?"
 )
 # (to a quote, also `%22`, `\"`; a page's escapes of a secret's `/`, `+` and `=` go on)
-_PAIR_VALUE = r"""(?:&#x0*(?:2[BbFf]|3[Dd]);|&#0*(?:4[37]|61);|(?!%2[267]|\\")[^'"\s,&<}\]])"""
+_PAIR_VALUE = (
+    r"""(?:&#x0*(?:2[BbFf]|3[Dd]);|&#0*(?:4[37]|61);|(?!%2[267]|%5[Cc]|\\")[^'"\s,&<}\]])"""
+)
 # `key: value` / `key=value` pairs. The specific names, as words of their own (not the end
 # of `GetSessionToken`), always drop their value (`password` too, whatever it looks like).
 # The generic words `token` and `signature` keep a value that cannot be a secret: a plain word

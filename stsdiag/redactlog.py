@@ -41,9 +41,11 @@ _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 # dots, URL escapes) from the line's start, after an indent a paste may have added
 # (up to a key id's scope; a colon inside a token goes on, as in an SSO access token)
 # (after the indent, the value's opening quote when the name ended the line: `'Token': ` /
-# `  'eyJ…`)
+# `  'eyJ…`; a JSON string's or a page's escapes of a secret's characters go on, `\u002b`,
+# `\/`, `&#x2F;`, also one a fold cut: `\u002`)
 _RUN = re.compile(
-    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)"
+    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])|"
+    r"\\u00(?!2[267]|3[CcEe])[0-9A-Fa-f]{0,2}|\\/|&#(?!x0*2[27];|0*3[49];)x?[0-9A-Fa-f]*;?))+)"
 )
 _MASKED = re.compile(r"[ \t>]*(?:[bu]?['\"])?" + re.escape(MASK))
 # the indent a paste put before a folded line's rest (`fold` with a prefix, a mail's quote)

@@ -187,3 +187,44 @@ def test_quote_plus_near_miss_words_and_urls_stay() -> None:
     ):
         q = urllib.parse.quote_plus(line)
         assert redact(q) == q
+
+
+# --- a value carried to the next line past a JSON string's or a URL's escapes
+
+
+def test_folded_token_with_json_u_escapes_is_carried_past_them() -> None:
+    # `\u002b` (a `+`) in a JSON log folded at 80: the carry of the token stopped at the
+    # first escape and the rest of the line (under the 40 units a token needs) was kept
+    esc = json.dumps({"log": RECORD + "\n", "stream": "stderr"}).replace("+", "\\u002b")
+    esc = esc.replace("=", "\\u003d")
+    lines = fold(esc, 80)
+    text = "\n".join(lines) + "\n"
+    out = redact_log(text)
+    for secret in (TOKEN, SIG):
+        enc = json.dumps(secret)[1:-1].replace("+", "\\u002b").replace("=", "\\u003d")
+        assert not leaked(out, enc), secret
+    same_shape(text, out)
+
+
+def test_folded_json_u_near_miss_quotes_and_words_after_a_value_stay() -> None:
+    # the carry stops at an escaped quote or bracket: what follows the value is kept
+    line = (
+        "<redacted>\\u0022, \\u0022region\\u0022: \\u0022us-west-2\\u0022 \\u003cRequestId\\u003e"
+    )
+    text = "'SessionToken': <redacted>\n" + line + "\n"
+    assert redact_log(text) == text
+
+
+def test_secret_key_after_url_escaped_json_quotes() -> None:
+    # a one-string JSON log, URL-encoded: `secretAccessKey%5C%22: %5C%22…%5C%22` (a secret
+    # key with no `/` or `+`: no escape of its own that would show it as one)
+    secret = SECRET.replace("/", "Q").replace("+", "z")
+    doc = json.dumps({"message": f'{{"secretAccessKey": "{secret}", "region": "us-west-2"}}'})
+    q = urllib.parse.quote(doc, safe=" :,-'")
+    out = redact(q)
+    assert not leaked(out, secret)
+    assert "us-west-2" in out and "%5C%22region%5C%22" in out
+    assert redact(out) == out
+    # near miss: a name that is not a secret's keeps its value
+    plain = urllib.parse.quote(json.dumps({"message": '{"roleName": "demo-role-2026"}'}))
+    assert redact(plain) == plain
