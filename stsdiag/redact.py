@@ -43,7 +43,11 @@ _PAIRS = re.compile(
     + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
     + _PAIR_VALUE
     + r"))))"
-    r"(?![bu]['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
+    r"(?!\+*[bu]?"
+    + _Q
+    + r")("
+    + _PAIR_VALUE
+    + r"+)"  # (not the `b` of `b'<redacted>'`, `b%27…`: twice)
 )
 # the XML elements that hold a credential (an AssumeRole* answer, a web identity request),
 # also with their brackets escaped, as a page (`&lt;`), a JSON string (`\u003c`) or a URL

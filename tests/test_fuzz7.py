@@ -228,3 +228,19 @@ def test_secret_key_after_url_escaped_json_quotes() -> None:
     # near miss: a name that is not a secret's keeps its value
     plain = urllib.parse.quote(json.dumps({"message": '{"roleName": "demo-role-2026"}'}))
     assert redact(plain) == plain
+
+
+def test_redacting_an_escaped_redacted_value_again_changes_nothing() -> None:
+    # `b%27<redacted>` / `+%22<redacted>` (a URL-encoded log): a second pass read `b` and `+`
+    # as a value and masked them (`%3A<redacted>%27<redacted>`)
+    for line in (
+        RECORD,
+        json.dumps({"accessToken": TOKEN, "region": "us-east-1"}),
+    ):
+        for enc in (urllib.parse.quote_plus, lambda t: t.replace("'", "&#x27;")):
+            once = redact(enc(line))
+            assert not leaked(once, TOKEN)
+            assert redact(once) == once, once[:200]
+    # near miss: a value that opens with `+` or `b` and is a secret still goes
+    assert redact("token=+" + SIG) == "token=+<redacted>"
+    assert redact("Token%3D" + "b" + SIG[1:]) == "Token%3D<redacted>"
