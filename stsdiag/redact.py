@@ -13,8 +13,8 @@ _KEY_ID = re.compile(
 )
 # (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
 # Quotes and separators may come escaped: a URL (`%22`, `%3D`), a page (`&quot;`), a JSON
-# string (`\"`, `\u003d`)
-_Q = r"""(?:['"]|\\["']|(?:%5[Cc])?%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+# string (`\"`, `\u003d`), also escaped again (`\\\'`: a repr in a JSON string)
+_Q = r"""(?:['"]|\\+["']|(?:%5[Cc])?%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
 _SGR = r"(?:\x1b\[[0-9;]*m)*"  # a terminal's colours before the value
 _PAIR_SEP = (
     _Q

@@ -244,3 +244,17 @@ def test_redacting_an_escaped_redacted_value_again_changes_nothing() -> None:
     # near miss: a value that opens with `+` or `b` and is a secret still goes
     assert redact("token=+" + SIG) == "token=+<redacted>"
     assert redact("Token%3D" + "b" + SIG[1:]) == "Token%3D<redacted>"
+
+
+def test_cookie_after_quotes_escaped_twice_a_repr_in_json() -> None:
+    # a bytes repr of a log that has both quote kinds, then a JSON string: `\\'Cookie\\': b\\'`
+    cookie = SECRET.replace("/", "Q").replace("+", "z")
+    line = f"headers={{'User-Agent': b'aws-cli/2.15.0', 'Cookie': b'aws-userInfo-signed={cookie}'}}> \"x\""
+    doc = json.dumps({"message": repr(line.encode())})
+    assert "\\\\'Cookie\\\\'" in doc
+    out = redact(doc)
+    assert not leaked(out, cookie)
+    assert "aws-cli/2.15.0" in out and redact(out) == out
+    # near miss: another header's value in the same escaping stays
+    plain = doc.replace("Cookie", "X-Trace")
+    assert redact(plain) == plain
