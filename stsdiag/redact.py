@@ -13,8 +13,8 @@ _KEY_ID = re.compile(
 )
 # (a value may be a bytes repr `b'…'` or, in a Python 2 log, a unicode repr `u'…'`)
 # Quotes and separators may come escaped: a URL (`%22`, `%3D`), a page (`&quot;`), a JSON
-# string (`\"`, `\u003d`)
-_Q = r"""(?:['"]|\\["']|%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
+# string (`\"`, `\u003d`), also escaped again (`\\\'`: a repr in a JSON string)
+_Q = r"""(?:['"]|\\+["']|(?:%5[Cc])?%2[27]|&quot;|&#x0*2[27];|&#0*3[49];)"""
 _SGR = r"(?:\x1b\[[0-9;]*m)*"  # a terminal's colours before the value
 _PAIR_SEP = (
     _Q
@@ -25,7 +25,9 @@ _PAIR_SEP = (
     + ")?"
 )
 # (to a quote, also `%22`, `\"`; a page's escapes of a secret's `/`, `+` and `=` go on)
-_PAIR_VALUE = r"""(?:&#x0*(?:2[BbFf]|3[Dd]);|&#0*(?:4[37]|61);|(?!%2[267]|\\")[^'"\s,&<}\]])"""
+_PAIR_VALUE = (
+    r"""(?:&#x0*(?:2[BbFf]|3[Dd]);|&#0*(?:4[37]|61);|(?!%2[267]|%5[Cc]|\\")[^'"\s,&<}\]])"""
+)
 # `key: value` / `key=value` pairs. The specific names, as words of their own (not the end
 # of `GetSessionToken`), always drop their value (`password` too, whatever it looks like).
 # The generic words `token` and `signature` keep a value that cannot be a secret: a plain word
@@ -41,7 +43,11 @@ _PAIRS = re.compile(
     + r"(?!(?:[A-Za-z]{1,15}|[A-Za-z]{2,40}(?:exception|error|fault))[:.;]?(?!"
     + _PAIR_VALUE
     + r"))))"
-    r"(?![bu]['\"])(" + _PAIR_VALUE + r"+)"  # (not the `b` of `b'<redacted>'`: redacted twice)
+    r"(?!\+*[bu]?"
+    + _Q
+    + r")("
+    + _PAIR_VALUE
+    + r"+)"  # (not the `b` of `b'<redacted>'`, `b%27…`: twice)
 )
 # the XML elements that hold a credential (an AssumeRole* answer, a web identity request),
 # also with their brackets escaped, as a page (`&lt;`), a JSON string (`\u003c`) or a URL
@@ -84,7 +90,7 @@ _SESSION_TOKEN = re.compile(
 # fields; the SigV2 header `AWS <key id>:<signature>` also carries a short signature
 _ID_AFTER = re.compile(
     r"""(?i)((?:x-amz-)?credential=|awsaccesskeyid=|\baws_access_key_id['"]?\s*[:=]\s*(?:[bu]?['"])?|"""
-    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;]|$)"""
+    r"""\baccess_?key(?:_?id)?['"]?\s*[:=]\s*(?:[bu]?['"])?|<AccessKeyId>)([\w.+-]+?)(?=%2F|[/\s,'"&:<;\\]|$)"""
 )
 _SIGV2 = re.compile(r"""\b(AWS )([\w.+-]{8,}):([A-Za-z0-9+/=]{20,})""")
 # the password of a URL's user info (`http://user:pass@proxy:3128`, from HTTPS_PROXY or a
@@ -161,7 +167,13 @@ def _escaped_secret(m: re.Match[str]) -> str:
     run = m.group(0)
     plain = _ESCAPE.sub("/", m.group(1))  # (one character each: which does not matter here)
     if plain == m.group(1):
-        return run  # (no escape: the plain patterns judged it)
+        # (no escape: the plain patterns judged it, but they spare a run after a `+` or an
+        # escape, which in a form-encoded line (`quote_plus`) is a blank or a separator:
+        # `credentials.json%3A+eyJ…`, `key+eyJ…`)
+        before = m.string[max(0, m.start() - 3) : m.start()]
+        if len(plain) >= 60 and (before.endswith("+") or _ESCAPE.fullmatch(before)):
+            return MASK
+        return run
     n = len(plain)
     if n >= 60 or (n == 40 and re.search("[a-z]", plain) and re.search("[A-Z]", plain)):
         return MASK
@@ -190,7 +202,31 @@ def _pairs(text: str, low: str) -> str:
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 
+# a line break escaped inside one string (a JSON or repr of a whole log: `\\n`) between two
+# characters of a word, maybe with an indent: a paste folded or cut a secret there
+_ESCAPED_BREAK = re.compile(r"(?<=[A-Za-z0-9/+=_-])((?:\\r)?\\n)(?=[ \t]*[A-Za-z0-9/+=_-])")
+_BREAK_WINDOW = 400
+
+
 def redact(text: str) -> str:
+    """`text` without its secrets, also those an escaped line break (`\\n`) cuts in two."""
+    out = redact_one(text)
+    if "\\n" not in text or len(text) < 20:
+        return out
+    from stsdiag.redactlog import drop_runs, folded_secrets  # (it imports this module)
+
+    runs: list[tuple[int, int]] = []
+    for m in _ESCAPED_BREAK.finditer(text):
+        s, k = m.span(1)  # (the escape itself belongs to neither piece)
+        a0 = max(0, s - _BREAK_WINDOW)
+        runs_a, runs_b = folded_secrets(text[a0:s], text[k : k + _BREAK_WINDOW])
+        runs += [(x + a0, y + a0) for x, y in runs_a]
+        runs += [(x + k, y + k) for x, y in runs_b]
+    return drop_runs(out, text, runs) if runs else out
+
+
+def redact_one(text: str) -> str:
+    """`redact` of the text as it stands (no escaped line break joined)."""
     if not text:
         return text
     if not text.isascii():

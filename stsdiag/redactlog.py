@@ -23,10 +23,12 @@ from typing import BinaryIO
 
 from stsdiag.errors import InputError
 from stsdiag.parselog import READ_ERRORS
-from stsdiag.redact import CREDENTIAL_ELEMENTS, MASK, redact
+from stsdiag.redact import CREDENTIAL_ELEMENTS, MASK, redact, redact_one
 
 # logs repeat their lines (the same traceback at every retry): each is redacted once
-_redact = functools.lru_cache(maxsize=4096)(redact)
+# (`folded_secrets` reads a break as it stands: `redact_one`, which `redact` calls it from)
+_redact = functools.lru_cache(maxsize=4096)(redact_one)
+_redact_line = functools.lru_cache(maxsize=4096)(redact)
 
 MAX_PIECE = 1 << 20  # a longer line is written in pieces, cut between words
 _BLOCK = 1 << 20
@@ -39,9 +41,11 @@ _OPEN_XML = re.compile(rf"(?i)<({CREDENTIAL_ELEMENTS})>(?![^\n]*</\1>)")
 # dots, URL escapes) from the line's start, after an indent a paste may have added
 # (up to a key id's scope; a colon inside a token goes on, as in an SSO access token)
 # (after the indent, the value's opening quote when the name ended the line: `'Token': ` /
-# `  'eyJ…`)
+# `  'eyJ…`; a JSON string's or a page's escapes of a secret's characters go on, `\u002b`,
+# `\/`, `&#x2F;`, also one a fold cut: `\u002`)
 _RUN = re.compile(
-    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])))+)"
+    r"[ \t>]*(?:[bu]?['\"])?((?:(?!/\d{8}/)(?:[A-Za-z0-9/+=%_.-]|:(?=[A-Za-z0-9/+])|"
+    r"\\u00(?!2[267]|3[CcEe])[0-9A-Fa-f]{0,2}|\\/|&#(?!x0*2[27];|0*3[49];)x?[0-9A-Fa-f]*;?))+)"
 )
 _MASKED = re.compile(r"[ \t>]*(?:[bu]?['\"])?" + re.escape(MASK))
 # the indent a paste put before a folded line's rest (`fold` with a prefix, a mail's quote)
@@ -58,6 +62,28 @@ _TOKEN = re.compile(r"[A-Za-z0-9+_.-]+")
 _RECORD_START = re.compile(
     r"\s*(?:\d{4}-\d\d-\d\d[ T]\d|\d\d:\d\d:\d\d|\[?(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b)"
 )
+
+# what a log collector puts around every line it stores, so around each piece of a folded
+# or split line too: a time stamp and stream (CRI `… stderr P `, GitLab `… 01E `, GitHub),
+# a CloudWatch export's fields, a JSON record (`{"log": "…\\n", "stream": …}`); the text
+# goes on past them
+_WRAP_HEAD = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d) "
+    r"(?:(?:stdout|stderr) [PF] |\d\d[EO]\+? )?"
+    r"|EVENTS\t[^\t]*\t\d+\t[^\t]*\t"
+    r"|\{\"(?:log|message|MESSAGE|msg)\": ?\"",
+)
+_WRAP_TAIL = re.compile(r"""\t\d{10,}$|(?:\\n)?"(?:, ?"\w+": ?(?:"[^"]*"|\d+))*\}$""")
+
+
+def _wrap(line: str) -> tuple[int, int]:
+    """Where the text of `line` starts and ends inside a collector's wrapping (or the whole
+    line)."""
+    m = _WRAP_HEAD.match(line)
+    if m is None:
+        return 0, len(line)
+    t = _WRAP_TAIL.search(line, m.end())
+    return m.end(), t.start() if t is not None else len(line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,32 +142,40 @@ class LineRedactor:
         """`text` (no line end) redacted, and the `runs` of it that `folded_secrets` found."""
         original = text
         head = ""
-        if self._element is not None and (_RECORD_START.match(text) or self._carried >= MAX_CARRY):
+        at, end = _wrap(text)  # (past a collector's wrapping: the text goes on there)
+        if self._element is not None and (
+            _RECORD_START.match(text, at) or self._carried >= MAX_CARRY
+        ):
             self._element = None  # (its closing tag was lost: never past a record's end)
         if self._element is not None:
             close = _closing(self._element, text)
             if close is None:
                 self._carried += 1
-                return MASK if text.strip() else text
+                return text[:at] + MASK + text[end:] if text[at:end].strip() else text
             head, text = MASK, text[close:]
             self._element = None
         elif self._value:
             self._value = False
             # (a line redacted before holds the mask there: redacting again changes nothing)
-            m = None if _RECORD_START.match(text) or _MASKED.match(text) else _RUN.match(text)
+            m = (
+                None
+                if _RECORD_START.match(text, at) or _MASKED.match(text, at)
+                else _RUN.match(text, at)
+            )
             if m is not None:
                 head, text = text[: m.start(1)] + MASK, text[m.end(1) :]
-                if not text.strip():  # the value goes on in the next line too
+                if not text[: max(0, end - m.end(1))].strip():  # it goes on in the next line
                     self._value = True
                     return head + text
-        out = head + _redact(text)
+        out = head + _redact_line(text)
         if runs:
             out = _drop(out, original, runs)
         m = _OPEN_XML.search(out)
         if m is not None and _closing(m.group(1), out[m.end() :]) is None:
             self._element, self._carried = m.group(1), 0
             return out[: m.end()] + MASK
-        tail = out.rstrip()
+        w0, w1 = _wrap(out)
+        tail = out[:w1].rstrip() if w0 else out.rstrip()
         # (a quoted-printable soft break may follow the dropped value: `<redacted>=`)
         self._value = tail.rstrip("=").endswith(MASK) or _KEY_AT_END.search(tail[-64:]) is not None
         return out
@@ -160,6 +194,11 @@ def _closing(element: str, text: str) -> int | None:
 
 
 _CUT_CLOSE = re.compile(r"</(\w*)$")
+
+
+def drop_runs(out: str, original: str, runs: list[tuple[int, int]]) -> str:
+    """`_drop` of runs that may overlap (as `folded_secrets` gives them for several breaks)."""
+    return _drop(out, original, _merged(runs))
 
 
 def _drop(out: str, original: str, runs: list[tuple[int, int]]) -> str:
@@ -230,7 +269,16 @@ def folded_secrets(
     break, or that redacting the line alone would keep, are given. `before` and `after`:
     the lines around them, when a fold may have cut those breaks too (an element's tag, or
     the rest of a token that many lines hold, may be there)."""
-    if not a or not b or _RECORD_START.match(b):
+    if not a or not b:
+        return [], []
+    a0, a1 = _wrap(a)
+    b0, b1 = _wrap(b)
+    if a0 and b0:  # both wrapped by a collector: the text goes on inside the wrapping
+        c0, c1 = _wrap(before)
+        d0, d1 = _wrap(after)
+        runs_a, runs_b = folded_secrets(a[a0:a1], b[b0:b1], before[c0:c1], after[d0:d1])
+        return [(s + a0, e + a0) for s, e in runs_a], [(s + b0, e + b0) for s, e in runs_b]
+    if _RECORD_START.match(b):
         return [], []
     indent = _INDENT.match(b)
     if indent is not None and indent.end() < len(b) and not a[-1:].isspace():
