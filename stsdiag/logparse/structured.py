@@ -278,11 +278,18 @@ def _open_at_end(line: bytes) -> bool:
     return False
 
 
+# the times that open the console renderer's and rich's lines (`unwrap`'s quick check
+# looks for them too), and rich's level names
+CONSOLE_TIME = rb"\d[\d:.,TZ+/ -]{0,39}?"
+RICH_TIME = rb"[\d:/ ,.APM-]{1,40}"
+_RICH_LEVEL_NAMES = (b"DEBUG", b"INFO", b"WARNING", b"ERROR", b"CRITICAL")
+RICH_LEVEL = rb"(?:" + b"|".join(_RICH_LEVEL_NAMES) + rb")"
+
 # structlog's console renderer: '<time> [<level, padded>] <message>' on the first line, then
 # ' [<logger>]' and sorted ' key=value' pairs after the message's last line
 _CONSOLE = re.compile(
-    rb"^(?P<ts>\d[\d:.,TZ+/ -]{0,39}?) \[(?P<level>debug|info|warning|warn|error|exception|critical|fatal)"
-    rb" *\] ",
+    rb"^(?P<ts>" + CONSOLE_TIME + rb") \[(?P<level>debug|info|warning|warn|error|exception|"
+    rb"critical|fatal) *\] ",
     re.IGNORECASE,
 )
 _TRAILER = re.compile(rb" +\[(?P<logger>[A-Za-z_][\w.]{0,127})\](?P<kv>(?: [\w.@-]{1,64}=\S*)*) *$")
@@ -353,13 +360,11 @@ class Console:
 # the time column left blank when the time repeats, the message's other lines (and the
 # lines rich wrapped it into) indented to its column; no logger name
 _RICH_HEAD = re.compile(
-    rb"\[(?P<time>[\d:/ ,.APM-]{1,40})\] (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) {0,3}(?: |$)"
+    rb"\[(?P<time>" + RICH_TIME + rb")\] (?P<level>" + RICH_LEVEL + rb") {0,3}(?: |$)"
 )
 _RICH_PATH = re.compile(rb" (?P<path>[\w.-]{1,80}\.py:\d{1,7}) *$")
-_RICH_LEVELS = frozenset((b"DEBUG", b"INFO", b"WARNING", b"ERROR", b"CRITICAL"))
-
-
-_RICH_BLANK = re.compile(rb" {3,42}(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) +\S")
+_RICH_LEVELS = frozenset(_RICH_LEVEL_NAMES)
+_RICH_BLANK = re.compile(rb" {3,42}" + RICH_LEVEL + rb" +\S")
 
 
 def rich_head(line: bytes) -> bool:

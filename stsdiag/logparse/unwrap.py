@@ -288,8 +288,13 @@ _SHAPES: tuple[tuple[str, float, Callable[[bytes], bool]], ...] = (
     ("rich", 0.05, structured.rich_head),
 )
 _QUICK = re.compile(
-    rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|\d[\d:.,TZ+/ -]{0,39}? \[(?i:debug|info|warn|error)"
-    rb"|\[[\d:/ ,.APM-]{1,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) |"
+    rb"[ \t]*\{|\[?\d{4}-\d\d-\d\dT|EVENTS\t|[\w.@-]{1,64}=|"
+    + structured.CONSOLE_TIME
+    + rb" \[(?i:debug|info|warn|error)|\["
+    + structured.RICH_TIME
+    + rb"\] "
+    + structured.RICH_LEVEL
+    + rb" |"
     + _CSV_ROW.pattern
     + rb"|"
     + _CSV_HEADER.pattern
