@@ -25,10 +25,6 @@ def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dic
     return parse(tmp_path, (DATA / name).read_text(), capsys)
 
 
-def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    return parse(tmp_path, text, capsys)
-
-
 def _tries(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [
         (
@@ -74,7 +70,7 @@ def test_cli_connect_timeout_line_is_a_request_that_timed_out(
 def test_read_timeout_line_reads_alike_and_prose_stays_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path, 'Read timeout on endpoint URL: "https://sts.eu-west-1.amazonaws.com/"\n', capsys
     )
     assert _tries(doc) == [("sts", "sts.eu-west-1.amazonaws.com", 1, "read-timeout")]
@@ -102,7 +98,7 @@ def test_vendored_requests_pool_names_the_host(
 def test_imds_pool_stays_the_credential_chain(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "botocore.vendored.requests.exceptions.ConnectTimeout: HTTPConnectionPool("
         "host='169.254.169.254', port=80): Max retries exceeded with url: "
@@ -131,7 +127,7 @@ def test_traceback_glued_to_found_credentials_is_read(
 def test_found_credentials_alone_tells_only_the_source(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "12:04:50 - INFO : Running with 1 processes\n"
         "12:04:50 - INFO : Found credentials in environment variables.\n",
@@ -160,7 +156,7 @@ def test_valid_region_in_an_sts_host_is_no_unknown_region(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (DATA / "03-aws-cli-4279-sts-az-region-self-signed-proxy.log").read_text()
-    doc = _text(tmp_path, text.replace("us-east-1a", "us-east-2"), capsys)
+    doc = parse(tmp_path, text.replace("us-east-1a", "us-east-2"), capsys)
     assert codes(doc) == ["SD303"]
     assert doc["recommendation"]["region"] == "us-east-2"
 
@@ -184,7 +180,7 @@ def test_host_in_its_own_partition_is_no_wrong_partition(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str
 ) -> None:
     text = (DATA / "16-prowler-3612-china-sts-wrong-suffix.log").read_text()
-    doc = _text(tmp_path, text.replace("sts.cn-north-1.amazonaws.com", host), capsys)
+    doc = parse(tmp_path, text.replace("sts.cn-north-1.amazonaws.com", host), capsys)
     assert codes(doc) == ["SD209"]
 
 
@@ -206,7 +202,7 @@ def test_rejected_mfa_code_is_not_fixed_in_a_trust_policy(
 def test_assume_role_denied_keeps_the_trust_policy_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
         "arn:aws:iam::123456789012:user/u is not authorized to perform: sts:AssumeRole on "
@@ -237,7 +233,7 @@ def test_command_line_region_of_a_default_region_is_no_opt_in_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (DATA / "19-aws-vault-512-opt-in-authfailure-ec2.log").read_text()
-    doc = _text(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
+    doc = parse(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
     (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
     assert "opt-in" not in sd403["message"]
     assert doc["recommendation"]["region"] == "eu-west-1"
@@ -251,7 +247,7 @@ def test_region_in_prose_is_no_command_line(
         "$ aws-vault exec production -- aws ec2 describe-instances --region ap-east-1",
         "I think the profile says --region ap-east-1 somewhere",
     )
-    doc = _text(tmp_path, text, capsys)
+    doc = parse(tmp_path, text, capsys)
     (sd403,) = [f for f in doc["findings"] if f["code"] == "SD403"]
     assert "opt-in region:" not in sd403["message"]
     assert doc["recommendation"]["region"] is None
@@ -275,7 +271,7 @@ def test_other_s3_errors_say_nothing_of_the_credentials(
 ) -> None:
     text = (DATA / "21-aws-cli-5564-govcloud-s3-invalidtoken-no-region.log").read_text()
     text = text.replace("(InvalidToken)", "(NoSuchBucket)")
-    doc = _text(tmp_path, text, capsys)
+    doc = parse(tmp_path, text, capsys)
     assert codes(doc) == []
 
 
@@ -317,7 +313,7 @@ def test_proxy_exports_without_a_credential_failure_or_with_no_proxy_say_nothing
     if "Unable to locate" not in text:
         assert _refused(tmp_path, text)  # (the exports alone are no SDK's output)
         return
-    doc = _text(tmp_path, text, capsys)
+    doc = parse(tmp_path, text, capsys)
     assert codes(doc) == ["SD501"]
 
 
@@ -338,7 +334,7 @@ def test_old_cli_error_line_without_a_capital_error_is_read(
 
 
 def test_quote_inside_a_message_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "An error occurred (AccessDenied) when calling the AssumeRole operation: "
         'User is not authorized to perform: sts:AssumeRole on resource: "r"\n',

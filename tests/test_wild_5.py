@@ -19,10 +19,6 @@ def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dic
     return parse(tmp_path, (DATA / name).read_text(), capsys)
 
 
-def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    return parse(tmp_path, text, capsys)
-
-
 # ------------------------------------------------------ an SSO session that is over, pasted alone
 
 
@@ -45,7 +41,7 @@ def test_sso_token_retrieval_error_text_is_an_expired_sso_session(
 def test_unauthorized_sso_token_text_is_an_expired_sso_session(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "botocore.exceptions.UnauthorizedSSOTokenError: The SSO session associated with this "
         "profile has expired or is otherwise invalid. To refresh this SSO session run aws sso "
@@ -80,7 +76,7 @@ def test_command_line_with_options_first_in_a_default_region_is_no_opt_in_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (DATA / "13-aws-cli-8413-ap-east-1-assumerole-invalidclienttokenid.log").read_text()
-    doc = _text(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
+    doc = parse(tmp_path, text.replace("ap-east-1", "eu-west-1"), capsys)
     sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
     assert sd403 and "opt-in" not in sd403[0]["message"]
     assert doc["recommendation"]["region"] == "eu-west-1"
@@ -91,7 +87,7 @@ def test_another_programs_command_line_names_no_region(
 ) -> None:
     text = (DATA / "13-aws-cli-8413-ap-east-1-assumerole-invalidclienttokenid.log").read_text()
     for other in ("terraform --profile", "aws-nuke --profile"):
-        doc = _text(tmp_path, text.replace("aws --profile", other, 1), capsys)
+        doc = parse(tmp_path, text.replace("aws --profile", other, 1), capsys)
         sd403 = [f for f in doc["findings"] if f["code"] == "SD403"]
         assert sd403 and "opt-in" not in sd403[0]["message"]
 
@@ -120,9 +116,9 @@ def test_sts_host_with_a_region_like_typo_reads_as_before(
     doc = _parse(tmp_path, "03-prowler-1654-sts-us-east-truncated-region.log", capsys)
     assert "SD106" in codes(doc) and "SD107" not in codes(doc)
     line = 'Could not connect to the endpoint URL: "https://%s/"\n'
-    doc = _text(tmp_path, line % "sts.amazonaws.co", capsys)
+    doc = parse(tmp_path, line % "sts.amazonaws.co", capsys)
     assert "SD106" not in codes(doc)
-    doc = _text(tmp_path, line % "ec2.default.amazonaws.com", capsys)
+    doc = parse(tmp_path, line % "ec2.default.amazonaws.com", capsys)
     assert "SD106" not in codes(doc)
 
 
@@ -149,7 +145,7 @@ def test_assume_role_access_denied_keeps_the_generic_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (DATA / "14-external-secrets-622-irsa-not-authorized-webidentity.log").read_text()
-    doc = _text(tmp_path, text.replace("AssumeRoleWithWebIdentity", "AssumeRole"), capsys)
+    doc = parse(tmp_path, text.replace("AssumeRoleWithWebIdentity", "AssumeRole"), capsys)
     fix = _fix(doc, "SD405")
     assert "oidc-provider" not in fix and "trust policy" in fix
 

@@ -20,10 +20,6 @@ def _parse(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> dic
     return parse(tmp_path, (DATA / name).read_text(), capsys)
 
 
-def _text(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    return parse(tmp_path, text, capsys)
-
-
 def _events(doc: dict[str, Any], tag: str) -> list[dict[str, Any]]:
     return [e for e in doc["log"]["events"] if e["tag"] == tag]
 
@@ -54,7 +50,7 @@ def test_root_logger_line_quoting_a_client_error_is_read(
 def test_app_logger_quoting_an_assume_role_denial_gives_sd405(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], prefix: str
 ) -> None:
-    doc = _text(tmp_path, prefix + _DENIED + "\n", capsys)
+    doc = parse(tmp_path, prefix + _DENIED + "\n", capsys)
     assert "SD405" in codes(doc)
 
 
@@ -65,7 +61,7 @@ def test_error_line_after_found_credentials_is_read(
     in environment variables.` was read as that record's continuation and lost (only a
     traceback there was read): the denial is SD405, the credentials SD503."""
     for line in (_DENIED, "ERROR:root:" + _DENIED):
-        doc = _text(
+        doc = parse(
             tmp_path,
             "2024-05-01 10:00:00,000 - MainThread - botocore.credentials - INFO - Found "
             "credentials in environment variables.\n" + line + "\n",
@@ -82,7 +78,7 @@ def test_app_logger_lines_without_botocore_words_stay_refused(tmp_path: Path) ->
 def test_found_credentials_with_an_ordinary_next_line_reads_as_before(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "2024-05-01 10:00:00,000 - MainThread - botocore.credentials - INFO - Found "
         "credentials in environment variables.\nuploading 3 files\n",
@@ -131,7 +127,7 @@ def test_connection_closed_error_is_no_failure_to_connect(
 ) -> None:
     """botocore.exceptions.ConnectionClosedError read as SD209 'could not be connected to (DNS,
     refusal or routing)': the connection was made; the peer closed it."""
-    doc = _text(
+    doc = parse(
         tmp_path,
         "botocore.exceptions.ConnectionClosedError: Connection was closed before we received a "
         'valid response from endpoint URL: "https://sts.us-east-1.amazonaws.com/".\n',
@@ -142,7 +138,7 @@ def test_connection_closed_error_is_no_failure_to_connect(
 
 
 def test_could_not_connect_keeps_sd209(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: "
         '"https://sts.us-east-1.amazonaws.com/"\n',
@@ -176,7 +172,7 @@ def test_saml_assertion_rejected_gets_a_saml_fix(
 ) -> None:
     """(the shape of godaddy/aws-okta-processor#28, whose excerpt cuts the line) InvalidIdentityToken
     on AssumeRoleWithSAML got SD408's OIDC fix ('Register the OIDC provider ... aud/sub')."""
-    doc = _text(
+    doc = parse(
         tmp_path,
         "botocore.errorfactory.InvalidIdentityTokenException: An error occurred "
         "(InvalidIdentityToken) when calling the AssumeRoleWithSAML operation: Specified "
@@ -191,7 +187,7 @@ def test_saml_assertion_rejected_gets_a_saml_fix(
 def test_web_identity_token_errors_keep_their_oidc_reading(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         "An error occurred (InvalidIdentityToken) when calling the AssumeRoleWithWebIdentity "
         "operation: No OpenIDConnect provider found in your account for https://oidc.eks.us-west-"
@@ -199,7 +195,7 @@ def test_web_identity_token_errors_keep_their_oidc_reading(
         capsys,
     )
     assert "OIDC" in doc["findings"][0]["fix"]
-    doc = _text(
+    doc = parse(
         tmp_path,
         "An error occurred (ExpiredTokenException) when calling the AssumeRoleWithWebIdentity "
         "operation: Token expired: current date/time 1700003600 must be before the expiration "
@@ -256,7 +252,7 @@ def test_a_user_arn_as_the_role_is_no_role(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """(the shape of amzn/selling-partner-api-models#2523, a PHP paste) a user's ARN as RoleArn."""
-    doc = _text(
+    doc = parse(
         tmp_path,
         "An error occurred (AccessDenied) when calling the AssumeRole operation: User: "
         "arn:aws:iam::123456789012:user/seller is not authorized to perform: sts:AssumeRole on "
@@ -282,7 +278,7 @@ def test_masked_accounts_keep_the_two_sided_fix(
 def test_another_roles_denial_keeps_the_two_sided_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(tmp_path, _DENIED + "\n", capsys)
+    doc = parse(tmp_path, _DENIED + "\n", capsys)
     assert doc["findings"][0]["fix"].startswith("Both sides must allow it")
 
 
@@ -307,7 +303,7 @@ def test_ipython_traceback_of_a_real_proxy_error_keeps_sd301(
 ) -> None:
     text = (DATA / "32-custom-entity-recognition-1-comprehend-us-west-1.log").read_text()
     head = text[: text.index("EndpointConnectionError: Could not")]
-    doc = _text(
+    doc = parse(
         tmp_path,
         head + 'ProxyConnectionError: Failed to connect to proxy URL: "http://proxy.corp:3128"\n',
         capsys,
@@ -363,7 +359,7 @@ def test_unreachable_fips_host_names_the_fips_setting(
 def test_unreachable_standard_host_keeps_the_generic_sd209(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(
+    doc = parse(
         tmp_path,
         'Could not connect to the endpoint URL: "https://ec2-instance-connect.us-gov-west-1.'
         'amazonaws.com/"\n',
@@ -391,7 +387,7 @@ def test_endpoint_url_without_scheme_is_an_endpoint_override_error(
 def test_invalid_endpoint_with_an_empty_region_keeps_sd101(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = _text(tmp_path, "ValueError: Invalid endpoint: https://sts..amazonaws.com\n", capsys)
+    doc = parse(tmp_path, "ValueError: Invalid endpoint: https://sts..amazonaws.com\n", capsys)
     assert codes(doc) == ["SD101"]
 
 
@@ -420,6 +416,6 @@ def test_log_ending_in_a_whole_record_is_not_cut(
 ) -> None:
     text = (DATA / "53-boto3-1488-celery-s3-head-expired-loop.log").read_text()
     whole = text[: text.rindex("[2018-03-21 14:31:01,011")]
-    doc = _text(tmp_path, whole + "Task ended with status ERROR at 14:31:05 - \n", capsys)
+    doc = parse(tmp_path, whole + "Task ended with status ERROR at 14:31:05 - \n", capsys)
     assert doc["log"]["truncated"] is False
     assert doc["findings"][0]["severity"] == "warning"
